@@ -1,0 +1,93 @@
+/**
+ * The one typed contract between the backend (Electron main or the web host) and the
+ * renderer. Both transports (IPC via the preload facade, WebSocket in the browser) carry
+ * exactly these calls and events, as JSON. Pure: no node:*, no electron, no DOM.
+ */
+import type { TraceEvent } from '../common/trace';
+
+export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping' | 'crashed';
+export type ServerRole = 'standalone' | 'leader' | 'follower' | 'observer' | 'looking' | 'unknown';
+
+export interface ServerView {
+  id: number;
+  host: string;
+  clientPort: number;
+  quorumPort: number;
+  electionPort: number;
+  state: ServerState;
+  pid: number | null;
+  /** from `srvr` while running */
+  role: ServerRole;
+  /** zxid in hex, from `srvr` */
+  lastZxid: string | null;
+  epoch: number | null;
+  connections: number | null;
+  /** absolute paths, so a person can open them */
+  dir: string;
+  dataDir: string;
+  configPath: string;
+  /** why it crashed or failed to start, in words a person can act on */
+  lastError: string | null;
+}
+
+export interface EnsembleView {
+  dir: string;
+  connectionString: string;
+  servers: ServerView[];
+}
+
+export interface StartEnsembleOptions {
+  servers: number;
+  tickTimeMs?: number;
+  initLimit?: number;
+  syncLimit?: number;
+}
+
+/** Calls the renderer may make. Every method returns a Promise of a JSON-able value. */
+export interface BackendCalls {
+  getEnsemble(): Promise<EnsembleView | null>;
+  startEnsemble(options: StartEnsembleOptions): Promise<EnsembleView>;
+  stopEnsemble(): Promise<void>;
+  killServer(id: number): Promise<void>;
+  stopServer(id: number): Promise<void>;
+  startServer(id: number): Promise<void>;
+  restartServer(id: number): Promise<void>;
+  pauseServer(id: number): Promise<void>;
+  resumeServer(id: number): Promise<void>;
+  readServerFile(id: number, file: 'zoo.cfg' | 'myid' | 'log'): Promise<string>;
+}
+
+/** Events the backend pushes. */
+export interface BackendEvents {
+  ensemble: EnsembleView;
+  trace: TraceEvent[];
+  serverLog: { server: number; lines: string[] };
+}
+
+export type CallName = keyof BackendCalls;
+export type EventName = keyof BackendEvents;
+
+/** The allow-list main and the web host check every incoming call against. */
+export const callNames: readonly CallName[] = [
+  'getEnsemble',
+  'startEnsemble',
+  'stopEnsemble',
+  'killServer',
+  'stopServer',
+  'startServer',
+  'restartServer',
+  'pauseServer',
+  'resumeServer',
+  'readServerFile',
+] as const;
+
+export function isCallName(name: unknown): name is CallName {
+  return typeof name === 'string' && (callNames as readonly string[]).includes(name);
+}
+
+/** Wire messages (WebSocket frames; IPC uses invoke/send with the same payloads). */
+export type WireMessage =
+  | { kind: 'call'; id: number; method: CallName; args: unknown[] }
+  | { kind: 'result'; id: number; ok: true; value: unknown }
+  | { kind: 'result'; id: number; ok: false; error: string }
+  | { kind: 'event'; name: EventName; payload: unknown };
