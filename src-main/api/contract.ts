@@ -91,3 +91,14 @@ export type WireMessage =
   | { kind: 'result'; id: number; ok: true; value: unknown }
   | { kind: 'result'; id: number; ok: false; error: string }
   | { kind: 'event'; name: EventName; payload: unknown };
+
+/**
+ * What a backend host (Electron main, the web host, tests) gets from the supervisor: the calls
+ * plus a way to listen to pushed events. Implemented in src-main/supervisor.
+ */
+export interface Backend {
+  readonly calls: BackendCalls;
+  on<E extends EventName>(event: E, listener: (payload: BackendEvents[E]) => void): () => void;
+  /** stops every server this backend started and releases its resources */
+  dispose(): Promise<void>;
+}

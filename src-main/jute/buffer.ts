@@ -1,0 +1,198 @@
+/**
+ * Jute primitives over Uint8Array: big-endian ints and longs, booleans, length-prefixed
+ * buffers and strings (-1 = null), vectors. Pure: no Buffer, no sockets.
+ * A reader that runs past its end throws JuteUnderflow; callers turn that into
+ * "malformed frame" and close that one connection.
+ */
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+export class JuteUnderflow extends Error {
+  override name = 'JuteUnderflow';
+}
+
+export class JuteFormatError extends Error {
+  override name = 'JuteFormatError';
+}
+
+export class JuteReader {
+  private readonly view: DataView;
+  offset: number;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    offset = 0,
+    private readonly end = bytes.length,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.offset = offset;
+  }
+
+  get remaining(): number {
+    return this.end - this.offset;
+  }
+
+  private need(n: number): void {
+    if (this.offset + n > this.end) {
+      throw new JuteUnderflow(`record needs ${n} more bytes at offset ${this.offset}, has ${this.end - this.offset}`);
+    }
+  }
+
+  int(): number {
+    this.need(4);
+    const v = this.view.getInt32(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  long(): bigint {
+    this.need(8);
+    const v = this.view.getBigInt64(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  bool(): boolean {
+    this.need(1);
+    return this.bytes[this.offset++] !== 0;
+  }
+
+  byte(): number {
+    this.need(1);
+    const v = this.view.getInt8(this.offset);
+    this.offset += 1;
+    return v;
+  }
+
+  buffer(): Uint8Array | null {
+    const len = this.int();
+    if (len === -1) return null;
+    if (len < -1) throw new JuteFormatError(`negative buffer length ${len}`);
+    this.need(len);
+    const out = this.bytes.slice(this.offset, this.offset + len);
+    this.offset += len;
+    return out;
+  }
+
+  ustring(): string | null {
+    const len = this.int();
+    if (len === -1) return null;
+    if (len < -1) throw new JuteFormatError(`negative string length ${len}`);
+    this.need(len);
+    const out = decoder.decode(this.bytes.subarray(this.offset, this.offset + len));
+    this.offset += len;
+    return out;
+  }
+
+  /** A string where null is not meaningful (paths): null reads as "". */
+  string(): string {
+    return this.ustring() ?? '';
+  }
+
+  vector<T>(item: (r: JuteReader) => T): T[] | null {
+    const count = this.int();
+    if (count === -1) return null;
+    if (count < -1) throw new JuteFormatError(`negative vector length ${count}`);
+    // each element takes at least one byte: a count larger than what is left is malformed
+    if (count > this.remaining) throw new JuteUnderflow(`vector of ${count} elements in ${this.remaining} bytes`);
+    const out: T[] = [];
+    for (let i = 0; i < count; i++) out.push(item(this));
+    return out;
+  }
+}
+
+export class JuteWriter {
+  private buf: Uint8Array;
+  private view: DataView;
+  length = 0;
+
+  constructor(initialBytes = 256) {
+    this.buf = new Uint8Array(initialBytes);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  int(v: number): this {
+    this.ensure(4);
+    this.view.setInt32(this.length, v);
+    this.length += 4;
+    return this;
+  }
+
+  long(v: bigint): this {
+    this.ensure(8);
+    this.view.setBigInt64(this.length, BigInt.asIntN(64, v));
+    this.length += 8;
+    return this;
+  }
+
+  bool(v: boolean): this {
+    this.ensure(1);
+    this.buf[this.length++] = v ? 1 : 0;
+    return this;
+  }
+
+  byte(v: number): this {
+    this.ensure(1);
+    this.view.setInt8(this.length, v);
+    this.length += 1;
+    return this;
+  }
+
+  raw(bytes: Uint8Array): this {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
+    return this;
+  }
+
+  buffer(v: Uint8Array | null): this {
+    if (v === null) return this.int(-1);
+    this.int(v.length);
+    return this.raw(v);
+  }
+
+  ustring(v: string | null): this {
+    if (v === null) return this.int(-1);
+    const bytes = encoder.encode(v);
+    this.int(bytes.length);
+    return this.raw(bytes);
+  }
+
+  vector<T>(items: readonly T[] | null, item: (w: JuteWriter, v: T) => void): this {
+    if (items === null) return this.int(-1);
+    this.int(items.length);
+    for (const v of items) item(this, v);
+    return this;
+  }
+
+  /** The bytes written so far (a copy). */
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+
+  /** The bytes written so far, prefixed with their int32 length: one frame. */
+  frame(): Uint8Array {
+    const out = new Uint8Array(this.length + 4);
+    new DataView(out.buffer).setInt32(0, this.length);
+    out.set(this.buf.subarray(0, this.length), 4);
+    return out;
+  }
+}
+
+export function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+export function fromUtf8(b: Uint8Array): string {
+  return decoder.decode(b);
+}
