@@ -14,6 +14,7 @@ export default defineConfig({
         input: {
           'electron-main': resolve(__dirname, 'src-main/electron/main.ts'),
           cli: resolve(__dirname, 'src-main/cli/zoolab.ts'),
+          sim: resolve(__dirname, 'src-main/sim/main.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },
