@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { BackendCalls, EnsembleView, WireMessage } from './contract';
+import { checkCallArgs, createRpcClient, parseWireMessage, serveCall } from './rpc';
+
+/** Records what it was asked; a real BackendCalls shape, so dispatch is checked end to end. */
+function recordingCalls(log: string[]): BackendCalls {
+  const ensemble: EnsembleView = { dir: '/tmp/e', connectionString: '127.0.0.1:2181', servers: [] };
+  return {
+    getEnsemble: async () => ensemble,
+    startEnsemble: async (o) => {
+      log.push(`start ${o.servers}`);
+      return ensemble;
+    },
+    stopEnsemble: async () => void log.push('stop-all'),
+    killServer: async (id) => void log.push(`kill ${id}`),
+    stopServer: async (id) => void log.push(`stop ${id}`),
+    startServer: async (id) => void log.push(`start ${id}`),
+    restartServer: async (id) => void log.push(`restart ${id}`),
+    pauseServer: async (id) => void log.push(`pause ${id}`),
+    resumeServer: async (id) => void log.push(`resume ${id}`),
+    readServerFile: async (id, file) => {
+      if (id === 9) throw new Error('no server 9 in this ensemble');
+      return `${id}:${file}`;
+    },
+  };
+}
+
+describe('checkCallArgs', () => {
+  it('accepts the documented shapes', () => {
+    expect(checkCallArgs('getEnsemble', [])).toBeNull();
+    expect(checkCallArgs('startEnsemble', [{ servers: 3, tickTimeMs: 2000 }])).toBeNull();
+    expect(checkCallArgs('killServer', [2])).toBeNull();
+    expect(checkCallArgs('readServerFile', [1, 'zoo.cfg'])).toBeNull();
+  });
+  it('refuses other shapes with a sentence', () => {
+    expect(checkCallArgs('killServer', ['2'])).toMatch(/server id/);
+    expect(checkCallArgs('killServer', [1.5])).toMatch(/server id/);
+    expect(checkCallArgs('killServer', [])).toMatch(/server id/);
+    expect(checkCallArgs('startEnsemble', [{ servers: 0 }])).toMatch(/1 to 9/);
+    expect(checkCallArgs('startEnsemble', [{ servers: 3, evil: true }])).toMatch(/unknown option 'evil'/);
+    expect(checkCallArgs('startEnsemble', [{ servers: 3, tickTimeMs: -1 }])).toMatch(/tickTimeMs/);
+    expect(checkCallArgs('readServerFile', [1, '../../etc/passwd'])).toMatch(/must be one of/);
+    expect(checkCallArgs('getEnsemble', 'x')).toMatch(/array/);
+  });
+});
+
+describe('serveCall', () => {
+  it('dispatches a valid call and returns its value', async () => {
+    const log: string[] = [];
+    expect(await serveCall(recordingCalls(log), 'killServer', [2])).toEqual({ ok: true, value: null });
+    expect(await serveCall(recordingCalls(log), 'readServerFile', [1, 'myid'])).toEqual({ ok: true, value: '1:myid' });
+    expect(log).toEqual(['kill 2']);
+  });
+  it('unknown method → error, backend untouched', async () => {
+    const log: string[] = [];
+    const r = await serveCall(recordingCalls(log), 'constructor', []);
+    expect(r).toEqual({ ok: false, error: "unknown method 'constructor'" });
+    expect(log).toEqual([]);
+  });
+  it('a backend error comes back as its message', async () => {
+    const r = await serveCall(recordingCalls([]), 'readServerFile', [9, 'log']);
+    expect(r).toEqual({ ok: false, error: 'no server 9 in this ensemble' });
+  });
+});
+
+describe('parseWireMessage', () => {
+  it('keeps well-formed messages and drops the rest', () => {
+    expect(parseWireMessage('{"kind":"call","id":1,"method":"getEnsemble","args":[]}')).not.toBeNull();
+    expect(parseWireMessage('{"kind":"call","id":1,"method":"toString","args":[]}')).toBeNull();
+    expect(parseWireMessage('{"kind":"event","name":"nope","payload":1}')).toBeNull();
+    expect(parseWireMessage('not json')).toBeNull();
+    expect(parseWireMessage('null')).toBeNull();
+  });
+});
+
+describe('createRpcClient', () => {
+  it('round-trips calls through serveCall and delivers events', async () => {
+    const log: string[] = [];
+    const backend = recordingCalls(log);
+    const events: unknown[] = [];
+    const client = createRpcClient((m: WireMessage) => {
+      if (m.kind !== 'call') return;
+      void serveCall(backend, m.method, m.args).then((r) => client.receive({ kind: 'result', id: m.id, ...r } as WireMessage));
+    });
+    const off = client.on('serverLog', (p) => events.push(p));
+    await client.calls.restartServer(3);
+    await expect(client.calls.readServerFile(9, 'log')).rejects.toThrow('no server 9 in this ensemble');
+    client.receive({ kind: 'event', name: 'serverLog', payload: { server: 1, lines: ['a'] } });
+    off();
+    client.receive({ kind: 'event', name: 'serverLog', payload: { server: 1, lines: ['b'] } });
+    expect(log).toEqual(['restart 3']);
+    expect(events).toEqual([{ server: 1, lines: ['a'] }]);
+  });
+  it('failAll rejects pending calls with the reason', async () => {
+    const client = createRpcClient(() => {});
+    const p = client.calls.getEnsemble();
+    expect(client.pendingCount()).toBe(1);
+    client.failAll('connection closed');
+    await expect(p).rejects.toThrow('connection closed');
+    expect(client.pendingCount()).toBe(0);
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * Transport-independent halves of the contract: the host side checks and dispatches a call
+ * (`serveCall`), the client side turns `BackendCalls` into wire messages and matches replies
+ * (`createRpcClient`). The web host, Electron main, the renderer's bridge and the tests all
+ * use these, so both transports behave the same. Pure: no node:*, no DOM, no timers.
+ */
+import type { BackendCalls, BackendEvents, CallName, EventName, WireMessage } from './contract';
+import { isCallName } from './contract';
+
+export type CallResult = { ok: true; value: unknown } | { ok: false; error: string };
+
+const serverFiles = ['zoo.cfg', 'myid', 'log'] as const;
+export const eventNames: readonly EventName[] = ['ensemble', 'trace', 'serverLog'] as const;
+export const serverCountMax = 9;
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && (eventNames as readonly string[]).includes(name);
+}
+
+function isServerId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 255;
+}
+
+function optionalPositiveInt(o: Record<string, unknown>, key: string): string | null {
+  const v = o[key];
+  if (v === undefined) return null;
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 600_000 ? null : `${key} must be a positive integer`;
+}
+
+/**
+ * Checks a call's arguments against its signature. Returns null when they fit, else a sentence
+ * saying what is wrong. Hosts run this before touching the backend: a page cannot smuggle
+ * other shapes through.
+ */
+export function checkCallArgs(method: CallName, args: unknown): string | null {
+  if (!Array.isArray(args)) return `${method}: arguments must be an array`;
+  switch (method) {
+    case 'getEnsemble':
+    case 'stopEnsemble':
+      return args.length === 0 ? null : `${method} takes no arguments`;
+    case 'startEnsemble': {
+      const o: unknown = args[0];
+      if (args.length !== 1 || typeof o !== 'object' || o === null || Array.isArray(o)) return 'startEnsemble takes one options object';
+      const rec = o as Record<string, unknown>;
+      const n = rec['servers'];
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > serverCountMax) {
+        return `startEnsemble: servers must be an integer from 1 to ${serverCountMax}`;
+      }
+      for (const key of Object.keys(rec)) {
+        if (!['servers', 'tickTimeMs', 'initLimit', 'syncLimit'].includes(key)) return `startEnsemble: unknown option '${key}'`;
+      }
+      return optionalPositiveInt(rec, 'tickTimeMs') ?? optionalPositiveInt(rec, 'initLimit') ?? optionalPositiveInt(rec, 'syncLimit');
+    }
+    case 'killServer':
+    case 'stopServer':
+    case 'startServer':
+    case 'restartServer':
+    case 'pauseServer':
+    case 'resumeServer':
+      return args.length === 1 && isServerId(args[0]) ? null : `${method} takes one server id (an integer from 1 to 255)`;
+    case 'readServerFile':
+      if (args.length !== 2 || !isServerId(args[0])) return 'readServerFile takes a server id and a file name';
+      return (serverFiles as readonly unknown[]).includes(args[1]) ? null : `readServerFile: file must be one of ${serverFiles.join(', ')}`;
+  }
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/** Validates and runs one call; never throws: failures come back as `{ ok: false, error }`. */
+export async function serveCall(calls: BackendCalls, method: unknown, args: unknown): Promise<CallResult> {
+  if (!isCallName(method)) return { ok: false, error: `unknown method '${String(method)}'` };
+  const problem = checkCallArgs(method, args);
+  if (problem !== null) return { ok: false, error: problem };
+  try {
+    const fn = calls[method] as (...a: unknown[]) => Promise<unknown>;
+    const value = await fn.apply(calls, args as unknown[]);
+    return { ok: true, value: value === undefined ? null : value };
+  } catch (e) {
+    return { ok: false, error: messageOf(e) };
+  }
+}
+
+/** Parses one incoming frame (JSON text) into a wire message, or null if it is not one. */
+export function parseWireMessage(text: string): WireMessage | null {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof m !== 'object' || m === null) return null;
+  const r = m as Record<string, unknown>;
+  switch (r['kind']) {
+    case 'call':
+      return typeof r['id'] === 'number' && isCallName(r['method']) && Array.isArray(r['args']) ? (m as WireMessage) : null;
+    case 'result':
+      return typeof r['id'] === 'number' && typeof r['ok'] === 'boolean' ? (m as WireMessage) : null;
+    case 'event':
+      return isEventName(r['name']) ? (m as WireMessage) : null;
+    default:
+      return null;
+  }
+}
+
+export type EventListener<E extends EventName> = (payload: BackendEvents[E]) => void;
+
+/** A listener table, one list per event name. */
+export class EventHub {
+  private readonly listeners = new Map<EventName, Set<(payload: unknown) => void>>();
+
+  on<E extends EventName>(event: E, listener: EventListener<E>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    const l = listener as (payload: unknown) => void;
+    set.add(l);
+    return () => {
+      set.delete(l);
+    };
+  }
+
+  emit(event: EventName, payload: unknown): void {
+    for (const l of [...(this.listeners.get(event) ?? [])]) l(payload);
+  }
+}
+
+export interface RpcClient {
+  readonly calls: BackendCalls;
+  on<E extends EventName>(event: E, listener: EventListener<E>): () => void;
+  /** feed every incoming wire message here */
+  receive(message: WireMessage): void;
+  /** rejects every pending call (the transport closed) */
+  failAll(reason: string): void;
+  pendingCount(): number;
+}
+
+/** Client half: `send` puts a call on the wire; replies and events come back through `receive`. */
+export function createRpcClient(send: (message: WireMessage) => void): RpcClient {
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const hub = new EventHub();
+  const invoke = (method: CallName, args: unknown[]): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      try {
+        send({ kind: 'call', id, method, args });
+      } catch (e) {
+        pending.delete(id);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  const calls = callsFromInvoke(invoke);
+  return {
+    calls,
+    on: (event, listener) => hub.on(event, listener),
+    receive(message) {
+      if (message.kind === 'event') {
+        hub.emit(message.name, message.payload);
+      } else if (message.kind === 'result') {
+        const p = pending.get(message.id);
+        if (!p) return;
+        pending.delete(message.id);
+        if (message.ok) p.resolve(message.value);
+        else p.reject(new Error(message.error));
+      }
+    },
+    failAll(reason) {
+      for (const p of pending.values()) p.reject(new Error(reason));
+      pending.clear();
+    },
+    pendingCount: () => pending.size,
+  };
+}
+
+/** Builds a typed `BackendCalls` from one untyped invoke function (used by both transports). */
+export function callsFromInvoke(invoke: (method: CallName, args: unknown[]) => Promise<unknown>): BackendCalls {
+  const c = (method: CallName) => (...args: unknown[]) => invoke(method, args);
+  return {
+    getEnsemble: c('getEnsemble'),
+    startEnsemble: c('startEnsemble'),
+    stopEnsemble: c('stopEnsemble'),
+    killServer: c('killServer'),
+    stopServer: c('stopServer'),
+    startServer: c('startServer'),
+    restartServer: c('restartServer'),
+    pauseServer: c('pauseServer'),
+    resumeServer: c('resumeServer'),
+    readServerFile: c('readServerFile'),
+  } as BackendCalls;
+}
+
+/**
+ * The facade the Electron preload puts on `window.zoolab` (and nothing else). The renderer's
+ * bridge uses it when present, else the WebSocket.
+ */
+export interface ZoolabFacade {
+  call(method: CallName, args: unknown[]): Promise<unknown>;
+  on(event: EventName, listener: (payload: unknown) => void): () => void;
+}
+
+/** IPC channel names shared by preload and main. */
+export const ipcChannels = { call: 'zoolab:call', event: 'zoolab:event' } as const;
