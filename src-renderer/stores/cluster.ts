@@ -1,0 +1,143 @@
+/**
+ * The cluster domain: the ensemble as the backend last reported it, the actions a person can
+ * take on it, what is in flight, and what went wrong. Ensemble snapshots are applied at most
+ * once per animation frame.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import type { EnsembleView, StartEnsembleOptions } from '../../src-main/api/contract';
+import { useBridge, type ConnectionStatus } from '../bridge';
+import { latestPerFrame } from '../lib/frame-batch';
+import { actionDone, sortedServers, summarize, type ServerAction } from '../lib/server-model';
+
+export type ServerFile = 'zoo.cfg' | 'myid' | 'log';
+
+export interface Notice {
+  id: number;
+  kind: 'error' | 'info';
+  text: string;
+}
+
+const noticesMax = 5;
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export const useClusterStore = defineStore('cluster', () => {
+  const bridge = useBridge();
+  const ensemble = shallowRef<EnsembleView | null>(null);
+  const loaded = ref(false);
+  const connection = ref<ConnectionStatus>(bridge.status());
+  const connectionDetail = ref('');
+  const busy = ref<Record<number, ServerAction | undefined>>({});
+  const starting = ref(false);
+  const stopping = ref(false);
+  const notices = ref<Notice[]>([]);
+  let noticeId = 0;
+
+  const servers = computed(() => sortedServers(ensemble.value));
+  const summary = computed(() => (ensemble.value ? summarize(ensemble.value) : null));
+
+  function notify(kind: Notice['kind'], text: string): void {
+    notices.value = [...notices.value, { id: ++noticeId, kind, text }].slice(-noticesMax);
+  }
+  function dismiss(id: number): void {
+    notices.value = notices.value.filter((n) => n.id !== id);
+  }
+
+  const applyEnsemble = latestPerFrame<EnsembleView | null>(
+    (run) => requestAnimationFrame(run),
+    (e) => {
+      ensemble.value = e;
+    },
+  );
+
+  async function refresh(): Promise<void> {
+    try {
+      ensemble.value = await bridge.calls.getEnsemble();
+      loaded.value = true;
+    } catch (e) {
+      notify('error', `Could not read the ensemble: ${messageOf(e)}`);
+    }
+  }
+
+  function init(): void {
+    bridge.on('ensemble', (e) => applyEnsemble(e));
+    bridge.onStatus((s, detail) => {
+      connection.value = s;
+      connectionDetail.value = detail;
+      if (s === 'open') void refresh();
+    });
+    void refresh();
+  }
+
+  async function startEnsemble(options: StartEnsembleOptions): Promise<void> {
+    starting.value = true;
+    try {
+      ensemble.value = await bridge.calls.startEnsemble(options);
+    } catch (e) {
+      notify('error', `Could not start the ensemble: ${messageOf(e)}`);
+    } finally {
+      starting.value = false;
+    }
+  }
+
+  async function stopEnsemble(): Promise<void> {
+    stopping.value = true;
+    try {
+      await bridge.calls.stopEnsemble();
+      notify('info', 'Every server stopped.');
+    } catch (e) {
+      notify('error', `Could not stop the ensemble: ${messageOf(e)}`);
+    } finally {
+      stopping.value = false;
+    }
+  }
+
+  async function act(id: number, action: ServerAction): Promise<void> {
+    busy.value = { ...busy.value, [id]: action };
+    const c = bridge.calls;
+    const run: Record<ServerAction, (id: number) => Promise<void>> = {
+      kill: c.killServer,
+      stop: c.stopServer,
+      start: c.startServer,
+      restart: c.restartServer,
+      pause: c.pauseServer,
+      resume: c.resumeServer,
+    };
+    try {
+      await run[action](id);
+      notify('info', `Server ${id} ${actionDone(action)}.`);
+    } catch (e) {
+      notify('error', `Could not ${action} server ${id}: ${messageOf(e)}`);
+    } finally {
+      busy.value = { ...busy.value, [id]: undefined };
+    }
+  }
+
+  async function readFile(id: number, file: ServerFile): Promise<string> {
+    return bridge.calls.readServerFile(id, file);
+  }
+
+  return {
+    ensemble,
+    loaded,
+    connection,
+    connectionDetail,
+    busy,
+    starting,
+    stopping,
+    notices,
+    servers,
+    summary,
+    init,
+    refresh,
+    startEnsemble,
+    stopEnsemble,
+    act,
+    readFile,
+    notify,
+    dismiss,
+  };
+});
