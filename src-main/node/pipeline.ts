@@ -1,0 +1,60 @@
+/**
+ * The seam between the client listener (sockets) and the request pipeline (the pure
+ * ServerCore in src-main/server, with the txn log from src-main/storage). server-main only
+ * sees this interface: the listener hands it frames, four-letter words read its status.
+ *
+ * Until the ServerCore is wired in, the pipeline is the honest "not serving" one: srvr says
+ * "This ZooKeeper instance is not currently serving requests" (as ZooKeeper does while it is not
+ * running) and a client's first frame closes its connection, as a non-serving ZooKeeper does.
+ */
+import type { ZooCfg } from './config';
+import type { ConnectionHandler } from './client-listener';
+import type { ServerStats, ServerStatus } from './four-letter-words';
+import type { Logger } from './log';
+
+export interface RequestPipeline {
+  readonly handler: ConnectionHandler;
+  status(): ServerStatus;
+  /** after the client port is bound: recover, start timers */
+  start(): Promise<void>;
+  /** flush and close; the listener is already closed */
+  stop(): Promise<void>;
+}
+
+export interface PipelineDeps {
+  cfg: ZooCfg;
+  myid: number | null;
+  log: Logger;
+  stats: ServerStats;
+}
+
+export function notServingPipeline(deps: PipelineDeps): RequestPipeline {
+  const status: ServerStatus = {
+    mode: null,
+    zxid: 0n,
+    nodeCount: 0,
+    outstanding: 0,
+    watchCount: 0,
+    ephemeralsCount: 0,
+    approximateDataSize: 0,
+  };
+  return {
+    handler: {
+      opened() {},
+      frame(conn) {
+        deps.log.info(`closing connection from ${conn.remote}: this server is not serving requests`);
+        conn.close('not serving');
+      },
+      closed() {},
+    },
+    status: () => status,
+    start: async () => {
+      deps.log.warn('the request pipeline is not available in this build: answering four-letter words only');
+    },
+    stop: async () => {},
+  };
+}
+
+export async function createPipeline(deps: PipelineDeps): Promise<RequestPipeline> {
+  return notServingPipeline(deps);
+}
