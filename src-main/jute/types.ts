@@ -250,8 +250,16 @@ export type Txn =
   | { type: typeof OpCode.error; err: number }
   | { type: typeof OpCode.multi; txns: Txn[] };
 
+/** TxnDigest{version, treeDigest}: ZooKeeper 3.6+ appends it after the txn in its log. */
+export interface TxnDigest {
+  version: number;
+  treeDigest: bigint;
+}
+
 /** A transaction with its header: the unit of the txn log and of ZAB proposals. */
 export interface TxnEntry {
   header: TxnHeader;
   txn: Txn;
+  /** present when the entry carried a trailing TxnDigest (Apache ZooKeeper 3.6+ logs). */
+  digest?: TxnDigest;
 }
