@@ -1,0 +1,273 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../common/error-codes';
+import type { Txn, TxnEntry } from '../jute/types';
+import { OpCode } from '../jute/types';
+import { OPEN_ACL_UNSAFE } from './acl';
+import { DataTree, nextVersion } from './data-tree';
+import { CONTAINER_EPHEMERAL_OWNER, ttlOwner } from './ephemeral-type';
+
+const acl = [...OPEN_ACL_UNSAFE];
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+let zxid = 0n;
+function entry(txn: Txn, clientId = 0x100n, time = 1000n, z?: bigint): TxnEntry {
+  zxid = z ?? zxid + 1n;
+  return { header: { clientId, cxid: 1, zxid, time, type: txn.type }, txn };
+}
+function create(path: string, parentCVersion: number, opts: { data?: Uint8Array | null; ephemeral?: boolean } = {}): Txn {
+  return { type: OpCode.create, path, data: opts.data === undefined ? bytes('x') : opts.data, acl, ephemeral: opts.ephemeral ?? false, parentCVersion };
+}
+
+describe('DataTree: initial state', () => {
+  it('fresh tree: /, /zookeeper, /zookeeper/quota, /zookeeper/config with upstream stats', () => {
+    const t = new DataTree();
+    expect(t.nodeCount).toBe(4);
+    expect(t.getChildren('/')!.children).toEqual(['zookeeper']);
+    expect(t.getChildren('/zookeeper')!.children).toEqual(['config', 'quota']);
+    // stored creation count 0 with one child: visible cversion 2*0-1 = -1, as `stat /` on ZooKeeper
+    expect(t.stat('/')!.cversion).toBe(-1);
+    expect(t.stat('/zookeeper')!.cversion).toBe(-2);
+    expect(t.stat('/zookeeper/config')!.czxid).toBe(0n);
+    expect(t.getAcl('/zookeeper/config')!.acl).toEqual([{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
+    expect(t.getData('/')!.data).toEqual(new Uint8Array(0));
+    expect(t.allChildrenNumber('/')).toBe(3);
+  });
+});
+
+describe('DataTree: stat rules per op', () => {
+  it('create: node stats from the txn; parent creation count and pzxid move, mzxid/version do not', () => {
+    const t = new DataTree();
+    zxid = 0x100000000n;
+    const r = t.applyTxn(entry(create('/a', 1), 0x100n, 5000n));
+    expect(r.err).toBe(ErrorCode.OK);
+    const s = t.stat('/a')!;
+    expect(s).toEqual({ czxid: zxid, mzxid: zxid, pzxid: zxid, ctime: 5000n, mtime: 5000n, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, dataLength: 1, numChildren: 0 });
+    expect(r.stat).toEqual(s);
+    const root = t.stat('/')!;
+    expect(root.pzxid).toBe(zxid);
+    expect(root.mzxid).toBe(0n);
+    expect(root.numChildren).toBe(2);
+    expect(root.cversion).toBe(2 * 1 - 2);
+    expect(t.lastProcessedZxid).toBe(zxid);
+    expect(r.changes).toEqual([{ type: 'created', path: '/a', acl, parentPath: '/', parentAcl: acl }]);
+  });
+
+  it('delete: parent pzxid = zxid, visible cversion +1, creation count kept', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    t.applyTxn(entry(create('/p', 1)));
+    t.applyTxn(entry(create('/p/c', 1)));
+    expect(t.stat('/p')!.cversion).toBe(1);
+    const r = t.applyTxn(entry({ type: OpCode.delete, path: '/p/c' }));
+    expect(r.err).toBe(0);
+    expect(t.stat('/p')!.cversion).toBe(2);
+    expect(t.stat('/p')!.pzxid).toBe(zxid);
+    expect(t.record('/p')!.stat.cversion).toBe(1);
+    expect(r.changes[0]).toMatchObject({ type: 'deleted', path: '/p/c', parentPath: '/p' });
+  });
+
+  it('setData: version from txn, mzxid/mtime move, dataLength follows; null data has dataLength 0', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    t.applyTxn(entry(create('/a', 1, { data: null })));
+    expect(t.getData('/a')!.data).toBeNull();
+    expect(t.stat('/a')!.dataLength).toBe(0);
+    const r = t.applyTxn(entry({ type: OpCode.setData, path: '/a', data: bytes('hello'), version: 1 }, 0x100n, 7777n));
+    expect(r.stat).toMatchObject({ version: 1, mzxid: zxid, mtime: 7777n, dataLength: 5, czxid: 1n });
+    t.applyTxn(entry({ type: OpCode.setData, path: '/a', data: new Uint8Array(0), version: 2 }));
+    expect(t.getData('/a')!.data).toEqual(new Uint8Array(0));
+  });
+
+  it('setACL: only aversion changes, no watch change', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    t.applyTxn(entry(create('/a', 1)));
+    const before = t.stat('/a')!;
+    const r = t.applyTxn(entry({ type: OpCode.setACL, path: '/a', acl: [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }], version: 1 }));
+    expect(r.stat).toEqual({ ...before, aversion: 1 });
+    expect(r.changes).toEqual([]);
+  });
+
+  it('nextVersion wraps like a Java int and skips -1', () => {
+    expect(nextVersion(0)).toBe(1);
+    expect(nextVersion(0x7fffffff)).toBe(-(2 ** 31));
+    expect(nextVersion(-2)).toBe(0);
+  });
+
+  it('sequential worked example: stored creations 1,1,2 with visible cversion 1,2,3', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    t.applyTxn(entry(create('/q', 1)));
+    t.applyTxn(entry(create('/q/n0000000000', 1)));
+    expect([t.record('/q')!.stat.cversion, t.stat('/q')!.cversion]).toEqual([1, 1]);
+    t.applyTxn(entry({ type: OpCode.delete, path: '/q/n0000000000' }));
+    expect([t.record('/q')!.stat.cversion, t.stat('/q')!.cversion]).toEqual([1, 2]);
+    t.applyTxn(entry(create('/q/n0000000001', 2)));
+    expect([t.record('/q')!.stat.cversion, t.stat('/q')!.cversion]).toEqual([2, 3]);
+  });
+});
+
+describe('DataTree: node kinds and sessions', () => {
+  it('ephemerals: owner visible, tracked per session, removed by closeSession with changes', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    t.applyTxn(entry({ type: OpCode.createSession, timeOut: 30000 }, 0x55n));
+    t.applyTxn(entry(create('/e1', 1, { ephemeral: true }), 0x55n));
+    t.applyTxn(entry(create('/e2', 2, { ephemeral: true }), 0x55n));
+    expect(t.stat('/e1')!.ephemeralOwner).toBe(0x55n);
+    expect(t.ephemeralsOf(0x55n)).toEqual(['/e1', '/e2']);
+    expect(t.sessions.get(0x55n)).toBe(30000);
+    const r = t.applyTxn(entry({ type: OpCode.closeSession, paths2Delete: ['/e2'] }, 0x55n));
+    expect(r.changes.map((c) => [c.type, c.path])).toEqual([
+      ['deleted', '/e2'],
+      ['deleted', '/e1'],
+    ]);
+    expect(t.has('/e1') || t.has('/e2')).toBe(false);
+    expect(t.sessions.has(0x55n)).toBe(false);
+    expect(t.stat('/')!.pzxid).toBe(zxid);
+  });
+
+  it('containers: client sees ephemeralOwner 0; reaped only after having had a child', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    t.applyTxn(entry({ type: OpCode.createContainer, path: '/c', data: null, acl, parentCVersion: 1 }, 0x1n, 1000n));
+    expect(t.stat('/c')!.ephemeralOwner).toBe(0n);
+    expect(t.record('/c')!.stat.ephemeralOwner).toBe(CONTAINER_EPHEMERAL_OWNER);
+    expect(t.reapCandidates(10_000_000)).toEqual([]);
+    expect(t.reapCandidates(10_000_000, 1000)).toEqual(['/c']);
+    t.applyTxn(entry(create('/c/x', 1)));
+    expect(t.reapCandidates(10_000_000)).toEqual([]);
+    t.applyTxn(entry({ type: OpCode.delete, path: '/c/x' }));
+    expect(t.reapCandidates(10_000_000)).toEqual(['/c']);
+  });
+
+  it('TTL nodes: candidates when empty and now - mtime > ttl; setData refreshes', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    t.applyTxn(entry({ type: OpCode.createTTL, path: '/t', data: null, acl, parentCVersion: 1, ttl: 500n }, 0x1n, 1000n));
+    expect(t.record('/t')!.stat.ephemeralOwner).toBe(ttlOwner(500n));
+    expect(t.stat('/t')!.ephemeralOwner).toBe(0n);
+    expect(t.reapCandidates(1500)).toEqual([]);
+    expect(t.reapCandidates(1501)).toEqual(['/t']);
+    t.applyTxn(entry({ type: OpCode.setData, path: '/t', data: null, version: 1 }, 0x1n, 1400n));
+    expect(t.reapCandidates(1600)).toEqual([]);
+  });
+});
+
+describe('DataTree: idempotent replay (fuzzy snapshots)', () => {
+  it('replaying every txn a second time keeps the tree identical', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    const log = [
+      entry({ type: OpCode.createSession, timeOut: 4000 }, 0x9n),
+      entry(create('/a', 1)),
+      entry(create('/a/b', 1)),
+      entry(create('/a/e', 2, { ephemeral: true }), 0x9n),
+      entry({ type: OpCode.setData, path: '/a/b', data: bytes('v2'), version: 1 }),
+      entry({ type: OpCode.delete, path: '/a/b' }),
+      entry({ type: OpCode.closeSession }, 0x9n),
+    ];
+    for (const e of log) t.applyTxn(e);
+    const d = t.digest();
+    const errs = log.map((e) => t.applyTxn(e).err);
+    expect(t.digest()).toBe(d);
+    // /a exists (NODEEXISTS); /a/b and /a/e are re-created, changed and removed again by the later txns
+    expect(errs).toEqual([0, ErrorCode.NODEEXISTS, 0, 0, 0, 0, 0]);
+  });
+
+  it('snapshot taken mid-way then full replay equals the live tree', () => {
+    const live = new DataTree();
+    zxid = 0n;
+    const log: TxnEntry[] = [];
+    const push = (e: TxnEntry) => {
+      log.push(e);
+      live.applyTxn(e);
+    };
+    push(entry(create('/q', 1)));
+    push(entry(create('/q/s0000000000', 1)));
+    const snap = live.exportSnapshot();
+    const snapZxid = snap.zxid;
+    push(entry({ type: OpCode.delete, path: '/q/s0000000000' }));
+    push(entry(create('/q/s0000000001', 2)));
+    // fuzzy: the restored snapshot already contains a later txn (applied again on replay)
+    const restored = DataTree.fromSnapshot(snap);
+    restored.applyTxn(log[2]!);
+    for (const e of log) if (e.header.zxid > snapZxid - 1n) restored.applyTxn(e);
+    expect(restored.digest()).toBe(live.digest());
+    expect(restored.record('/q')!.stat.cversion).toBe(2);
+  });
+
+  it('replayed create of an existing node still raises the parent creation count (ZOOKEEPER-1046)', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    t.applyTxn(entry(create('/p', 1)));
+    t.applyTxn(entry(create('/p/x', 1)));
+    const r = t.applyTxn(entry(create('/p/x', 5)));
+    expect(r.err).toBe(ErrorCode.NODEEXISTS);
+    expect(t.record('/p')!.stat.cversion).toBe(5);
+  });
+});
+
+describe('DataTree: multi txn', () => {
+  it('successful multi applies every sub-txn under one zxid', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    const r = t.applyTxn(entry({ type: OpCode.multi, txns: [create('/m', 1), create('/m/c', 1), { type: OpCode.check, path: '/m', version: 1 }] }));
+    expect(r.err).toBe(0);
+    expect(r.multi!.map((x) => [x.type, x.err])).toEqual([
+      [OpCode.create, 0],
+      [OpCode.create, 0],
+      [OpCode.check, 0],
+    ]);
+    expect(t.stat('/m/c')!.czxid).toBe(t.stat('/m')!.czxid);
+    expect(r.changes).toHaveLength(2);
+  });
+
+  it('multi with an error sub-txn applies nothing: before OK, failing op its code, after RUNTIMEINCONSISTENCY', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    const r = t.applyTxn(
+      entry({
+        type: OpCode.multi,
+        txns: [{ type: OpCode.error, err: 0 }, { type: OpCode.error, err: ErrorCode.NONODE }, { type: OpCode.error, err: ErrorCode.RUNTIMEINCONSISTENCY }],
+      }),
+    );
+    expect(r.err).toBe(ErrorCode.NONODE);
+    expect(r.multi!.map((x) => x.err)).toEqual([0, ErrorCode.NONODE, ErrorCode.RUNTIMEINCONSISTENCY]);
+    expect(t.nodeCount).toBe(4);
+    expect(t.lastProcessedZxid).toBe(zxid);
+  });
+});
+
+describe('DataTree: snapshots and digest', () => {
+  it('export/import round trip keeps stats, kinds, sessions and digest', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    t.applyTxn(entry({ type: OpCode.createSession, timeOut: 9000 }, 0x77n));
+    t.applyTxn(entry(create('/a', 1, { data: null })));
+    t.applyTxn(entry(create('/a/e', 1, { ephemeral: true }), 0x77n));
+    t.applyTxn(entry({ type: OpCode.createContainer, path: '/c', data: bytes(''), acl, parentCVersion: 2 }));
+    t.applyTxn(entry({ type: OpCode.createTTL, path: '/t', data: bytes('t'), acl, parentCVersion: 3, ttl: 10n }));
+    const snap = t.exportSnapshot();
+    expect(snap.nodes.map((n) => n.path)).toEqual(['/', '/a', '/a/e', '/c', '/t', '/zookeeper', '/zookeeper/config', '/zookeeper/quota']);
+    const u = DataTree.fromSnapshot(snap);
+    expect(u.digest()).toBe(t.digest());
+    expect(u.ephemeralsOf(0x77n)).toEqual(['/a/e']);
+    expect(u.containers()).toEqual(['/c']);
+    expect(u.ttlNodes()).toEqual(['/t']);
+    expect(u.sessions.get(0x77n)).toBe(9000);
+    expect(u.lastProcessedZxid).toBe(t.lastProcessedZxid);
+    expect(u.getData('/a')!.data).toBeNull();
+  });
+
+  it('digest differs when data, stat or path differ', () => {
+    const a = new DataTree();
+    const b = new DataTree();
+    zxid = 0n;
+    a.applyTxn(entry(create('/x', 1), 1n, 1n, 5n));
+    b.applyTxn(entry(create('/x', 1), 1n, 1n, 5n));
+    expect(a.digest()).toBe(b.digest());
+    b.applyTxn(entry({ type: OpCode.setData, path: '/x', data: bytes('x'), version: 0 }, 1n, 1n, 6n));
+    expect(a.digest()).not.toBe(b.digest());
+  });
+});

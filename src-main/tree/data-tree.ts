@@ -1,0 +1,492 @@
+/**
+ * The data tree: znodes with ZooKeeper's exact Stat bookkeeping, ephemerals by session, the
+ * session table (id -> timeout, as ZKDatabase keeps it), containers and TTL nodes.
+ *
+ * It changes only through applyTxn(), which is idempotent where ZooKeeper's is: replaying a txn
+ * that a fuzzy snapshot already contains yields an error result (NONODE / NODEEXISTS) and leaves
+ * the tree as it is, except that a replayed create still raises the parent's creation count
+ * (ZOOKEEPER-1046), so sequential names never repeat. applyTxn returns the node changes; the
+ * watch table turns them into notifications (nothing is fired here).
+ *
+ * cversion: the tree stores the parent's *creation count* (what snapshots persist and what the
+ * sequence suffix comes from); clients see `2 × creations − numChildren` (§4.2).
+ */
+import { assert } from '../common/assert';
+import { ErrorCode } from '../common/error-codes';
+import type { SessionId, Zxid } from '../common/ids';
+import type { ACL, Stat, StatPersisted, Txn, TxnEntry, TxnHeader } from '../jute/types';
+import { OpCode } from '../jute/types';
+import type { SnapshotData, SnapshotNode } from '../storage/snapshot-model';
+import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl';
+import {
+  CONTAINER_EPHEMERAL_OWNER,
+  clientEphemeralOwner,
+  nodeKind,
+  ttlOf,
+  ttlOwner,
+} from './ephemeral-type';
+import { baseName, joinPath, parentPath } from './znode-path';
+
+interface TreeNode {
+  data: Uint8Array | null;
+  acl: ACL[];
+  stat: StatPersisted;
+  children: Set<string>;
+}
+
+/** What one applied (sub-)txn changed, for the watch table. */
+export type NodeChange =
+  | { type: 'created'; path: string; acl: ACL[]; parentPath: string; parentAcl: ACL[] }
+  | { type: 'deleted'; path: string; acl: ACL[]; parentPath: string; parentAcl: ACL[] }
+  | { type: 'dataChanged'; path: string; acl: ACL[] };
+
+/** Result of one (sub-)txn: ZooKeeper's ProcessTxnResult. */
+export interface OpResult {
+  /** the txn type (OpCode.create, OpCode.error, ...) */
+  type: number;
+  err: number;
+  path?: string;
+  stat?: Stat;
+}
+
+export interface ApplyResult extends OpResult {
+  zxid: Zxid;
+  /** results per sub-txn, for multi */
+  multi?: OpResult[];
+  /** in the order the watch triggers must run */
+  changes: NodeChange[];
+}
+
+/** A node as prep sees it (ZooKeeper's ChangeRecord source): persisted stat, child count, ACL. */
+export interface NodeRecord {
+  stat: StatPersisted;
+  numChildren: number;
+  acl: ACL[];
+}
+
+const INT_MIN = -(2 ** 31);
+
+/** next(version) with Java int wrap; -1 is skipped (ZOOKEEPER-4743) so it always means "any". */
+export function nextVersion(v: number): number {
+  const n = v === 0x7fffffff ? INT_MIN : v + 1;
+  return n === -1 ? 0 : n;
+}
+
+export function visibleCversion(creations: number, numChildren: number): number {
+  return (2 * creations - numChildren) | 0;
+}
+
+function zeroStat(): StatPersisted {
+  return { czxid: 0n, mzxid: 0n, ctime: 0n, mtime: 0n, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: 0n };
+}
+
+function cloneAcl(acl: readonly ACL[]): ACL[] {
+  return acl.map((a) => ({ perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id } }));
+}
+
+export class DataTree {
+  private readonly nodes = new Map<string, TreeNode>();
+  private readonly ephemerals = new Map<SessionId, Set<string>>();
+  private readonly containerPaths = new Set<string>();
+  private readonly ttlPaths = new Set<string>();
+  private readonly sessionTable = new Map<SessionId, number>();
+  /** highest zxid applied */
+  lastProcessedZxid: Zxid = 0n;
+
+  constructor() {
+    const empty = () => new Uint8Array(0);
+    this.nodes.set('/', { data: empty(), acl: cloneAcl(OPEN_ACL_UNSAFE), stat: zeroStat(), children: new Set(['zookeeper']) });
+    this.nodes.set('/zookeeper', { data: empty(), acl: cloneAcl(OPEN_ACL_UNSAFE), stat: zeroStat(), children: new Set(['quota', 'config']) });
+    this.nodes.set('/zookeeper/quota', { data: empty(), acl: cloneAcl(OPEN_ACL_UNSAFE), stat: zeroStat(), children: new Set() });
+    this.nodes.set('/zookeeper/config', { data: empty(), acl: cloneAcl(READ_ACL_UNSAFE), stat: zeroStat(), children: new Set() });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  has(path: string): boolean {
+    return this.nodes.has(path);
+  }
+
+  /** Number of znodes including the root (upstream's `Node count` adds 1: it keys the root twice). */
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  stat(path: string): Stat | undefined {
+    const n = this.nodes.get(path);
+    return n ? this.toStat(n) : undefined;
+  }
+
+  getData(path: string): { data: Uint8Array | null; stat: Stat } | undefined {
+    const n = this.nodes.get(path);
+    return n ? { data: n.data, stat: this.toStat(n) } : undefined;
+  }
+
+  /** Child names, sorted (clients must not rely on any order; sorting keeps replies deterministic). */
+  getChildren(path: string): { children: string[]; stat: Stat } | undefined {
+    const n = this.nodes.get(path);
+    return n ? { children: [...n.children].sort(), stat: this.toStat(n) } : undefined;
+  }
+
+  getAcl(path: string): { acl: ACL[]; stat: Stat } | undefined {
+    const n = this.nodes.get(path);
+    return n ? { acl: cloneAcl(n.acl), stat: this.toStat(n) } : undefined;
+  }
+
+  /** The ACL as stored (not a copy): for permission checks. */
+  aclOf(path: string): readonly ACL[] | undefined {
+    return this.nodes.get(path)?.acl;
+  }
+
+  record(path: string): NodeRecord | undefined {
+    const n = this.nodes.get(path);
+    return n ? { stat: { ...n.stat }, numChildren: n.children.size, acl: n.acl } : undefined;
+  }
+
+  /** getAllChildrenNumber: every descendant. */
+  allChildrenNumber(path: string): number | undefined {
+    const n = this.nodes.get(path);
+    if (!n) return undefined;
+    let count = 0;
+    const stack: string[] = [path];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      const node = this.nodes.get(p)!;
+      for (const c of node.children) {
+        count++;
+        stack.push(joinPath(p, c));
+      }
+    }
+    return count;
+  }
+
+  ephemeralsOf(sessionId: SessionId): string[] {
+    return [...(this.ephemerals.get(sessionId) ?? [])].sort();
+  }
+
+  /** session id -> its ephemeral paths (sorted), for `dump` and getEphemerals. */
+  ephemeralsBySession(): Map<SessionId, string[]> {
+    const out = new Map<SessionId, string[]>();
+    for (const [sid, set] of this.ephemerals) if (set.size > 0) out.set(sid, [...set].sort());
+    return out;
+  }
+
+  get ephemeralCount(): number {
+    let n = 0;
+    for (const s of this.ephemerals.values()) n += s.size;
+    return n;
+  }
+
+  /** Sessions known to the tree (created and not closed): id -> timeout ms. */
+  get sessions(): ReadonlyMap<SessionId, number> {
+    return this.sessionTable;
+  }
+
+  /** Sum of path and data lengths, as upstream's approximate_data_size. */
+  approximateDataSize(): number {
+    let size = 0;
+    for (const [p, n] of this.nodes) size += p.length + (n.data?.length ?? 0);
+    return size;
+  }
+
+  /** Pre-order walk from "/", children sorted. */
+  *paths(): Generator<string> {
+    const stack = ['/'];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      yield p;
+      const n = this.nodes.get(p)!;
+      const kids = [...n.children].sort().reverse();
+      for (const c of kids) stack.push(joinPath(p, c));
+    }
+  }
+
+  containers(): string[] {
+    return [...this.containerPaths].sort();
+  }
+
+  ttlNodes(): string[] {
+    return [...this.ttlPaths].sort();
+  }
+
+  /**
+   * ContainerManager.getCandidates: empty containers that had a child (creation count > 0), or
+   * never-used ones older than maxNeverUsedIntervalMs (0 = never); empty TTL nodes whose
+   * `now − mtime > ttl`.
+   */
+  reapCandidates(nowMs: number, maxNeverUsedIntervalMs = 0): string[] {
+    const out: string[] = [];
+    const now = BigInt(Math.floor(nowMs));
+    for (const p of this.containers()) {
+      const n = this.nodes.get(p);
+      if (!n || n.children.size > 0) continue;
+      if (n.stat.cversion > 0) out.push(p);
+      else if (maxNeverUsedIntervalMs > 0 && now - n.stat.mtime > BigInt(maxNeverUsedIntervalMs)) out.push(p);
+    }
+    for (const p of this.ttlNodes()) {
+      const n = this.nodes.get(p);
+      if (!n || n.children.size > 0) continue;
+      const ttl = ttlOf(n.stat.ephemeralOwner);
+      if (ttl !== 0n && now - n.stat.mtime > ttl) out.push(p);
+    }
+    return out;
+  }
+
+  private toStat(n: TreeNode): Stat {
+    const s = n.stat;
+    return {
+      czxid: s.czxid,
+      mzxid: s.mzxid,
+      ctime: s.ctime,
+      mtime: s.mtime,
+      version: s.version,
+      cversion: visibleCversion(s.cversion, n.children.size),
+      aversion: s.aversion,
+      ephemeralOwner: clientEphemeralOwner(s.ephemeralOwner),
+      dataLength: n.data?.length ?? 0,
+      numChildren: n.children.size,
+      pzxid: s.pzxid,
+    };
+  }
+
+  // ---------------------------------------------------------------- apply
+
+  applyTxn(entry: TxnEntry): ApplyResult {
+    const changes: NodeChange[] = [];
+    const r = this.applyOne(entry.header, entry.txn, changes);
+    if (entry.header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = entry.header.zxid;
+    return { ...r, zxid: entry.header.zxid, changes };
+  }
+
+  private applyOne(h: TxnHeader, txn: Txn, changes: NodeChange[]): OpResult & { multi?: OpResult[] } {
+    switch (txn.type) {
+      case OpCode.create:
+        return this.createNode(h, txn.path, txn.data, txn.acl, txn.ephemeral ? h.clientId : 0n, txn.parentCVersion, txn.type, changes);
+      case OpCode.createContainer:
+        return this.createNode(h, txn.path, txn.data, txn.acl, CONTAINER_EPHEMERAL_OWNER, txn.parentCVersion, txn.type, changes);
+      case OpCode.createTTL:
+        return this.createNode(h, txn.path, txn.data, txn.acl, ttlOwner(txn.ttl), txn.parentCVersion, txn.type, changes);
+      case OpCode.delete:
+      case OpCode.deleteContainer: {
+        const err = this.deleteNode(txn.path, h.zxid, changes);
+        return { type: txn.type, err, path: txn.path };
+      }
+      case OpCode.setData: {
+        const n = this.nodes.get(txn.path);
+        if (!n) return { type: txn.type, err: ErrorCode.NONODE, path: txn.path };
+        n.data = txn.data;
+        n.stat.mzxid = h.zxid;
+        n.stat.mtime = h.time;
+        n.stat.version = txn.version;
+        changes.push({ type: 'dataChanged', path: txn.path, acl: n.acl });
+        return { type: txn.type, err: ErrorCode.OK, path: txn.path, stat: this.toStat(n) };
+      }
+      case OpCode.setACL: {
+        const n = this.nodes.get(txn.path);
+        if (!n) return { type: txn.type, err: ErrorCode.NONODE, path: txn.path };
+        n.acl = cloneAcl(txn.acl);
+        n.stat.aversion = txn.version;
+        return { type: txn.type, err: ErrorCode.OK, path: txn.path, stat: this.toStat(n) };
+      }
+      case OpCode.check:
+        return { type: txn.type, err: ErrorCode.OK, path: txn.path };
+      case OpCode.createSession:
+        this.sessionTable.set(h.clientId, txn.timeOut);
+        return { type: txn.type, err: ErrorCode.OK };
+      case OpCode.closeSession: {
+        const owned = this.ephemerals.get(h.clientId);
+        const listed = txn.paths2Delete ?? [];
+        const rest = [...(owned ?? [])].filter((p) => !listed.includes(p)).sort();
+        for (const p of [...listed, ...rest]) {
+          const n = this.nodes.get(p);
+          // only the session's own ephemerals: a listed path may already be gone on replay
+          if (n && n.stat.ephemeralOwner === h.clientId) this.deleteNode(p, h.zxid, changes);
+        }
+        this.ephemerals.delete(h.clientId);
+        this.sessionTable.delete(h.clientId);
+        return { type: txn.type, err: ErrorCode.OK };
+      }
+      case OpCode.error:
+        return { type: txn.type, err: txn.err };
+      case OpCode.multi: {
+        const failed = txn.txns.some((t) => t.type === OpCode.error);
+        let postFailed = false;
+        const results: OpResult[] = [];
+        let err: number = ErrorCode.OK;
+        for (const sub of txn.txns) {
+          let effective: Txn = sub;
+          if (failed && sub.type !== OpCode.error) {
+            effective = { type: OpCode.error, err: postFailed ? ErrorCode.RUNTIMEINCONSISTENCY : ErrorCode.OK };
+          }
+          if (failed && sub.type === OpCode.error) postFailed = true;
+          const r = this.applyOne(h, effective, changes);
+          results.push(r);
+          if (r.err !== ErrorCode.OK && err === ErrorCode.OK) err = r.err;
+        }
+        return { type: txn.type, err, multi: results };
+      }
+    }
+  }
+
+  private createNode(
+    h: TxnHeader,
+    path: string,
+    data: Uint8Array | null,
+    acl: ACL[],
+    owner: bigint,
+    parentCVersion: number,
+    type: number,
+    changes: NodeChange[],
+  ): OpResult {
+    const pp = parentPath(path);
+    const parent = this.nodes.get(pp);
+    if (!parent || path === '/') return { type, err: ErrorCode.NONODE, path };
+    const name = baseName(path);
+    const pcv = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
+    if (pcv > parent.stat.cversion) {
+      // also on replay of an already-applied create: keeps the creation count (ZOOKEEPER-1046)
+      parent.stat.cversion = pcv;
+      if (h.zxid > parent.stat.pzxid) parent.stat.pzxid = h.zxid;
+    }
+    if (parent.children.has(name)) return { type, err: ErrorCode.NODEEXISTS, path };
+    const stat: StatPersisted = {
+      czxid: h.zxid,
+      mzxid: h.zxid,
+      ctime: h.time,
+      mtime: h.time,
+      version: 0,
+      cversion: 0,
+      aversion: 0,
+      ephemeralOwner: owner,
+      pzxid: h.zxid,
+    };
+    const node: TreeNode = { data, acl: cloneAcl(acl), stat, children: new Set() };
+    this.nodes.set(path, node);
+    parent.children.add(name);
+    this.track(path, owner);
+    changes.push({ type: 'created', path, acl: node.acl, parentPath: pp, parentAcl: parent.acl });
+    return { type, err: ErrorCode.OK, path, stat: this.toStat(node) };
+  }
+
+  private deleteNode(path: string, zxid: Zxid, changes: NodeChange[]): number {
+    const n = this.nodes.get(path);
+    if (!n || path === '/') return ErrorCode.NONODE;
+    const pp = parentPath(path);
+    const parent = this.nodes.get(pp);
+    assert(parent !== undefined, `node ${path} without parent`);
+    // a fuzzy-snapshot replay can find children the original delete did not see: drop them too
+    for (const c of [...n.children]) this.deleteNode(joinPath(path, c), zxid, []);
+    this.nodes.delete(path);
+    parent.children.delete(baseName(path));
+    if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    this.untrack(path, n.stat.ephemeralOwner);
+    changes.push({ type: 'deleted', path, acl: n.acl, parentPath: pp, parentAcl: parent.acl });
+    return ErrorCode.OK;
+  }
+
+  private track(path: string, owner: bigint): void {
+    switch (nodeKind(owner)) {
+      case 'ephemeral': {
+        let set = this.ephemerals.get(owner);
+        if (!set) this.ephemerals.set(owner, (set = new Set()));
+        set.add(path);
+        break;
+      }
+      case 'container':
+        this.containerPaths.add(path);
+        break;
+      case 'ttl':
+        this.ttlPaths.add(path);
+        break;
+      case 'persistent':
+        break;
+    }
+  }
+
+  private untrack(path: string, owner: bigint): void {
+    switch (nodeKind(owner)) {
+      case 'ephemeral': {
+        const set = this.ephemerals.get(owner);
+        set?.delete(path);
+        if (set && set.size === 0) this.ephemerals.delete(owner);
+        break;
+      }
+      case 'container':
+        this.containerPaths.delete(path);
+        break;
+      case 'ttl':
+        this.ttlPaths.delete(path);
+        break;
+      case 'persistent':
+        break;
+    }
+  }
+
+  // ---------------------------------------------------------------- snapshots and digest
+
+  /** The whole tree and session table; stat.cversion is the stored creation count, ephemeralOwner the internal one. */
+  exportSnapshot(): SnapshotData {
+    const nodes: SnapshotNode[] = [];
+    for (const p of this.paths()) {
+      const n = this.nodes.get(p)!;
+      nodes.push({ path: p, data: n.data, acl: cloneAcl(n.acl), stat: { ...n.stat } });
+    }
+    const sessions = [...this.sessionTable]
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([id, timeoutMs]) => ({ id, timeoutMs }));
+    return { zxid: this.lastProcessedZxid, sessions, nodes };
+  }
+
+  static fromSnapshot(snap: SnapshotData): DataTree {
+    const t = new DataTree();
+    t.nodes.clear();
+    for (const sn of snap.nodes) {
+      t.nodes.set(sn.path, { data: sn.data, acl: cloneAcl(sn.acl), stat: { ...sn.stat }, children: new Set() });
+    }
+    assert(t.nodes.has('/'), 'snapshot without a root node');
+    for (const sn of snap.nodes) {
+      if (sn.path === '/') continue;
+      const parent = t.nodes.get(parentPath(sn.path));
+      assert(parent !== undefined, `snapshot node ${sn.path} has no parent`);
+      parent.children.add(baseName(sn.path));
+      t.track(sn.path, sn.stat.ephemeralOwner);
+    }
+    for (const s of snap.sessions) t.sessionTable.set(s.id, s.timeoutMs);
+    t.lastProcessedZxid = snap.zxid;
+    return t;
+  }
+
+  /**
+   * A cheap deterministic hash over every path, its data, ACL and client-visible stat (two
+   * 32-bit FNV-1a lanes). Equal trees give equal digests; for comparing replicas in tests.
+   */
+  digest(): string {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01000193 ^ 0x5bd1e995;
+    const feed = (b: number) => {
+      h1 = Math.imul(h1 ^ b, 0x01000193) >>> 0;
+      h2 = Math.imul(h2 ^ b, 0x5bd1e995) >>> 0;
+      h2 = (h2 ^ (h2 >>> 13)) >>> 0;
+    };
+    const enc = new TextEncoder();
+    const feedText = (s: string) => {
+      for (const b of enc.encode(s)) feed(b);
+      feed(0);
+    };
+    for (const p of this.paths()) {
+      const n = this.nodes.get(p)!;
+      feedText(p);
+      if (n.data === null) feed(0xff);
+      else {
+        feedText(String(n.data.length));
+        for (const b of n.data) feed(b);
+      }
+      const s = this.toStat(n);
+      feedText(
+        [s.czxid, s.mzxid, s.ctime, s.mtime, s.version, s.cversion, s.aversion, s.ephemeralOwner, s.dataLength, s.numChildren, s.pzxid, n.stat.ephemeralOwner].join(','),
+      );
+      for (const a of n.acl) feedText(`${a.perms}:${a.id.scheme}:${a.id.id}`);
+    }
+    return h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
+  }
+}

@@ -1,0 +1,5 @@
+export * from './znode-path';
+export * from './acl';
+export * from './ephemeral-type';
+export * from './data-tree';
+export * from './watch-table';
