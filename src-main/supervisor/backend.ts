@@ -1,0 +1,152 @@
+/**
+ * The Backend the app's hosts (Electron main, the web host) serve to the renderer: the calls
+ * of src-main/api/contract.ts acting on one local ensemble of real processes, and the pushed
+ * `ensemble` / `serverLog` events. Workspaces persist under `dir` (one folder per ensemble
+ * size), so reopening the app brings back the same data.
+ */
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Backend, BackendCalls, BackendEvents, EnsembleView, EventName, StartEnsembleOptions } from '../api/contract';
+import { ZooLabError } from '../common/errors';
+import { Ensemble } from './ensemble';
+import type { ServerProcessOptions } from './server-process';
+
+export interface BackendOptions extends ServerProcessOptions {
+  /** parent folder of the workspaces; default ~/.zoolab/ensembles */
+  dir?: string;
+  /** extra zoo.cfg lines for every server */
+  cfg?: Record<string, string>;
+}
+
+const LOG_TAIL_BYTES = 256 * 1024;
+
+function tail(path: string, bytes: number): string {
+  const size = statSync(path).size;
+  const start = Math.max(0, size - bytes);
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(size - start);
+    readSync(fd, buf, 0, buf.length, start);
+    const text = buf.toString('utf8');
+    // drop a partial first line
+    return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function createBackend(options: BackendOptions = {}): Backend {
+  const root = options.dir ?? join(homedir(), '.zoolab', 'ensembles');
+  type Listeners = { [E in EventName]: Set<(p: BackendEvents[E]) => void> };
+  const listeners: Listeners = { ensemble: new Set(), trace: new Set(), serverLog: new Set() };
+  const emit = <E extends EventName>(event: E, payload: BackendEvents[E]): void => {
+    for (const l of listeners[event] as Set<(p: BackendEvents[E]) => void>) {
+      try {
+        l(payload);
+      } catch {
+        // one broken listener must not stop the others
+      }
+    }
+  };
+  let current: Ensemble | null = null;
+  let unsubscribe: (() => void)[] = [];
+  let busy: Promise<unknown> = Promise.resolve();
+  let disposed = false;
+
+  /** ensemble-wide operations run one at a time */
+  const serial = <T>(op: () => Promise<T>): Promise<T> => {
+    const run = busy.then(op, op);
+    busy = run.catch(() => {});
+    return run;
+  };
+
+  const need = (): Ensemble => {
+    if (!current) throw new ZooLabError('NOT_FOUND', 'no ensemble is running: start one first');
+    return current;
+  };
+
+  const stopCurrent = async (): Promise<void> => {
+    const e = current;
+    if (!e) return;
+    await e.shutdown();
+    for (const u of unsubscribe) u();
+    unsubscribe = [];
+    emit('ensemble', e.view());
+    current = null;
+  };
+
+  const calls: BackendCalls = {
+    async getEnsemble(): Promise<EnsembleView | null> {
+      return current ? current.view() : null;
+    },
+    startEnsemble(o: StartEnsembleOptions): Promise<EnsembleView> {
+      return serial(async () => {
+        if (disposed) throw new ZooLabError('USAGE', 'the backend is shut down');
+        await stopCurrent();
+        const e = await Ensemble.start({
+          ...options,
+          dir: join(root, `${o.servers}-servers`),
+          servers: o.servers,
+          tickTimeMs: o.tickTimeMs,
+          initLimit: o.initLimit,
+          syncLimit: o.syncLimit,
+          cfg: options.cfg,
+          waitRunning: false,
+        });
+        current = e;
+        unsubscribe = [e.on('ensemble', (v) => emit('ensemble', v)), e.on('serverLog', (l) => emit('serverLog', l))];
+        const view = e.view();
+        emit('ensemble', view);
+        return view;
+      });
+    },
+    stopEnsemble: () => serial(stopCurrent),
+    async killServer(id) {
+      await need().kill(id);
+    },
+    async stopServer(id) {
+      await need().stopServer(id);
+    },
+    async startServer(id) {
+      await need().startServer(id);
+    },
+    async restartServer(id) {
+      await need().restart(id);
+    },
+    async pauseServer(id) {
+      need().pause(id);
+    },
+    async resumeServer(id) {
+      need().resume(id);
+    },
+    async readServerFile(id, file) {
+      const p = need().server(id);
+      if (file === 'zoo.cfg') return readFileSync(p.slot.configPath, 'utf8');
+      if (file === 'myid') return readFileSync(join(p.slot.dataDir, 'myid'), 'utf8');
+      if (file === 'log') {
+        try {
+          return tail(p.slot.logPath, LOG_TAIL_BYTES);
+        } catch {
+          return p.logs().join('\n');
+        }
+      }
+      throw new ZooLabError('USAGE', `unknown server file '${String(file)}'`);
+    },
+  };
+
+  return {
+    calls,
+    on(event, listener) {
+      const set = listeners[event] as Set<typeof listener>;
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+      };
+    },
+    dispose() {
+      disposed = true;
+      return serial(stopCurrent);
+    },
+  };
+}

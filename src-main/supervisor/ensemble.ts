@@ -1,0 +1,294 @@
+/**
+ * A local ensemble: a workspace on disk plus one ServerProcess per server. Every call acts on
+ * real processes. Listeners hear `ensemble` (a fresh EnsembleView on each change) and
+ * `serverLog` (new log lines, batched). Children never outlive this process: orderly shutdown
+ * stops them; on process exit they are SIGKILLed; if this process is SIGKILLed they notice
+ * their stdin pipe close and exit by themselves.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EnsembleView, ServerState } from '../api/contract';
+import { ZooLabError } from '../common/errors';
+import { releaseAllPorts } from './ports';
+import { ServerProcess } from './server-process';
+import type { ServerProcessOptions } from './server-process';
+import { prepareWorkspace, writeManifest } from './workspace';
+import type { Workspace, WorkspaceOptions } from './workspace';
+
+export interface EnsembleOptions extends Omit<WorkspaceOptions, 'dir'>, ServerProcessOptions {
+  /** workspace folder; default a fresh temporary folder, removed on shutdown */
+  dir?: string;
+  /** remove the folder on shutdown (default: only when it was a temporary one) */
+  removeDirOnShutdown?: boolean;
+  /** wait until every server answers srvr (default true) */
+  waitRunning?: boolean;
+  /** how long start waits for all servers to run (default 60 s) */
+  readyTimeoutMs?: number;
+  /** batch window for serverLog events (default 100 ms) */
+  logBatchMs?: number;
+}
+
+export interface EnsembleEvents {
+  ensemble: EnsembleView;
+  serverLog: { server: number; lines: string[] };
+}
+
+type Listener<E extends keyof EnsembleEvents> = (payload: EnsembleEvents[E]) => void;
+
+const live = new Set<Ensemble>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const e of live) e.killAllNow();
+    releaseAllPorts();
+  });
+}
+
+export class Ensemble {
+  readonly dir: string;
+  readonly connectionString: string;
+  private readonly procs = new Map<number, ServerProcess>();
+  private readonly listeners = { ensemble: new Set<Listener<'ensemble'>>(), serverLog: new Set<Listener<'serverLog'>>() };
+  private readonly pendingLogs = new Map<number, string[]>();
+  private logTimer: NodeJS.Timeout | null = null;
+  private viewQueued = false;
+  private closed = false;
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(
+    private readonly ws: Workspace,
+    private readonly options: EnsembleOptions,
+    private readonly removeDir: boolean,
+  ) {
+    this.dir = ws.dir;
+    this.connectionString = ws.connectionString;
+    for (const slot of ws.servers) {
+      const proc = new ServerProcess(slot, options, {
+        changed: () => this.changed(),
+        log: (lines) => this.queueLog(slot.id, lines),
+      });
+      this.procs.set(slot.id, proc);
+    }
+  }
+
+  /** Prepare the workspace, start every server, and (by default) wait until all run. */
+  static async start(options: EnsembleOptions): Promise<Ensemble> {
+    installExitHook();
+    const temporary = options.dir === undefined;
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'zoolab-ensemble-'));
+    const ws = await prepareWorkspace({ ...options, dir });
+    const e = new Ensemble(ws, options, options.removeDirOnShutdown ?? temporary);
+    live.add(e);
+    try {
+      await Promise.all([...e.procs.values()].map((p) => p.start()));
+      e.saveManifest();
+      if (options.waitRunning ?? true) await e.waitForAll('running', options.readyTimeoutMs ?? 60_000);
+    } catch (err) {
+      await e.shutdown();
+      throw err;
+    }
+    return e;
+  }
+
+  get workspace(): Workspace {
+    return this.ws;
+  }
+
+  view(): EnsembleView {
+    return { dir: this.dir, connectionString: this.connectionString, servers: [...this.procs.values()].map((p) => p.view()) };
+  }
+
+  ids(): number[] {
+    return [...this.procs.keys()];
+  }
+
+  server(id: number): ServerProcess {
+    const p = this.procs.get(id);
+    if (!p) throw new ZooLabError('NOT_FOUND', `no server ${id} in this ensemble (ids ${this.ids().join(', ')})`);
+    return p;
+  }
+
+  /** the id of the server whose srvr says leader (or standalone), if any */
+  leader(): number | null {
+    for (const p of this.procs.values()) {
+      if (p.state.state === 'running' && (p.role === 'leader' || p.role === 'standalone')) return p.slot.id;
+    }
+    return null;
+  }
+
+  on<E extends keyof EnsembleEvents>(event: E, listener: Listener<E>): () => void {
+    const set = this.listeners[event] as Set<Listener<E>>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  async kill(id: number): Promise<void> {
+    await this.server(id).kill();
+    this.saveManifest();
+  }
+
+  async stopServer(id: number): Promise<void> {
+    await this.server(id).stop();
+    this.saveManifest();
+  }
+
+  async startServer(id: number): Promise<void> {
+    await this.server(id).start();
+    this.saveManifest();
+  }
+
+  /** Stop (gracefully) if live, then start. Resolves once spawned; use waitFor for running. */
+  async restart(id: number): Promise<void> {
+    const p = this.server(id);
+    const st = p.state.state;
+    if (st === 'starting' || st === 'running') await p.stop();
+    else if (st === 'stopping') await p.whenExited();
+    await this.startServer(id);
+  }
+
+  pause(id: number): void {
+    this.server(id).pause();
+  }
+
+  resume(id: number): void {
+    this.server(id).resume();
+  }
+
+  /** Wait until server `id` is in `state` (or the predicate holds); rejects after timeoutMs. */
+  waitFor(id: number, state: ServerState, timeoutMs = 30_000): Promise<void> {
+    const p = this.server(id);
+    return this.waitUntil(() => p.state.state === state, `server ${id} to be ${state}`, timeoutMs, () => {
+      const v = p.view();
+      return `it is ${v.state}${v.lastError ? `: ${v.lastError}` : ''}`;
+    });
+  }
+
+  waitForAll(state: ServerState, timeoutMs = 60_000): Promise<void> {
+    return this.waitUntil(
+      () => [...this.procs.values()].every((p) => p.state.state === state),
+      `every server to be ${state}`,
+      timeoutMs,
+      () =>
+        [...this.procs.values()]
+          .map((p) => `server ${p.slot.id} ${p.state.state}${p.state.lastError ? ` (${p.state.lastError})` : ''}`)
+          .join(', '),
+    );
+  }
+
+  /** Wait on a condition re-checked at every change (and every 200 ms), with a deadline. */
+  waitUntil(condition: () => boolean, what: string, timeoutMs: number, describe?: () => string): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (condition()) {
+          cleanup();
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new ZooLabError('TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}${describe ? `; ${describe()}` : ''}`));
+      }, timeoutMs);
+      const ticker = setInterval(check, 200);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        clearInterval(ticker);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  logs(id: number): readonly string[] {
+    return this.server(id).logs();
+  }
+
+  /** Stop every server (SIGTERM, then SIGKILL after the deadline), release ports. Idempotent. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(
+      [...this.procs.values()].map(async (p) => {
+        const st = p.state.state;
+        if (st === 'starting' || st === 'running') await p.stop().catch(() => p.killNow());
+        else if (st === 'stopping') await p.whenExited();
+      }),
+    );
+    this.flushLogs();
+    this.saveManifest();
+    this.ws.lease.release();
+    live.delete(this);
+    if (this.logTimer) clearTimeout(this.logTimer);
+    if (this.removeDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  get isShutDown(): boolean {
+    return this.closed;
+  }
+
+  /** synchronous last resort (process exit) */
+  killAllNow(): void {
+    for (const p of this.procs.values()) p.killNow();
+  }
+
+  pids(): Map<number, number | null> {
+    return new Map([...this.procs.values()].map((p) => [p.slot.id, p.pid]));
+  }
+
+  private saveManifest(): void {
+    if (this.removeDir && this.closed) return;
+    try {
+      writeManifest(this.ws, this.pids(), { supervisorPid: this.closed ? null : process.pid, detached: false });
+    } catch {
+      // the manifest is for other zoolab commands; the ensemble itself does not depend on it
+    }
+  }
+
+  private changed(): void {
+    for (const w of [...this.waiters]) w();
+    if (this.viewQueued) return;
+    this.viewQueued = true;
+    queueMicrotask(() => {
+      this.viewQueued = false;
+      const v = this.view();
+      for (const l of this.listeners.ensemble) l(v);
+    });
+    if (!this.closed) this.saveManifestSoon();
+  }
+
+  private manifestTimer: NodeJS.Timeout | null = null;
+  private saveManifestSoon(): void {
+    if (this.manifestTimer) return;
+    this.manifestTimer = setTimeout(() => {
+      this.manifestTimer = null;
+      if (!this.closed) this.saveManifest();
+    }, 50);
+    this.manifestTimer.unref();
+  }
+
+  private queueLog(id: number, lines: string[]): void {
+    if (this.listeners.serverLog.size === 0) return;
+    const q = this.pendingLogs.get(id) ?? [];
+    q.push(...lines);
+    if (q.length > 2000) q.splice(0, q.length - 2000);
+    this.pendingLogs.set(id, q);
+    if (this.logTimer) return;
+    this.logTimer = setTimeout(() => {
+      this.logTimer = null;
+      this.flushLogs();
+    }, this.options.logBatchMs ?? 100);
+    this.logTimer.unref();
+  }
+
+  private flushLogs(): void {
+    for (const [server, lines] of this.pendingLogs) {
+      if (lines.length === 0) continue;
+      for (const l of this.listeners.serverLog) l({ server, lines });
+    }
+    this.pendingLogs.clear();
+  }
+}

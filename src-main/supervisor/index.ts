@@ -1,0 +1,77 @@
+/**
+ * The Node API for test suites (the role Curator's TestingCluster plays in Java):
+ *
+ *   const zk = await startEnsemble({ servers: 3 });
+ *   // … connect a client to zk.connectionString …
+ *   await zk.kill(2);            // kill -9, resolves when the process is gone
+ *   await zk.restart(2);         // resolves when server 2 answers srvr again
+ *   await zk.stop();             // every process gone, ports released, temp folder removed
+ *
+ * Every method acts on real server processes on 127.0.0.1 with ports chosen free at run time.
+ */
+import type { ServerState, ServerView } from '../api/contract';
+import { Ensemble } from './ensemble';
+import type { EnsembleOptions } from './ensemble';
+
+export { createBackend } from './backend';
+export type { BackendOptions } from './backend';
+export { Ensemble } from './ensemble';
+export type { EnsembleOptions } from './ensemble';
+
+export interface StartEnsembleOptions extends Partial<EnsembleOptions> {
+  /** voting servers (default 3) */
+  servers?: number;
+}
+
+export interface LocalEnsemble {
+  readonly connectionString: string;
+  readonly dir: string;
+  servers(): ServerView[];
+  server(id: number): ServerView;
+  /** id of the server srvr reports as leader (or standalone); null if none */
+  leader(): number | null;
+  /** SIGKILL; resolves when the process is gone */
+  kill(id: number): Promise<void>;
+  /** SIGTERM (SIGKILL after the deadline); resolves when the process is gone */
+  stopServer(id: number): Promise<void>;
+  /** start a stopped/crashed server; resolves when it runs */
+  start(id: number): Promise<void>;
+  /** stop if live, start again; resolves when it runs */
+  restart(id: number): Promise<void>;
+  pause(id: number): void;
+  resume(id: number): void;
+  waitFor(id: number, state: ServerState, timeoutMs?: number): Promise<void>;
+  logs(id: number): readonly string[];
+  /** stop everything; nothing is left running */
+  stop(): Promise<void>;
+  /** the underlying supervisor object, for events and more */
+  readonly ensemble: Ensemble;
+}
+
+export async function startEnsemble(options: StartEnsembleOptions = {}): Promise<LocalEnsemble> {
+  const e = await Ensemble.start({ ...options, servers: options.servers ?? 3 });
+  const readyMs = options.readyTimeoutMs ?? 60_000;
+  return {
+    connectionString: e.connectionString,
+    dir: e.dir,
+    ensemble: e,
+    servers: () => e.view().servers,
+    server: (id) => e.server(id).view(),
+    leader: () => e.leader(),
+    kill: (id) => e.kill(id),
+    stopServer: (id) => e.stopServer(id),
+    async start(id) {
+      await e.startServer(id);
+      await e.waitFor(id, 'running', readyMs);
+    },
+    async restart(id) {
+      await e.restart(id);
+      await e.waitFor(id, 'running', readyMs);
+    },
+    pause: (id) => e.pause(id),
+    resume: (id) => e.resume(id),
+    waitFor: (id, state, timeoutMs) => e.waitFor(id, state, timeoutMs ?? readyMs),
+    logs: (id) => e.logs(id),
+    stop: () => e.shutdown(),
+  };
+}

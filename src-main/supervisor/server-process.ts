@@ -1,0 +1,319 @@
+/**
+ * One supervised server process: spawn `node out/main/cli.js server <zoo.cfg>`, follow its
+ * lifecycle (state.ts) from the process and from `srvr` polling, capture its log lines, and
+ * kill / stop / pause / resume it. The child watches its stdin pipe, whose write end only we
+ * hold, so it exits on its own if this process dies without cleaning up.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ServerRole, ServerView } from '../api/contract';
+import { ZooLabError } from '../common/errors';
+import { parseSrvr } from '../node/four-letter-words';
+import { askFourLetterWord } from './four-letter-client';
+import { initialLifecycle, transition } from './state';
+import type { LifecycleEvent, ServerLifecycle } from './state';
+import type { ServerSlot } from './workspace';
+
+export interface ServerProcessOptions {
+  /** the built CLI bundle; default: cli.js beside this bundle (out/main/cli.js) */
+  cliPath?: string;
+  /** the node binary; default process.execPath (with ELECTRON_RUN_AS_NODE under Electron) */
+  nodePath?: string;
+  env?: NodeJS.ProcessEnv;
+  /** SIGTERM → SIGKILL deadline */
+  stopTimeoutMs?: number;
+  /** a server that does not answer srvr within this is killed and marked crashed */
+  startTimeoutMs?: number;
+  pollIntervalMs?: number;
+  /** log lines kept in memory per server */
+  logLinesMax?: number;
+}
+
+export interface ServerProcessEvents {
+  changed(): void;
+  log(lines: string[]): void;
+}
+
+/** Where the built cli.js lives: next to this bundle when bundled, else out/main from the repo. */
+export function defaultCliPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // bundled: out/main/*.js or out/main/chunks/*.js; from source (tests): src-main/supervisor
+  const candidates = [resolve(here, 'cli.js'), resolve(here, '../cli.js'), resolve(here, '../../out/main/cli.js')];
+  return candidates.find((p) => existsSync(p)) ?? (candidates[2] as string);
+}
+
+function mapRole(mode: string | null, serving: boolean): ServerRole {
+  if (!serving) return 'looking';
+  switch (mode) {
+    case 'standalone':
+    case 'leader':
+    case 'follower':
+    case 'observer':
+      return mode;
+    case 'read-only':
+      return 'unknown';
+    default:
+      return 'unknown';
+  }
+}
+
+export class ServerProcess {
+  private life: ServerLifecycle = initialLifecycle();
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private pollTimer: NodeJS.Timeout | null = null;
+  private startTimer: NodeJS.Timeout | null = null;
+  private killTimer: NodeJS.Timeout | null = null;
+  private readonly logLines: string[] = [];
+  private lastProblem: string | null = null;
+  private polling = false;
+  role: ServerRole = 'unknown';
+  lastZxid: string | null = null;
+  epoch: number | null = null;
+  connections: number | null = null;
+
+  constructor(
+    readonly slot: ServerSlot,
+    private readonly opts: ServerProcessOptions,
+    private readonly events: ServerProcessEvents,
+  ) {}
+
+  get state(): ServerLifecycle {
+    return this.life;
+  }
+
+  get pid(): number | null {
+    return this.life.pid;
+  }
+
+  view(): ServerView {
+    const s = this.slot;
+    const live = this.life.state === 'running';
+    return {
+      id: s.id,
+      host: s.host,
+      clientPort: s.clientPort,
+      quorumPort: s.quorumPort,
+      electionPort: s.electionPort,
+      state: this.life.state,
+      pid: this.life.pid,
+      role: live ? this.role : 'unknown',
+      lastZxid: live ? this.lastZxid : null,
+      epoch: live ? this.epoch : null,
+      connections: live ? this.connections : null,
+      dir: s.dir,
+      dataDir: s.dataDir,
+      configPath: s.configPath,
+      lastError: this.life.lastError,
+    };
+  }
+
+  logs(): readonly string[] {
+    return this.logLines;
+  }
+
+  private apply(e: LifecycleEvent): void {
+    const t = transition(this.life, e);
+    if (!t.ok) throw new ZooLabError('USAGE', `server ${this.slot.id}: ${t.reason}`);
+    this.life = t.next;
+    this.events.changed();
+  }
+
+  private note(line: string): void {
+    this.capture([`${new Date().toISOString()} INFO  [supervisor] ${line}`]);
+  }
+
+  private capture(lines: string[]): void {
+    const max = this.opts.logLinesMax ?? 5000;
+    for (const l of lines) {
+      this.logLines.push(l);
+      if (/ (ERROR|WARN) /.test(l)) this.lastProblem = l.replace(/^\S+ (ERROR|WARN)\s+\[[^\]]*\] /, '');
+    }
+    if (this.logLines.length > max) this.logLines.splice(0, this.logLines.length - max);
+    try {
+      appendFileSync(this.slot.logPath, lines.map((l) => `${l}\n`).join(''));
+    } catch {
+      // the log file is a convenience; the in-memory lines and events still carry them
+    }
+    this.events.log(lines);
+  }
+
+  /** Spawn the process; resolves once it is spawned (not yet running). */
+  start(): Promise<void> {
+    this.apply({ type: 'start' });
+    this.lastProblem = null;
+    this.role = 'unknown';
+    const cli = this.opts.cliPath ?? defaultCliPath();
+    if (!existsSync(cli)) {
+      this.apply({ type: 'spawnFailed', error: `${cli} is missing: run 'npm run build' first` });
+      return Promise.resolve();
+    }
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env, ZOOLAB_PARENT_WATCH: 'stdin' };
+    if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+    const node = this.opts.nodePath ?? process.execPath;
+    let child: ChildProcess;
+    try {
+      child = spawn(node, [cli, 'server', this.slot.configPath], {
+        cwd: this.slot.dir,
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
+    } catch (e) {
+      this.apply({ type: 'spawnFailed', error: `cannot start ${node}: ${(e as Error).message}` });
+      return Promise.resolve();
+    }
+    this.child = child;
+    return new Promise<void>((resolveSpawn) => {
+      let spawned = false;
+      child.once('spawn', () => {
+        spawned = true;
+        this.apply({ type: 'spawned', pid: child.pid as number });
+        this.note(`started pid ${child.pid}: ${node} ${cli} server ${this.slot.configPath}`);
+        this.startPolling();
+        const startTimeoutMs = this.opts.startTimeoutMs ?? 30_000;
+        this.startTimer = setTimeout(() => {
+          this.startTimer = null;
+          if (this.life.state !== 'starting' || this.child !== child) return;
+          const why = `did not answer srvr on ${this.slot.host}:${this.slot.clientPort} within ${startTimeoutMs} ms${this.lastProblem ? ` (last problem: ${this.lastProblem})` : ''}`;
+          this.apply({ type: 'giveUp', error: why });
+          child.kill('SIGKILL');
+        }, startTimeoutMs);
+        resolveSpawn();
+      });
+      child.once('error', (e) => {
+        if (!spawned) {
+          this.child = null;
+          this.apply({ type: 'spawnFailed', error: `cannot start ${node}: ${e.message}` });
+          resolveSpawn();
+        }
+      });
+      const out = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+      const err = createInterface({ input: child.stderr as NodeJS.ReadableStream });
+      out.on('line', (l) => this.capture([l]));
+      err.on('line', (l) => this.capture([l]));
+      // never let a broken stdin pipe (child gone) become an unhandled error here
+      child.stdin?.on('error', () => {});
+      this.exited = new Promise<void>((resolveExit) => {
+        child.once('exit', (code, signal) => {
+          this.onExit(child, code, signal);
+          resolveExit();
+        });
+      });
+    });
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child !== child) return;
+    this.child = null;
+    this.stopTimers();
+    this.note(`pid ${child.pid} ${signal ? `killed by ${signal}` : `exited with code ${code}`}`);
+    this.apply({ type: 'exited', code, signal, lastWords: this.lastProblem });
+  }
+
+  private stopTimers(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.startTimer) clearTimeout(this.startTimer);
+    if (this.killTimer) clearTimeout(this.killTimer);
+    this.pollTimer = this.startTimer = this.killTimer = null;
+  }
+
+  private startPolling(): void {
+    const interval = this.opts.pollIntervalMs ?? 500;
+    this.pollTimer = setInterval(() => void this.poll(), interval);
+    this.pollTimer.unref();
+    void this.poll();
+  }
+
+  /** Ask srvr once; update role/zxid; starting → running on any answer. */
+  async poll(): Promise<void> {
+    if (this.polling || this.life.paused) return;
+    const st = this.life.state;
+    if (st !== 'starting' && st !== 'running') return;
+    this.polling = true;
+    const pid = this.life.pid;
+    try {
+      const text = await askFourLetterWord(this.slot.host, this.slot.clientPort, 'srvr', 1500);
+      if (this.life.pid !== pid || this.life.paused) return;
+      const r = parseSrvr(text);
+      const role = mapRole(r.mode, r.serving);
+      const zxid = r.zxid === null ? null : `0x${r.zxid.toString(16)}`;
+      const epoch = r.zxid === null ? null : Number(r.zxid >> 32n);
+      const changed = role !== this.role || zxid !== this.lastZxid || r.connections !== this.connections;
+      this.role = role;
+      this.lastZxid = zxid;
+      this.epoch = epoch;
+      this.connections = r.connections;
+      if (this.life.state === 'starting' && text.length > 0) {
+        if (this.startTimer) clearTimeout(this.startTimer);
+        this.startTimer = null;
+        this.apply({ type: 'serving' });
+      } else if (changed) this.events.changed();
+    } catch {
+      // not up yet, or busy: the next poll asks again; the start deadline bounds 'starting'
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** SIGKILL; resolves when the process is gone. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.apply({ type: 'kill' });
+    if (!child) return;
+    this.note(`kill -9 pid ${child.pid}`);
+    child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL after the deadline; resolves when the process is gone. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.apply({ type: 'stop' });
+    if (!child) return;
+    if (this.life.paused) child.kill('SIGCONT');
+    this.note(`stopping pid ${child.pid} (SIGTERM)`);
+    child.kill('SIGTERM');
+    const deadline = this.opts.stopTimeoutMs ?? 5000;
+    this.killTimer = setTimeout(() => {
+      this.note(`pid ${child.pid} still running ${deadline} ms after SIGTERM: SIGKILL`);
+      child.kill('SIGKILL');
+    }, deadline);
+    await this.exited;
+  }
+
+  pause(): void {
+    const child = this.child;
+    this.apply({ type: 'pause' });
+    child?.kill('SIGSTOP');
+    this.note(`paused pid ${child?.pid} (SIGSTOP)`);
+  }
+
+  resume(): void {
+    const child = this.child;
+    this.apply({ type: 'resume' });
+    child?.kill('SIGCONT');
+    this.note(`resumed pid ${child?.pid} (SIGCONT)`);
+  }
+
+  /** Wait until the process has exited (resolves at once when none). */
+  whenExited(): Promise<void> {
+    return this.exited;
+  }
+
+  /** Last resort on supervisor exit: synchronous, no waiting. */
+  killNow(): void {
+    const child = this.child;
+    if (!child?.pid) return;
+    try {
+      process.kill(child.pid, 'SIGCONT');
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}

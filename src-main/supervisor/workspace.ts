@@ -1,0 +1,247 @@
+/**
+ * An ensemble workspace on disk, laid out exactly as ZooKeeper is deployed, so a person can
+ * open it and read it (and point Apache ZooKeeper at it):
+ *
+ *   <dir>/ensemble.json                 what ZooLab knows: ports, pids, settings
+ *   <dir>/server<N>/zoo.cfg             a plain zoo.cfg with every server.N line
+ *   <dir>/server<N>/data/myid           N
+ *   <dir>/server<N>/logs/server.log     the server's log lines
+ *
+ * Reopening a directory keeps its data and ids (and its ports when they are still free).
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ZooLabError } from '../common/errors';
+import { allocatePorts, reservePorts } from './ports';
+import type { PortLease, PortOptions } from './ports';
+
+export type PeerType = 'participant' | 'observer';
+
+export interface WorkspaceSettings {
+  tickTimeMs: number;
+  initLimit: number;
+  syncLimit: number;
+  /** extra zoo.cfg lines (key → value), written into every server's zoo.cfg */
+  cfg: Record<string, string>;
+}
+
+export interface ServerSlot {
+  id: number;
+  type: PeerType;
+  host: string;
+  clientPort: number;
+  quorumPort: number;
+  electionPort: number;
+  dir: string;
+  dataDir: string;
+  configPath: string;
+  logPath: string;
+}
+
+export interface Manifest {
+  format: 'zoolab-ensemble/1';
+  dir: string;
+  connectionString: string;
+  settings: WorkspaceSettings;
+  servers: (ServerSlot & { pid: number | null })[];
+  /** the supervising process (null once it has handed over with --detach) */
+  supervisorPid: number | null;
+  detached: boolean;
+  updatedAt: string;
+}
+
+export interface Workspace {
+  dir: string;
+  settings: WorkspaceSettings;
+  servers: ServerSlot[];
+  connectionString: string;
+  /** ports held for this ensemble; release when it is torn down */
+  lease: PortLease;
+  /** true when the directory already held this ensemble (data kept) */
+  reopened: boolean;
+}
+
+export interface WorkspaceOptions {
+  dir: string;
+  servers: number;
+  observers?: number;
+  /** client ports base+0.., quorum ports base+100.., election ports base+200.. */
+  portBase?: number;
+  tickTimeMs?: number;
+  initLimit?: number;
+  syncLimit?: number;
+  cfg?: Record<string, string>;
+  ports?: PortOptions;
+}
+
+/** zoo.cfg keys the workspace owns: setting them with --cfg would break the layout. */
+const OWNED_KEYS = new Set(['dataDir', 'dataLogDir', 'clientPort', 'clientPortAddress', 'dynamicConfigFile']);
+
+export const MANIFEST_NAME = 'ensemble.json';
+export const HOST = '127.0.0.1';
+
+export function validateCfgOverrides(cfg: Record<string, string>): void {
+  for (const key of Object.keys(cfg)) {
+    if (OWNED_KEYS.has(key) || /^server\.\d+$/.test(key) || key === 'peerType') {
+      throw new ZooLabError('USAGE', `--cfg ${key}=…: ZooLab writes ${key} itself for each server; leave it out`);
+    }
+    if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw new ZooLabError('USAGE', `--cfg ${key}: not a zoo.cfg key`);
+    if (/[\r\n]/.test(cfg[key] ?? '')) throw new ZooLabError('USAGE', `--cfg ${key}: the value must be one line`);
+  }
+}
+
+export function readManifest(dir: string): Manifest | null {
+  const path = join(resolve(dir), MANIFEST_NAME);
+  if (!existsSync(path)) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ZooLabError('CONFIG_INVALID', `${path} is not valid JSON (${(e as Error).message}); move it away to start afresh`, { cause: e });
+  }
+  const m = parsed as Partial<Manifest>;
+  if (m.format !== 'zoolab-ensemble/1' || !Array.isArray(m.servers)) {
+    throw new ZooLabError('CONFIG_INVALID', `${path} is not a ZooLab ensemble manifest`);
+  }
+  return m as Manifest;
+}
+
+export function writeManifest(ws: Pick<Workspace, 'dir' | 'settings' | 'servers' | 'connectionString'>, pids: ReadonlyMap<number, number | null>, extra: { supervisorPid: number | null; detached: boolean }): void {
+  const manifest: Manifest = {
+    format: 'zoolab-ensemble/1',
+    dir: ws.dir,
+    connectionString: ws.connectionString,
+    settings: ws.settings,
+    servers: ws.servers.map((s) => ({ ...s, pid: pids.get(s.id) ?? null })),
+    supervisorPid: extra.supervisorPid,
+    detached: extra.detached,
+    updatedAt: new Date().toISOString(),
+  };
+  const path = join(ws.dir, MANIFEST_NAME);
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+  renameSync(tmp, path);
+}
+
+export function renderZooCfg(ws: Pick<Workspace, 'settings' | 'servers'>, slot: ServerSlot): string {
+  const s = ws.settings;
+  const lines = [
+    `# zoo.cfg for server ${slot.id} of a ZooLab ensemble: a plain ZooKeeper config.`,
+    '# ZooLab rewrites this file when the ensemble starts; add settings with `zoolab up --cfg key=value`.',
+    `tickTime=${s.tickTimeMs}`,
+    `initLimit=${s.initLimit}`,
+    `syncLimit=${s.syncLimit}`,
+    `dataDir=${slot.dataDir}`,
+    '4lw.commands.whitelist=*',
+    'admin.enableServer=false',
+  ];
+  if (slot.type === 'observer') lines.push('peerType=observer');
+  for (const [k, v] of Object.entries(s.cfg)) lines.push(`${k}=${v}`);
+  for (const peer of ws.servers) {
+    const type = peer.type === 'observer' ? ':observer' : '';
+    lines.push(`server.${peer.id}=${peer.host}:${peer.quorumPort}:${peer.electionPort}${type};${peer.host}:${peer.clientPort}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function slotPaths(dir: string, id: number): Pick<ServerSlot, 'dir' | 'dataDir' | 'configPath' | 'logPath'> {
+  const sdir = join(dir, `server${id}`);
+  return { dir: sdir, dataDir: join(sdir, 'data'), configPath: join(sdir, 'zoo.cfg'), logPath: join(sdir, 'logs', 'server.log') };
+}
+
+export function connectionStringOf(servers: readonly ServerSlot[]): string {
+  return servers.map((s) => `${s.host}:${s.clientPort}`).join(',');
+}
+
+/**
+ * Create or reopen the workspace at options.dir and hold its ports. Writes every zoo.cfg and
+ * myid. Throws ZooLabError for a bad size, ports in use (with --port-base) or an unreadable dir.
+ */
+export async function prepareWorkspace(options: WorkspaceOptions): Promise<Workspace> {
+  const dir = resolve(options.dir);
+  const participants = options.servers;
+  const observers = options.observers ?? 0;
+  if (!Number.isInteger(participants) || participants < 1 || participants > 9) {
+    throw new ZooLabError('USAGE', `an ensemble has 1 to 9 voting servers (1, 3, 5 or 7 make sense); got ${participants}`);
+  }
+  if (!Number.isInteger(observers) || observers < 0 || observers > 9) throw new ZooLabError('USAGE', `0 to 9 observers; got ${observers}`);
+  const cfg = options.cfg ?? {};
+  validateCfgOverrides(cfg);
+  const total = participants + observers;
+
+  const previous = readManifest(dir);
+  if (previous && previous.servers.length !== total) {
+    throw new ZooLabError(
+      'USAGE',
+      `${dir} already holds an ensemble of ${previous.servers.length} servers; use -n ${previous.servers.length}, or another --dir for ${total} servers`,
+    );
+  }
+  const settings: WorkspaceSettings = {
+    tickTimeMs: options.tickTimeMs ?? previous?.settings.tickTimeMs ?? 2000,
+    initLimit: options.initLimit ?? previous?.settings.initLimit ?? 10,
+    syncLimit: options.syncLimit ?? previous?.settings.syncLimit ?? 5,
+    cfg: { ...(previous?.settings.cfg ?? {}), ...cfg },
+  };
+  for (const [k, v] of [['tickTime', settings.tickTimeMs], ['initLimit', settings.initLimit], ['syncLimit', settings.syncLimit]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new ZooLabError('USAGE', `${k} must be a positive whole number; got ${v}`);
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new ZooLabError('DATADIR_NOT_WRITABLE', `cannot create the ensemble folder ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+
+  const ids = Array.from({ length: total }, (_, i) => i + 1);
+  const typeOf = (id: number): PeerType => (id > participants ? 'observer' : 'participant');
+  const label = (port: number, ports: number[]): string => {
+    const i = ports.indexOf(port);
+    const id = ids[i % total] ?? 0;
+    return ['client port', 'quorum port', 'election port'][Math.floor(i / total)] + ` of server ${id}`;
+  };
+
+  let lease: PortLease;
+  let wanted: number[] | null = null;
+  if (options.portBase !== undefined) {
+    const b = options.portBase;
+    wanted = [...ids.map((id) => b + id - 1), ...ids.map((id) => b + 100 + id - 1), ...ids.map((id) => b + 200 + id - 1)];
+    const w = wanted;
+    lease = await reservePorts(w, { ...options.ports, what: (p) => label(p, w) });
+  } else if (previous) {
+    const prev = previous.servers.slice().sort((a, b) => a.id - b.id);
+    const w = [...prev.map((s) => s.clientPort), ...prev.map((s) => s.quorumPort), ...prev.map((s) => s.electionPort)];
+    try {
+      lease = await reservePorts(w, options.ports);
+      wanted = w;
+    } catch {
+      // the old ports are taken now: data and ids matter, ports do not
+      lease = await allocatePorts(total * 3, options.ports);
+    }
+  } else {
+    lease = await allocatePorts(total * 3, options.ports);
+  }
+  const ports = wanted ?? [...lease.ports];
+
+  const servers: ServerSlot[] = ids.map((id, i) => ({
+    id,
+    type: typeOf(id),
+    host: HOST,
+    clientPort: ports[i] as number,
+    quorumPort: ports[total + i] as number,
+    electionPort: ports[2 * total + i] as number,
+    ...slotPaths(dir, id),
+  }));
+  const ws: Workspace = { dir, settings, servers, connectionString: connectionStringOf(servers.filter((s) => s.type === 'participant').concat(servers.filter((s) => s.type === 'observer'))), lease, reopened: previous !== null };
+  try {
+    for (const slot of servers) {
+      mkdirSync(slot.dataDir, { recursive: true });
+      mkdirSync(join(slot.dir, 'logs'), { recursive: true });
+      writeFileSync(join(slot.dataDir, 'myid'), `${slot.id}\n`);
+      writeFileSync(slot.configPath, renderZooCfg(ws, slot));
+    }
+    writeManifest(ws, new Map(), { supervisorPid: process.pid, detached: false });
+  } catch (e) {
+    lease.release();
+    throw new ZooLabError('DATADIR_NOT_WRITABLE', `cannot write the ensemble folder ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+  return ws;
+}
