@@ -28,6 +28,8 @@ export interface ServerView {
   configPath: string;
   /** why it crashed or failed to start, in words a person can act on */
   lastError: string | null;
+  /** frozen with SIGSTOP (pauseServer) until resumeServer; absent means false */
+  paused?: boolean;
 }
 
 export interface EnsembleView {
