@@ -1,0 +1,112 @@
+/**
+ * Snapshots over a Disk: `snapshot.<hex zxid>` files in ZooKeeper's format. Pure.
+ *
+ * save(): encode, write `tmp.snapshot.<hex>`, fsync it, rename it to `snapshot.<hex>`, fsync
+ * the directory. A crash at any point leaves either no new snapshot (only a temp file, which
+ * the next load removes) or a complete one; a snapshot under the final name is never partial.
+ * loadNewest(): the newest snapshot whose checksum and structure are valid, falling back to
+ * older ones (up to 100, like ZooKeeper), with one note per snapshot skipped.
+ */
+import { ZooLabError, isZooLabError } from '../common/errors';
+import type { Zxid } from '../common/ids';
+import { joinPath, type Disk } from './disk';
+import { filesByZxid, snapshotFileName, SNAPSHOT_PREFIX, SNAPSHOT_TEMP_PREFIX } from './file-names';
+import { decodeSnapshot, encodeSnapshot } from './snapshot-format';
+import type { SnapshotData } from './snapshot-model';
+
+export interface SnapshotFileInfo {
+  name: string;
+  zxid: Zxid;
+}
+
+export interface LoadedSnapshot {
+  name: string;
+  data: SnapshotData;
+}
+
+/** ZooKeeper gives up after trying this many snapshots. */
+export const SNAPSHOT_LOAD_TRIES_MAX = 100;
+
+export class SnapshotStore {
+  constructor(
+    private readonly disk: Disk,
+    readonly dir: string,
+  ) {}
+
+  /** Snapshot files (final names only), newest first. */
+  list(): SnapshotFileInfo[] {
+    return filesByZxid(this.disk.list(this.dir), SNAPSHOT_PREFIX).reverse();
+  }
+
+  /** Writes `data` as snapshot.<hex data.zxid> crash-safely; resolves with the name once durable. */
+  async save(data: SnapshotData): Promise<string> {
+    this.disk.mkdir(this.dir);
+    const name = snapshotFileName(data.zxid);
+    const temp = joinPath(this.dir, `${SNAPSHOT_TEMP_PREFIX}${BigInt.asUintN(64, data.zxid).toString(16)}`);
+    this.disk.write(temp, encodeSnapshot(data));
+    await this.disk.fsync(temp);
+    this.disk.rename(temp, joinPath(this.dir, name));
+    await this.disk.fsyncDir(this.dir);
+    return name;
+  }
+
+  /** Reads and verifies one snapshot. Throws STORAGE_CORRUPT. */
+  load(info: SnapshotFileInfo): SnapshotData {
+    const bytes = this.disk.read(joinPath(this.dir, info.name));
+    if (bytes === null) throw new ZooLabError('STORAGE_CORRUPT', `snapshot ${info.name} disappeared from ${this.dir}`);
+    return decodeSnapshot(bytes, info.zxid, info.name);
+  }
+
+  /** Is this snapshot readable and its checksum right? */
+  isValid(info: SnapshotFileInfo): boolean {
+    try {
+      this.load(info);
+      return true;
+    } catch (e) {
+      if (isZooLabError(e, 'STORAGE_CORRUPT')) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * The newest valid snapshot, or null when there is no snapshot file at all. Skipped
+   * (corrupt) snapshots are reported through `note`; if every snapshot is corrupt this throws
+   * STORAGE_CORRUPT rather than silently starting from an empty tree.
+   */
+  loadNewest(note: (message: string) => void = () => {}): LoadedSnapshot | null {
+    const all = this.list();
+    if (all.length === 0) return null;
+    const tried = all.slice(0, SNAPSHOT_LOAD_TRIES_MAX);
+    for (const info of tried) {
+      try {
+        return { name: info.name, data: this.load(info) };
+      } catch (e) {
+        if (!isZooLabError(e, 'STORAGE_CORRUPT')) throw e;
+        note(`${e.message}; falling back to an older snapshot`);
+      }
+    }
+    throw new ZooLabError(
+      'STORAGE_CORRUPT',
+      `none of the ${tried.length} newest snapshots in ${this.dir} is valid (newest ${tried[0]!.name}). ` +
+        `Restore the data directory from a backup, or delete it and let the server resync from the ensemble.`,
+    );
+  }
+
+  /** Removes leftover temp files of saves that crashed; returns their names. */
+  removeTemps(): string[] {
+    const temps = this.disk.list(this.dir).filter((n) => n.startsWith(SNAPSHOT_TEMP_PREFIX));
+    for (const n of temps) this.disk.remove(joinPath(this.dir, n));
+    return temps;
+  }
+
+  /** Removes snapshots newer than `zxid` (after a ZAB TRUNC they describe txns that no longer exist). */
+  removeAfter(zxid: Zxid): string[] {
+    const gone = this.list().filter((s) => s.zxid > zxid);
+    for (const s of gone) this.disk.remove(joinPath(this.dir, s.name));
+    return gone.map((s) => s.name);
+  }
+
+  remove(info: SnapshotFileInfo): void {
+    this.disk.remove(joinPath(this.dir, info.name));
+  }
+}

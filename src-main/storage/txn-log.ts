@@ -1,0 +1,287 @@
+/**
+ * The txn log over a Disk: a directory of `log.<hex first zxid>` files in ZooKeeper's format
+ * (see log-format.ts). Pure.
+ *
+ * - open() scans every file, cuts a torn tail at the last good entry (and says so through
+ *   `note`), removes files left without a single entry, and refuses corruption in the middle.
+ * - append()/appendBatch() write to the page cache; sync() makes everything appended before it
+ *   durable with one fsync per touched file (+ the directory when a file was created): group
+ *   commit. A failed fsync breaks the log for good (no retry can tell what reached the disk).
+ * - A new file is started by the first append after open(), roll() or truncateAfter(), like
+ *   ZooKeeper (which rolls the log when it starts a snapshot).
+ * - No preallocation: ZooKeeper pads files with zeros in 64 MB steps to save metadata updates
+ *   on fdatasync; ZooLab fsyncs the file (data + size) instead and keeps files as small as
+ *   their content. ZooKeeper reads such files fine.
+ */
+import { assert } from '../common/assert';
+import { ZooLabError } from '../common/errors';
+import { hex, type Zxid } from '../common/ids';
+import { joinPath, type Disk } from './disk';
+import { filesByZxid, logFileName, LOG_PREFIX } from './file-names';
+import {
+  encodeFileHeader,
+  encodeLogEntries,
+  scanLogFile,
+  TXNLOG_DBID,
+  TXNLOG_MAGIC,
+  txnZxid,
+  type LoggedTxn,
+  type ScannedEntry,
+} from './log-format';
+
+export interface LogFileInfo {
+  name: string;
+  /** zxid in the file name (ZooKeeper names a file after its first txn) */
+  nameZxid: Zxid;
+  /** null when the file holds no entry yet */
+  firstZxid: Zxid | null;
+  lastZxid: Zxid | null;
+  entryCount: number;
+  sizeBytes: number;
+}
+
+export interface TxnLogOptions {
+  /** dbid written in new file headers; ZooKeeper writes 0 */
+  dbId?: bigint;
+  /** receives one line per repair (torn tail cut, empty file removed) */
+  note?: (message: string) => void;
+}
+
+export class TxnLog {
+  private readonly files: LogFileInfo[];
+  private current: LogFileInfo | null = null;
+  private readonly dirtyPaths = new Set<string>();
+  private dirDirty = false;
+  private lastLogged: Zxid;
+  private pendingSync: Promise<void> = Promise.resolve();
+  private broken: Error | null = null;
+  private readonly dbId: bigint;
+
+  private constructor(
+    private readonly disk: Disk,
+    readonly dir: string,
+    files: LogFileInfo[],
+    options: TxnLogOptions,
+  ) {
+    this.files = files;
+    this.dbId = options.dbId ?? TXNLOG_DBID;
+    this.lastLogged = lastZxidOf(files);
+  }
+
+  /**
+   * Scans `dir` (created if missing), repairs torn tails, and returns the log ready to append.
+   * Throws STORAGE_CORRUPT for damage that is not a torn tail.
+   */
+  static async open(disk: Disk, dir: string, options: TxnLogOptions = {}): Promise<TxnLog> {
+    const note = options.note ?? (() => {});
+    disk.mkdir(dir);
+    const found = filesByZxid(disk.list(dir), LOG_PREFIX);
+    const files: LogFileInfo[] = [];
+    const repaired: string[] = [];
+    let removedAny = false;
+    let last: Zxid | null = null;
+    for (const { name, zxid: nameZxid } of found) {
+      const path = joinPath(dir, name);
+      const bytes = disk.read(path);
+      if (bytes === null) continue;
+      const scan = scanLogFile(bytes, name, last);
+      if (scan.headerIncomplete) {
+        disk.remove(path);
+        removedAny = true;
+        note(`txn log ${name}: ${bytes.length} bytes, shorter than a file header (crash while creating it); removed`);
+        continue;
+      }
+      let size = bytes.length;
+      if (scan.tail !== null) {
+        const after = scan.entries.length > 0 ? `after zxid ${hex(scan.entries[scan.entries.length - 1]!.zxid)}` : 'after the header';
+        note(`txn log ${name}: torn tail at byte ${scan.goodEnd} (${scan.tail.reason}); cut ${scan.tail.bytes} bytes ${after}`);
+        disk.truncate(path, scan.goodEnd);
+        size = scan.goodEnd;
+        repaired.push(path);
+      }
+      if (scan.entries.length === 0) {
+        disk.remove(path);
+        removedAny = true;
+        note(`txn log ${name}: no complete entry; removed`);
+        continue;
+      }
+      const first = scan.entries[0]!.zxid;
+      if (first !== nameZxid) note(`txn log ${name}: first entry has zxid ${hex(first)}, not the one in its name`);
+      last = scan.entries[scan.entries.length - 1]!.zxid;
+      files.push({ name, nameZxid, firstZxid: first, lastZxid: last, entryCount: scan.entries.length, sizeBytes: size });
+    }
+    await Promise.all([...repaired.map((p) => disk.fsync(p)), ...(repaired.length > 0 || removedAny ? [disk.fsyncDir(dir)] : [])]);
+    return new TxnLog(disk, dir, files, options);
+  }
+
+  /** The zxid of the last entry in the log (appended, maybe not yet synced); 0n when empty. */
+  get lastZxid(): Zxid {
+    return this.lastLogged;
+  }
+
+  /** The log files, oldest first. */
+  logFiles(): readonly Readonly<LogFileInfo>[] {
+    return this.files;
+  }
+
+  append(txn: LoggedTxn): void {
+    this.appendBatch([txn]);
+  }
+
+  /** Appends txns (strictly increasing zxids, after lastZxid) with one write per file. */
+  appendBatch(txns: readonly LoggedTxn[]): void {
+    if (txns.length === 0) return;
+    this.checkUsable();
+    let prev = this.lastLogged;
+    for (const t of txns) {
+      assert(t.zxid > prev, `txn log: append of zxid ${hex(t.zxid)} after ${hex(prev)}: zxids must increase`);
+      assert(txnZxid(t.bytes) === t.zxid, `txn log: zxid ${hex(t.zxid)} does not match the TxnHeader's ${hex(txnZxid(t.bytes))}`);
+      prev = t.zxid;
+    }
+    const file = this.current ?? this.startFile(txns[0]!.zxid);
+    const framed = encodeLogEntries(txns);
+    const path = joinPath(this.dir, file.name);
+    this.disk.append(path, framed);
+    file.firstZxid ??= txns[0]!.zxid;
+    file.lastZxid = prev;
+    file.entryCount += txns.length;
+    file.sizeBytes += framed.length;
+    this.dirtyPaths.add(path);
+    this.lastLogged = prev;
+  }
+
+  private startFile(firstZxid: Zxid): LogFileInfo {
+    const name = logFileName(firstZxid);
+    assert(!this.files.some((f) => f.name === name), `txn log: ${name} already exists`);
+    const header = encodeFileHeader(TXNLOG_MAGIC, this.dbId);
+    this.disk.write(joinPath(this.dir, name), header);
+    const file: LogFileInfo = { name, nameZxid: firstZxid, firstZxid: null, lastZxid: null, entryCount: 0, sizeBytes: header.length };
+    this.files.push(file);
+    this.current = file;
+    this.dirDirty = true;
+    return file;
+  }
+
+  /** The next append starts a new file (ZooKeeper rolls the log when it starts a snapshot). */
+  roll(): void {
+    this.current = null;
+  }
+
+  /**
+   * Resolves with the last zxid appended before the call once all of it is durable (one
+   * fsync per file touched, plus the directory if a file was created). Concurrent calls are
+   * fine; each waits for the ones before it. A rejected sync leaves the log unusable.
+   */
+  async sync(): Promise<Zxid> {
+    this.checkUsable();
+    const upTo = this.lastLogged;
+    const paths = [...this.dirtyPaths];
+    this.dirtyPaths.clear();
+    const dir = this.dirDirty;
+    this.dirDirty = false;
+    const mine = Promise.all([...paths.map((p) => this.disk.fsync(p)), ...(dir ? [this.disk.fsyncDir(this.dir)] : [])]);
+    const both = Promise.all([this.pendingSync, mine]).then(
+      () => undefined,
+      (e: unknown) => {
+        this.broken ??= e instanceof Error ? e : new Error(String(e));
+        throw e;
+      },
+    );
+    this.pendingSync = both;
+    await both;
+    return upTo;
+  }
+
+  private checkUsable(): void {
+    if (this.broken !== null) {
+      throw new ZooLabError('DATADIR_NOT_WRITABLE', `txn log in ${this.dir} is unusable after a failed fsync: ${this.broken.message}`, { cause: this.broken });
+    }
+  }
+
+  /**
+   * Entries with zxid >= fromZxid, in order, across files. Re-reads the files from the disk.
+   * Throws STORAGE_CORRUPT if a file went bad since open().
+   */
+  *read(fromZxid: Zxid): Generator<LoggedTxn> {
+    for (const f of this.files) {
+      if (f.lastZxid === null || f.lastZxid < fromZxid) continue;
+      for (const e of this.scanFile(f)) {
+        if (e.zxid >= fromZxid) yield { zxid: e.zxid, bytes: e.bytes };
+      }
+    }
+  }
+
+  private scanFile(f: LogFileInfo): ScannedEntry[] {
+    const bytes = this.disk.read(joinPath(this.dir, f.name));
+    if (bytes === null) throw new ZooLabError('STORAGE_CORRUPT', `txn log ${f.name} disappeared from ${this.dir}`);
+    const scan = scanLogFile(bytes, f.name);
+    if (scan.tail !== null || scan.headerIncomplete) {
+      throw new ZooLabError('STORAGE_CORRUPT', `txn log ${f.name} changed under ZooLab: ${scan.tail?.reason ?? 'header incomplete'} at byte ${scan.goodEnd}`);
+    }
+    return scan.entries;
+  }
+
+  /**
+   * ZAB TRUNC: removes every entry with zxid > `zxid` (cuts one file, removes the later ones),
+   * makes that durable, and starts a new file on the next append. Returns how many entries
+   * were removed. Unlike ZooKeeper, truncating to a zxid older than the whole log is allowed
+   * (the log just becomes empty); the caller must also drop snapshots newer than `zxid`.
+   */
+  async truncateAfter(zxid: Zxid): Promise<number> {
+    this.checkUsable();
+    let removed = 0;
+    const cut: string[] = [];
+    let removedFile = false;
+    for (let i = this.files.length - 1; i >= 0; i--) {
+      const f = this.files[i]!;
+      if (f.lastZxid === null || f.lastZxid <= zxid) continue;
+      const path = joinPath(this.dir, f.name);
+      const entries = this.scanFile(f);
+      const keep = entries.filter((e) => e.zxid <= zxid);
+      removed += entries.length - keep.length;
+      if (keep.length === 0) {
+        this.disk.remove(path);
+        this.files.splice(i, 1);
+        this.dirtyPaths.delete(path);
+        removedFile = true;
+        continue;
+      }
+      const end = keep[keep.length - 1]!.end;
+      this.disk.truncate(path, end);
+      f.lastZxid = keep[keep.length - 1]!.zxid;
+      f.entryCount = keep.length;
+      f.sizeBytes = end;
+      cut.push(path);
+    }
+    this.current = null;
+    this.lastLogged = lastZxidOf(this.files);
+    await Promise.all([...cut.map((p) => this.disk.fsync(p)), ...(removedFile ? [this.disk.fsyncDir(this.dir)] : [])]);
+    return removed;
+  }
+
+  /**
+   * Purge helper: removes the log files that hold only txns at or before `snapshotZxid`
+   * (keeping the newest file that starts at or before it, which may hold later txns, as
+   * ZooKeeper's PurgeTxnLog does). Never removes the file being appended. Returns the names.
+   */
+  removeFilesBefore(snapshotZxid: Zxid): string[] {
+    let keepFrom = 0;
+    for (let i = 0; i < this.files.length; i++) if (this.files[i]!.nameZxid <= snapshotZxid) keepFrom = i;
+    const gone = this.files.slice(0, keepFrom).filter((f) => f !== this.current);
+    for (const f of gone) {
+      const path = joinPath(this.dir, f.name);
+      this.disk.remove(path);
+      this.dirtyPaths.delete(path);
+      this.files.splice(this.files.indexOf(f), 1);
+    }
+    return gone.map((f) => f.name);
+  }
+}
+
+function lastZxidOf(files: readonly LogFileInfo[]): Zxid {
+  for (let i = files.length - 1; i >= 0; i--) {
+    const z = files[i]!.lastZxid;
+    if (z !== null) return z;
+  }
+  return 0n;
+}
