@@ -1,0 +1,422 @@
+/**
+ * Fast Leader Election (ZooKeeper's FastLeaderElection, electionAlg=3) as a pure state machine.
+ *
+ * Inputs: `start` (begin LOOKING with the server's last logged zxid and current epoch), `message`
+ * (a Notification from a peer arrived over the election port) and `timer` (a timer this core
+ * asked for fired). Output: a list of effects to carry out IN ORDER: `send`, `setTimer`,
+ * `cancelTimer`, `decided` (the server leaves LOOKING) and `trace`.
+ *
+ * The algorithm, as ZooKeeper runs it:
+ * - a vote (leader, zxid, peerEpoch) beats another by peerEpoch, then zxid, then server id;
+ *   observers never win (they are not voters);
+ * - each LOOKING server bumps its logical clock (the election round), votes for itself and
+ *   broadcasts; a notification from a higher round resets the received votes and adopts the
+ *   better of (that vote, my own initial vote); one from a lower round is ignored (and answered
+ *   with my proposal, so the lagging peer catches up); a better vote in my round is adopted
+ *   and rebroadcast;
+ * - when a quorum of the received votes equals my proposal, wait `finalizeWaitMs` for a better
+ *   one; if none comes, decide: LEADING if I am the proposal, FOLLOWING (or OBSERVING) otherwise;
+ * - a server that is already FOLLOWING/LEADING answers a LOOKING peer with its current vote,
+ *   and a LOOKING server joins an established leader once a quorum reports following it and the
+ *   leader itself reports LEADING (late joiners never start a new election round);
+ * - with no notification for a while, resend, backing off from finalizeWaitMs to 60 s.
+ *
+ * Time never enters except as `nowMs` on inputs (used only to stamp trace events) and through
+ * timers that the shell runs. No IO, no clock, no randomness.
+ */
+import { assert } from '../common/assert';
+import { hex, type Zxid } from '../common/ids';
+import type { TraceEvent, TraceKind } from '../common/trace';
+import type { QuorumMaj, Sid } from './quorum';
+
+export const PeerState = { LOOKING: 0, FOLLOWING: 1, LEADING: 2, OBSERVING: 3 } as const;
+export type PeerStateValue = (typeof PeerState)[keyof typeof PeerState];
+export const peerStateName = ['LOOKING', 'FOLLOWING', 'LEADING', 'OBSERVING'] as const;
+
+/** The notification version ZooLab sends (ZooKeeper 3.5+ sends 2). */
+export const NOTIFICATION_VERSION = 2;
+
+/** A proposed leader: compared by (peerEpoch, zxid, leader). */
+export interface Vote {
+  readonly leader: Sid;
+  readonly zxid: Zxid;
+  readonly peerEpoch: number;
+}
+
+/** What travels on the election port (ZooKeeper's notification, version 2, config omitted). */
+export interface Notification {
+  /** the sender's state */
+  readonly state: PeerStateValue;
+  /** proposed leader */
+  readonly leader: Sid;
+  /** proposed leader's last zxid */
+  readonly zxid: Zxid;
+  /** the sender's logical clock (election round) */
+  readonly electionEpoch: number;
+  /** proposed leader's epoch */
+  readonly peerEpoch: number;
+  readonly version: number;
+}
+
+export type ElectionTimer = 'finalize' | 'resend';
+
+export type ElectionInput =
+  /** Begin (or begin again) LOOKING. lastZxid: the last zxid in the server's log (logged, not
+   * necessarily committed); currentEpoch: the persisted currentEpoch. */
+  | { readonly type: 'start'; readonly nowMs: number; readonly lastZxid: Zxid; readonly currentEpoch: number }
+  | { readonly type: 'message'; readonly nowMs: number; readonly from: Sid; readonly msg: Notification }
+  /** `gen` must echo the generation of the setTimer effect; stale timers are ignored. */
+  | { readonly type: 'timer'; readonly nowMs: number; readonly timer: ElectionTimer; readonly gen: number };
+
+export type ElectionRole = 'leading' | 'following' | 'observing';
+
+export type ElectionEffect =
+  | { readonly type: 'send'; readonly to: Sid; readonly msg: Notification }
+  /** Arm (or re-arm, replacing the previous one of that name) a one-shot timer. */
+  | { readonly type: 'setTimer'; readonly timer: ElectionTimer; readonly delayMs: number; readonly gen: number }
+  | { readonly type: 'cancelTimer'; readonly timer: ElectionTimer }
+  /** The server leaves LOOKING. The shell now starts ZAB in that role (lead / follow). */
+  | {
+      readonly type: 'decided';
+      readonly role: ElectionRole;
+      readonly leader: Sid;
+      /** the winning vote's peerEpoch (the epoch ZAB discovery starts from) */
+      readonly peerEpoch: number;
+      readonly zxid: Zxid;
+      readonly electionEpoch: number;
+    }
+  | { readonly type: 'trace'; readonly event: TraceEvent };
+
+export interface ElectionConfig {
+  readonly myid: Sid;
+  readonly quorum: QuorumMaj;
+  /** ZooKeeper's finalizeWait: 200 ms */
+  readonly finalizeWaitMs?: number;
+  /** ZooKeeper's maxNotificationInterval: 60 s */
+  readonly maxNotificationIntervalMs?: number;
+}
+
+interface RecordedVote {
+  readonly vote: Vote;
+  readonly electionEpoch: number;
+  readonly state: PeerStateValue;
+  readonly version: number;
+}
+
+const NO_VOTE: Vote = { leader: -1, zxid: -1n, peerEpoch: -1 };
+
+/** ZooKeeper's totalOrderPredicate: does `next` beat `cur`? Non-voters never win. */
+export function voteBeats(quorum: QuorumMaj, next: Vote, cur: Vote): boolean {
+  if (!quorum.isVoter(next.leader)) return false;
+  if (next.peerEpoch !== cur.peerEpoch) return next.peerEpoch > cur.peerEpoch;
+  if (next.zxid !== cur.zxid) return next.zxid > cur.zxid;
+  return next.leader > cur.leader;
+}
+
+/** ZooKeeper's Vote.equals: LOOKING votes must match fully, votes of servers that are out of
+ * the election (FOLLOWING/LEADING) match on (leader, peerEpoch) only. */
+function sameVote(a: RecordedVote, b: RecordedVote): boolean {
+  if (a.state === PeerState.LOOKING || b.state === PeerState.LOOKING) {
+    return (
+      a.vote.leader === b.vote.leader &&
+      a.vote.zxid === b.vote.zxid &&
+      a.electionEpoch === b.electionEpoch &&
+      a.vote.peerEpoch === b.vote.peerEpoch
+    );
+  }
+  return a.vote.leader === b.vote.leader && a.vote.peerEpoch === b.vote.peerEpoch;
+}
+
+export class FastLeaderElection {
+  readonly myid: Sid;
+  private readonly quorum: QuorumMaj;
+  private readonly finalizeWaitMs: number;
+  private readonly maxNotificationIntervalMs: number;
+
+  private state: PeerStateValue = PeerState.LOOKING;
+  private started = false;
+  /** the election round */
+  private logicalClock = 0;
+  private initialVote: Vote = NO_VOTE;
+  private proposal: Vote = NO_VOTE;
+  /** the vote we stand by once decided (answered to LOOKING peers) */
+  private currentVote: Vote = NO_VOTE;
+  private currentElectionEpoch = 0;
+  private readonly recvSet = new Map<Sid, RecordedVote>();
+  private readonly outOfElection = new Map<Sid, RecordedVote>();
+  private notTimeoutMs: number;
+  private finalizeGen = 0;
+  private finalizeArmedFor: Vote | null = null;
+  private resendGen = 0;
+  private nowMs = 0;
+
+  constructor(config: ElectionConfig) {
+    this.myid = config.myid;
+    this.quorum = config.quorum;
+    assert(this.quorum.isMember(this.myid), `server ${this.myid} is not in the ensemble`);
+    this.finalizeWaitMs = config.finalizeWaitMs ?? 200;
+    this.maxNotificationIntervalMs = config.maxNotificationIntervalMs ?? 60_000;
+    this.notTimeoutMs = this.finalizeWaitMs;
+  }
+
+  get peerState(): PeerStateValue {
+    return this.state;
+  }
+
+  get round(): number {
+    return this.logicalClock;
+  }
+
+  /** The vote this server proposes (LOOKING) or stands by (decided). */
+  get vote(): Vote {
+    return this.state === PeerState.LOOKING ? this.proposal : this.currentVote;
+  }
+
+  step(input: ElectionInput): ElectionEffect[] {
+    this.nowMs = input.nowMs;
+    const out: ElectionEffect[] = [];
+    switch (input.type) {
+      case 'start':
+        this.startLooking(input.lastZxid, input.currentEpoch, out);
+        break;
+      case 'message':
+        if (this.started) this.onNotification(input.from, input.msg, out);
+        break;
+      case 'timer':
+        this.onTimer(input.timer, input.gen, out);
+        break;
+    }
+    return out;
+  }
+
+  private startLooking(lastZxid: Zxid, currentEpoch: number, out: ElectionEffect[]): void {
+    this.started = true;
+    this.state = PeerState.LOOKING;
+    this.logicalClock++;
+    this.recvSet.clear();
+    this.outOfElection.clear();
+    this.initialVote = this.quorum.isVoter(this.myid)
+      ? { leader: this.myid, zxid: lastZxid, peerEpoch: currentEpoch }
+      : NO_VOTE;
+    this.proposal = this.initialVote;
+    this.finalizeArmedFor = null;
+    this.notTimeoutMs = this.finalizeWaitMs;
+    this.trace(out, 'election.started', { round: this.logicalClock, zxid: hex(lastZxid), epoch: currentEpoch });
+    this.sendNotifications(out);
+    this.armResend(out);
+  }
+
+  private myNotification(): Notification {
+    const v = this.vote;
+    return {
+      state: this.state,
+      leader: v.leader,
+      zxid: v.zxid,
+      electionEpoch: this.state === PeerState.LOOKING ? this.logicalClock : this.currentElectionEpoch,
+      peerEpoch: v.peerEpoch,
+      version: NOTIFICATION_VERSION,
+    };
+  }
+
+  private send(out: ElectionEffect[], to: Sid, msg: Notification): void {
+    out.push({ type: 'send', to, msg });
+    out.push({
+      type: 'trace',
+      event: {
+        t: this.nowMs,
+        kind: 'election.vote.sent',
+        server: this.myid,
+        epoch: msg.peerEpoch,
+        zxid: hex(msg.zxid),
+        peer: to,
+        detail: { leader: msg.leader, round: msg.electionEpoch, state: peerStateName[msg.state] },
+      },
+    });
+  }
+
+  /** Broadcast my proposal to every voter (ZooKeeper: getCurrentAndNextConfigVoters), and
+   * record it as my own received vote (ZooKeeper loops it back through its own queue). */
+  private sendNotifications(out: ElectionEffect[]): void {
+    const msg = this.myNotification();
+    if (this.quorum.isVoter(this.myid)) {
+      this.recvSet.set(this.myid, { vote: this.proposal, electionEpoch: this.logicalClock, state: PeerState.LOOKING, version: NOTIFICATION_VERSION });
+    }
+    for (const sid of this.quorum.members()) {
+      if (sid === this.myid || !this.quorum.isVoter(sid)) continue;
+      this.send(out, sid, msg);
+    }
+  }
+
+  private armResend(out: ElectionEffect[]): void {
+    this.resendGen++;
+    out.push({ type: 'setTimer', timer: 'resend', delayMs: this.notTimeoutMs, gen: this.resendGen });
+  }
+
+  private onTimer(timer: ElectionTimer, gen: number, out: ElectionEffect[]): void {
+    if (this.state !== PeerState.LOOKING) return;
+    if (timer === 'resend') {
+      if (gen !== this.resendGen) return;
+      // nothing heard for notTimeout: resend and back off (ZooKeeper doubles up to 60 s)
+      this.sendNotifications(out);
+      this.notTimeoutMs = Math.min(this.notTimeoutMs * 2, this.maxNotificationIntervalMs);
+      this.armResend(out);
+      return;
+    }
+    if (gen !== this.finalizeGen || this.finalizeArmedFor === null) return;
+    const target: RecordedVote = { vote: this.proposal, electionEpoch: this.logicalClock, state: PeerState.LOOKING, version: NOTIFICATION_VERSION };
+    this.finalizeArmedFor = null;
+    if (this.hasQuorumFor(this.recvSet, target)) {
+      const role: ElectionRole = this.proposal.leader === this.myid ? 'leading' : this.learningRole();
+      this.decide(role, this.proposal, this.logicalClock, out);
+    }
+  }
+
+  private learningRole(): ElectionRole {
+    return this.quorum.isVoter(this.myid) ? 'following' : 'observing';
+  }
+
+  private hasQuorumFor(votes: ReadonlyMap<Sid, RecordedVote>, target: RecordedVote): boolean {
+    const agreeing: Sid[] = [];
+    for (const [sid, v] of votes) if (sameVote(v, target)) agreeing.push(sid);
+    return this.quorum.containsQuorum(agreeing);
+  }
+
+  /** ZooKeeper's checkLeader: the leader we are about to follow must itself claim LEADING (or,
+   * if it is me, the round must be mine). */
+  private checkLeader(votes: ReadonlyMap<Sid, RecordedVote>, leader: Sid, electionEpoch: number): boolean {
+    if (leader === this.myid) return this.logicalClock === electionEpoch;
+    const v = votes.get(leader);
+    return v !== undefined && v.state === PeerState.LEADING;
+  }
+
+  private onNotification(from: Sid, n: Notification, out: ElectionEffect[]): void {
+    if (from === this.myid || !this.quorum.isMember(from)) return;
+    out.push({
+      type: 'trace',
+      event: {
+        t: this.nowMs,
+        kind: 'election.vote.received',
+        server: this.myid,
+        epoch: n.peerEpoch,
+        zxid: hex(n.zxid),
+        peer: from,
+        detail: { leader: n.leader, round: n.electionEpoch, state: peerStateName[n.state] ?? String(n.state) },
+      },
+    });
+    if (!this.quorum.isVoter(from)) {
+      // an observer asking: answer with what I stand by (ZooKeeper's WorkerReceiver)
+      this.send(out, from, this.myNotification());
+      return;
+    }
+    if (this.state !== PeerState.LOOKING) {
+      if (n.state === PeerState.LOOKING) this.send(out, from, this.myNotification());
+      return;
+    }
+    if (n.state === PeerState.LOOKING && n.electionEpoch < this.logicalClock) {
+      // a peer in an older round: tell it where we are
+      this.send(out, from, this.myNotification());
+    }
+    const recorded: RecordedVote = {
+      vote: { leader: n.leader, zxid: n.zxid, peerEpoch: n.peerEpoch },
+      electionEpoch: n.electionEpoch,
+      state: n.state,
+      version: n.version,
+    };
+    switch (n.state) {
+      case PeerState.LOOKING:
+        this.onLookingVote(from, recorded, out);
+        break;
+      case PeerState.FOLLOWING:
+      case PeerState.LEADING:
+        this.onEstablishedVote(from, recorded, out);
+        break;
+      case PeerState.OBSERVING:
+        break; // observers' votes do not count
+      default:
+        break; // unknown state from a newer peer: ignore
+    }
+    if (this.state === PeerState.LOOKING) this.armResend(out);
+  }
+
+  private onLookingVote(from: Sid, n: RecordedVote, out: ElectionEffect[]): void {
+    if (!this.quorum.isVoter(n.vote.leader)) return;
+    if (n.electionEpoch > this.logicalClock) {
+      this.logicalClock = n.electionEpoch;
+      this.recvSet.clear();
+      this.proposal = voteBeats(this.quorum, n.vote, this.initialVote) ? n.vote : this.initialVote;
+      this.sendNotifications(out);
+    } else if (n.electionEpoch < this.logicalClock) {
+      return;
+    } else if (voteBeats(this.quorum, n.vote, this.proposal)) {
+      this.proposal = n.vote;
+      this.sendNotifications(out);
+    }
+    this.recvSet.set(from, n);
+    const target: RecordedVote = { vote: this.proposal, electionEpoch: this.logicalClock, state: PeerState.LOOKING, version: NOTIFICATION_VERSION };
+    if (this.hasQuorumFor(this.recvSet, target)) {
+      const armed = this.finalizeArmedFor;
+      if (armed === null || armed.leader !== this.proposal.leader || armed.zxid !== this.proposal.zxid || armed.peerEpoch !== this.proposal.peerEpoch) {
+        // quorum reached: wait finalizeWait for a better vote before deciding
+        this.finalizeArmedFor = this.proposal;
+        this.finalizeGen++;
+        out.push({ type: 'setTimer', timer: 'finalize', delayMs: this.finalizeWaitMs, gen: this.finalizeGen });
+      }
+    } else if (this.finalizeArmedFor !== null) {
+      this.finalizeArmedFor = null;
+      this.finalizeGen++;
+      out.push({ type: 'cancelTimer', timer: 'finalize' });
+    }
+  }
+
+  private onEstablishedVote(from: Sid, n: RecordedVote, out: ElectionEffect[]): void {
+    if (n.electionEpoch === this.logicalClock) {
+      this.recvSet.set(from, n);
+      if (this.hasQuorumFor(this.recvSet, n) && this.checkLeader(this.recvSet, n.vote.leader, n.electionEpoch)) {
+        this.decide(this.roleFor(n.vote.leader), n.vote, n.electionEpoch, out);
+        return;
+      }
+    }
+    // votes of servers already out of the election, from any round: a late joiner follows the
+    // established leader once a quorum follows it and it claims LEADING
+    this.outOfElection.set(from, n);
+    if (this.hasQuorumFor(this.outOfElection, n) && this.checkLeader(this.outOfElection, n.vote.leader, n.electionEpoch)) {
+      this.logicalClock = n.electionEpoch;
+      this.decide(this.roleFor(n.vote.leader), n.vote, n.electionEpoch, out);
+    }
+  }
+
+  private roleFor(leader: Sid): ElectionRole {
+    return leader === this.myid ? 'leading' : this.learningRole();
+  }
+
+  private decide(role: ElectionRole, vote: Vote, electionEpoch: number, out: ElectionEffect[]): void {
+    this.state = role === 'leading' ? PeerState.LEADING : role === 'following' ? PeerState.FOLLOWING : PeerState.OBSERVING;
+    this.currentVote = vote;
+    this.currentElectionEpoch = electionEpoch;
+    this.proposal = vote;
+    this.finalizeArmedFor = null;
+    this.finalizeGen++;
+    this.resendGen++;
+    this.recvSet.clear();
+    this.outOfElection.clear();
+    out.push({ type: 'cancelTimer', timer: 'finalize' });
+    out.push({ type: 'cancelTimer', timer: 'resend' });
+    out.push({ type: 'decided', role, leader: vote.leader, peerEpoch: vote.peerEpoch, zxid: vote.zxid, electionEpoch });
+    this.trace(out, 'election.decided', { role, leader: vote.leader, round: electionEpoch, zxid: hex(vote.zxid), epoch: vote.peerEpoch });
+  }
+
+  private trace(out: ElectionEffect[], kind: TraceKind, detail: Record<string, string | number>): void {
+    const { epoch, zxid, ...rest } = detail;
+    out.push({
+      type: 'trace',
+      event: {
+        t: this.nowMs,
+        kind,
+        server: this.myid,
+        ...(typeof epoch === 'number' ? { epoch } : {}),
+        ...(typeof zxid === 'string' ? { zxid } : {}),
+        detail: rest,
+      },
+    });
+  }
+}
