@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Backend, EventName, WireMessage } from '../api/contract';
-import { eventNames, parseWireMessage, serveCall } from '../api/rpc';
+import { eventNames, serveCall } from '../api/rpc';
 import { serveStatic } from './static-files';
 
 export interface WebHostOptions {
@@ -59,6 +59,21 @@ function cookieValue(header: string | undefined, name: string): string | null {
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return null;
+}
+
+/** A call frame's envelope; method and args are checked by serveCall, which answers refusals. */
+function parseCallFrame(text: string): { id: number; method: unknown; args: unknown } | null {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof m !== 'object' || m === null) return null;
+  const r = m as Record<string, unknown>;
+  const id = r['id'];
+  if (r['kind'] !== 'call' || typeof id !== 'number' || !Number.isSafeInteger(id)) return null;
+  return { id, method: r['method'], args: r['args'] };
 }
 
 function refuse(res: ServerResponse, status: number, text: string): void {
@@ -146,13 +161,14 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     ws.on('close', () => clients.delete(ws));
     ws.on('error', () => clients.delete(ws));
     ws.on('message', (data, isBinary) => {
-      const message = isBinary ? null : parseWireMessage(data.toString());
-      if (message === null || message.kind !== 'call') {
+      const call = isBinary ? null : parseCallFrame(data.toString());
+      if (call === null) {
         ws.close(1008, 'expected a call message');
         return;
       }
-      void serveCall(options.backend.calls, message.method, message.args).then((r) =>
-        sendTo(ws, r.ok ? { kind: 'result', id: message.id, ok: true, value: r.value } : { kind: 'result', id: message.id, ok: false, error: r.error }),
+      // serveCall checks the method and arguments and answers a refusal as a result
+      void serveCall(options.backend.calls, call.method, call.args).then((r) =>
+        sendTo(ws, r.ok ? { kind: 'result', id: call.id, ok: true, value: r.value } : { kind: 'result', id: call.id, ok: false, error: r.error }),
       );
     });
   });

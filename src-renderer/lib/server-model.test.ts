@@ -36,7 +36,7 @@ describe('server model', () => {
     expect(availableActions(server(1, { state: 'crashed', pid: null }))).toEqual({ kill: false, stop: false, start: true, restart: true, pause: false, resume: false });
   });
   it('actions: a paused server offers resume and kill, not pause or stop', () => {
-    const a = availableActions({ ...server(1), paused: true } as ServerView);
+    const a = availableActions(server(1, { paused: true }));
     expect(a.resume).toBe(true);
     expect(a.pause).toBe(false);
     expect(a.stop).toBe(false);
@@ -45,7 +45,7 @@ describe('server model', () => {
   it('tone and label follow the state, paused wins', () => {
     expect(stateTone(server(1, { state: 'crashed' }))).toBe('bad');
     expect(stateTone(server(1, { state: 'starting' }))).toBe('busy');
-    expect(stateLabel({ ...server(1), paused: true } as ServerView)).toBe('paused');
+    expect(stateLabel(server(1, { paused: true }))).toBe('paused');
   });
   it('roles use ZooKeeper words', () => {
     expect(roleLabel('leader')).toBe('LEADING');

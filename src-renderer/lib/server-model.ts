@@ -7,9 +7,8 @@ import type { EnsembleView, ServerRole, ServerState, ServerView } from '../../sr
 export type ServerAction = 'kill' | 'stop' | 'start' | 'restart' | 'pause' | 'resume';
 export type Tone = 'ok' | 'busy' | 'idle' | 'bad' | 'warn';
 
-/** ServerView may carry `paused` (SIGSTOP'ed) once the supervisor reports it. */
 export function isPaused(s: ServerView): boolean {
-  return (s as ServerView & { paused?: boolean }).paused === true;
+  return s.paused === true;
 }
 
 export function stateTone(s: ServerView): Tone {

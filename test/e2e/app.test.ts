@@ -1,0 +1,116 @@
+/**
+ * The browser shell end to end: the real `zoolab app --web` process, its real 3-server
+ * ensemble, Debian's chromium clicking the real buttons.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startApp, type AppProcess } from '../support/app-process';
+import { launchBrowser, type BrowserSession } from '../support/browser';
+import { isAlive, waitFor } from '../support/contract-suite';
+
+const resultsDir = resolve(import.meta.dirname, '../../test-results');
+const uiDeadlineMs = 30_000;
+
+function statusOf(url: string): Promise<number> {
+  return new Promise((res, rej) => {
+    const req = request(url, (r) => {
+      r.resume();
+      res(r.statusCode ?? 0);
+    });
+    req.on('error', rej);
+    req.end();
+  });
+}
+
+async function cardState(page: Page, id: number): Promise<string | null> {
+  return page.getAttribute(`[data-testid=server-card-${id}]`, 'data-state');
+}
+
+async function waitForState(page: Page, id: number, states: string[]): Promise<void> {
+  const selector = states.map((s) => `[data-testid=server-card-${id}][data-state=${s}]`).join(', ');
+  await page.waitForSelector(selector, { timeout: uiDeadlineMs });
+}
+
+describe('zoolab app --web', () => {
+  let dir: string;
+  let app: AppProcess;
+  let browser: BrowserSession;
+  const pids = new Set<number>();
+
+  const collectPids = async (page: Page) => {
+    for (const t of await page.locator('[data-testid=pid]').allTextContents()) if (/^\d+$/.test(t.trim())) pids.add(Number(t.trim()));
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'zoolab-e2e-'));
+    mkdirSync(resultsDir, { recursive: true });
+    app = await startApp(['--dir', join(dir, 'ensemble')]);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    if (app) await app.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints a tokened URL on 127.0.0.1; without the token the page is refused (403)', async () => {
+    expect(app.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/);
+    const bare = app.url.replace(/\?token=.*/, '');
+    expect(await statusOf(bare)).toBe(403);
+    const page = await browser.context.newPage();
+    const r = await page.goto(bare);
+    expect(r?.status()).toBe(403);
+    await page.close();
+  });
+
+  it('shows 3 running servers and the connection string', async () => {
+    const { page } = browser;
+    await page.goto(app.url);
+    for (const id of [1, 2, 3]) await waitForState(page, id, ['running']);
+    const conn = await page.textContent('[data-testid=connection-string] code');
+    expect(conn?.split(',')).toHaveLength(3);
+    await collectPids(page);
+    expect(pids.size).toBe(3);
+  });
+
+  it('shows zoo.cfg of a server on demand', async () => {
+    const { page } = browser;
+    await page.click('[data-testid=files-1]');
+    await page.waitForSelector('[data-testid=file-text]:has-text("server.3=127.0.0.1")', { timeout: uiDeadlineMs });
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid=server-files]', { state: 'detached' });
+  });
+
+  it('kill server 2 → stopped or crashed; restart → running again', async () => {
+    const { page } = browser;
+    await page.click('[data-testid=kill-2]');
+    await waitForState(page, 2, ['crashed', 'stopped']);
+    expect(['crashed', 'stopped']).toContain(await cardState(page, 2));
+    await page.waitForSelector('[data-testid=quorum]:has-text("2 of 3")', { timeout: uiDeadlineMs });
+    await page.screenshot({ path: join(resultsDir, 'app-server-2-killed.png') });
+    await page.click('[data-testid=restart-2]');
+    await waitForState(page, 2, ['running']);
+    for (const id of [1, 3]) expect(await cardState(page, id)).toBe('running');
+    await page.waitForSelector('[data-testid=quorum]:has-text("3 of 3")', { timeout: uiDeadlineMs });
+    await collectPids(page);
+    await page.screenshot({ path: join(resultsDir, 'app-cluster.png') });
+  });
+
+  it('light theme is readable too (screenshot)', async () => {
+    const { page } = browser;
+    await page.click('button[aria-label="Switch to light theme"]');
+    await page.waitForSelector('html[data-theme=light]');
+    await page.screenshot({ path: join(resultsDir, 'app-cluster-light.png') });
+    await page.click('button[aria-label="Switch to dark theme"]');
+  });
+
+  it('SIGTERM stops the app and leaves no server process behind', async () => {
+    const { code } = await app.stop();
+    expect(code, app.output()).toBe(0);
+    await waitFor('every server process to exit', async () => [...pids].every((pid) => !isAlive(pid)), 10_000);
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * One contract test suite, run against every transport (WebSocket via the real web host, IPC
+ * via the real preload/main pair over an in-process channel). Each run hosts a real backend
+ * that spawns real `zoolab server` processes on 127.0.0.1.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend, BackendCalls, BackendEvents, EnsembleView, EventName } from '../../src-main/api/contract';
+import { createBackend } from '../../src-main/supervisor/backend';
+
+export interface ContractConnection {
+  calls: BackendCalls;
+  on<E extends EventName>(event: E, listener: (payload: BackendEvents[E]) => void): () => void;
+  /** an untyped call, to check that the host refuses what the types would not allow */
+  raw(method: string, args: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+const startDeadlineMs = 30_000;
+
+/** ZOOLAB_CLI points the backend at a private build of the CLI instead of out/main/cli.js */
+export const backendOptions: { cliPath?: string } = process.env['ZOOLAB_CLI'] ? { cliPath: process.env['ZOOLAB_CLI'] } : {};
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, deadlineMs = startDeadlineMs): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  let last: unknown = null;
+  for (let attempt = 0; Date.now() < until; attempt++) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(50 * (attempt + 1), 250)));
+  }
+  throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function contractSuite(transport: string, connect: (backend: Backend) => Promise<ContractConnection>): void {
+  describe(`contract over ${transport}`, () => {
+    let dir: string;
+    let backend: Backend;
+    let c: ContractConnection;
+    const pushed: EnsembleView[] = [];
+    const pids: number[] = [];
+
+    const ensemble = async (): Promise<EnsembleView> => {
+      const e = await c.calls.getEnsemble();
+      if (!e) throw new Error('no ensemble');
+      for (const s of e.servers) if (s.pid !== null && !pids.includes(s.pid)) pids.push(s.pid);
+      return e;
+    };
+    const serverIs = (id: number, ...states: string[]) =>
+      waitFor(`server ${id} to be ${states.join(' or ')}`, async () => {
+        const s = (await ensemble()).servers.find((x) => x.id === id);
+        return s && states.includes(s.state) ? s : null;
+      });
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), `zoolab-contract-${transport}-`));
+      backend = createBackend({ dir, ...backendOptions });
+      c = await connect(backend);
+      c.on('ensemble', (e) => pushed.push(e));
+    });
+    afterAll(async () => {
+      await c?.close();
+      await backend?.dispose();
+      rmSync(dir, { recursive: true, force: true });
+      for (const pid of pids) expect(isAlive(pid), `server process ${pid} left running`).toBe(false);
+    });
+
+    it('getEnsemble before any start → null', async () => {
+      expect(await c.calls.getEnsemble()).toBeNull();
+    });
+
+    it('startEnsemble(3) → three servers on distinct ports, all running, pushed as events', async () => {
+      const started = await c.calls.startEnsemble({ servers: 3 });
+      expect(started.servers.map((s) => s.id).sort()).toEqual([1, 2, 3]);
+      const ports = started.servers.flatMap((s) => [s.clientPort, s.quorumPort, s.electionPort]);
+      expect(new Set(ports).size).toBe(9);
+      expect(started.connectionString.split(',')).toHaveLength(3);
+      const e = await waitFor('3 running servers', async () => {
+        const v = await ensemble();
+        return v.servers.every((s) => s.state === 'running' && s.pid !== null) ? v : null;
+      });
+      expect(e.servers).toHaveLength(3);
+      await waitFor('an ensemble event', async () => pushed.length > 0);
+      expect(pushed.at(-1)?.servers).toHaveLength(3);
+    });
+
+    it('readServerFile: zoo.cfg lists every server, myid names the server', async () => {
+      const cfg = await c.calls.readServerFile(2, 'zoo.cfg');
+      for (const id of [1, 2, 3]) expect(cfg).toMatch(new RegExp(`^server\\.${id}=127\\.0\\.0\\.1:\\d+:\\d+`, 'm'));
+      expect((await c.calls.readServerFile(2, 'myid')).trim()).toBe('2');
+      expect(typeof (await c.calls.readServerFile(2, 'log'))).toBe('string');
+    });
+
+    it('killServer(2) → its process is gone and it is crashed or stopped; restartServer(2) → running again with a new pid', async () => {
+      const before = (await ensemble()).servers.find((s) => s.id === 2);
+      const oldPid = before?.pid ?? null;
+      expect(oldPid).not.toBeNull();
+      await c.calls.killServer(2);
+      await serverIs(2, 'crashed', 'stopped');
+      await waitFor(`pid ${oldPid} to exit`, async () => !isAlive(oldPid as number));
+      await c.calls.restartServer(2);
+      const after = await serverIs(2, 'running');
+      expect(after.pid).not.toBeNull();
+      expect(after.pid).not.toBe(oldPid);
+    });
+
+    it('refuses unknown methods and ill-typed arguments, with a sentence, without touching the servers', async () => {
+      await expect(c.raw('dispose', [])).rejects.toThrow(/unknown method 'dispose'/);
+      await expect(c.raw('killServer', ['1; rm -rf /'])).rejects.toThrow(/server id/);
+      await expect(c.raw('readServerFile', [1, '../../../etc/passwd'])).rejects.toThrow(/must be one of/);
+      expect((await ensemble()).servers.every((s) => s.state === 'running')).toBe(true);
+    });
+
+    it('a backend failure arrives as its message: no server 42', async () => {
+      await expect(c.calls.killServer(42)).rejects.toThrow(/42/);
+    });
+
+    it('stopEnsemble → every server stopped and every process gone', async () => {
+      await c.calls.stopEnsemble();
+      await waitFor('every server stopped', async () => {
+        const e = await c.calls.getEnsemble();
+        return e === null || e.servers.every((s) => s.state === 'stopped' || s.state === 'crashed');
+      });
+      await waitFor('every server process to exit', async () => pids.every((pid) => !isAlive(pid)));
+    });
+  });
+}
