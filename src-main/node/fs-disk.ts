@@ -1,0 +1,228 @@
+/**
+ * The real Disk (src-main/storage/disk.ts) over node:fs.
+ *
+ * Page-cache operations are synchronous system calls (microseconds); fsync and fsyncDir run
+ * on libuv's thread pool, so a slow disk never blocks the event loop and group commit works:
+ * append a batch, one fsync, all of it durable. Files being appended keep an open descriptor
+ * (a small LRU); a descriptor is closed only when no fsync is using it.
+ *
+ * fsyncDir opens the directory and fsyncs it, which makes creations, renames and removals
+ * durable on Linux and macOS; on Windows directories cannot be fsynced and it is a no-op.
+ * `forceSync: false` (zoo.cfg forceSync=no) turns every fsync into a no-op: faster, and
+ * acknowledged writes can be lost on a power cut (not on a process kill).
+ * IO failures are thrown as ZooLabError DATADIR_NOT_WRITABLE naming the path.
+ */
+import * as fs from 'node:fs';
+import { ZooLabError } from '../common/errors';
+import type { Disk } from '../storage/disk';
+
+export interface FsDiskOptions {
+  /** zoo.cfg forceSync; default true */
+  forceSync?: boolean;
+  /** called after each real fsync with its duration (for fsync.warningthresholdms and traces) */
+  onFsync?: (path: string, durationMs: number) => void;
+  /** descriptors kept open for appends; default 8 */
+  openFilesMax?: number;
+}
+
+interface Handle {
+  fd: number;
+  /** fsyncs in flight on this descriptor */
+  busy: number;
+  /** close once no fsync is in flight */
+  closing: boolean;
+}
+
+function ioError(op: string, path: string, e: unknown): ZooLabError {
+  const reason = e instanceof Error ? e.message : String(e);
+  return new ZooLabError('DATADIR_NOT_WRITABLE', `cannot ${op} ${path}: ${reason}. Check that the data directory exists, is writable and the disk is not full.`, { cause: e });
+}
+
+function isNotFound(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'ENOENT';
+}
+
+export class FsDisk implements Disk {
+  private readonly handles = new Map<string, Handle>();
+  private readonly forceSync: boolean;
+  private readonly openFilesMax: number;
+
+  constructor(private readonly options: FsDiskOptions = {}) {
+    this.forceSync = options.forceSync ?? true;
+    this.openFilesMax = Math.max(1, options.openFilesMax ?? 8);
+  }
+
+  list(dir: string): string[] {
+    try {
+      return fs.readdirSync(dir);
+    } catch (e) {
+      if (isNotFound(e)) return [];
+      throw ioError('list', dir, e);
+    }
+  }
+
+  read(path: string): Uint8Array | null {
+    try {
+      const b = fs.readFileSync(path);
+      // a plain Uint8Array view: Buffer#slice shares memory, Uint8Array#slice copies
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw ioError('read', path, e);
+    }
+  }
+
+  append(path: string, bytes: Uint8Array): void {
+    const h = this.handleFor(path);
+    try {
+      let done = 0;
+      while (done < bytes.length) done += fs.writeSync(h.fd, bytes, done, bytes.length - done);
+    } catch (e) {
+      throw ioError('append to', path, e);
+    }
+  }
+
+  write(path: string, bytes: Uint8Array): void {
+    this.release(path);
+    try {
+      fs.writeFileSync(path, bytes);
+    } catch (e) {
+      throw ioError('write', path, e);
+    }
+  }
+
+  truncate(path: string, sizeBytes: number): void {
+    try {
+      fs.truncateSync(path, sizeBytes);
+    } catch (e) {
+      throw ioError('truncate', path, e);
+    }
+  }
+
+  rename(from: string, to: string): void {
+    this.release(from);
+    this.release(to);
+    try {
+      fs.renameSync(from, to);
+    } catch (e) {
+      throw ioError(`rename ${from} to`, to, e);
+    }
+  }
+
+  remove(path: string): void {
+    this.release(path);
+    try {
+      fs.rmSync(path, { force: true });
+    } catch (e) {
+      throw ioError('remove', path, e);
+    }
+  }
+
+  mkdir(dir: string): void {
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw ioError('create directory', dir, e);
+    }
+  }
+
+  async fsync(path: string): Promise<void> {
+    if (!this.forceSync) return;
+    const cached = this.handles.get(path);
+    if (cached !== undefined && !cached.closing) {
+      cached.busy += 1;
+      try {
+        await this.timedFsync(path, cached.fd);
+      } finally {
+        cached.busy -= 1;
+        this.closeIfIdle(cached);
+      }
+      return;
+    }
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch (e) {
+      throw ioError('open for fsync', path, e);
+    }
+    try {
+      await this.timedFsync(path, fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  async fsyncDir(dir: string): Promise<void> {
+    if (!this.forceSync || process.platform === 'win32') return;
+    let fd: number;
+    try {
+      fd = fs.openSync(dir, 'r');
+    } catch (e) {
+      throw ioError('open directory for fsync', dir, e);
+    }
+    try {
+      await this.timedFsync(dir, fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Closes every cached descriptor (after in-flight fsyncs finish). */
+  close(): void {
+    for (const path of [...this.handles.keys()]) this.release(path);
+  }
+
+  private timedFsync(path: string, fd: number): Promise<void> {
+    const start = performance.now();
+    return new Promise((resolve, reject) => {
+      fs.fsync(fd, (err) => {
+        if (err !== null) {
+          reject(ioError('fsync', path, err));
+          return;
+        }
+        this.options.onFsync?.(path, performance.now() - start);
+        resolve();
+      });
+    });
+  }
+
+  private handleFor(path: string): Handle {
+    const existing = this.handles.get(path);
+    if (existing !== undefined) {
+      // move to the most-recent end of the LRU
+      this.handles.delete(path);
+      this.handles.set(path, existing);
+      return existing;
+    }
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'a');
+    } catch (e) {
+      throw ioError('open for append', path, e);
+    }
+    const h: Handle = { fd, busy: 0, closing: false };
+    this.handles.set(path, h);
+    while (this.handles.size > this.openFilesMax) {
+      const oldest = this.handles.keys().next().value as string;
+      this.release(oldest);
+    }
+    return h;
+  }
+
+  /** Forgets the cached descriptor of `path`; it closes now or when its last fsync ends. */
+  private release(path: string): void {
+    const h = this.handles.get(path);
+    if (h === undefined) return;
+    this.handles.delete(path);
+    h.closing = true;
+    this.closeIfIdle(h);
+  }
+
+  private closeIfIdle(h: Handle): void {
+    if (h.closing && h.busy === 0) {
+      h.closing = false;
+      h.busy = -1; // closed
+      fs.closeSync(h.fd);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Helpers shared by the storage tests (and the fs-disk test): real txn bytes from the jute
+ * codec, a small snapshot, and a Disk wrapper that dies after a chosen number of operations.
+ */
+import { makeZxid, type Zxid } from '../common/ids';
+import { encodeTxnEntry } from '../jute/txns';
+import { OpCode } from '../jute/types';
+import type { Disk } from './disk';
+import type { LoggedTxn } from './log-format';
+import type { SnapshotData } from './snapshot-model';
+
+const OPEN_ACL = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+
+/** A create txn for /n<counter> at `zxid`, encoded by jute like the server will. */
+export function createTxn(zxid: Zxid, dataBytes = 8): LoggedTxn {
+  const data = new Uint8Array(dataBytes).map((_, i) => (i * 7 + Number(zxid & 0xffn)) & 0xff);
+  const bytes = encodeTxnEntry({
+    header: { clientId: 0x1000000abcn, cxid: Number(zxid & 0xffffn), zxid, time: 1_764_000_000_000n + zxid, type: OpCode.create },
+    txn: { type: OpCode.create, path: `/n${zxid.toString(16)}`, data, acl: OPEN_ACL, ephemeral: false, parentCVersion: Number(zxid & 0xffffn) },
+  });
+  return { zxid, bytes };
+}
+
+/** createTxn for counters [from, to] in `epoch`. */
+export function txnRange(epoch: number, from: number, to: number): LoggedTxn[] {
+  const out: LoggedTxn[] = [];
+  for (let c = from; c <= to; c++) out.push(createTxn(makeZxid(epoch, c)));
+  return out;
+}
+
+function stat(zxid: Zxid, ephemeralOwner = 0n) {
+  return { czxid: zxid, mzxid: zxid, ctime: 1_764_000_000_000n, mtime: 1_764_000_000_500n, version: 1, cversion: 2, aversion: 0, ephemeralOwner, pzxid: zxid };
+}
+
+/** A tree like ZooKeeper's after a few creates: root, /zookeeper, /zookeeper/quota, /app, /app/e. */
+export function sampleSnapshot(zxid: Zxid): SnapshotData {
+  const digest = [{ perms: 1, id: { scheme: 'digest', id: 'bob:HhVf9Z5xjNfBAf5lE6H2B2n3sjU=' } }, { perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+  return {
+    zxid,
+    sessions: [
+      { id: 0x1000000abcn, timeoutMs: 30_000 },
+      { id: 0x2000000001n, timeoutMs: 4_000 },
+    ],
+    nodes: [
+      { path: '/', data: new Uint8Array(0), acl: OPEN_ACL, stat: stat(0n) },
+      { path: '/zookeeper', data: new Uint8Array(0), acl: OPEN_ACL, stat: stat(0n) },
+      { path: '/zookeeper/quota', data: new Uint8Array(0), acl: OPEN_ACL, stat: stat(0n) },
+      { path: '/app', data: new TextEncoder().encode(`state at ${zxid}`), acl: digest, stat: stat(zxid) },
+      { path: '/app/e', data: null, acl: OPEN_ACL, stat: stat(zxid, 0x1000000abcn) },
+    ],
+  };
+}
+
+export class SimulatedDeath extends Error {
+  override name = 'SimulatedDeath';
+}
+
+/**
+ * Passes operations to `inner` until `opsBeforeDeath` have run, then throws SimulatedDeath
+ * on every call: the process died there. What reached `inner` stays (a kill keeps the page
+ * cache; for a power cut, call crash() on a MemoryDisk inner afterwards).
+ */
+export class DyingDisk implements Disk {
+  ops = 0;
+  constructor(
+    private readonly inner: Disk,
+    private readonly opsBeforeDeath: number,
+  ) {}
+
+  private step(): void {
+    if (this.ops >= this.opsBeforeDeath) throw new SimulatedDeath(`died before operation ${this.ops + 1}`);
+    this.ops += 1;
+  }
+
+  list(dir: string): string[] {
+    this.step();
+    return this.inner.list(dir);
+  }
+  read(path: string): Uint8Array | null {
+    this.step();
+    return this.inner.read(path);
+  }
+  append(path: string, bytes: Uint8Array): void {
+    this.step();
+    this.inner.append(path, bytes);
+  }
+  write(path: string, bytes: Uint8Array): void {
+    this.step();
+    this.inner.write(path, bytes);
+  }
+  truncate(path: string, sizeBytes: number): void {
+    this.step();
+    this.inner.truncate(path, sizeBytes);
+  }
+  rename(from: string, to: string): void {
+    this.step();
+    this.inner.rename(from, to);
+  }
+  remove(path: string): void {
+    this.step();
+    this.inner.remove(path);
+  }
+  mkdir(dir: string): void {
+    this.step();
+    this.inner.mkdir(dir);
+  }
+  async fsync(path: string): Promise<void> {
+    this.step();
+    await this.inner.fsync(path);
+  }
+  async fsyncDir(dir: string): Promise<void> {
+    this.step();
+    await this.inner.fsyncDir(dir);
+  }
+}

@@ -1,0 +1,358 @@
+import { describe, expect, it } from 'vitest';
+import { AssertionError } from '../common/assert';
+import { isZooLabError } from '../common/errors';
+import { makeZxid } from '../common/ids';
+import { adler32 } from './adler32';
+import type { Disk } from './disk';
+import { encodeLogEntry, scanLogFile, txnZxid, type LoggedTxn } from './log-format';
+import { MemoryDisk } from './memory-disk';
+import { createTxn, txnRange } from './test-support';
+import { TxnLog } from './txn-log';
+
+const DIR = '/data/version-2';
+
+async function logWith(disk: Disk, ...batches: LoggedTxn[][]): Promise<TxnLog> {
+  const log = await TxnLog.open(disk, DIR);
+  batches.forEach((b, i) => {
+    if (i > 0) log.roll();
+    log.appendBatch(b);
+  });
+  await log.sync();
+  return log;
+}
+
+async function reopen(disk: Disk): Promise<{ log: TxnLog; notes: string[] }> {
+  const notes: string[] = [];
+  const log = await TxnLog.open(disk, DIR, { note: (m) => notes.push(m) });
+  return { log, notes };
+}
+
+function zxids(txns: Iterable<LoggedTxn>): bigint[] {
+  return [...txns].map((t) => t.zxid);
+}
+
+function corruptionOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (isZooLabError(e, 'STORAGE_CORRUPT')) return e.message;
+    throw e;
+  }
+  throw new Error('expected STORAGE_CORRUPT');
+}
+
+async function corruptionOfAsync(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (isZooLabError(e, 'STORAGE_CORRUPT')) return e.message;
+    throw e;
+  }
+  throw new Error('expected STORAGE_CORRUPT');
+}
+
+describe('txn log format', () => {
+  it('file: ZKLG header, version 2, dbid 0, then checksum long + length int + txn + "B" per entry', async () => {
+    const disk = new MemoryDisk();
+    const t = createTxn(makeZxid(1, 1));
+    await logWith(disk, [t]);
+    expect(disk.list(DIR)).toEqual(['log.100000001']);
+    const bytes = disk.read(`${DIR}/log.100000001`)!;
+    const v = new DataView(bytes.buffer, bytes.byteOffset);
+    expect(new TextDecoder().decode(bytes.slice(0, 4))).toBe('ZKLG');
+    expect(v.getInt32(4)).toBe(2);
+    expect(v.getBigInt64(8)).toBe(0n);
+    expect(v.getBigInt64(16)).toBe(BigInt(adler32(t.bytes)));
+    expect(v.getInt32(24)).toBe(t.bytes.length);
+    expect(bytes.slice(28, 28 + t.bytes.length)).toEqual(t.bytes);
+    expect(bytes[28 + t.bytes.length]).toBe(0x42);
+    expect(bytes.length).toBe(28 + t.bytes.length + 1);
+  });
+
+  it('txnZxid: reads the zxid from the TxnHeader jute wrote', () => {
+    expect(txnZxid(createTxn(0x500000007n).bytes)).toBe(0x500000007n);
+  });
+});
+
+describe('txn log: append, sync, read', () => {
+  it('round trip: txns appended and synced are read back byte-identical after reopening', async () => {
+    const disk = new MemoryDisk();
+    const txns = txnRange(1, 1, 20);
+    const log = await logWith(disk, txns.slice(0, 7), txns.slice(7));
+    expect(log.lastZxid).toBe(makeZxid(1, 20));
+    const { log: again, notes } = await reopen(disk);
+    expect(notes).toEqual([]);
+    expect(again.lastZxid).toBe(makeZxid(1, 20));
+    const read = [...again.read(0n)];
+    expect(read.map((t) => t.zxid)).toEqual(txns.map((t) => t.zxid));
+    read.forEach((t, i) => expect(t.bytes).toEqual(txns[i]!.bytes));
+  });
+
+  it('multi-file: each roll starts log.<hex first zxid>; read(from) crosses files from that zxid on', async () => {
+    const disk = new MemoryDisk();
+    const log = await logWith(disk, txnRange(1, 1, 5), txnRange(1, 6, 10), [...txnRange(1, 11, 12), ...txnRange(2, 1, 3)]);
+    expect(disk.list(DIR).sort()).toEqual(['log.100000001', 'log.100000006', 'log.10000000b']);
+    expect(log.logFiles().map((f) => [f.name, f.entryCount])).toEqual([
+      ['log.100000001', 5],
+      ['log.100000006', 5],
+      ['log.10000000b', 5],
+    ]);
+    expect(zxids(log.read(makeZxid(1, 7)))).toEqual([...txnRange(1, 7, 12), ...txnRange(2, 1, 3)].map((t) => t.zxid));
+    expect(zxids(log.read(makeZxid(2, 0)))).toEqual(txnRange(2, 1, 3).map((t) => t.zxid));
+    expect(zxids(log.read(makeZxid(3, 0)))).toEqual([]);
+    const { log: again } = await reopen(disk);
+    expect(zxids(again.read(makeZxid(1, 5)))).toHaveLength(11); // inclusive: 1/5..1/12 and 2/1..2/3
+  });
+
+  it('append: after reopening, the next append starts a new file (ZooKeeper never appends to an old log)', async () => {
+    const disk = new MemoryDisk();
+    await logWith(disk, txnRange(1, 1, 3));
+    const { log } = await reopen(disk);
+    log.append(createTxn(makeZxid(1, 4)));
+    await log.sync();
+    expect(disk.list(DIR).sort()).toEqual(['log.100000001', 'log.100000004']);
+  });
+
+  it('append: a zxid that does not increase, or that differs from the TxnHeader, is a bug (assert)', async () => {
+    const log = await logWith(new MemoryDisk(), txnRange(1, 1, 3));
+    expect(() => log.append(createTxn(makeZxid(1, 3)))).toThrow(AssertionError);
+    expect(() => log.append({ zxid: makeZxid(1, 9), bytes: createTxn(makeZxid(1, 8)).bytes })).toThrow(AssertionError);
+  });
+
+  it('group commit: only what was synced survives a power cut; a new file needs its directory synced too', async () => {
+    const disk = new MemoryDisk();
+    const log = await logWith(disk, txnRange(1, 1, 3));
+    log.appendBatch(txnRange(1, 4, 6)); // not synced
+    const after = disk.crash();
+    const { log: recovered } = await reopen(after);
+    expect(recovered.lastZxid).toBe(makeZxid(1, 3));
+
+    // a file whose contents were fsynced but whose directory entry was not, vanishes
+    const d2 = new MemoryDisk();
+    const l2 = await TxnLog.open(d2, DIR);
+    l2.append(createTxn(makeZxid(1, 1)));
+    await d2.fsync(`${DIR}/log.100000001`);
+    expect(d2.crash().list(DIR)).toEqual([]);
+    await l2.sync();
+    expect(d2.crash().list(DIR)).toEqual(['log.100000001']);
+  });
+
+  it('group commit: a sync with nothing new still waits for the fsync already in flight', async () => {
+    const gate: (() => void)[] = [];
+    class SlowDisk extends MemoryDisk {
+      override fsync(path: string): Promise<void> {
+        return super.fsync(path).then(() => new Promise<void>((resolve) => gate.push(resolve)));
+      }
+    }
+    const log = await TxnLog.open(new SlowDisk(), DIR);
+    log.append(createTxn(makeZxid(1, 1)));
+    let firstDone = false;
+    let secondDone = false;
+    const first = log.sync().then(() => (firstDone = true));
+    const second = log.sync().then(() => (secondDone = true));
+    for (let i = 0; i < 10 && gate.length === 0; i++) await Promise.resolve();
+    expect(gate).toHaveLength(1);
+    expect(secondDone).toBe(false);
+    gate[0]!();
+    await Promise.all([first, second]);
+    expect(firstDone && secondDone).toBe(true);
+  });
+
+  it('sync: a failed fsync makes the log unusable (no retry can know what reached the disk)', async () => {
+    class FailingDisk extends MemoryDisk {
+      override fsync(): Promise<void> {
+        return Promise.reject(new Error('EIO'));
+      }
+    }
+    const log = await TxnLog.open(new FailingDisk(), DIR);
+    log.append(createTxn(makeZxid(1, 1)));
+    await expect(log.sync()).rejects.toThrow('EIO');
+    expect(() => log.append(createTxn(makeZxid(1, 2)))).toThrow(/unusable after a failed fsync/);
+  });
+});
+
+describe('txn log: torn tails', () => {
+  it('torn tail: cut at every byte of the last entry → the good prefix is recovered and the file cut there', async () => {
+    const disk = new MemoryDisk();
+    const txns = txnRange(1, 1, 4);
+    await logWith(disk, txns);
+    const full = disk.read(`${DIR}/log.100000001`)!;
+    const lastLen = encodeLogEntry(txns[3]!.bytes).length;
+    const goodEnd = full.length - lastLen;
+    for (let cut = goodEnd + 1; cut < full.length; cut++) {
+      const d = new MemoryDisk();
+      d.mkdir(DIR);
+      d.write(`${DIR}/log.100000001`, full.slice(0, cut));
+      const { log, notes } = await reopen(d);
+      expect(zxids(log.read(0n))).toEqual(txns.slice(0, 3).map((t) => t.zxid));
+      expect(d.read(`${DIR}/log.100000001`)!.length).toBe(goodEnd);
+      expect(notes).toHaveLength(1);
+      expect(notes[0]).toContain(`torn tail at byte ${goodEnd}`);
+      expect(notes[0]).toContain('after zxid 0x100000003');
+    }
+  });
+
+  it('torn tail: a power cut keeping any part of an unsynced batch recovers exactly the synced txns', async () => {
+    const disk = new MemoryDisk();
+    const log = await logWith(disk, txnRange(1, 1, 3));
+    log.appendBatch(txnRange(1, 4, 5));
+    const unsynced = encodeLogEntry(createTxn(makeZxid(1, 4)).bytes).length;
+    for (const keep of [1, 11, 12, 13, unsynced - 1]) {
+      const { log: recovered, notes } = await reopen(disk.crash({ tornBytes: () => keep }));
+      expect(recovered.lastZxid).toBe(makeZxid(1, 3));
+      expect(notes.join()).toContain('torn tail');
+    }
+    // a whole unsynced entry that happened to land is a valid entry, kept
+    const { log: lucky } = await reopen(disk.crash({ tornBytes: () => unsynced }));
+    expect(lucky.lastZxid).toBe(makeZxid(1, 4));
+  });
+
+  const tails: [string, (entry: Uint8Array) => Uint8Array, string][] = [
+    ['bad checksum', (e) => flip(e, 30), 'checksum mismatch'],
+    ["missing 'B'", (e) => set(e, e.length - 1, 0x41), "missing end-of-record 'B'"],
+    ['zeros', (e) => new Uint8Array(e.length), 'zero bytes'],
+    ['length past the end', (e) => set(e, 8, 0x7f), 'short entry'],
+  ];
+  for (const [what, damage, reason] of tails) {
+    it(`torn tail: last entry with ${what} → cut with a note naming the reason`, async () => {
+      const disk = new MemoryDisk();
+      const txns = txnRange(1, 1, 3);
+      await logWith(disk, txns);
+      const path = `${DIR}/log.100000001`;
+      const full = disk.read(path)!;
+      const lastLen = encodeLogEntry(txns[2]!.bytes).length;
+      const damaged = full.slice();
+      damaged.set(damage(full.slice(full.length - lastLen)), full.length - lastLen);
+      disk.write(path, damaged);
+      const { log, notes } = await reopen(disk);
+      expect(log.lastZxid).toBe(makeZxid(1, 2));
+      expect(notes[0]).toContain(reason);
+      expect(disk.read(path)!.length).toBe(full.length - lastLen);
+    });
+  }
+
+  it('zeros: preallocation padding after the last entry is cut', async () => {
+    const disk = new MemoryDisk();
+    await logWith(disk, txnRange(1, 1, 2));
+    const path = `${DIR}/log.100000001`;
+    const size = disk.read(path)!.length;
+    disk.append(path, new Uint8Array(64 * 1024));
+    const { log, notes } = await reopen(disk);
+    expect(log.lastZxid).toBe(makeZxid(1, 2));
+    expect(notes[0]).toContain('65536 zero bytes');
+    expect(disk.read(path)!.length).toBe(size);
+  });
+
+  it('torn tail in an older file (crash, then a restart wrote a newer file) is cut, the newer file kept', async () => {
+    const disk = new MemoryDisk();
+    await logWith(disk, txnRange(1, 1, 4));
+    const path = `${DIR}/log.100000001`;
+    const full = disk.read(path)!;
+    disk.write(path, full.slice(0, full.length - 5));
+    const { log } = await reopen(disk);
+    log.appendBatch(txnRange(1, 4, 6));
+    await log.sync();
+    disk.write(path, full.slice(0, full.length - 5)); // as if the cut had not survived
+    const { log: again, notes } = await reopen(disk);
+    expect(zxids(again.read(0n))).toEqual(txnRange(1, 1, 6).map((t) => t.zxid));
+    expect(notes[0]).toContain('log.100000001: torn tail');
+  });
+
+  it('a file cut short inside its header is removed; one with nothing after the header too', async () => {
+    const disk = new MemoryDisk();
+    await logWith(disk, txnRange(1, 1, 2));
+    disk.write(`${DIR}/log.100000003`, new TextEncoder().encode('ZKL'));
+    disk.write(`${DIR}/log.100000004`, disk.read(`${DIR}/log.100000001`)!.slice(0, 16));
+    const { log, notes } = await reopen(disk);
+    expect(log.lastZxid).toBe(makeZxid(1, 2));
+    expect(disk.list(DIR)).toEqual(['log.100000001']);
+    expect(notes).toEqual([
+      'txn log log.100000003: 3 bytes, shorter than a file header (crash while creating it); removed',
+      'txn log log.100000004: no complete entry; removed',
+    ]);
+  });
+});
+
+describe('txn log: corruption that is not a torn tail', () => {
+  it('a flipped bit in the middle (good entries after a bad one) is an error with offsets, never a silent cut', async () => {
+    const disk = new MemoryDisk();
+    const txns = txnRange(1, 1, 6);
+    await logWith(disk, txns);
+    const path = `${DIR}/log.100000001`;
+    const full = disk.read(path)!;
+    const entryLen = encodeLogEntry(txns[0]!.bytes).length;
+    const third = 16 + 2 * entryLen;
+    for (const at of [third + 40, third + 8 /* length field */, third + 2 /* checksum */, third + entryLen - 1 /* 'B' */]) {
+      disk.write(path, flip(full, at));
+      const message = await corruptionOfAsync(reopen(disk));
+      expect(message).toContain(`corrupt in the middle: the entry at byte ${third} is bad`);
+      expect(message).toContain('(zxid 0x100000004) follows');
+      expect(disk.read(path)!.length).toBe(full.length); // nothing was cut
+    }
+  });
+
+  it('wrong magic or version, and zxids going backwards, are errors', () => {
+    const ok = headerPlus([createTxn(makeZxid(1, 1)), createTxn(makeZxid(1, 2))]);
+    expect(scanLogFile(ok, 'x').entries).toHaveLength(2);
+    expect(corruptionOf(() => scanLogFile(set(ok, 0, 0x41), 'log.1'))).toContain('is not "ZKLG"');
+    expect(corruptionOf(() => scanLogFile(set(ok, 7, 3), 'log.1'))).toContain('format version 3');
+    const backwards = headerPlus([createTxn(makeZxid(1, 2)), createTxn(makeZxid(1, 1))]);
+    expect(corruptionOf(() => scanLogFile(backwards, 'log.1'))).toContain('zxids must increase');
+    expect(corruptionOf(() => scanLogFile(new TextEncoder().encode('hello'), 'log.1'))).toContain('not the start of a txn log header');
+  });
+});
+
+describe('txn log: truncate (ZAB TRUNC)', () => {
+  it('truncateAfter: removes every entry after the zxid across files, durably; appends continue in a new file', async () => {
+    const disk = new MemoryDisk();
+    const log = await logWith(disk, txnRange(1, 1, 5), txnRange(1, 6, 10), txnRange(1, 11, 12));
+    expect(await log.truncateAfter(makeZxid(1, 7))).toBe(5);
+    expect(log.lastZxid).toBe(makeZxid(1, 7));
+    expect(disk.list(DIR).sort()).toEqual(['log.100000001', 'log.100000006']);
+    log.appendBatch(txnRange(2, 1, 2));
+    await log.sync();
+    const { log: again } = await reopen(disk.crash());
+    expect(zxids(again.read(0n))).toEqual([...txnRange(1, 1, 7), ...txnRange(2, 1, 2)].map((t) => t.zxid));
+    expect(disk.list(DIR).sort()).toEqual(['log.100000001', 'log.100000006', 'log.200000001']);
+  });
+
+  it('truncateAfter: a zxid before the whole log empties it; one after it removes nothing', async () => {
+    const disk = new MemoryDisk();
+    const log = await logWith(disk, txnRange(1, 5, 8));
+    expect(await log.truncateAfter(makeZxid(1, 9))).toBe(0);
+    expect(await log.truncateAfter(makeZxid(1, 2))).toBe(4);
+    expect(log.lastZxid).toBe(0n);
+    expect(disk.list(DIR)).toEqual([]);
+  });
+
+  it('removeFilesBefore: keeps the newest file starting at or before the zxid and everything after', async () => {
+    const disk = new MemoryDisk();
+    const log = await logWith(disk, txnRange(1, 1, 5), txnRange(1, 6, 10), txnRange(1, 11, 12));
+    expect(log.removeFilesBefore(makeZxid(1, 8))).toEqual(['log.100000001']);
+    expect(log.removeFilesBefore(makeZxid(1, 8))).toEqual([]);
+    expect(zxids(log.read(0n))[0]).toBe(makeZxid(1, 6));
+  });
+});
+
+function flip(bytes: Uint8Array, at: number): Uint8Array {
+  const out = bytes.slice();
+  out[at] = out[at]! ^ 0x10;
+  return out;
+}
+
+function set(bytes: Uint8Array, at: number, value: number): Uint8Array {
+  const out = bytes.slice();
+  out[at] = value;
+  return out;
+}
+
+function headerPlus(txns: LoggedTxn[]): Uint8Array {
+  const parts = [new Uint8Array([0x5a, 0x4b, 0x4c, 0x47, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0]), ...txns.map((t) => encodeLogEntry(t.bytes))];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
