@@ -26,9 +26,9 @@ export function tokenizeLine(line: string): string[] {
 }
 
 export interface OptionSpec {
-  /** short name → long name, for options that take no value */
+  /** option letter → description, for options that take no value */
   flags?: Record<string, string>;
-  /** short name → long name, for options that take one value */
+  /** option letter → description, for options that take one value */
   values?: Record<string, string>;
 }
 
@@ -62,8 +62,6 @@ export function parseOptions(words: readonly string[], spec: OptionSpec): Parsed
   const out: ParsedOptions = { flags: new Set(), values: new Map(), args: [] };
   let pending: string | null = null;
   let onlyArgs = false;
-  const longToShort = new Map<string, string>();
-  for (const [s, l] of [...Object.entries(flags), ...Object.entries(values)]) longToShort.set(l, s);
 
   const takeShort = (s: string): void => {
     if (s in values) pending = s;
@@ -91,17 +89,8 @@ export function parseOptions(words: readonly string[], spec: OptionSpec): Parsed
       onlyArgs = true;
       continue;
     }
-    if (token.startsWith('--')) {
-      const name = token.slice(2).split('=')[0] ?? '';
-      const matches = [...longToShort.keys()].filter((l) => l === name || l.startsWith(name));
-      const exact = longToShort.get(name);
-      const short = exact ?? (matches.length === 1 ? longToShort.get(matches[0] ?? '') : undefined);
-      if (short === undefined) throw unrecognized(token);
-      const eq = token.indexOf('=');
-      if (short in values && eq >= 0) out.values.set(short, token.slice(eq + 1));
-      else takeShort(short);
-      continue;
-    }
+    // zkCli's options carry only a description, no long name: every --word is unknown
+    if (token.startsWith('--')) throw unrecognized(token);
     const body = token.slice(1);
     if (body in flags || body in values) {
       takeShort(body);
