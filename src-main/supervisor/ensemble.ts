@@ -230,6 +230,21 @@ export class Ensemble {
     return this.closed;
   }
 
+  /**
+   * Hand the servers over to themselves (`zoolab up --detach`): they keep running after this
+   * process exits; D/ensemble.json records their pids for `zoolab status|kill|down`.
+   * Only meaningful when started with `detached: true`.
+   */
+  detach(): void {
+    this.closed = true;
+    for (const p of this.procs.values()) p.disown();
+    live.delete(this);
+    if (this.logTimer) clearTimeout(this.logTimer);
+    if (this.manifestTimer) clearTimeout(this.manifestTimer);
+    writeManifest(this.ws, this.pids(), { supervisorPid: null, detached: true });
+    this.ws.lease.release();
+  }
+
   /** synchronous last resort (process exit) */
   killAllNow(): void {
     for (const p of this.procs.values()) p.killNow();

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,11 @@ export interface ServerProcessOptions {
   pollIntervalMs?: number;
   /** log lines kept in memory per server */
   logLinesMax?: number;
+  /**
+   * Servers that outlive this process (`zoolab up --detach`): own session, log straight to
+   * logs/server.log, no parent watch. Default false: children die with their supervisor.
+   */
+  detached?: boolean;
 }
 
 export interface ServerProcessEvents {
@@ -38,8 +43,10 @@ export interface ServerProcessEvents {
   log(lines: string[]): void;
 }
 
-/** Where the built cli.js lives: next to this bundle when bundled, else out/main from the repo. */
+/** Where the built cli.js lives: $ZOOLAB_CLI, else next to this bundle when bundled, else out/main from the repo. */
 export function defaultCliPath(): string {
+  const fromEnv = process.env.ZOOLAB_CLI;
+  if (fromEnv) return resolve(fromEnv);
   const here = dirname(fileURLToPath(import.meta.url));
   // bundled: out/main/*.js or out/main/chunks/*.js; from source (tests): src-main/supervisor
   const candidates = [resolve(here, 'cli.js'), resolve(here, '../cli.js'), resolve(here, '../../out/main/cli.js')];
@@ -152,20 +159,28 @@ export class ServerProcess {
       this.apply({ type: 'spawnFailed', error: `${cli} is missing: run 'npm run build' first` });
       return Promise.resolve();
     }
-    const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env, ZOOLAB_PARENT_WATCH: 'stdin' };
+    const detached = this.opts.detached ?? false;
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env };
+    if (detached) delete env.ZOOLAB_PARENT_WATCH;
+    else env.ZOOLAB_PARENT_WATCH = 'stdin';
     if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
     const node = this.opts.nodePath ?? process.execPath;
     let child: ChildProcess;
+    let logFd: number | null = null;
     try {
+      if (detached) logFd = openSync(this.slot.logPath, 'a');
       child = spawn(node, [cli, 'server', this.slot.configPath], {
         cwd: this.slot.dir,
         env,
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio: logFd === null ? ['pipe', 'pipe', 'pipe'] : ['ignore', logFd, logFd],
+        detached,
         windowsHide: true,
       });
     } catch (e) {
       this.apply({ type: 'spawnFailed', error: `cannot start ${node}: ${(e as Error).message}` });
       return Promise.resolve();
+    } finally {
+      if (logFd !== null) closeSync(logFd);
     }
     this.child = child;
     return new Promise<void>((resolveSpawn) => {
@@ -192,10 +207,12 @@ export class ServerProcess {
           resolveSpawn();
         }
       });
-      const out = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-      const err = createInterface({ input: child.stderr as NodeJS.ReadableStream });
-      out.on('line', (l) => this.capture([l]));
-      err.on('line', (l) => this.capture([l]));
+      if (child.stdout && child.stderr) {
+        const out = createInterface({ input: child.stdout });
+        const err = createInterface({ input: child.stderr });
+        out.on('line', (l) => this.capture([l]));
+        err.on('line', (l) => this.capture([l]));
+      }
       // never let a broken stdin pipe (child gone) become an unhandled error here
       child.stdin?.on('error', () => {});
       this.exited = new Promise<void>((resolveExit) => {
@@ -211,8 +228,27 @@ export class ServerProcess {
     if (this.child !== child) return;
     this.child = null;
     this.stopTimers();
+    if (this.opts.detached) this.lastProblem = this.problemFromLogFile();
     this.note(`pid ${child.pid} ${signal ? `killed by ${signal}` : `exited with code ${code}`}`);
     this.apply({ type: 'exited', code, signal, lastWords: this.lastProblem });
+  }
+
+  /** detached servers write their log file themselves: find the last problem there */
+  private problemFromLogFile(): string | null {
+    try {
+      const text = readFileSync(this.slot.logPath, 'utf8').slice(-64 * 1024);
+      const lines = text.split('\n').filter((l) => / (ERROR|WARN) /.test(l));
+      const last = lines[lines.length - 1];
+      return last ? last.replace(/^\S+ (ERROR|WARN)\s+\[[^\]]*\] /, '') : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Let a detached server live on without us: no timers, no handle keeping our loop alive. */
+  disown(): void {
+    this.stopTimers();
+    this.child?.unref();
   }
 
   private stopTimers(): void {
