@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { parseUpArgs } from './cli';
+
+describe('zoolab up arguments', () => {
+  it('defaults', () => {
+    expect(parseUpArgs([])).toMatchObject({ servers: 3, observers: 0, dir: undefined, detach: false, cfg: {} });
+  });
+  it('all options, repeated --cfg, --flag=value form', () => {
+    const a = parseUpArgs(['-n', '5', '--dir', '/tmp/x', '--port-base=21810', '--tick-time', '500', '--cfg', 'maxClientCnxns=5', '--cfg', 'a.b=c=d', '--detach']);
+    expect(a).toMatchObject({ servers: 5, dir: '/tmp/x', portBase: 21810, tickTimeMs: 500, detach: true, cfg: { maxClientCnxns: '5', 'a.b': 'c=d' } });
+  });
+  it('errors say what is wrong', () => {
+    expect(() => parseUpArgs(['-n', 'three'])).toThrow(/-n needs a whole number/);
+    expect(() => parseUpArgs(['--cfg', 'novalue'])).toThrow(/--cfg needs key=value/);
+    expect(() => parseUpArgs(['--detach'])).toThrow(/--detach needs --dir/);
+    expect(() => parseUpArgs(['--bogus'])).toThrow(/unknown option '--bogus'/);
+  });
+});
