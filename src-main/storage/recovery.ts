@@ -137,7 +137,7 @@ function readEpochs(disk: Disk, dir: string, lastZxid: Zxid, note: (m: string) =
  * describe txns that no longer exist). Durable when it resolves.
  */
 export async function truncateStorage(log: TxnLog, snapshots: SnapshotStore, zxid: Zxid): Promise<{ removedTxns: number; removedSnapshots: string[] }> {
-  const removedSnapshots = snapshots.removeAfter(zxid);
+  const removedSnapshots = await snapshots.removeAfter(zxid);
   const removedTxns = await log.truncateAfter(zxid);
   return { removedTxns, removedSnapshots };
 }
@@ -149,7 +149,9 @@ export interface PurgeResult {
 
 /**
  * autopurge: keeps the newest `snapRetainCount` valid snapshots and the txn logs needed to
- * replay from the oldest of them; removes older snapshots and logs (PurgeTxnLog's rule).
+ * replay from the oldest of them; removes older snapshots and the logs holding only txns at
+ * or before it (PurgeTxnLog's rule, minus the one extra file it keeps because it cannot see
+ * inside files). Removals need no fsync: a removal undone by a power cut is harmless.
  * ZooKeeper enforces snapRetainCount >= 3 for autopurge; the caller applies that minimum.
  */
 export function purge(log: TxnLog, snapshots: SnapshotStore, snapRetainCount: number): PurgeResult {

@@ -99,10 +99,14 @@ export class SnapshotStore {
     return temps;
   }
 
-  /** Removes snapshots newer than `zxid` (after a ZAB TRUNC they describe txns that no longer exist). */
-  removeAfter(zxid: Zxid): string[] {
+  /**
+   * Removes snapshots newer than `zxid` (after a ZAB TRUNC they describe txns that no longer
+   * exist); resolves with their names once the removal is durable.
+   */
+  async removeAfter(zxid: Zxid): Promise<string[]> {
     const gone = this.list().filter((s) => s.zxid > zxid);
     for (const s of gone) this.disk.remove(joinPath(this.dir, s.name));
+    if (gone.length > 0) await this.disk.fsyncDir(this.dir);
     return gone.map((s) => s.name);
   }
 

@@ -325,12 +325,14 @@ describe('txn log: truncate (ZAB TRUNC)', () => {
     expect(disk.list(DIR)).toEqual([]);
   });
 
-  it('removeFilesBefore: keeps the newest file starting at or before the zxid and everything after', async () => {
+  it('removeFilesBefore: removes files holding only txns at or before the zxid, never the file being appended', async () => {
     const disk = new MemoryDisk();
     const log = await logWith(disk, txnRange(1, 1, 5), txnRange(1, 6, 10), txnRange(1, 11, 12));
     expect(log.removeFilesBefore(makeZxid(1, 8))).toEqual(['log.100000001']);
     expect(log.removeFilesBefore(makeZxid(1, 8))).toEqual([]);
     expect(zxids(log.read(0n))[0]).toBe(makeZxid(1, 6));
+    expect(log.removeFilesBefore(makeZxid(1, 12))).toEqual(['log.100000006']);
+    expect(disk.list(DIR)).toEqual(['log.10000000b']);
   });
 });
 

@@ -260,14 +260,13 @@ export class TxnLog {
   }
 
   /**
-   * Purge helper: removes the log files that hold only txns at or before `snapshotZxid`
-   * (keeping the newest file that starts at or before it, which may hold later txns, as
-   * ZooKeeper's PurgeTxnLog does). Never removes the file being appended. Returns the names.
+   * Purge helper: removes the log files whose every txn is at or before `snapshotZxid` (a
+   * snapshot at that zxid makes them unnecessary). ZooKeeper's PurgeTxnLog, which cannot see
+   * inside files, keeps one more: the newest file starting at or before the zxid. Never
+   * removes the file being appended. Returns the names removed.
    */
   removeFilesBefore(snapshotZxid: Zxid): string[] {
-    let keepFrom = 0;
-    for (let i = 0; i < this.files.length; i++) if (this.files[i]!.nameZxid <= snapshotZxid) keepFrom = i;
-    const gone = this.files.slice(0, keepFrom).filter((f) => f !== this.current);
+    const gone = this.files.filter((f) => f !== this.current && f.lastZxid !== null && f.lastZxid <= snapshotZxid);
     for (const f of gone) {
       const path = joinPath(this.dir, f.name);
       this.disk.remove(path);

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { isZooLabError } from '../common/errors';
+import { makeZxid } from '../common/ids';
+import { JuteReader, JuteWriter } from '../jute/buffer';
+import { adler32 } from './adler32';
+import { MemoryDisk } from './memory-disk';
+import { decodeSnapshot, encodeSnapshot } from './snapshot-format';
+import { SnapshotStore } from './snapshot-store';
+import { DyingDisk, sampleSnapshot, SimulatedDeath } from './test-support';
+
+const DIR = '/data/version-2';
+
+function corruption(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (isZooLabError(e, 'STORAGE_CORRUPT')) return e.message;
+    throw e;
+  }
+  throw new Error('expected STORAGE_CORRUPT');
+}
+
+describe('snapshot format', () => {
+  it('round trip: sessions, nodes (null vs empty data), ACL lists and stats survive encode/decode', () => {
+    const data = sampleSnapshot(makeZxid(3, 0x2a));
+    expect(decodeSnapshot(encodeSnapshot(data), data.zxid)).toEqual(data);
+  });
+
+  it('layout: ZKSN header with dbid -1, sessions, ACL cache numbered from 1, root as "", "/" terminator, Adler-32 seal', () => {
+    const data = sampleSnapshot(makeZxid(1, 5));
+    const bytes = encodeSnapshot(data);
+    const r = new JuteReader(bytes);
+    expect(r.int()).toBe(0x5a4b534e);
+    expect(r.int()).toBe(2);
+    expect(r.long()).toBe(-1n);
+    expect(r.int()).toBe(2);
+    expect([r.long(), r.int()]).toEqual([0x1000000abcn, 30_000]);
+    expect([r.long(), r.int()]).toEqual([0x2000000001n, 4_000]);
+    expect(r.int()).toBe(2); // two distinct ACL lists
+    expect(r.long()).toBe(1n);
+    expect(r.vector((x) => [x.int(), x.string(), x.string()])).toEqual([[31, 'world', 'anyone']]);
+    expect(r.long()).toBe(2n);
+    expect(r.vector((x) => [x.int(), x.string(), x.string()])).toHaveLength(2);
+    expect(r.string()).toBe(''); // the root
+    expect(r.buffer()).toEqual(new Uint8Array(0));
+    expect(r.long()).toBe(1n);
+    r.offset += 8 * 4 + 4 * 3 + 8 * 2; // StatPersisted
+    expect(r.string()).toBe('/zookeeper');
+    // the end: ... "/" terminator, checksum of everything before it, "/"
+    const tail = new JuteReader(bytes, bytes.length - 18);
+    expect(tail.string()).toBe('/');
+    expect(tail.long()).toBe(BigInt(adler32(bytes, 0, bytes.length - 13)));
+    expect(tail.string()).toBe('/');
+  });
+
+  it('decode: a ZooKeeper 3.6+ digest section after the seal is verified, not required', () => {
+    const data = sampleSnapshot(makeZxid(1, 5));
+    const base = encodeSnapshot(data);
+    const w = new JuteWriter();
+    w.raw(base).long(data.zxid).int(2).long(0x1234n);
+    const sealed = w.bytes();
+    w.long(BigInt(adler32(sealed))).ustring('/');
+    expect(decodeSnapshot(w.bytes(), data.zxid)).toEqual(data);
+    const bad = w.bytes();
+    bad[base.length + 3] = bad[base.length + 3]! ^ 1;
+    expect(corruption(() => decodeSnapshot(bad, data.zxid))).toContain('digest section');
+  });
+
+  it('decode: any flipped byte, and any truncation, is STORAGE_CORRUPT naming the snapshot', () => {
+    const data = sampleSnapshot(makeZxid(1, 5));
+    const bytes = encodeSnapshot(data);
+    for (let at = 0; at < bytes.length; at += 3) {
+      const bad = bytes.slice();
+      bad[at] = bad[at]! ^ 0x04;
+      expect(corruption(() => decodeSnapshot(bad, data.zxid, 'snapshot.100000005'))).toContain('snapshot snapshot.100000005');
+    }
+    for (let len = 0; len < bytes.length; len += 7) {
+      expect(corruption(() => decodeSnapshot(bytes.slice(0, len), data.zxid))).toMatch(/snapshot/);
+    }
+  });
+
+  it('decode: a node before its parent, or an ACL ref not in the cache, is refused', () => {
+    const data = sampleSnapshot(makeZxid(1, 5));
+    const orphan = { ...data, nodes: data.nodes.filter((n) => n.path !== '/app') };
+    expect(corruption(() => decodeSnapshot(encodeSnapshot(orphan), data.zxid))).toContain('node /app/e comes before its parent /app');
+  });
+});
+
+describe('snapshot store', () => {
+  it('save: writes snapshot.<hex zxid> via a temp file; list is newest first', async () => {
+    const disk = new MemoryDisk();
+    const store = new SnapshotStore(disk, DIR);
+    expect(await store.save(sampleSnapshot(makeZxid(1, 0x10)))).toBe('snapshot.100000010');
+    await store.save(sampleSnapshot(makeZxid(2, 3)));
+    expect(disk.list(DIR).sort()).toEqual(['snapshot.100000010', 'snapshot.200000003']);
+    expect(store.list().map((s) => s.name)).toEqual(['snapshot.200000003', 'snapshot.100000010']);
+    // durable: a power cut right after save keeps it
+    expect(new SnapshotStore(disk.crash(), DIR).loadNewest()?.data).toEqual(sampleSnapshot(makeZxid(2, 3)));
+  });
+
+  it('loadNewest: a corrupt newest snapshot falls back to the next valid one, with a note', async () => {
+    const disk = new MemoryDisk();
+    const store = new SnapshotStore(disk, DIR);
+    for (const c of [1, 2, 3]) await store.save(sampleSnapshot(makeZxid(1, c)));
+    const newest = `${DIR}/snapshot.100000003`;
+    const bytes = disk.read(newest)!;
+    bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0xff;
+    disk.write(newest, bytes);
+    disk.write(`${DIR}/snapshot.100000002`, bytes.slice(0, 30));
+    const notes: string[] = [];
+    const loaded = store.loadNewest((m) => notes.push(m));
+    expect(loaded?.name).toBe('snapshot.100000001');
+    expect(loaded?.data).toEqual(sampleSnapshot(makeZxid(1, 1)));
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toMatch(/^snapshot snapshot.100000003: checksum mismatch/);
+    expect(notes[1]).toMatch(/^snapshot snapshot.100000002: impossible session count 2/);
+  });
+
+  it('loadNewest: no snapshot → null; only corrupt snapshots → STORAGE_CORRUPT, never an empty tree', async () => {
+    const disk = new MemoryDisk();
+    const store = new SnapshotStore(disk, DIR);
+    expect(store.loadNewest()).toBeNull();
+    await store.save(sampleSnapshot(makeZxid(1, 1)));
+    disk.write(`${DIR}/snapshot.100000001`, new Uint8Array(100));
+    expect(corruption(() => store.loadNewest())).toContain('none of the 1 newest snapshots');
+  });
+
+  it('save is crash-safe: killed or powered off after any operation, the old or the new snapshot loads', async () => {
+    const old = sampleSnapshot(makeZxid(1, 1));
+    const next = sampleSnapshot(makeZxid(1, 9));
+    let opsTotal = 0;
+    {
+      const base = new MemoryDisk();
+      await new SnapshotStore(base, DIR).save(old);
+      const counting = new DyingDisk(base, 1000);
+      await new SnapshotStore(counting, DIR).save(next);
+      opsTotal = counting.ops;
+    }
+    expect(opsTotal).toBe(5); // mkdir, write temp, fsync, rename, fsyncDir
+    for (let k = 0; k <= opsTotal; k++) {
+      const base = new MemoryDisk();
+      await new SnapshotStore(base, DIR).save(old);
+      const dying = new DyingDisk(base, k);
+      const outcome = await new SnapshotStore(dying, DIR).save(next).then(
+        () => 'saved',
+        (e: unknown) => {
+          if (e instanceof SimulatedDeath) return 'died';
+          throw e;
+        },
+      );
+      expect(outcome).toBe(k === opsTotal ? 'saved' : 'died');
+      for (const after of [base, base.crash()]) {
+        const store = new SnapshotStore(after, DIR);
+        const loaded = store.loadNewest();
+        expect([old.zxid, next.zxid]).toContain(loaded?.data.zxid);
+        expect(loaded?.data).toEqual(loaded?.data.zxid === old.zxid ? old : next);
+        store.removeTemps();
+        expect(after.list(DIR).every((n) => n.startsWith('snapshot.'))).toBe(true);
+      }
+      if (k === opsTotal) expect(new SnapshotStore(base.crash(), DIR).loadNewest()?.data.zxid).toBe(next.zxid);
+    }
+  });
+
+  it('removeAfter: snapshots newer than a zxid are removed (after TRUNC)', async () => {
+    const disk = new MemoryDisk();
+    const store = new SnapshotStore(disk, DIR);
+    for (const c of [1, 5, 9]) await store.save(sampleSnapshot(makeZxid(1, c)));
+    expect(await store.removeAfter(makeZxid(1, 5))).toEqual(['snapshot.100000009']);
+    expect(new SnapshotStore(disk.crash(), DIR).list()).toHaveLength(2); // durable
+    expect(store.list().map((s) => s.zxid)).toEqual([makeZxid(1, 5), makeZxid(1, 1)]);
+  });
+});
