@@ -9,6 +9,7 @@ import type { EnsembleView, StartEnsembleOptions } from '../../src-main/api/cont
 import { useBridge, type ConnectionStatus } from '../bridge';
 import { latestPerFrame } from '../lib/frame-batch';
 import { actionDone, sortedServers, summarize, type ServerAction } from '../lib/server-model';
+import { useEventsStore } from './event-log';
 
 export type ServerFile = 'zoo.cfg' | 'myid' | 'log';
 
@@ -34,6 +35,10 @@ export const useClusterStore = defineStore('cluster', () => {
   const starting = ref(false);
   const stopping = ref(false);
   const notices = ref<Notice[]>([]);
+  /** the server keyboard shortcuts act on */
+  const selected = ref<number | null>(null);
+  /** the files dialog: which server, which file first */
+  const filesOpen = ref<{ id: number; file: ServerFile } | null>(null);
   let noticeId = 0;
 
   const servers = computed(() => sortedServers(ensemble.value));
@@ -106,14 +111,24 @@ export const useClusterStore = defineStore('cluster', () => {
       pause: c.pauseServer,
       resume: c.resumeServer,
     };
+    const events = useEventsStore();
+    events.record('action', id, `you asked to ${action} it`);
     try {
       await run[action](id);
       notify('info', `Server ${id} ${actionDone(action)}.`);
     } catch (e) {
       notify('error', `Could not ${action} server ${id}: ${messageOf(e)}`);
+      events.record('error', id, `${action} failed: ${messageOf(e)}`, 'bad');
     } finally {
       busy.value = { ...busy.value, [id]: undefined };
     }
+  }
+
+  function openFiles(id: number, file: ServerFile = 'zoo.cfg'): void {
+    filesOpen.value = { id, file };
+  }
+  function closeFiles(): void {
+    filesOpen.value = null;
   }
 
   async function readFile(id: number, file: ServerFile): Promise<string> {
@@ -129,6 +144,8 @@ export const useClusterStore = defineStore('cluster', () => {
     starting,
     stopping,
     notices,
+    selected,
+    filesOpen,
     servers,
     summary,
     init,
@@ -137,6 +154,8 @@ export const useClusterStore = defineStore('cluster', () => {
     stopEnsemble,
     act,
     readFile,
+    openFiles,
+    closeFiles,
     notify,
     dismiss,
   };

@@ -15,8 +15,12 @@ export const useUiStore = defineStore('ui', () => {
   watch(
     theme,
     (t) => {
-      document.documentElement.dataset['theme'] = t;
+      // switch at once: no element fades between the two palettes
+      const root = document.documentElement;
+      root.classList.add('theme-switching');
+      root.dataset['theme'] = t;
       localStorage.setItem('zoolab-theme', t);
+      requestAnimationFrame(() => requestAnimationFrame(() => root.classList.remove('theme-switching')));
     },
     { immediate: true },
   );

@@ -100,6 +100,30 @@ describe('zoolab app --web', () => {
     await page.screenshot({ path: join(resultsDir, 'app-cluster.png') });
   });
 
+  it('the event log tells the story of the kill and the restart', async () => {
+    const { page } = browser;
+    await page.waitForSelector('[data-testid=event-log] li:has-text("you asked to kill it")', { timeout: uiDeadlineMs });
+    await page.waitForSelector('[data-testid=event-log] li:has-text("server 2"):has-text("running → ")', { timeout: uiDeadlineMs });
+    await page.fill('[data-testid=event-log] input', 'restart');
+    const shown = await page.locator('[data-testid=event-log] li').allTextContents();
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.every((t) => t.includes('restart'))).toBe(true);
+    await page.fill('[data-testid=event-log] input', '');
+  });
+
+  it('keyboard: 3 then s stops server 3, s again starts it', async () => {
+    const { page } = browser;
+    await page.locator('body').click({ position: { x: 5, y: 700 } });
+    await page.keyboard.press('3');
+    await page.waitForSelector('[data-testid=server-card-3].selected');
+    await page.keyboard.press('s');
+    await waitForState(page, 3, ['stopped']);
+    await page.keyboard.press('s');
+    await waitForState(page, 3, ['running']);
+    await collectPids(page);
+    await page.keyboard.press('Escape');
+  });
+
   it('light theme is readable too (screenshot)', async () => {
     const { page } = browser;
     await page.click('button[aria-label="Switch to light theme"]');

@@ -1,0 +1,56 @@
+/**
+ * The event log: what happened to the ensemble (derived from successive snapshots), what the
+ * person did, and the servers' own log lines. Bounded; server log lines arrive batched per
+ * animation frame.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef, watch } from 'vue';
+import { useBridge } from '../bridge';
+import { appendBounded, diffEnsembles, matchesFilter, type LogEntry, type LogKind } from '../lib/ensemble-diff';
+import { batchPerFrame } from '../lib/frame-batch';
+import { useClusterStore } from './cluster';
+
+const entriesMax = 2_000;
+export const logKinds: readonly LogKind[] = ['state', 'role', 'error', 'action', 'log'];
+
+export const useEventsStore = defineStore('events', () => {
+  const cluster = useClusterStore();
+  const entries = shallowRef<LogEntry[]>([]);
+  const kinds = ref<Set<LogKind>>(new Set(['state', 'role', 'error', 'action']));
+  const filter = ref('');
+  const filtered = computed(() => entries.value.filter((e) => matchesFilter(e, kinds.value, filter.value.trim())));
+
+  function push(items: readonly LogEntry[]): void {
+    if (items.length > 0) entries.value = appendBounded(entries.value, items, entriesMax);
+  }
+  function record(kind: LogKind, server: number | null, text: string, tone: LogEntry['tone'] = 'info'): void {
+    push([{ t: Date.now(), kind, server, text, tone }]);
+  }
+  function toggleKind(kind: LogKind): void {
+    const next = new Set(kinds.value);
+    if (next.has(kind)) next.delete(kind);
+    else next.add(kind);
+    kinds.value = next;
+  }
+  function clear(): void {
+    entries.value = [];
+  }
+
+  let started = false;
+  function init(): void {
+    if (started) return;
+    started = true;
+    watch(
+      () => cluster.ensemble,
+      (after, before) => push(diffEnsembles(before ?? null, after, Date.now())),
+      { immediate: true },
+    );
+    const pushLines = batchPerFrame<LogEntry>((run) => requestAnimationFrame(run), push, entriesMax);
+    useBridge().on('serverLog', ({ server, lines }) => {
+      const t = Date.now();
+      pushLines(lines.map((text) => ({ t, kind: 'log' as const, server, text, tone: /\b(ERROR|FATAL)\b/.test(text) ? ('bad' as const) : /\bWARN\b/.test(text) ? ('warn' as const) : ('idle' as const) })));
+    });
+  }
+
+  return { entries, kinds, filter, filtered, init, record, toggleKind, clear };
+});
