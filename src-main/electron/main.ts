@@ -27,8 +27,7 @@ function isTrustedUrl(url: string): boolean {
 
 function appArgs(): AppOptions {
   // argv: [electron, app root, ...flags] (packaged apps drop the app root)
-  const flags = process.argv.slice(app.isPackaged ? 1 : 2).filter((a) => a !== '--web' && !a.startsWith('--inspect'));
-  return parseAppArgs(flags);
+  return parseAppArgs(process.argv.slice(app.isPackaged ? 1 : 2), { ignoreUnknown: true });
 }
 
 async function openWindow(backend: Backend): Promise<BrowserWindow> {

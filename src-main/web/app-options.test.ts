@@ -23,6 +23,9 @@ describe('parseAppArgs', () => {
     expect(() => parseAppArgs(['--port'])).toThrow(/--port needs a number/);
     expect(() => parseAppArgs(['--frobnicate'])).toThrow(/unknown option '--frobnicate'/);
   });
+  it('under Electron, Chromium switches are let through', () => {
+    expect(parseAppArgs(['--enable-logging', '--servers', '5'], { ignoreUnknown: true })).toMatchObject({ servers: 5 });
+  });
 });
 
 describe('electronVerdict', () => {

@@ -35,7 +35,11 @@ function intArg(flag: string, value: string | undefined, min: number, max: numbe
   return n;
 }
 
-export function parseAppArgs(args: readonly string[]): AppOptions {
+/**
+ * `ignoreUnknown`: Electron's command line also carries Chromium switches, which are not ours
+ * to refuse.
+ */
+export function parseAppArgs(args: readonly string[], { ignoreUnknown = false }: { ignoreUnknown?: boolean } = {}): AppOptions {
   const o: AppOptions = { web: false, port: 0, open: true, servers: 3, dir: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -62,7 +66,7 @@ export function parseAppArgs(args: readonly string[]): AppOptions {
         break;
       }
       default:
-        throw new ZooLabError('USAGE', `unknown option '${a}'\n${appUsage}`);
+        if (!ignoreUnknown) throw new ZooLabError('USAGE', `unknown option '${a}'\n${appUsage}`);
     }
   }
   return o;
