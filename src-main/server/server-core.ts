@@ -1,0 +1,971 @@
+/**
+ * ServerCore: ZooKeeper's request pipeline as a pure state machine.
+ *
+ *   request ─► prep (txn, using tree + outstanding changes) ─► effect `log` ─► logged()/committed()
+ *           ─► apply to the tree ─► notifications ─► replies (per connection, in request order)
+ *
+ * Ordering rules the shell can rely on:
+ * - effects are produced in the order they must be carried out; for each connection,
+ *   `notification`s for a change come before any `reply` that could reveal it;
+ * - replies to one connection go out in the order its requests arrived (reads wait behind
+ *   earlier writes of the same connection; pings and auth are ordered too);
+ * - a `close` effect comes after the replies that precede it.
+ */
+import { assert } from '../common/assert';
+import { ErrorCode } from '../common/error-codes';
+import type { SessionId, Zxid } from '../common/ids';
+import { hex } from '../common/ids';
+import { limits } from '../common/limits';
+import type { TraceEvent } from '../common/trace';
+import type {
+  ACL,
+  ConnectRequest,
+  Id,
+  MultiOp,
+  MultiResult,
+  Request,
+  RequestHeader,
+  Response,
+  SetWatches,
+  SetWatches2,
+  Txn,
+  TxnEntry,
+} from '../jute/types';
+import { AddWatchMode, KeeperState, OpCode, Perms, WatcherEventType } from '../jute/types';
+import { authenticate, checkAcl, normalizeAddress, redactDigests } from '../tree/acl';
+import type { ApplyResult, NodeChange } from '../tree/data-tree';
+import { DataTree } from '../tree/data-tree';
+import { WatchTable } from '../tree/watch-table';
+import type { PrepContext } from './prep';
+import { OutstandingChanges, StagedView, prepCloseSession, prepDelete, prepMulti, prepOp, prepSetAcl } from './prep';
+import { SessionTracker, bytesEqual, initialSessionId, sessionPassword } from './sessions';
+import type { ConnectionInfo, LatencyStats, ServerCoreOptions, ServerEffect, ServerEnv, ServerStats, SessionDump } from './types';
+
+interface Reply {
+  err: number;
+  response: Response | null;
+  /** close the connection once this reply is written */
+  closeAfter?: boolean;
+  /** ReplyHeader.zxid when it is not lastProcessedZxid (auth replies carry 0) */
+  zxid?: Zxid;
+}
+
+type Item =
+  | { kind: 'write'; xid: number; op: number; receivedMs: number; reply?: Reply }
+  | { kind: 'read'; xid: number; op: number; receivedMs: number; request: Request; authIds: readonly Id[] }
+  | { kind: 'sync'; xid: number; op: number; receivedMs: number; path: string; waitZxid: Zxid }
+  | { kind: 'ready'; xid: number; op: number; receivedMs: number; reply: Reply };
+
+class Latency {
+  min = 0;
+  max = 0;
+  total = 0;
+  count = 0;
+  add(ms: number): void {
+    if (this.count === 0 || ms < this.min) this.min = ms;
+    if (ms > this.max) this.max = ms;
+    this.total += ms;
+    this.count++;
+  }
+  snapshot(): LatencyStats {
+    return { minMs: this.min, maxMs: this.max, avgMs: this.count === 0 ? 0 : this.total / this.count, count: this.count };
+  }
+  reset(): void {
+    this.min = this.max = this.total = this.count = 0;
+  }
+}
+
+interface Conn {
+  id: number;
+  remoteAddress: string;
+  state: 'handshake' | 'open' | 'closed';
+  sessionId: SessionId;
+  timeoutMs: number;
+  /** replaced (never mutated) on auth, so queued reads keep the ids they arrived with */
+  authIds: readonly Id[];
+  readOnlyRequested: boolean;
+  queue: Item[];
+  /** requests that arrived before the handshake finished */
+  early: { header: RequestHeader; request: Request | null }[];
+  /** a fatal reply is queued: later requests are ignored */
+  doomed: boolean;
+  establishedMs: number;
+  received: number;
+  sent: number;
+  lastOp: string;
+  lastCxid: number;
+  lastZxid: Zxid;
+  lastResponseMs: number;
+  lastLatencyMs: number;
+  latency: Latency;
+}
+
+interface PendingTxn {
+  entry: TxnEntry;
+  onApplied: (r: ApplyResult) => void;
+}
+
+const opNames = new Map<number, string>(Object.entries(OpCode).map(([k, v]) => [v as number, k]));
+function opName(op: number): string {
+  return opNames.get(op) ?? `op${op}`;
+}
+
+const DEFAULT_SECRET = new TextEncoder().encode('zoolab-session-secret-v1');
+
+export class ServerCore {
+  readonly tree: DataTree;
+  readonly watches = new WatchTable();
+  private readonly env: ServerEnv;
+  private readonly tickMs: number;
+  private readonly minTimeoutMs: number;
+  private readonly maxTimeoutMs: number;
+  private readonly opts: Required<Pick<ServerCoreOptions, 'extendedTypesEnabled' | 'skipAcl' | 'containerCheckIntervalMs' | 'containerMaxPerMinute' | 'containerMaxNeverUsedIntervalMs' | 'commitMode' | 'outstandingPerConnectionMax'>> & {
+    superDigest?: string;
+    sessionSecret: Uint8Array;
+  };
+  private readonly sessions: SessionTracker;
+  private readonly outstanding = new OutstandingChanges();
+  private readonly conns = new Map<number, Conn>();
+  private readonly pending: PendingTxn[] = [];
+  private readonly syncWaiters = new Set<number>();
+  private readonly reapInFlight = new Set<string>();
+  private effects: ServerEffect[] = [];
+  private lastProposedZxid: Zxid;
+  private nextSessionId: SessionId;
+  private lastReapMs: number;
+  private readonly latency = new Latency();
+  private packetsReceived = 0;
+  private packetsSent = 0;
+
+  constructor(env: ServerEnv, options: ServerCoreOptions = {}) {
+    assert(Number.isInteger(env.serverId) && env.serverId >= 0 && env.serverId < 255, `server id ${env.serverId} must be 0..254`);
+    this.env = env;
+    this.tickMs = options.tickTimeMs ?? 3000;
+    assert(this.tickMs > 0, 'tickTime must be > 0');
+    this.minTimeoutMs = options.minSessionTimeoutMs ?? 2 * this.tickMs;
+    this.maxTimeoutMs = options.maxSessionTimeoutMs ?? 20 * this.tickMs;
+    this.opts = {
+      extendedTypesEnabled: options.extendedTypesEnabled ?? false,
+      skipAcl: options.skipAcl ?? false,
+      containerCheckIntervalMs: options.containerCheckIntervalMs ?? 60_000,
+      containerMaxPerMinute: options.containerMaxPerMinute ?? 10_000,
+      containerMaxNeverUsedIntervalMs: options.containerMaxNeverUsedIntervalMs ?? 0,
+      commitMode: options.commitMode ?? 'standalone',
+      outstandingPerConnectionMax: options.outstandingPerConnectionMax ?? limits.outstandingRequestsPerConnectionMax,
+      sessionSecret: options.sessionSecret ?? DEFAULT_SECRET,
+      ...(options.superDigest !== undefined ? { superDigest: options.superDigest } : {}),
+    };
+    this.tree = options.tree ?? new DataTree();
+    this.lastProposedZxid = this.tree.lastProcessedZxid;
+    const now = env.clock.nowMs();
+    this.sessions = new SessionTracker(this.tickMs);
+    // sessions restored from disk get a fresh full timeout, so ephemerals survive a restart until expiry
+    for (const [id, timeoutMs] of this.tree.sessions) this.sessions.add(id, timeoutMs, now);
+    this.nextSessionId = initialSessionId(env.serverId, now);
+    this.lastReapMs = now;
+  }
+
+  // ================================================================ inputs
+
+  /**
+   * A ConnectRequest arrived on a new connection. The answer comes as effects: a
+   * `connect-response` (for a new session once its createSession txn is durable), or a `close`.
+   */
+  openConnection(connId: number, req: ConnectRequest, remoteAddress: string): void {
+    assert(!this.conns.has(connId), `connection ${connId} opened twice`);
+    const now = this.now();
+    this.packetsReceived++;
+    if (req.lastZxidSeen > this.tree.lastProcessedZxid) {
+      // the client has seen a newer state than ours: it must try another server
+      this.push({ kind: 'close', connId, reason: `client lastZxidSeen ${hex(req.lastZxidSeen)} is ahead of server ${hex(this.tree.lastProcessedZxid)}` });
+      return;
+    }
+    const timeoutMs = Math.min(Math.max(req.timeOut, this.minTimeoutMs), this.maxTimeoutMs);
+    const address = normalizeAddress(remoteAddress);
+    const conn: Conn = {
+      id: connId,
+      remoteAddress: address,
+      state: 'handshake',
+      sessionId: 0n,
+      timeoutMs,
+      authIds: [{ scheme: 'ip', id: address }],
+      readOnlyRequested: req.readOnly !== undefined,
+      queue: [],
+      early: [],
+      doomed: false,
+      establishedMs: now,
+      received: 0,
+      sent: 0,
+      lastOp: 'NA',
+      lastCxid: 0,
+      lastZxid: 0n,
+      lastResponseMs: 0,
+      lastLatencyMs: 0,
+      latency: new Latency(),
+    };
+    this.conns.set(connId, conn);
+
+    if (req.sessionId === 0n) {
+      const id = this.allocateSessionId();
+      const s = this.sessions.add(id, timeoutMs, now);
+      s.connId = connId;
+      conn.sessionId = id;
+      const zxid = this.lastProposedZxid + 1n;
+      this.propose({ clientId: id, cxid: 0, zxid, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: timeoutMs }, () => {
+        this.trace({ kind: 'session.created', zxid: hex(zxid), session: hex(id), detail: { timeoutMs } });
+        if (conn.state !== 'handshake') return;
+        this.establish(conn, this.password(id));
+      });
+      return;
+    }
+
+    // resume: check the password before touching anything, so a wrong one cannot evict the owner
+    const s = this.sessions.get(req.sessionId);
+    const valid = bytesEqual(req.passwd, this.password(req.sessionId)) && s !== undefined && !s.closing;
+    if (!valid || !s) {
+      this.send(conn, { kind: 'connect-response', connId, response: this.invalidConnectResponse(conn) });
+      this.closeConn(conn, 'session expired or invalid password');
+      return;
+    }
+    if (s.connId !== null && s.connId !== connId) {
+      const old = this.conns.get(s.connId);
+      if (old) this.closeConn(old, `session ${hex(s.id)} moved to another connection`);
+    }
+    s.connId = connId;
+    s.timeoutMs = timeoutMs;
+    this.sessions.touch(s.id, now);
+    conn.sessionId = s.id;
+    this.establish(conn, req.passwd);
+  }
+
+  /**
+   * A request frame after the handshake. `request` is null when the opcode is unknown (the
+   * codec could not decode a body for it): it is answered UNIMPLEMENTED, then the connection
+   * closes, after the replies to earlier requests.
+   */
+  request(connId: number, header: RequestHeader, request: Request | null): void {
+    const conn = this.conns.get(connId);
+    if (!conn || conn.state === 'closed' || conn.doomed) return;
+    if (conn.state === 'handshake') {
+      if (conn.early.length >= this.opts.outstandingPerConnectionMax) this.closeConn(conn, 'too many requests before the handshake finished');
+      else conn.early.push({ header, request });
+      return;
+    }
+    const now = this.now();
+    this.packetsReceived++;
+    conn.received++;
+    conn.lastOp = opName(header.type);
+    if (header.xid >= 0) conn.lastCxid = header.xid;
+    this.sessions.touch(conn.sessionId, now);
+    if (conn.queue.length >= this.opts.outstandingPerConnectionMax) {
+      this.closeConn(conn, 'too many outstanding requests');
+      return;
+    }
+    const xid = header.xid;
+    const op = header.type;
+    const ready = (reply: Reply) => conn.queue.push({ kind: 'ready', xid, op, receivedMs: now, reply });
+
+    if (request === null) {
+      if (op === OpCode.createSession) {
+        // a createSession inside a session is never legitimate (§9): refuse it
+        this.closeConn(conn, 'createSession sent on an established session');
+        return;
+      }
+      conn.doomed = true;
+      ready({ err: ErrorCode.UNIMPLEMENTED, response: null, closeAfter: true });
+      this.drain(conn);
+      return;
+    }
+    if (request.type !== op) {
+      conn.doomed = true;
+      ready({ err: ErrorCode.MARSHALLINGERROR, response: null, closeAfter: true });
+      this.drain(conn);
+      return;
+    }
+
+    switch (request.type) {
+      case OpCode.ping:
+        ready({ err: 0, response: null });
+        break;
+      case OpCode.auth:
+        this.handleAuth(conn, request.req.scheme, request.req.auth, ready);
+        break;
+      case OpCode.check:
+      case OpCode.sasl:
+        // top-level check is multi-only (never logged, ZOOKEEPER-2623); SASL is not offered
+        conn.doomed = true;
+        ready({ err: ErrorCode.UNIMPLEMENTED, response: null, closeAfter: true });
+        break;
+      case OpCode.reconfig:
+        ready({ err: ErrorCode.RECONFIGDISABLED, response: null });
+        break;
+      case OpCode.sync:
+        conn.queue.push({ kind: 'sync', xid, op, receivedMs: now, path: request.req.path, waitZxid: this.lastProposedZxid });
+        break;
+      case OpCode.create:
+      case OpCode.create2:
+      case OpCode.createContainer:
+      case OpCode.createTTL:
+      case OpCode.delete:
+      case OpCode.setData:
+      case OpCode.setACL:
+      case OpCode.multi:
+      case OpCode.deleteContainer:
+      case OpCode.closeSession:
+        this.handleWrite(conn, xid, request, now);
+        break;
+      default:
+        conn.queue.push({ kind: 'read', xid, op, receivedMs: now, request, authIds: conn.authIds });
+    }
+    this.drain(conn);
+  }
+
+  /** The socket closed (or the shell closed it). The session lives on until it expires. */
+  connectionClosed(connId: number): void {
+    const conn = this.conns.get(connId);
+    if (!conn) return;
+    this.dropConn(conn);
+  }
+
+  /**
+   * Txns up to `zxid` are durable in the local log. Standalone: they are committed and applied.
+   * External commit mode: nothing happens here (the quorum protocol calls `committed`).
+   */
+  logged(zxid: Zxid): void {
+    if (this.opts.commitMode === 'standalone') this.committed(zxid);
+  }
+
+  /** Applies every pending txn with a zxid up to `zxid`, in order, and answers what it can. */
+  committed(zxid: Zxid): void {
+    let guard = this.pending.length;
+    while (this.pending.length > 0 && this.pending[0]!.entry.header.zxid <= zxid && guard-- > 0) {
+      const p = this.pending.shift()!;
+      const r = this.tree.applyTxn(p.entry);
+      this.outstanding.committed(p.entry.header.zxid);
+      this.trace({
+        kind: 'txn.applied',
+        zxid: hex(p.entry.header.zxid),
+        session: hex(p.entry.header.clientId),
+        op: opName(p.entry.header.type),
+        ...(r.path !== undefined ? { path: r.path } : {}),
+        detail: { err: r.err },
+      });
+      this.fireWatches(r.changes, p.entry.header.zxid);
+      p.onApplied(r);
+      for (const id of [...this.syncWaiters]) {
+        const c = this.conns.get(id);
+        if (c) this.drain(c);
+        else this.syncWaiters.delete(id);
+      }
+    }
+  }
+
+  /**
+   * Time passes: expires sessions (closeSession txns; their connections close) and, every
+   * containerCheckIntervalMs, proposes deleteContainer for empty containers and expired TTL nodes.
+   */
+  tick(nowMs: number = this.now()): void {
+    for (const s of this.sessions.due(nowMs)) {
+      this.trace({ kind: 'session.expired', session: hex(s.id), detail: { timeoutMs: s.timeoutMs } });
+      const conn = s.connId === null ? undefined : this.conns.get(s.connId);
+      if (conn) this.closeConn(conn, `session ${hex(s.id)} expired`);
+      this.proposeCloseSession(s.id, 0, null);
+    }
+    if (nowMs - this.lastReapMs >= this.opts.containerCheckIntervalMs) {
+      this.lastReapMs = nowMs;
+      const budget = Math.max(1, Math.floor((this.opts.containerMaxPerMinute * this.opts.containerCheckIntervalMs) / 60_000));
+      let n = 0;
+      for (const path of this.tree.reapCandidates(nowMs, this.opts.containerMaxNeverUsedIntervalMs)) {
+        if (n >= budget) break;
+        if (this.reapInFlight.has(path)) continue;
+        if (this.proposeReap(path)) n++;
+      }
+    }
+  }
+
+  /** When `tick` next has something to do (earliest session expiry or reaper run). */
+  nextDeadlineMs(): number {
+    const reap = this.lastReapMs + this.opts.containerCheckIntervalMs;
+    const exp = this.sessions.nextExpiryMs();
+    return exp === undefined ? reap : Math.min(exp, reap);
+  }
+
+  /** Takes the effects produced so far, in order. */
+  takeEffects(): ServerEffect[] {
+    const out = this.effects;
+    this.effects = [];
+    return out;
+  }
+
+  // ================================================================ introspection (4lw)
+
+  get lastProcessedZxid(): Zxid {
+    return this.tree.lastProcessedZxid;
+  }
+
+  /** Highest zxid handed out to a txn (logged or not). */
+  get lastProposed(): Zxid {
+    return this.lastProposedZxid;
+  }
+
+  /** Txns proposed and not yet applied. */
+  get pendingTxnCount(): number {
+    return this.pending.length;
+  }
+
+  /** The session password for `id` (tests and the ensemble's revalidation). */
+  password(id: SessionId): Uint8Array {
+    return sessionPassword(id, this.opts.sessionSecret, this.env.digestSha1);
+  }
+
+  stats(): ServerStats {
+    let outstanding = 0;
+    let alive = 0;
+    for (const c of this.conns.values()) {
+      if (c.state !== 'closed') alive++;
+      outstanding += c.queue.length;
+    }
+    return {
+      packetsReceived: this.packetsReceived,
+      packetsSent: this.packetsSent,
+      latency: this.latency.snapshot(),
+      outstandingRequests: outstanding,
+      aliveConnections: alive,
+      lastProcessedZxid: this.tree.lastProcessedZxid,
+      znodeCount: this.tree.nodeCount,
+      watchCount: this.watches.watchCount,
+      watchedPathCount: this.watches.pathCount,
+      ephemeralsCount: this.tree.ephemeralCount,
+      approximateDataSize: this.tree.approximateDataSize(),
+      sessionCount: this.sessions.size,
+    };
+  }
+
+  /** `srst` */
+  resetStats(): void {
+    this.latency.reset();
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+  }
+
+  /** `cons` */
+  connections(): ConnectionInfo[] {
+    return [...this.conns.values()]
+      .filter((c) => c.state !== 'closed')
+      .map((c) => ({
+        connId: c.id,
+        remoteAddress: c.remoteAddress,
+        sessionId: c.sessionId,
+        queued: c.queue.length,
+        received: c.received,
+        sent: c.sent,
+        lastOp: c.lastOp,
+        establishedMs: c.establishedMs,
+        sessionTimeoutMs: c.timeoutMs,
+        lastCxid: c.lastCxid,
+        lastZxid: c.lastZxid,
+        lastResponseMs: c.lastResponseMs,
+        lastLatencyMs: c.lastLatencyMs,
+        latency: c.latency.snapshot(),
+      }));
+  }
+
+  /** `crst` */
+  resetConnectionStats(): void {
+    for (const c of this.conns.values()) {
+      c.latency.reset();
+      c.received = c.sent = 0;
+      c.lastOp = 'NA';
+      c.lastCxid = c.lastLatencyMs = c.lastResponseMs = 0;
+      c.lastZxid = 0n;
+    }
+  }
+
+  /** `wchc`: session -> watched paths */
+  watchesBySession(): Map<SessionId, string[]> {
+    const out = new Map<SessionId, string[]>();
+    for (const [w, paths] of this.watches.byWatcher()) {
+      const c = this.conns.get(w);
+      if (c) out.set(c.sessionId, paths);
+    }
+    return out;
+  }
+
+  /** `wchp`: path -> sessions watching it */
+  watchesByPath(): Map<string, SessionId[]> {
+    const out = new Map<string, SessionId[]>();
+    for (const [p, ws] of this.watches.byPath()) {
+      out.set(p, ws.map((w) => this.conns.get(w)?.sessionId).filter((s): s is SessionId => s !== undefined));
+    }
+    return out;
+  }
+
+  /** `wchs` */
+  watchSummary(): { connections: number; paths: number; total: number } {
+    return { connections: this.watches.byWatcher().size, paths: this.watches.pathCount, total: this.watches.watchCount };
+  }
+
+  /** `dump` */
+  dump(): SessionDump {
+    return {
+      sessions: this.sessions.all().map((s) => ({ id: s.id, timeoutMs: s.timeoutMs, expiresAtMs: s.expiresAtMs, connId: s.connId, closing: s.closing })),
+      ephemerals: this.tree.ephemeralsBySession(),
+    };
+  }
+
+  // ================================================================ internals: sessions and connections
+
+  private now(): number {
+    return this.env.clock.nowMs();
+  }
+
+  private trace(e: Omit<TraceEvent, 't' | 'server'>): void {
+    this.env.trace.emit({ t: this.now(), server: this.env.serverId, ...e });
+  }
+
+  private push(effect: ServerEffect): void {
+    if (effect.kind === 'log') {
+      const last = this.effects[this.effects.length - 1];
+      if (last && last.kind === 'log') {
+        last.entries.push(...effect.entries);
+        return;
+      }
+    }
+    this.effects.push(effect);
+  }
+
+  private send(conn: Conn, effect: ServerEffect): void {
+    if (conn.state === 'closed') return;
+    this.packetsSent++;
+    conn.sent++;
+    this.push(effect);
+  }
+
+  private allocateSessionId(): SessionId {
+    for (let i = 0; i < 1_000_000; i++) {
+      const id = this.nextSessionId;
+      this.nextSessionId = BigInt.asIntN(64, id + 1n);
+      if (id !== 0n && !this.sessions.has(id) && !this.tree.sessions.has(id)) return id;
+    }
+    throw new Error('no free session id');
+  }
+
+  private invalidConnectResponse(conn: Conn) {
+    return {
+      protocolVersion: 0,
+      timeOut: 0,
+      sessionId: 0n,
+      passwd: new Uint8Array(16),
+      ...(conn.readOnlyRequested ? { readOnly: false } : {}),
+    };
+  }
+
+  private establish(conn: Conn, passwd: Uint8Array): void {
+    conn.state = 'open';
+    this.send(conn, {
+      kind: 'connect-response',
+      connId: conn.id,
+      response: {
+        protocolVersion: 0,
+        timeOut: conn.timeoutMs,
+        sessionId: conn.sessionId,
+        passwd,
+        ...(conn.readOnlyRequested ? { readOnly: false } : {}),
+      },
+    });
+    const early = conn.early;
+    conn.early = [];
+    for (const e of early) this.request(conn.id, e.header, e.request);
+  }
+
+  /** Closes a connection: a `close` effect after what was already written to it. */
+  private closeConn(conn: Conn, reason: string): void {
+    if (conn.state === 'closed') return;
+    this.push({ kind: 'close', connId: conn.id, reason });
+    this.dropConn(conn);
+  }
+
+  private dropConn(conn: Conn): void {
+    conn.state = 'closed';
+    conn.queue = [];
+    conn.early = [];
+    this.watches.removeWatcher(conn.id);
+    this.syncWaiters.delete(conn.id);
+    this.conns.delete(conn.id);
+    const s = this.sessions.get(conn.sessionId);
+    if (s && s.connId === conn.id) s.connId = null;
+  }
+
+  // ================================================================ internals: writes
+
+  private propose(header: Omit<TxnEntry['header'], 'time'>, txn: Txn, onApplied: (r: ApplyResult) => void): void {
+    assert(header.zxid === this.lastProposedZxid + 1n, `zxid ${hex(header.zxid)} out of order`);
+    this.lastProposedZxid = header.zxid;
+    const entry: TxnEntry = { header: { ...header, time: BigInt(Math.floor(this.now())) }, txn };
+    this.pending.push({ entry, onApplied });
+    this.push({ kind: 'log', entries: [entry] });
+  }
+
+  private prepContext(sessionId: SessionId, authIds: readonly Id[], zxid: Zxid): PrepContext {
+    const s = this.sessions.get(sessionId);
+    return {
+      sessionId,
+      zxid,
+      timeMs: BigInt(Math.floor(this.now())),
+      authIds,
+      skipAcl: this.opts.skipAcl,
+      extendedTypesEnabled: this.opts.extendedTypesEnabled,
+      sessionError: s && !s.closing ? 0 : ErrorCode.SESSIONEXPIRED,
+    };
+  }
+
+  private handleWrite(conn: Conn, xid: number, request: Request, now: number): void {
+    const item: Extract<Item, { kind: 'write' }> = { kind: 'write', xid, op: request.type, receivedMs: now };
+    conn.queue.push(item);
+    if (request.type === OpCode.closeSession) {
+      this.proposeCloseSession(conn.sessionId, xid, item);
+      return;
+    }
+    const zxid = this.lastProposedZxid + 1n;
+    const ctx = this.prepContext(conn.sessionId, conn.authIds, zxid);
+    const view = new StagedView(this.tree, this.outstanding);
+    let txn: Txn;
+    let ok = true;
+    let multiOps: readonly MultiOp[] = [];
+    switch (request.type) {
+      case OpCode.multi: {
+        multiOps = request.req.ops;
+        const r = prepMulti(view, ctx, multiOps);
+        txn = r.txn;
+        ok = r.failedErr === 0;
+        break;
+      }
+      case OpCode.setACL: {
+        const r = prepSetAcl(view, ctx, request.req.path, request.req.acl, request.req.version);
+        txn = r.ok ? r.txn : { type: OpCode.error, err: r.err };
+        ok = r.ok;
+        break;
+      }
+      case OpCode.deleteContainer: {
+        const r = prepDelete(view, ctx, request.req.path, -1, true);
+        txn = r.ok ? r.txn : { type: OpCode.error, err: r.err };
+        ok = r.ok;
+        break;
+      }
+      case OpCode.create:
+      case OpCode.create2:
+      case OpCode.createContainer:
+      case OpCode.createTTL:
+      case OpCode.delete:
+      case OpCode.setData: {
+        const r = prepOp(view, ctx, request as MultiOp);
+        txn = r.ok ? r.txn : { type: OpCode.error, err: r.err };
+        ok = r.ok;
+        break;
+      }
+      default:
+        assert(false, `not a write: ${request.type}`);
+    }
+    if (ok) view.commitTo(this.outstanding);
+    const headerType = txn.type === OpCode.error ? OpCode.error : request.type;
+    this.trace({ kind: 'request.received', zxid: hex(zxid), session: hex(conn.sessionId), xid, op: opName(request.type), ...pathOf(request) });
+    this.propose({ clientId: conn.sessionId, cxid: xid, zxid, type: headerType }, txn, (r) => {
+      item.reply = writeReply(request.type, multiOps, r);
+      const c = this.conns.get(conn.id);
+      if (c === conn) this.drain(conn);
+    });
+  }
+
+  /** closeSession from the client (item set) or from expiry: ephemerals go, watches fire. */
+  private proposeCloseSession(sessionId: SessionId, xid: number, item: Extract<Item, { kind: 'write' }> | null): void {
+    const s = this.sessions.get(sessionId);
+    if (s) s.closing = true;
+    const zxid = this.lastProposedZxid + 1n;
+    const ctx = this.prepContext(sessionId, [], zxid);
+    const view = new StagedView(this.tree, this.outstanding);
+    const txn = prepCloseSession(this.tree, this.outstanding, view, ctx);
+    view.commitTo(this.outstanding);
+    const connId = s?.connId ?? null;
+    this.propose({ clientId: sessionId, cxid: xid, zxid, type: OpCode.closeSession }, txn, () => {
+      this.sessions.remove(sessionId);
+      this.trace({ kind: 'session.closed', zxid: hex(zxid), session: hex(sessionId) });
+      if (item) {
+        item.reply = { err: 0, response: { type: 'empty' }, closeAfter: true };
+        const c = connId === null ? undefined : this.conns.get(connId);
+        if (c) this.drain(c);
+      }
+    });
+  }
+
+  private proposeReap(path: string): boolean {
+    const zxid = this.lastProposedZxid + 1n;
+    const ctx: PrepContext = { ...this.prepContext(0n, [], zxid), internal: true, sessionError: 0 };
+    const view = new StagedView(this.tree, this.outstanding);
+    const r = prepDelete(view, ctx, path, -1, true);
+    if (!r.ok) return false;
+    view.commitTo(this.outstanding);
+    this.reapInFlight.add(path);
+    this.propose({ clientId: 0n, cxid: 0, zxid, type: OpCode.deleteContainer }, r.txn, () => {
+      this.reapInFlight.delete(path);
+    });
+    return true;
+  }
+
+  private handleAuth(conn: Conn, scheme: string, auth: Uint8Array | null, ready: (r: Reply) => void): void {
+    // ids apply at once (later requests are prepped with them); the reply keeps its place in order
+    const ids = authenticate(scheme, auth, { remoteAddress: conn.remoteAddress, sha1: this.env.digestSha1, superDigest: this.opts.superDigest });
+    if (ids === null) {
+      conn.doomed = true;
+      ready({ err: ErrorCode.AUTHFAILED, response: null, closeAfter: true, zxid: 0n });
+      return;
+    }
+    const next = [...conn.authIds];
+    for (const id of ids) if (!next.some((x) => x.scheme === id.scheme && x.id === id.id)) next.push(id);
+    conn.authIds = next;
+    ready({ err: 0, response: null, zxid: 0n });
+  }
+
+  // ================================================================ internals: watches and replies
+
+  private fireWatches(changes: readonly NodeChange[], zxid: Zxid): void {
+    const canRead = (w: number, acl: readonly ACL[]) => {
+      const c = this.conns.get(w);
+      return c !== undefined && (this.opts.skipAcl || checkAcl(acl, Perms.READ, c.authIds));
+    };
+    for (const change of changes) {
+      for (const n of this.watches.trigger(change, canRead)) {
+        const c = this.conns.get(n.watcher);
+        if (!c) continue;
+        this.send(c, { kind: 'notification', connId: c.id, zxid, event: { type: n.type, state: KeeperState.SyncConnected, path: n.path } });
+        this.trace({ kind: 'watch.fired', zxid: hex(zxid), session: hex(c.sessionId), path: n.path, detail: { type: n.type } });
+      }
+    }
+  }
+
+  /** Sends every reply at the head of the connection's queue that is ready, in order. */
+  private drain(conn: Conn): void {
+    while (conn.state === 'open' && conn.queue.length > 0) {
+      const head = conn.queue[0]!;
+      let reply: Reply;
+      switch (head.kind) {
+        case 'write':
+          if (!head.reply) return;
+          reply = head.reply;
+          break;
+        case 'sync':
+          if (this.tree.lastProcessedZxid < head.waitZxid) {
+            this.syncWaiters.add(conn.id);
+            return;
+          }
+          reply = { err: 0, response: { type: OpCode.sync, path: head.path } };
+          break;
+        case 'read':
+          reply = this.execRead(conn, head.request, head.authIds);
+          break;
+        case 'ready':
+          reply = head.reply;
+          break;
+      }
+      conn.queue.shift();
+      const now = this.now();
+      const zxid = reply.zxid ?? this.tree.lastProcessedZxid;
+      const latencyMs = Math.max(0, now - head.receivedMs);
+      this.latency.add(latencyMs);
+      conn.latency.add(latencyMs);
+      conn.lastLatencyMs = latencyMs;
+      conn.lastResponseMs = now;
+      conn.lastZxid = zxid;
+      this.send(conn, { kind: 'reply', connId: conn.id, header: { xid: head.xid, zxid, err: reply.err }, response: reply.err === 0 ? reply.response : null });
+      if (head.kind !== 'read' || reply.err !== 0) {
+        this.trace({ kind: 'request.replied', zxid: hex(zxid), session: hex(conn.sessionId), xid: head.xid, op: opName(head.op), detail: { err: reply.err } });
+      }
+      if (reply.closeAfter) {
+        this.closeConn(conn, reply.err === 0 ? 'session closed by client' : `fatal reply ${reply.err}`);
+        return;
+      }
+    }
+    if (conn.queue.length === 0) this.syncWaiters.delete(conn.id);
+  }
+
+  private canRead(ids: readonly Id[], acl: readonly ACL[] | undefined, perm: number = Perms.READ): boolean {
+    return acl === undefined || this.opts.skipAcl || checkAcl(acl, perm, ids);
+  }
+
+  /** Reads and watch management, answered from the tree when they reach the head of the queue. */
+  private execRead(conn: Conn, request: Request, ids: readonly Id[]): Reply {
+    const tree = this.tree;
+    const err = (code: number): Reply => ({ err: code, response: null });
+    switch (request.type) {
+      case OpCode.exists: {
+        const { path, watch } = request.req;
+        if (path.includes('\u0000')) return err(ErrorCode.BADARGUMENTS);
+        const acl = tree.aclOf(path);
+        if (acl && !this.canRead(ids, acl)) return err(ErrorCode.NOAUTH);
+        if (watch) this.watches.addDataWatch(path, conn.id);
+        const stat = tree.stat(path);
+        return stat ? { err: 0, response: { type: OpCode.exists, stat } } : err(ErrorCode.NONODE);
+      }
+      case OpCode.getData: {
+        const { path, watch } = request.req;
+        const d = tree.getData(path);
+        if (!d) return err(ErrorCode.NONODE);
+        if (!this.canRead(ids, tree.aclOf(path))) return err(ErrorCode.NOAUTH);
+        if (watch) this.watches.addDataWatch(path, conn.id);
+        return { err: 0, response: { type: OpCode.getData, data: d.data, stat: d.stat } };
+      }
+      case OpCode.getChildren:
+      case OpCode.getChildren2: {
+        const { path, watch } = request.req;
+        const c = tree.getChildren(path);
+        if (!c) return err(ErrorCode.NONODE);
+        if (!this.canRead(ids, tree.aclOf(path))) return err(ErrorCode.NOAUTH);
+        if (watch) this.watches.addChildWatch(path, conn.id);
+        return request.type === OpCode.getChildren
+          ? { err: 0, response: { type: OpCode.getChildren, children: c.children } }
+          : { err: 0, response: { type: OpCode.getChildren2, children: c.children, stat: c.stat } };
+      }
+      case OpCode.getACL: {
+        const a = tree.getAcl(request.req.path);
+        if (!a) return err(ErrorCode.NONODE);
+        if (!this.canRead(ids, a.acl, Perms.READ | Perms.ADMIN)) return err(ErrorCode.NOAUTH);
+        const acl = this.canRead(ids, a.acl, Perms.ADMIN) ? a.acl : redactDigests(a.acl);
+        return { err: 0, response: { type: OpCode.getACL, acl, stat: a.stat } };
+      }
+      case OpCode.getAllChildrenNumber: {
+        const path = request.req.path;
+        const n = tree.allChildrenNumber(path);
+        if (n === undefined) return err(ErrorCode.NONODE);
+        if (!this.canRead(ids, tree.aclOf(path))) return err(ErrorCode.NOAUTH);
+        return { err: 0, response: { type: OpCode.getAllChildrenNumber, totalNumber: n } };
+      }
+      case OpCode.getEphemerals: {
+        const prefix = request.req.prefixPath.trim();
+        const all = tree.ephemeralsOf(conn.sessionId);
+        const ephemerals = prefix === '' || prefix === '/' ? all : all.filter((p) => p.startsWith(request.req.prefixPath));
+        return { err: 0, response: { type: OpCode.getEphemerals, ephemerals } };
+      }
+      case OpCode.whoAmI:
+        return {
+          err: 0,
+          response: {
+            type: OpCode.whoAmI,
+            clientInfo: ids.map((i) => ({ authScheme: i.scheme, user: i.scheme === 'digest' ? (i.id.split(':', 1)[0] ?? '') : i.id })),
+          },
+        };
+      case OpCode.checkWatches:
+      case OpCode.removeWatches: {
+        const { path, type } = request.req;
+        if (type < 1 || type > 5) return err(ErrorCode.BADARGUMENTS);
+        const found = request.type === OpCode.checkWatches ? this.watches.contains(path, type, conn.id) : this.watches.remove(path, type, conn.id);
+        return found ? { err: 0, response: { type: 'empty' } } : err(ErrorCode.NOWATCHER);
+      }
+      case OpCode.addWatch: {
+        const { path, mode } = request.req;
+        if (mode !== AddWatchMode.PERSISTENT && mode !== AddWatchMode.PERSISTENT_RECURSIVE) return err(ErrorCode.BADARGUMENTS);
+        this.watches.addPersistentWatch(path, conn.id, mode === AddWatchMode.PERSISTENT_RECURSIVE);
+        return { err: 0, response: { type: OpCode.addWatch } };
+      }
+      case OpCode.setWatches:
+      case OpCode.setWatches2:
+        this.setWatches(conn, request.req, ids);
+        return { err: 0, response: { type: 'empty' } };
+      case OpCode.multiRead: {
+        const results: MultiResult[] = request.req.ops.map((op): MultiResult => {
+          if (op.type !== OpCode.getData && op.type !== OpCode.getChildren) return { type: OpCode.error, err: ErrorCode.BADARGUMENTS };
+          const path = op.req.path;
+          if (!tree.has(path)) return { type: OpCode.error, err: ErrorCode.NONODE };
+          if (!this.canRead(ids, tree.aclOf(path))) return { type: OpCode.error, err: ErrorCode.NOAUTH };
+          if (op.type === OpCode.getData) {
+            const d = tree.getData(path)!;
+            return { type: OpCode.getData, data: d.data, stat: d.stat };
+          }
+          return { type: OpCode.getChildren, children: tree.getChildren(path)!.children };
+        });
+        return { err: 0, response: { type: OpCode.multiRead, results } };
+      }
+      default:
+        return err(ErrorCode.UNIMPLEMENTED);
+    }
+  }
+
+  /**
+   * setWatches / setWatches2 after a reconnect: events for what changed since relativeZxid go
+   * out first (before the reply); the rest are registered.
+   */
+  private setWatches(conn: Conn, req: SetWatches | SetWatches2, ids: readonly Id[]): void {
+    const tree = this.tree;
+    const rel = req.relativeZxid;
+    const notify = (type: number, path: string) => {
+      this.send(conn, { kind: 'notification', connId: conn.id, zxid: -1n, event: { type, state: KeeperState.SyncConnected, path } });
+    };
+    const readable = (path: string) => this.canRead(ids, tree.aclOf(path));
+    for (const path of req.dataWatches) {
+      const s = tree.stat(path);
+      if (!s) notify(WatcherEventType.NodeDeleted, path);
+      else if (s.mzxid > rel) {
+        if (readable(path)) notify(WatcherEventType.NodeDataChanged, path);
+      } else this.watches.addDataWatch(path, conn.id);
+    }
+    for (const path of req.existWatches) {
+      if (tree.has(path)) {
+        if (readable(path)) notify(WatcherEventType.NodeCreated, path);
+      } else this.watches.addDataWatch(path, conn.id);
+    }
+    for (const path of req.childWatches) {
+      const s = tree.stat(path);
+      if (!s) notify(WatcherEventType.NodeDeleted, path);
+      else if (s.pzxid > rel) {
+        if (readable(path)) notify(WatcherEventType.NodeChildrenChanged, path);
+      } else this.watches.addChildWatch(path, conn.id);
+    }
+    if ('persistentWatches' in req) {
+      for (const path of req.persistentWatches) this.watches.addPersistentWatch(path, conn.id, false);
+      for (const path of req.persistentRecursiveWatches) this.watches.addPersistentWatch(path, conn.id, true);
+    }
+  }
+}
+
+function pathOf(request: Request): { path?: string } {
+  const req = request.req as { path?: unknown } | null;
+  return req && typeof req.path === 'string' ? { path: req.path } : {};
+}
+
+/** The reply to a write, from what applying its txn did. */
+function writeReply(op: number, ops: readonly MultiOp[], r: ApplyResult): Reply {
+  if (op === OpCode.multi) {
+    const results: MultiResult[] = (r.multi ?? []).map((sub, i): MultiResult => {
+      if (sub.type === OpCode.error) return { type: OpCode.error, err: sub.err };
+      if (sub.err !== 0) return { type: OpCode.error, err: sub.err };
+      switch (ops[i]?.type) {
+        case OpCode.create:
+          return { type: OpCode.create, path: sub.path! };
+        case OpCode.create2:
+        case OpCode.createContainer:
+        case OpCode.createTTL:
+          return { type: OpCode.create2, path: sub.path!, stat: sub.stat! };
+        case OpCode.delete:
+          return { type: OpCode.delete };
+        case OpCode.setData:
+          return { type: OpCode.setData, stat: sub.stat! };
+        default:
+          return { type: OpCode.check };
+      }
+    });
+    return { err: 0, response: { type: OpCode.multi, results } };
+  }
+  if (r.err !== 0) return { err: r.err, response: null };
+  switch (op) {
+    case OpCode.create:
+      return { err: 0, response: { type: OpCode.create, path: r.path! } };
+    case OpCode.create2:
+    case OpCode.createContainer:
+    case OpCode.createTTL:
+      return { err: 0, response: { type: op, path: r.path!, stat: r.stat! } };
+    case OpCode.setData:
+    case OpCode.setACL:
+      return { err: 0, response: { type: op, stat: r.stat! } };
+    default:
+      return { err: 0, response: { type: 'empty' } };
+  }
+}
+

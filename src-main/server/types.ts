@@ -1,0 +1,112 @@
+/**
+ * The ServerCore's inputs (Env, options) and outputs (effects). The core is pure: time,
+ * randomness, hashing and tracing come in through the Env; everything it wants done to the
+ * outside world comes out as effects, in the order they must happen.
+ */
+import type { SessionId, Zxid } from '../common/ids';
+import type { TraceSink } from '../common/trace';
+import type { ConnectResponse, ReplyHeader, Response, TxnEntry, WatcherEvent } from '../jute/types';
+import type { DataTree } from '../tree/data-tree';
+
+export interface ServerEnv {
+  clock: { nowMs(): number };
+  random: (n: number) => Uint8Array;
+  digestSha1: (bytes: Uint8Array) => Uint8Array;
+  trace: TraceSink;
+  /** myid; the top byte of this server's session ids (must be < 255: 0xff marks TTL nodes) */
+  serverId: number;
+}
+
+export interface ServerCoreOptions {
+  /** tickTime; default 3000 as ZooKeeper's code (zoo_sample.cfg uses 2000) */
+  tickTimeMs?: number;
+  /** default 2 × tickTime */
+  minSessionTimeoutMs?: number;
+  /** default 20 × tickTime */
+  maxSessionTimeoutMs?: number;
+  /** `super:<base64 sha1>`: a digest auth producing it adds the super id (bypasses ACLs) */
+  superDigest?: string;
+  /** zookeeper.extendedTypesEnabled: TTL nodes; otherwise createTTL → UNIMPLEMENTED */
+  extendedTypesEnabled?: boolean;
+  /** zookeeper.skipACL */
+  skipAcl?: boolean;
+  /** shared by every server of an ensemble so any of them can verify a session password */
+  sessionSecret?: Uint8Array;
+  /** container/TTL reaper period (znode.container.checkIntervalMs), default 60000 */
+  containerCheckIntervalMs?: number;
+  /** znode.container.maxPerMinute, default 10000 */
+  containerMaxPerMinute?: number;
+  /** znode.container.maxNeverUsedIntervalMs, default 0 = never reap never-used containers */
+  containerMaxNeverUsedIntervalMs?: number;
+  /** the tree restored from snapshot + txn log (default: a fresh tree) */
+  tree?: DataTree;
+  /**
+   * 'standalone' (default): `logged(zxid)` means durable, so the core commits and applies.
+   * 'external': a quorum protocol decides; call `committed(zxid)`.
+   */
+  commitMode?: 'standalone' | 'external';
+  /** bound on queued requests per connection; beyond it the connection is closed */
+  outstandingPerConnectionMax?: number;
+}
+
+/** What the shell must do, in order. */
+export type ServerEffect =
+  /** write a bare ConnectResponse (jute `encodeConnectResponseFrame`) */
+  | { kind: 'connect-response'; connId: number; response: ConnectResponse }
+  /** write ReplyHeader + body (`encodeReplyFrame(header, response)`; no body when err ≠ 0) */
+  | { kind: 'reply'; connId: number; header: ReplyHeader; response: Response | null }
+  /** write a watch notification (`encodeNotificationFrame(zxid, event)`) */
+  | { kind: 'notification'; connId: number; zxid: Zxid; event: WatcherEvent }
+  /** append these txns to the txn log, fsync, then call `logged(last zxid)` */
+  | { kind: 'log'; entries: TxnEntry[] }
+  /** flush what was written to this connection, then close it */
+  | { kind: 'close'; connId: number; reason: string };
+
+export interface LatencyStats {
+  minMs: number;
+  avgMs: number;
+  maxMs: number;
+  count: number;
+}
+
+/** Everything `srvr`, `stat` and `mntr` print about the request side. */
+export interface ServerStats {
+  packetsReceived: number;
+  packetsSent: number;
+  latency: LatencyStats;
+  outstandingRequests: number;
+  aliveConnections: number;
+  lastProcessedZxid: Zxid;
+  /** upstream counts the root twice: add 1 to print ZooKeeper's `Node count` */
+  znodeCount: number;
+  watchCount: number;
+  watchedPathCount: number;
+  ephemeralsCount: number;
+  approximateDataSize: number;
+  sessionCount: number;
+}
+
+/** One line of `cons`. */
+export interface ConnectionInfo {
+  connId: number;
+  remoteAddress: string;
+  sessionId: SessionId;
+  queued: number;
+  received: number;
+  sent: number;
+  /** opcode name of the last request, e.g. "getData" */
+  lastOp: string;
+  establishedMs: number;
+  sessionTimeoutMs: number;
+  lastCxid: number;
+  lastZxid: Zxid;
+  lastResponseMs: number;
+  lastLatencyMs: number;
+  latency: LatencyStats;
+}
+
+/** `dump`: sessions with their expiry and ephemerals. */
+export interface SessionDump {
+  sessions: { id: SessionId; timeoutMs: number; expiresAtMs: number; connId: number | null; closing: boolean }[];
+  ephemerals: Map<SessionId, string[]>;
+}
