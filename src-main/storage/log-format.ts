@@ -96,10 +96,20 @@ function allZero(bytes: Uint8Array, from: number): boolean {
   return true;
 }
 
-/** Is there a complete, checksum-valid entry at `offset`? Never throws. */
-export function probeEntry(bytes: Uint8Array, offset: number): EntryProbe {
+/** Index of the last non-zero byte, -1 when all are zero (scans back over a zero tail only). */
+function lastNonZero(bytes: Uint8Array): number {
+  let i = bytes.length - 1;
+  while (i >= 0 && bytes[i] === 0) i--;
+  return i;
+}
+
+/**
+ * Is there a complete, checksum-valid entry at `offset`? Never throws. `lastNonZeroAt` (from
+ * the caller's one backward scan) keeps probing linear over long zero tails.
+ */
+export function probeEntry(bytes: Uint8Array, offset: number, lastNonZeroAt?: number): EntryProbe {
   const left = bytes.length - offset;
-  if (allZero(bytes, offset)) return { ok: false, reason: `${left} zero bytes (preallocated, or a write that never landed)`, zeros: true };
+  if (lastNonZeroAt !== undefined ? offset > lastNonZeroAt : allZero(bytes, offset)) return { ok: false, reason: `${left} zero bytes (preallocated, or a write that never landed)`, zeros: true };
   if (left < ENTRY_PREFIX_BYTES) return { ok: false, reason: `short entry: ${left} bytes where checksum and length need ${ENTRY_PREFIX_BYTES}`, zeros: false };
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const crcHigh = v.getUint32(offset);
@@ -161,13 +171,14 @@ export function scanLogFile(bytes: Uint8Array, name: string, afterZxid: Zxid | n
   const dbId = v.getBigInt64(8);
 
   const entries: ScannedEntry[] = [];
+  const nonZeroEnd = lastNonZero(bytes);
   let offset = FILE_HEADER_BYTES;
   let last = afterZxid;
   while (offset < bytes.length) {
-    const p = probeEntry(bytes, offset);
+    const p = probeEntry(bytes, offset, nonZeroEnd);
     if (!p.ok) {
       const tail = { reason: p.reason, zeros: p.zeros, bytes: bytes.length - offset };
-      if (!p.zeros) assertNoGoodEntryAfter(bytes, name, offset, p.reason, last);
+      if (!p.zeros) assertNoGoodEntryAfter(bytes, name, offset, p.reason, last, nonZeroEnd);
       return { headerIncomplete: false, dbId, entries, goodEnd: offset, tail };
     }
     if (last !== null && p.zxid <= last) {
@@ -181,11 +192,12 @@ export function scanLogFile(bytes: Uint8Array, name: string, afterZxid: Zxid | n
 }
 
 /** Middle-of-log corruption check: a valid entry with a later zxid anywhere after a bad one. */
-function assertNoGoodEntryAfter(bytes: Uint8Array, name: string, badAt: number, reason: string, last: Zxid | null): void {
-  for (let q = badAt + 1; q + ENTRY_PREFIX_BYTES + TXN_HEADER_BYTES + 1 <= bytes.length; q++) {
+function assertNoGoodEntryAfter(bytes: Uint8Array, name: string, badAt: number, reason: string, last: Zxid | null, nonZeroEnd: number): void {
+  // an entry ends with 'B', so none can start past the last non-zero byte
+  for (let q = badAt + 1; q <= nonZeroEnd && q + ENTRY_PREFIX_BYTES + TXN_HEADER_BYTES + 1 <= bytes.length; q++) {
     // cheap filter first: an Adler-32 stored as a long has four zero high bytes
     if (bytes[q] !== 0 || bytes[q + 1] !== 0 || bytes[q + 2] !== 0 || bytes[q + 3] !== 0) continue;
-    const p = probeEntry(bytes, q);
+    const p = probeEntry(bytes, q, nonZeroEnd);
     if (p.ok && (last === null || p.zxid > last)) {
       throw corrupt(
         `txn log ${name} is corrupt in the middle: the entry at byte ${badAt} is bad (${reason}) but a valid entry ` +

@@ -243,6 +243,21 @@ describe('txn log: torn tails', () => {
     expect(disk.read(path)!.length).toBe(size);
   });
 
+  it('zeros: a bad last entry followed by 16 MB of padding is cut in linear time', async () => {
+    const disk = new MemoryDisk();
+    const txns = txnRange(1, 1, 3);
+    await logWith(disk, txns);
+    const path = `${DIR}/log.100000001`;
+    const full = disk.read(path)!;
+    const padded = new Uint8Array(full.length + 16 * 1024 * 1024);
+    padded.set(full);
+    padded[full.length - 30] = padded[full.length - 30]! ^ 0x01; // inside the last entry's txn bytes
+    disk.write(path, padded);
+    const { log, notes } = await reopen(disk);
+    expect(log.lastZxid).toBe(makeZxid(1, 2));
+    expect(notes[0]).toContain('checksum mismatch');
+  });
+
   it('torn tail in an older file (crash, then a restart wrote a newer file) is cut, the newer file kept', async () => {
     const disk = new MemoryDisk();
     await logWith(disk, txnRange(1, 1, 4));
