@@ -1,0 +1,124 @@
+/**
+ * One seeded random run: servers boot at random moments, clients write and sync, faults
+ * (crash/restart with torn disks, partitions, isolation, connection resets) hit for a while;
+ * then everything heals and the ensemble must elect, make progress and converge.
+ */
+import type { Sid } from '../zab/quorum';
+import { SimFailure, Simulation } from './simulation';
+
+export interface RunOptions {
+  readonly seed: number;
+  readonly servers?: number;
+  readonly observers?: number;
+  readonly clients?: number;
+  /** simulated ms of faults */
+  readonly faultMs?: number;
+  /** cap on events processed during the fault phase */
+  readonly steps?: number;
+  /** simulated ms the healed ensemble gets to elect and ack new writes */
+  readonly livenessMs?: number;
+}
+
+export interface RunSummary {
+  readonly seed: number;
+  readonly servers: number;
+  readonly steps: number;
+  readonly simMs: number;
+  readonly committed: number;
+  readonly acked: number;
+  readonly ackedAfterHeal: number;
+  readonly leadersEstablished: number;
+  readonly crashes: number;
+  readonly abandons: number;
+  readonly syncsChecked: number;
+  readonly finalLeader: Sid | null;
+  readonly healToLeaderMs: number;
+}
+
+export function replayCommand(o: RunOptions): string {
+  const parts = [`npm run sim -- --seed ${o.seed}`];
+  if (o.servers !== undefined && o.servers !== 5) parts.push(`--servers ${o.servers}`);
+  if (o.observers) parts.push(`--observers ${o.observers}`);
+  if (o.steps !== undefined) parts.push(`--steps ${o.steps}`);
+  if (o.faultMs !== undefined) parts.push(`--fault-ms ${o.faultMs}`);
+  return parts.join(' ');
+}
+
+function randomFault(sim: Simulation): void {
+  const p = sim.prng;
+  const ids = sim.ids;
+  const up = ids.filter((id) => sim.view(id).alive);
+  const down = ids.filter((id) => !sim.view(id).alive);
+  const roll = p.int(100);
+  if (roll < 22 && up.length > 0) {
+    // prefer the leader now and then: that is where the interesting recoveries are
+    const leader = sim.leader();
+    sim.crash(leader !== null && p.chance(0.5) ? leader : p.pick(up));
+  } else if (roll < 45 && down.length > 0) {
+    sim.restart(p.pick(down));
+  } else if (roll < 58) {
+    const shuffled = p.shuffle(ids);
+    const cut = p.range(1, ids.length - 1);
+    sim.partition(shuffled.slice(0, cut), shuffled.slice(cut));
+  } else if (roll < 68) {
+    const leader = sim.leader();
+    sim.isolate(leader !== null && p.chance(0.6) ? leader : p.pick(ids));
+  } else if (roll < 85) {
+    sim.heal();
+  } else if (roll < 95) {
+    const a = p.pick(ids);
+    const b = p.pick(ids);
+    if (a !== b) sim.resetConnection(a, b);
+  }
+}
+
+export function runSeed(o: RunOptions): RunSummary {
+  const servers = o.servers ?? 5;
+  const sim = new Simulation({ seed: o.seed, servers, observers: o.observers ?? 0 });
+  const faultMs = o.faultMs ?? 15_000;
+  const stepsMax = o.steps ?? Number.MAX_SAFE_INTEGER;
+  const livenessMs = o.livenessMs ?? 20_000;
+  for (const id of sim.ids) sim.at(sim.prng.int(400), () => sim.start(id));
+  for (let i = 0; i < (o.clients ?? 3); i++) sim.addClient(true);
+
+  // fault phase
+  const faultEnd = sim.now + faultMs;
+  let nextFault = sim.now + 500 + sim.prng.int(1000);
+  while (sim.now < faultEnd && sim.steps < stepsMax) {
+    if (sim.now >= nextFault) {
+      randomFault(sim);
+      nextFault = sim.now + sim.prng.range(150, 1500);
+    }
+    if (!sim.stepOnce()) break;
+  }
+
+  // liveness phase: heal everything, bring everyone back, demand progress
+  sim.heal();
+  for (const id of sim.ids) if (!sim.view(id).alive) sim.restart(id);
+  const healAt = sim.now;
+  const ackedAtHeal = sim.acked.length;
+  sim.runUntil(() => sim.leader() !== null, livenessMs, 'a serving leader after healing');
+  const healToLeaderMs = sim.now - healAt;
+  sim.runUntil(() => sim.acked.length >= ackedAtHeal + 5, livenessMs, 'five acknowledged writes after healing');
+  sim.stopClients();
+  sim.runUntil(() => sim.ids.every((id) => sim.view(id).serving), livenessMs, 'every server serving after healing');
+  sim.runFor(1000);
+  sim.checkConverged();
+  return {
+    seed: o.seed,
+    servers,
+    steps: sim.steps,
+    simMs: sim.now,
+    committed: sim.committed().length,
+    acked: sim.acked.length,
+    ackedAfterHeal: sim.acked.length - ackedAtHeal,
+    leadersEstablished: sim.established.length,
+    crashes: sim.crashes,
+    abandons: sim.abandons.length,
+    syncsChecked: sim.syncsChecked,
+    finalLeader: sim.leader(),
+    healToLeaderMs,
+  };
+}
+
+export { SimFailure };

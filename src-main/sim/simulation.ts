@@ -1,0 +1,813 @@
+/**
+ * The deterministic simulator: real election and ZAB cores on a fake clock, network and disk.
+ *
+ * - Network. Election messages: random delay, optional loss, so reordering happens. Quorum
+ *   connections behave like TCP: opened by the learner's FOLLOWERINFO/OBSERVERINFO, FIFO per
+ *   direction, stalled (not lost) while a partition cuts the link, lost when the connection
+ *   closes; a close is noticed by the other end only if the link is up (else it times out).
+ * - Disk: see disk.ts (fsync latency, group commit, random surviving prefix on crash).
+ * - Servers crash (state lost, disk torn) and restart (rebuild from disk, like ZooKeeper:
+ *   snapshot + the whole log).
+ * - Clients send "key=value" writes (pipelined, per-session order checked) and syncs.
+ * - Checkers run after every event; a failure throws SimFailure carrying the seed.
+ *
+ * No Date.now, Math.random or timers: time is `now`, dice are `prng`.
+ */
+import { AssertionError } from '../common/assert';
+import { hex, type SessionId, type Zxid } from '../common/ids';
+import type { TraceEvent, TraceKind } from '../common/trace';
+import { utf8 } from '../jute/buffer';
+import { ZabPeer, type ZabEffect, type ZabInput } from '../zab/broadcast';
+import { FastLeaderElection, type ElectionEffect, type ElectionInput, type ElectionTimer, type Notification } from '../zab/election';
+import { QuorumMaj, type Sid } from '../zab/quorum';
+import type { TxnRecord, ZabMessage } from '../zab/types';
+import { SimDisk, imageHolds, lastLogged } from './disk';
+import { EventQueue } from './event-queue';
+import { KvState, type Applied } from './kv';
+import { Prng } from './prng';
+
+export class SimFailure extends Error {
+  override name = 'SimFailure';
+  constructor(
+    message: string,
+    readonly seed: number,
+    readonly atMs: number,
+    readonly step: number,
+  ) {
+    super(`${message} (seed ${seed}, t=${atMs} ms, step ${step})`);
+  }
+}
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly servers: number;
+  readonly observers?: number;
+  readonly tickMs?: number;
+  readonly initLimitTicks?: number;
+  readonly syncLimitTicks?: number;
+  readonly finalizeWaitMs?: number;
+  readonly maxNotificationIntervalMs?: number;
+  readonly netDelayMsMin?: number;
+  readonly netDelayMsMax?: number;
+  /** chance an election message is lost */
+  readonly electionDropP?: number;
+  readonly fsyncMsMin?: number;
+  readonly fsyncMsMax?: number;
+  readonly committedLogMax?: number;
+  readonly requestTimeoutMs?: number;
+  /** keep every trace event (tests); otherwise only counts are kept */
+  readonly keepTrace?: boolean;
+}
+
+type Ev =
+  | { k: 'elec'; from: Sid; to: Sid; msg: Notification }
+  | { k: 'pump'; conn: number; from: Sid; to: Sid }
+  | { k: 'closed'; conn: number; to: Sid; inc: number; peer: Sid }
+  | { k: 'connFail'; to: Sid; inc: number; peer: Sid }
+  | { k: 'etimer'; sid: Sid; inc: number; timer: ElectionTimer; gen: number }
+  | { k: 'tick'; sid: Sid; inc: number }
+  | { k: 'fsync'; sid: Sid; inc: number; upTo: number }
+  | { k: 'client'; cid: number; gen: number }
+  | { k: 'call'; fn: () => void };
+
+interface Conn {
+  readonly id: number;
+  readonly a: Sid;
+  readonly b: Sid;
+  open: boolean;
+  /** per direction "from>to": messages not yet delivered, with the earliest delivery time */
+  readonly queues: Map<string, { msg: ZabMessage; readyAt: number }[]>;
+}
+
+export interface ServerView {
+  readonly id: Sid;
+  readonly alive: boolean;
+  readonly serving: boolean;
+  readonly role: string;
+  readonly epoch: number;
+  readonly lastLoggedZxid: Zxid;
+  readonly appliedZxid: Zxid;
+  readonly history: readonly Applied[];
+}
+
+class SimServer {
+  alive = false;
+  inc = 0;
+  election: FastLeaderElection | null = null;
+  zab: ZabPeer | null = null;
+  readonly disk = new SimDisk();
+  kv = new KvState();
+  serving = false;
+  servingEpoch = 0;
+  checkedLen = 0;
+  constructor(
+    readonly id: Sid,
+    readonly voter: boolean,
+  ) {}
+}
+
+interface ClientRequest {
+  readonly kind: 'write' | 'sync';
+  readonly xid: number;
+  readonly data: string;
+  readonly sentAt: number;
+  /** sync: the highest zxid acknowledged to any client when the sync was sent */
+  readonly floor: Zxid;
+}
+
+export class SimClient {
+  server: Sid | null = null;
+  xid = 0;
+  readonly pending: ClientRequest[] = [];
+  written = 0;
+  gen = 0;
+  constructor(
+    readonly id: number,
+    readonly sessionId: SessionId,
+    readonly auto: boolean,
+  ) {}
+}
+
+export interface AckedWrite {
+  readonly zxid: Zxid;
+  readonly data: string;
+  readonly client: number;
+  readonly server: Sid;
+  readonly atMs: number;
+}
+
+const pairKey = (a: Sid, b: Sid): string => (a < b ? `${a}-${b}` : `${b}-${a}`);
+
+export class Simulation {
+  readonly prng: Prng;
+  readonly seed: number;
+  readonly quorum: QuorumMaj;
+  readonly tickMs: number;
+  private readonly opts: Required<Omit<SimOptions, 'observers' | 'keepTrace'>> & { observers: number; keepTrace: boolean };
+  private readonly servers = new Map<Sid, SimServer>();
+  private readonly queue = new EventQueue<Ev>();
+  private readonly blocked = new Set<string>();
+  private readonly conns = new Map<string, Conn>();
+  private connSeq = 0;
+  now = 0;
+  steps = 0;
+  readonly clients: SimClient[] = [];
+  private clientSeq = 0;
+
+  // checker state
+  private readonly canon: Applied[] = [];
+  private readonly canonIndex = new Map<Zxid, number>();
+  private readonly leaderOfEpoch = new Map<number, Sid>();
+  readonly acked: AckedWrite[] = [];
+  private maxAckedZxid: Zxid = 0n;
+  private readonly lastXidInCanon = new Map<string, number>();
+  readonly trace: TraceEvent[] = [];
+  readonly traceCounts = new Map<TraceKind, number>();
+  readonly decisions: { atMs: number; sid: Sid; role: string; leader: Sid; round: number }[] = [];
+  readonly established: { atMs: number; sid: Sid; epoch: number }[] = [];
+  readonly abandons: { atMs: number; sid: Sid; reason: string }[] = [];
+  syncsChecked = 0;
+  crashes = 0;
+
+  constructor(options: SimOptions) {
+    this.seed = options.seed;
+    this.opts = {
+      seed: options.seed,
+      servers: options.servers,
+      observers: options.observers ?? 0,
+      tickMs: options.tickMs ?? 100,
+      initLimitTicks: options.initLimitTicks ?? 10,
+      syncLimitTicks: options.syncLimitTicks ?? 5,
+      finalizeWaitMs: options.finalizeWaitMs ?? 200,
+      maxNotificationIntervalMs: options.maxNotificationIntervalMs ?? 1600,
+      netDelayMsMin: options.netDelayMsMin ?? 1,
+      netDelayMsMax: options.netDelayMsMax ?? 8,
+      electionDropP: options.electionDropP ?? 0,
+      fsyncMsMin: options.fsyncMsMin ?? 1,
+      fsyncMsMax: options.fsyncMsMax ?? 12,
+      committedLogMax: options.committedLogMax ?? 50,
+      requestTimeoutMs: options.requestTimeoutMs ?? 2000,
+      keepTrace: options.keepTrace ?? false,
+    };
+    this.prng = new Prng(options.seed);
+    this.tickMs = this.opts.tickMs;
+    const voters: Sid[] = [];
+    const observers: Sid[] = [];
+    for (let i = 1; i <= this.opts.servers; i++) voters.push(i);
+    for (let i = 1; i <= this.opts.observers; i++) observers.push(this.opts.servers + i);
+    this.quorum = new QuorumMaj(voters, observers);
+    for (const id of this.quorum.members()) this.servers.set(id, new SimServer(id, this.quorum.isVoter(id)));
+  }
+
+  // ---- views --------------------------------------------------------------------------------
+
+  get ids(): Sid[] {
+    return this.quorum.members();
+  }
+
+  view(id: Sid): ServerView {
+    const s = this.server(id);
+    return {
+      id,
+      alive: s.alive,
+      serving: s.serving,
+      role: s.alive ? (s.zab?.currentRole ?? 'looking') : 'down',
+      epoch: s.zab?.epoch ?? 0,
+      lastLoggedZxid: s.zab?.lastLoggedZxid ?? 0n,
+      appliedZxid: s.zab?.appliedZxid ?? 0n,
+      history: s.kv.history,
+    };
+  }
+
+  /** the established (serving) leader, if exactly one is serving */
+  leader(): Sid | null {
+    const ls = this.ids.filter((id) => {
+      const s = this.server(id);
+      return s.alive && s.serving && s.zab?.currentRole === 'leading';
+    });
+    return ls.length === 1 ? (ls[0] as Sid) : null;
+  }
+
+  committed(): readonly Applied[] {
+    return this.canon;
+  }
+
+  durableImage(id: Sid): SimDisk {
+    return this.server(id).disk;
+  }
+
+  private server(id: Sid): SimServer {
+    const s = this.servers.get(id);
+    if (!s) throw new Error(`no server ${id}`);
+    return s;
+  }
+
+  private fail(message: string): never {
+    throw new SimFailure(message, this.seed, this.now, this.steps);
+  }
+
+  private delay(): number {
+    return this.prng.range(this.opts.netDelayMsMin, this.opts.netDelayMsMax);
+  }
+
+  private linkUp(a: Sid, b: Sid): boolean {
+    return !this.blocked.has(pairKey(a, b));
+  }
+
+  private schedule(atMs: number, ev: Ev): void {
+    this.queue.push(atMs, ev);
+  }
+
+  /** run `fn` at simulated time now + afterMs (faults, scripted steps) */
+  at(afterMs: number, fn: () => void): void {
+    this.schedule(this.now + afterMs, { k: 'call', fn });
+  }
+
+  // ---- running ------------------------------------------------------------------------------
+
+  /** process one event; false when nothing is left */
+  stepOnce(): boolean {
+    const e = this.queue.pop();
+    if (!e) return false;
+    this.now = e.at;
+    this.steps++;
+    try {
+      this.handle(e.item);
+    } catch (err) {
+      if (err instanceof SimFailure) throw err;
+      if (err instanceof AssertionError) this.fail(`assertion: ${err.message}`);
+      throw err;
+    }
+    return true;
+  }
+
+  runFor(ms: number): void {
+    const end = this.now + ms;
+    while ((this.queue.peekTime() ?? Infinity) <= end) this.stepOnce();
+    this.now = end;
+  }
+
+  /** run until pred() holds; fails the run if it does not within maxMs */
+  runUntil(pred: () => boolean, maxMs: number, what = 'condition'): void {
+    const end = this.now + maxMs;
+    while (!pred()) {
+      const t = this.queue.peekTime();
+      if (t === undefined || t > end) this.fail(`${what} not reached within ${maxMs} ms`);
+      this.stepOnce();
+    }
+  }
+
+  private handle(ev: Ev): void {
+    switch (ev.k) {
+      case 'elec': {
+        const s = this.server(ev.to);
+        if (!s.alive || !this.linkUp(ev.from, ev.to) || !this.server(ev.from).alive) return;
+        this.electionStep(s, { type: 'message', nowMs: this.now, from: ev.from, msg: ev.msg });
+        return;
+      }
+      case 'pump':
+        this.pump(ev.conn, ev.from, ev.to);
+        return;
+      case 'closed': {
+        const s = this.server(ev.to);
+        if (!s.alive || s.inc !== ev.inc) return;
+        const c = this.conns.get(pairKey(ev.to, ev.peer));
+        if (c && c.id !== ev.conn) return; // a newer connection replaced it
+        this.zabStep(s, { type: 'disconnected', nowMs: this.now, peer: ev.peer });
+        return;
+      }
+      case 'connFail': {
+        const s = this.server(ev.to);
+        if (!s.alive || s.inc !== ev.inc) return;
+        if (this.conns.get(pairKey(ev.to, ev.peer))?.open) return;
+        this.zabStep(s, { type: 'disconnected', nowMs: this.now, peer: ev.peer });
+        return;
+      }
+      case 'etimer': {
+        const s = this.server(ev.sid);
+        if (!s.alive || s.inc !== ev.inc) return;
+        this.electionStep(s, { type: 'timer', nowMs: this.now, timer: ev.timer, gen: ev.gen });
+        return;
+      }
+      case 'tick': {
+        const s = this.server(ev.sid);
+        if (!s.alive || s.inc !== ev.inc) return;
+        this.schedule(this.now + this.tickMs, ev);
+        this.zabStep(s, { type: 'tick', nowMs: this.now });
+        return;
+      }
+      case 'fsync': {
+        const s = this.server(ev.sid);
+        if (!s.alive || s.inc !== ev.inc) return;
+        s.disk.completeFsync(ev.upTo);
+        this.emitTrace({ t: this.now, kind: 'txnlog.fsync.done', server: s.id, detail: { seq: ev.upTo } }, false);
+        this.zabStep(s, { type: 'persisted', nowMs: this.now, seq: ev.upTo });
+        this.startFsync(s);
+        return;
+      }
+      case 'client':
+        this.clientAct(ev.cid, ev.gen);
+        return;
+      case 'call':
+        ev.fn();
+        return;
+    }
+  }
+
+  // ---- servers: lifecycle -------------------------------------------------------------------
+
+  /** boot (or reboot after a crash) from what the disk holds */
+  start(id: Sid): void {
+    const s = this.server(id);
+    if (s.alive) return;
+    s.alive = true;
+    s.inc++;
+    s.serving = false;
+    const img = s.disk.view;
+    s.kv = KvState.fromImage(img);
+    s.checkedLen = 0;
+    const keep = this.opts.committedLogMax;
+    const log = img.log.length > keep ? img.log.slice(img.log.length - keep) : img.log;
+    const base = img.log.length > keep ? (img.log[img.log.length - keep - 1] as TxnRecord).zxid : (img.snapshot?.zxid ?? 0n);
+    s.zab = new ZabPeer(
+      {
+        myid: id,
+        quorum: this.quorum,
+        initLimitTicks: this.opts.initLimitTicks,
+        syncLimitTicks: this.opts.syncLimitTicks,
+        committedLogMax: this.opts.committedLogMax,
+      },
+      { acceptedEpoch: img.acceptedEpoch, currentEpoch: img.currentEpoch, snapshotZxid: base, log, appliedZxid: lastLogged(img) },
+    );
+    s.election = new FastLeaderElection({
+      myid: id,
+      quorum: this.quorum,
+      finalizeWaitMs: this.opts.finalizeWaitMs,
+      maxNotificationIntervalMs: this.opts.maxNotificationIntervalMs,
+    });
+    this.emitTrace({ t: this.now, kind: 'server.started', server: id, epoch: img.currentEpoch, zxid: hex(lastLogged(img)) }, false);
+    this.schedule(this.now + 1 + this.prng.int(this.tickMs), { k: 'tick', sid: id, inc: s.inc });
+    this.electionStep(s, { type: 'start', nowMs: this.now, lastZxid: s.zab.lastLoggedZxid, currentEpoch: s.zab.currentEpoch });
+  }
+
+  /** kill -9 / power cut: memory gone, unsynced writes partly lost, connections reset */
+  crash(id: Sid): void {
+    const s = this.server(id);
+    if (!s.alive) return;
+    this.crashes++;
+    s.alive = false;
+    s.serving = false;
+    s.inc++;
+    s.disk.crash(this.prng);
+    s.election = null;
+    s.zab = null;
+    for (const c of [...this.conns.values()]) if (c.a === id || c.b === id) this.closeConn(c, id);
+    for (const cl of this.clients) if (cl.server === id) this.clientLost(cl);
+    this.emitTrace({ t: this.now, kind: 'fault.set', server: id, detail: { fault: 'crash' } }, false);
+  }
+
+  restart(id: Sid): void {
+    this.start(id);
+  }
+
+  /** cut every link between the groups (servers not listed keep their links) */
+  partition(...groups: Sid[][]): void {
+    for (let i = 0; i < groups.length; i++) {
+      for (let j = i + 1; j < groups.length; j++) {
+        for (const a of groups[i] as Sid[]) for (const b of groups[j] as Sid[]) this.blocked.add(pairKey(a, b));
+      }
+    }
+    this.emitTrace({ t: this.now, kind: 'fault.set', server: 0, detail: { fault: 'partition', groups: groups.map((g) => g.join(',')).join(' | ') } }, false);
+  }
+
+  isolate(id: Sid): void {
+    this.partition([id], this.ids.filter((x) => x !== id));
+  }
+
+  heal(): void {
+    this.blocked.clear();
+    for (const c of this.conns.values()) {
+      if (!c.open) continue;
+      for (const [dir, q] of c.queues) {
+        if (q.length === 0) continue;
+        const [from, to] = dir.split('>').map(Number) as [Sid, Sid];
+        const base = this.now + this.delay();
+        for (const m of q) if (m.readyAt < base) m.readyAt = base;
+        this.schedule(base, { k: 'pump', conn: c.id, from, to });
+      }
+    }
+    this.emitTrace({ t: this.now, kind: 'fault.healed', server: 0 }, false);
+  }
+
+  /** reset the quorum connection between a and b (both ends notice if the link is up) */
+  resetConnection(a: Sid, b: Sid): void {
+    const c = this.conns.get(pairKey(a, b));
+    if (c?.open) this.closeConn(c, null);
+  }
+
+  // ---- network ------------------------------------------------------------------------------
+
+  private sendElection(from: Sid, to: Sid, msg: Notification): void {
+    if (!this.linkUp(from, to)) return;
+    if (this.opts.electionDropP > 0 && this.prng.chance(this.opts.electionDropP)) return;
+    this.schedule(this.now + this.delay(), { k: 'elec', from, to, msg });
+  }
+
+  private sendZab(from: Sid, to: Sid, msg: ZabMessage): void {
+    const key = pairKey(from, to);
+    let c = this.conns.get(key);
+    if (msg.type === 'FOLLOWERINFO' || msg.type === 'OBSERVERINFO') {
+      const fromInc = this.server(from).inc;
+      if (c?.open) {
+        // the learner opens a new connection; the old one is gone for both (no notices)
+        c.open = false;
+        this.conns.delete(key);
+      }
+      if (!this.server(to).alive) {
+        this.schedule(this.now + this.delay(), { k: 'connFail', to: from, inc: fromInc, peer: to });
+        return;
+      }
+      if (!this.linkUp(from, to)) {
+        this.schedule(this.now + 3 * this.tickMs, { k: 'connFail', to: from, inc: fromInc, peer: to });
+        return;
+      }
+      c = { id: ++this.connSeq, a: from, b: to, open: true, queues: new Map() };
+      this.conns.set(key, c);
+    }
+    if (!c || !c.open) return;
+    const dir = `${from}>${to}`;
+    let q = c.queues.get(dir);
+    if (!q) {
+      q = [];
+      c.queues.set(dir, q);
+    }
+    const last = q[q.length - 1];
+    const readyAt = Math.max(this.now + this.delay(), last ? last.readyAt : 0);
+    q.push({ msg, readyAt });
+    if (this.linkUp(from, to)) this.schedule(readyAt, { k: 'pump', conn: c.id, from, to });
+  }
+
+  private pump(connId: number, from: Sid, to: Sid): void {
+    const c = this.conns.get(pairKey(from, to));
+    if (!c || c.id !== connId || !c.open) return;
+    if (!this.linkUp(from, to)) return; // stalled until heal
+    const q = c.queues.get(`${from}>${to}`);
+    const head = q?.[0];
+    if (!q || !head || head.readyAt > this.now) return;
+    q.shift();
+    const next = q[0];
+    if (next) this.schedule(Math.max(next.readyAt, this.now), { k: 'pump', conn: c.id, from, to });
+    const s = this.server(to);
+    if (!s.alive) return;
+    this.zabStep(s, { type: 'message', nowMs: this.now, from, msg: head.msg });
+  }
+
+  /** close a connection; `by` (if any) closed it and is not notified */
+  private closeConn(c: Conn, by: Sid | null): void {
+    if (!c.open) return;
+    c.open = false;
+    this.conns.delete(pairKey(c.a, c.b));
+    if (!this.linkUp(c.a, c.b)) return; // the other end finds out by timing out
+    for (const end of [c.a, c.b]) {
+      if (end === by) continue;
+      const s = this.server(end);
+      if (!s.alive) continue;
+      const peer = end === c.a ? c.b : c.a;
+      this.schedule(this.now + this.delay(), { k: 'closed', conn: c.id, to: end, inc: s.inc, peer });
+    }
+  }
+
+  // ---- driving the cores --------------------------------------------------------------------
+
+  private electionStep(s: SimServer, input: ElectionInput): void {
+    if (!s.election) return;
+    const effects = s.election.step(input);
+    for (const e of effects) this.electionEffect(s, e);
+  }
+
+  private electionEffect(s: SimServer, e: ElectionEffect): void {
+    switch (e.type) {
+      case 'send':
+        this.sendElection(s.id, e.to, e.msg);
+        return;
+      case 'setTimer':
+        this.schedule(this.now + e.delayMs, { k: 'etimer', sid: s.id, inc: s.inc, timer: e.timer, gen: e.gen });
+        return;
+      case 'cancelTimer':
+        return; // stale timers are ignored by their generation
+      case 'decided':
+        this.decisions.push({ atMs: this.now, sid: s.id, role: e.role, leader: e.leader, round: e.electionEpoch });
+        if (e.role === 'leading') this.zabStep(s, { type: 'lead', nowMs: this.now });
+        else this.zabStep(s, { type: 'follow', nowMs: this.now, leader: e.leader });
+        return;
+      case 'trace':
+        this.emitTrace(e.event, true);
+        return;
+    }
+  }
+
+  private zabStep(s: SimServer, input: ZabInput): void {
+    if (!s.zab) return;
+    const effects = s.zab.step(input);
+    for (const e of effects) {
+      if (!s.alive) return;
+      this.zabEffect(s, e);
+    }
+  }
+
+  private zabEffect(s: SimServer, e: ZabEffect): void {
+    const zab = s.zab as ZabPeer;
+    switch (e.type) {
+      case 'send':
+        this.sendZab(s.id, e.to, e.msg);
+        return;
+      case 'disconnect': {
+        const c = this.conns.get(pairKey(s.id, e.peer));
+        if (c) this.closeConn(c, s.id);
+        return;
+      }
+      case 'persist':
+        s.disk.write(e.seq, e.op);
+        if (e.op.kind === 'truncate' && s.kv.lastZxid > e.op.zxid) {
+          s.kv = KvState.fromImage(s.disk.view);
+          s.checkedLen = 0;
+        } else if (e.op.kind === 'snapshot') {
+          s.kv = KvState.deserialize(e.op.snapshot);
+          s.checkedLen = 0;
+        }
+        this.startFsync(s);
+        return;
+      case 'commit':
+        s.kv.apply(e.txn.zxid, e.txn.data);
+        this.emitTrace(
+          {
+            t: this.now,
+            kind: 'txn.applied',
+            server: s.id,
+            epoch: zab.epoch,
+            zxid: hex(e.txn.zxid),
+            ...(e.txn.sessionId !== 0n ? { session: hex(e.txn.sessionId), xid: e.txn.xid } : {}),
+          },
+          true,
+        );
+        if (s.serving) this.checkHistory(s);
+        this.replyWrite(s, e.txn);
+        return;
+      case 'sendSnapshot':
+        if (s.kv.lastZxid !== e.zxid) this.fail(`server ${s.id}: snapshot requested at ${hex(e.zxid)} but state is at ${hex(s.kv.lastZxid)}`);
+        this.sendZab(s.id, e.to, { type: 'SNAP', zxid: e.zxid, snapshot: s.kv.serialize() });
+        return;
+      case 'request':
+        this.prepAndPropose(s, e.sessionId, e.xid, e.data);
+        return;
+      case 'sessionTouches':
+        return;
+      case 'revalidate':
+        this.zabStep(s, { type: 'revalidateReply', nowMs: this.now, to: e.from, sessionId: e.sessionId, valid: true });
+        return;
+      case 'revalidated':
+        return;
+      case 'synced':
+        this.onSynced(s, e.sessionId, e.xid);
+        return;
+      case 'dropped':
+        return; // the client will time out
+      case 'serving':
+        s.serving = true;
+        s.servingEpoch = e.epoch;
+        if (e.role === 'leading') {
+          const prev = this.leaderOfEpoch.get(e.epoch);
+          if (prev !== undefined && prev !== s.id) this.fail(`two leaders for epoch ${e.epoch}: ${prev} and ${s.id}`);
+          this.leaderOfEpoch.set(e.epoch, s.id);
+          this.established.push({ atMs: this.now, sid: s.id, epoch: e.epoch });
+        }
+        this.checkHistory(s);
+        return;
+      case 'abandoned':
+        s.serving = false;
+        this.abandons.push({ atMs: this.now, sid: s.id, reason: e.reason });
+        if (e.reason.startsWith('protocol:')) this.fail(`server ${s.id} saw a protocol violation: ${e.reason}`);
+        for (const cl of this.clients) if (cl.server === s.id) this.clientLost(cl);
+        this.electionStep(s, { type: 'start', nowMs: this.now, lastZxid: zab.lastLoggedZxid, currentEpoch: zab.currentEpoch });
+        return;
+      case 'trace':
+        this.emitTrace(e.event, true);
+        return;
+    }
+  }
+
+  private startFsync(s: SimServer): void {
+    if (s.disk.fsyncUpTo !== null) return;
+    const upTo = s.disk.lastPendingSeq;
+    if (upTo === null) return;
+    s.disk.fsyncUpTo = upTo;
+    this.schedule(this.now + this.prng.range(this.opts.fsyncMsMin, this.opts.fsyncMsMax), { k: 'fsync', sid: s.id, inc: s.inc, upTo });
+  }
+
+  private emitTrace(ev: TraceEvent, fromCore: boolean): void {
+    this.traceCounts.set(ev.kind, (this.traceCounts.get(ev.kind) ?? 0) + 1);
+    if (this.opts.keepTrace) this.trace.push(fromCore ? ev : { ...ev });
+  }
+
+  // ---- the leader's request pipeline (stands in for ServerCore prep) ------------------------
+
+  private prepAndPropose(s: SimServer, sessionId: SessionId, xid: number, data: Uint8Array): void {
+    const zab = s.zab as ZabPeer;
+    const zxid = zab.nextZxid();
+    if (zxid === null) return;
+    this.zabStep(s, { type: 'propose', nowMs: this.now, txn: { zxid, sessionId, xid, data } });
+  }
+
+  // ---- clients ------------------------------------------------------------------------------
+
+  /** add a client; auto clients keep writing (and sometimes syncing) on their own */
+  addClient(auto = true): SimClient {
+    const id = ++this.clientSeq;
+    const c = new SimClient(id, (0x100n << 32n) | BigInt(id), auto);
+    this.clients.push(c);
+    if (auto) this.schedule(this.now + this.prng.range(1, 30), { k: 'client', cid: id, gen: c.gen });
+    return c;
+  }
+
+  /** stop the auto clients (their pending requests stay pending) */
+  stopClients(): void {
+    for (const c of this.clients) c.gen++;
+  }
+
+  private clientAct(cid: number, gen: number): void {
+    const c = this.clients.find((x) => x.id === cid);
+    if (!c || c.gen !== gen) return;
+    this.schedule(this.now + this.prng.range(3, 40), { k: 'client', cid, gen });
+    const head = c.pending[0];
+    if (head && this.now - head.sentAt > this.opts.requestTimeoutMs) this.clientLost(c);
+    if (c.server === null || !this.server(c.server).alive || !this.server(c.server).serving) {
+      const candidates = this.ids.filter((id) => this.server(id).alive && this.server(id).serving);
+      if (candidates.length === 0) return;
+      this.clientLost(c);
+      c.server = this.prng.pick(candidates);
+    }
+    if (c.pending.length >= 3) return;
+    if (this.prng.chance(0.1)) this.clientSync(c, c.server);
+    else this.clientWrite(c, c.server, `k${this.prng.int(5)}=c${c.id}.${++c.written}`);
+  }
+
+  /** the client gives up on its connection: outstanding requests have unknown outcomes */
+  private clientLost(c: SimClient): void {
+    c.pending.length = 0;
+    c.server = null;
+  }
+
+  /** send a write from client c through server `server`; false if that server is not serving */
+  clientWrite(c: SimClient, server: Sid, data: string): boolean {
+    const s = this.server(server);
+    if (!s.alive || !s.serving || !s.zab) return false;
+    if (c.server !== server) {
+      this.clientLost(c);
+      c.server = server;
+    }
+    const xid = ++c.xid;
+    c.pending.push({ kind: 'write', xid, data, sentAt: this.now, floor: 0n });
+    this.emitTrace({ t: this.now, kind: 'request.received', server, session: hex(c.sessionId), xid, op: 'setData' }, false);
+    const bytes = utf8(data);
+    if (s.zab.currentRole === 'leading') this.prepAndPropose(s, c.sessionId, xid, bytes);
+    else this.zabStep(s, { type: 'forward', nowMs: this.now, sessionId: c.sessionId, xid, data: bytes });
+    return true;
+  }
+
+  clientSync(c: SimClient, server: Sid): boolean {
+    const s = this.server(server);
+    if (!s.alive || !s.serving || !s.zab) return false;
+    if (c.server !== server) {
+      this.clientLost(c);
+      c.server = server;
+    }
+    const xid = ++c.xid;
+    c.pending.push({ kind: 'sync', xid, data: '', sentAt: this.now, floor: this.maxAckedZxid });
+    this.zabStep(s, { type: 'sync', nowMs: this.now, sessionId: c.sessionId, xid });
+    return true;
+  }
+
+  private replyWrite(s: SimServer, txn: TxnRecord): void {
+    if (txn.sessionId === 0n) return;
+    const c = this.clients.find((x) => x.sessionId === txn.sessionId);
+    if (!c || c.server !== s.id || !s.serving) return;
+    const idx = c.pending.findIndex((p) => p.xid === txn.xid);
+    if (idx < 0) return;
+    if (idx !== 0) this.fail(`client ${c.id}: reply to xid ${txn.xid} before xid ${(c.pending[0] as ClientRequest).xid} (per-session order)`);
+    const req = c.pending.shift() as ClientRequest;
+    const data = s.kv.history[s.kv.history.length - 1]?.data ?? '';
+    if (data !== req.data) this.fail(`client ${c.id}: xid ${txn.xid} committed "${data}" but sent "${req.data}"`);
+    this.emitTrace({ t: this.now, kind: 'request.replied', server: s.id, zxid: hex(txn.zxid), session: hex(c.sessionId), xid: txn.xid }, false);
+    const w: AckedWrite = { zxid: txn.zxid, data: req.data, client: c.id, server: s.id, atMs: this.now };
+    this.acked.push(w);
+    if (txn.zxid > this.maxAckedZxid) this.maxAckedZxid = txn.zxid;
+    this.checkAcked(w);
+  }
+
+  private onSynced(s: SimServer, sessionId: SessionId, xid: number): void {
+    const c = this.clients.find((x) => x.sessionId === sessionId);
+    if (!c || c.server !== s.id) return;
+    const idx = c.pending.findIndex((p) => p.xid === xid);
+    if (idx < 0) return;
+    if (idx !== 0) this.fail(`client ${c.id}: sync xid ${xid} answered before xid ${(c.pending[0] as ClientRequest).xid}`);
+    const req = c.pending.shift() as ClientRequest;
+    this.syncsChecked++;
+    // ZooLab's promise (protocol doc §9): a read after sync sees every write acked before the sync
+    if (s.kv.lastZxid < req.floor) {
+      this.fail(`server ${s.id}: read after sync sees ${hex(s.kv.lastZxid)} but ${hex(req.floor)} was acknowledged before the sync`);
+    }
+  }
+
+  // ---- checkers -----------------------------------------------------------------------------
+
+  /** a serving server's applied history must be a prefix of (or extend) the one committed history */
+  private checkHistory(s: SimServer): void {
+    const h = s.kv.history;
+    for (let i = s.checkedLen; i < h.length; i++) {
+      const a = h[i] as Applied;
+      const c = this.canon[i];
+      if (c === undefined) {
+        if (this.canonIndex.has(a.zxid)) this.fail(`server ${s.id}: ${hex(a.zxid)} at position ${i} but committed at ${this.canonIndex.get(a.zxid)}`);
+        this.canon.push(a);
+        this.canonIndex.set(a.zxid, i);
+        const session = a.data.match(/=c(\d+)\./)?.[1];
+        if (session !== undefined) {
+          // writes of one session apply in the order sent: their sequence numbers increase
+          const n = Number(a.data.slice(a.data.lastIndexOf('.') + 1));
+          const prev = this.lastXidInCanon.get(session) ?? 0;
+          if (n <= prev) this.fail(`client ${session}: write #${n} committed after #${prev}`);
+          this.lastXidInCanon.set(session, n);
+        }
+      } else if (c.zxid !== a.zxid || c.data !== a.data) {
+        this.fail(`server ${s.id}: position ${i} holds ${hex(a.zxid)} "${a.data}", committed history has ${hex(c.zxid)} "${c.data}"`);
+      }
+    }
+    s.checkedLen = h.length;
+  }
+
+  private checkAcked(w: AckedWrite): void {
+    const i = this.canonIndex.get(w.zxid);
+    if (i === undefined || (this.canon[i] as Applied).data !== w.data) this.fail(`acked write ${hex(w.zxid)} "${w.data}" is not in the committed history`);
+    let n = 0;
+    for (const s of this.servers.values()) if (s.voter && imageHolds(s.disk.durable, w.zxid)) n++;
+    if (n < this.quorum.quorumSize) this.fail(`acked write ${hex(w.zxid)} is durable on ${n} voters, quorum is ${this.quorum.quorumSize}`);
+  }
+
+  /** every acked write is still committed and durable on a quorum */
+  checkAllAcked(): void {
+    for (const w of this.acked) this.checkAcked(w);
+  }
+
+  /** after a quiet period with everyone up: all servers serve the same history */
+  checkConverged(): void {
+    const ref = this.canon;
+    for (const s of this.servers.values()) {
+      if (!s.alive || !s.serving) this.fail(`server ${s.id} is not serving after the liveness phase (${s.alive ? (s.zab?.currentRole ?? 'looking') : 'down'})`);
+      this.checkHistory(s);
+      if (s.kv.history.length !== ref.length) {
+        this.fail(`server ${s.id} applied ${s.kv.history.length} txns, the committed history has ${ref.length}`);
+      }
+    }
+    this.checkAllAcked();
+  }
+}
