@@ -17,6 +17,8 @@ export interface ClientConnection {
   readonly remote: string;
   /** Write one frame payload; the 4-byte length prefix is added here. */
   sendFrame(payload: Uint8Array): void;
+  /** Write a complete frame (length prefix included), as jute's encode*Frame produce them. */
+  sendFramed(frame: Uint8Array): void;
   /** The handshake succeeded: lift the pre-handshake packet bound and deadline. */
   markEstablished(): void;
   /** Close after pending writes are flushed. Idempotent. */
@@ -109,6 +111,13 @@ class Connection implements ClientConnection {
     head.writeInt32BE(payload.length, 0);
     this.socket.write(head);
     this.socket.write(payload);
+    this.sent += 1;
+    this.opts.stats.packetsSent += 1;
+  }
+
+  sendFramed(frame: Uint8Array): void {
+    if (this.closed) return;
+    this.socket.write(frame);
     this.sent += 1;
     this.opts.stats.packetsSent += 1;
   }

@@ -28,6 +28,8 @@ export interface ServerStatus {
   /** leader only */
   followers?: number;
   syncedFollowers?: number;
+  /** when the request pipeline counts packets and latency itself, its numbers win */
+  counters?: { packetsReceived: number; packetsSent: number; minLatencyMs: number; avgLatencyMs: number; maxLatencyMs: number; connections: number };
 }
 
 export interface ConnectionInfo {
@@ -83,6 +85,8 @@ export interface FourLetterContext {
   connections(): ConnectionInfo[];
   /** crst: reset per-connection counters */
   resetConnectionStats(): void;
+  /** srst: reset the request pipeline's own counters too */
+  resetServerStats?(): void;
   /** bytes under dataDir / dataLogDir, for conf and dirs */
   dirSizes(): { dataDirBytes: number; dataLogDirBytes: number };
 }
@@ -100,13 +104,26 @@ function isWhitelisted(cfg: ZooCfg, word: string): boolean {
   return cfg.fourLetterWords === '*' || cfg.fourLetterWords.has(word);
 }
 
-function statsLines(ctx: FourLetterContext, status: ServerStatus): string {
+function countersOf(ctx: FourLetterContext, status: ServerStatus): NonNullable<ServerStatus['counters']> {
+  if (status.counters) return status.counters;
   const s = ctx.stats;
+  return {
+    packetsReceived: s.packetsReceived,
+    packetsSent: s.packetsSent,
+    minLatencyMs: s.minLatencyMs,
+    avgLatencyMs: s.avgLatencyMs,
+    maxLatencyMs: s.maxLatencyMs,
+    connections: ctx.connections().length,
+  };
+}
+
+function statsLines(ctx: FourLetterContext, status: ServerStatus): string {
+  const s = countersOf(ctx, status);
   let out =
     `Latency min/avg/max: ${s.minLatencyMs}/${javaDouble(s.avgLatencyMs)}/${s.maxLatencyMs}\n` +
     `Received: ${s.packetsReceived}\n` +
     `Sent: ${s.packetsSent}\n` +
-    `Connections: ${ctx.connections().length}\n` +
+    `Connections: ${s.connections}\n` +
     `Outstanding: ${status.outstanding}\n` +
     `Zxid: ${hex(status.zxid)}\n` +
     `Mode: ${status.mode}\n` +
@@ -145,6 +162,7 @@ export function answerFourLetterWord(word: string, ctx: FourLetterContext): stri
     }
     case 'srst':
       ctx.stats.reset();
+      ctx.resetServerStats?.();
       return 'Server stats reset.\n';
     case 'crst':
       ctx.resetConnectionStats();
@@ -200,7 +218,7 @@ function confText(ctx: FourLetterContext): string {
 }
 
 function mntrText(ctx: FourLetterContext, status: ServerStatus): string {
-  const s = ctx.stats;
+  const s = countersOf(ctx, status);
   const rows: [string, string | number][] = [
     ['version', `${ZOOKEEPER_COMPAT_VERSION}-zoolab-${ZOOLAB_VERSION}, built on 2026-11-25 00:00 UTC`],
     ['avg_latency', javaDouble(s.avgLatencyMs)],
@@ -208,7 +226,7 @@ function mntrText(ctx: FourLetterContext, status: ServerStatus): string {
     ['min_latency', s.minLatencyMs],
     ['packets_received', s.packetsReceived],
     ['packets_sent', s.packetsSent],
-    ['num_alive_connections', ctx.connections().length],
+    ['num_alive_connections', s.connections],
     ['outstanding_requests', status.outstanding],
     ['server_state', serverStateWord(status.mode)],
     ['znode_count', status.nodeCount],

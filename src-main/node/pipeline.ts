@@ -3,10 +3,11 @@
  * ServerCore in src-main/server, with the txn log from src-main/storage). server-main only
  * sees this interface: the listener hands it frames, four-letter words read its status.
  *
- * Until the ServerCore is wired in, the pipeline is the honest "not serving" one: srvr says
+ * Where no pipeline is wired in yet (quorum members, until ZAB lands), it is the honest "not serving" one: srvr says
  * "This ZooKeeper instance is not currently serving requests" (as ZooKeeper does while it is not
  * running) and a client's first frame closes its connection, as a non-serving ZooKeeper does.
  */
+import type { TraceSink } from '../common/trace';
 import type { ZooCfg } from './config';
 import type { ConnectionHandler } from './client-listener';
 import type { ServerStats, ServerStatus } from './four-letter-words';
@@ -19,6 +20,9 @@ export interface RequestPipeline {
   start(): Promise<void>;
   /** flush and close; the listener is already closed */
   stop(): Promise<void>;
+  /** srst / crst */
+  resetStats?(): void;
+  resetConnectionStats?(): void;
 }
 
 export interface PipelineDeps {
@@ -26,6 +30,7 @@ export interface PipelineDeps {
   myid: number | null;
   log: Logger;
   stats: ServerStats;
+  trace: TraceSink;
 }
 
 export function notServingPipeline(deps: PipelineDeps): RequestPipeline {
@@ -55,6 +60,14 @@ export function notServingPipeline(deps: PipelineDeps): RequestPipeline {
   };
 }
 
+/**
+ * Standalone servers run the ServerCore with the txn log. Quorum members answer "not serving"
+ * until the ZAB shell (leader election + broadcast over the quorum ports) is wired in.
+ */
 export async function createPipeline(deps: PipelineDeps): Promise<RequestPipeline> {
+  if (!deps.cfg.distributed) {
+    const { createStandalonePipeline } = await import('./standalone-pipeline');
+    return createStandalonePipeline(deps);
+  }
   return notServingPipeline(deps);
 }

@@ -7,6 +7,8 @@
 import { accessSync, constants, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isZooLabError, ZooLabError } from '../common/errors';
+import { nullTraceSink } from '../common/trace';
+import type { TraceSink } from '../common/trace';
 import { clientEndpoint, loadZooCfg, readMyid } from './config';
 import type { ZooCfg } from './config';
 import { ClientListener } from './client-listener';
@@ -19,6 +21,21 @@ import type { RequestPipeline } from './pipeline';
 
 /** Set by the supervisor: how the server notices that its parent is gone. */
 export const PARENT_WATCH_ENV = 'ZOOLAB_PARENT_WATCH';
+/** Set by the supervisor: `stdout` makes the server write its trace events there as NDJSON. */
+export const TRACE_ENV = 'ZOOLAB_TRACE';
+
+/**
+ * Trace events as NDJSON lines on stdout (one JSON object per line, starting with `{"t":`),
+ * beside the log lines, when the supervisor asks for them; otherwise nowhere.
+ */
+function traceSinkFor(env: NodeJS.ProcessEnv, server: number): TraceSink {
+  if (env[TRACE_ENV] !== 'stdout') return nullTraceSink;
+  return {
+    emit(event) {
+      process.stdout.write(`${JSON.stringify(event.server === server ? event : { ...event, server })}\n`);
+    },
+  };
+}
 
 export interface RunningServer {
   readonly myid: number | null;
@@ -74,7 +91,8 @@ export async function startServer(cfgPath: string, options: StartServerOptions =
   if (cfg.dataLogDir !== cfg.dataDir) ensureWritableDir(cfg.dataLogDir, 'dataLogDir', cfg);
   const endpoint = clientEndpoint(cfg, myid);
   const stats = new ServerStats();
-  const pipeline: RequestPipeline = await createPipeline({ cfg, myid, log, stats });
+  const trace = traceSinkFor(env, myid ?? 0);
+  const pipeline: RequestPipeline = await createPipeline({ cfg, myid, log, stats, trace });
 
   // eslint-disable-next-line prefer-const -- assigned after the context that refers to it
   let listener: ClientListener;
@@ -84,7 +102,11 @@ export async function startServer(cfgPath: string, options: StartServerOptions =
     stats,
     status: () => pipeline.status(),
     connections: () => listener.connections(),
-    resetConnectionStats: () => listener.resetConnectionStats(),
+    resetConnectionStats: () => {
+      listener.resetConnectionStats();
+      pipeline.resetConnectionStats?.();
+    },
+    resetServerStats: () => pipeline.resetStats?.(),
     dirSizes: () => ({
       dataDirBytes: dirBytes(join(cfg.dataDir, 'version-2')),
       dataLogDirBytes: dirBytes(join(cfg.dataLogDir, 'version-2')),

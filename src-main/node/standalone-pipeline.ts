@@ -1,0 +1,299 @@
+/**
+ * The request pipeline of a standalone server: the pure ServerCore wired to real sockets,
+ * a real txn log and real time.
+ *
+ *   frames ─► jute decode ─► core.openConnection / core.request ─► effects, in order:
+ *     connect-response / reply / notification ─► encode ─► that connection's socket
+ *     log   ─► txn log append (sync, page cache) ─► group-commit fsync ─► core.logged(zxid)
+ *     close ─► end the socket after what was written to it
+ *
+ * Group commit: at most one fsync is in flight; txns appended meanwhile ride on the next one,
+ * so a burst of writes costs one fsync per batch, not one per txn. Recovery on start: newest
+ * valid snapshot + replay of the txn log after it (storage/recover); a fresh dataDir gets an
+ * initial snapshot so its logs are never without one (ZOOKEEPER-3056). Snapshots follow
+ * ZooKeeper's snapCount rule; autopurge keeps autopurge.snapRetainCount of them.
+ */
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { hex } from '../common/ids';
+import type { TraceSink } from '../common/trace';
+import {
+  decodeConnectRequest,
+  decodeRequest,
+  decodeTxnEntry,
+  encodeConnectResponseFrame,
+  encodeNotificationFrame,
+  encodeReplyFrame,
+  encodeTxnEntry,
+  isJuteError,
+  JuteReader,
+  readRequestHeader,
+  UnknownOpCodeError,
+} from '../jute/index';
+import type { Request, RequestHeader } from '../jute/types';
+import { ServerCore } from '../server/server-core';
+import type { ServerEffect } from '../server/types';
+import { purge, recover, SnapshotPolicy } from '../storage/index';
+import type { Recovered } from '../storage/index';
+import { DataTree } from '../tree/data-tree';
+import type { ClientConnection, ConnectionHandler } from './client-listener';
+import { FsDisk } from './fs-disk';
+import type { ServerStatus } from './four-letter-words';
+import type { PipelineDeps, RequestPipeline } from './pipeline';
+
+export interface StandaloneDeps extends PipelineDeps {
+  trace: TraceSink;
+}
+
+function sha1(bytes: Uint8Array): Uint8Array {
+  return createHash('sha1').update(bytes).digest();
+}
+
+export async function createStandalonePipeline(deps: StandaloneDeps): Promise<RequestPipeline> {
+  const { cfg, log } = deps;
+  const sys = cfg.systemProperties;
+  const fsyncWarnMs = Number(sys.get('zookeeper.fsync.warningthresholdms') ?? '1000');
+  const disk = new FsDisk({
+    forceSync: cfg.forceSync,
+    onFsync: (path, ms) => {
+      if (ms > fsyncWarnMs) log.warn(`fsync of ${path} took ${Math.round(ms)} ms (above zookeeper.fsync.warningthresholdms=${fsyncWarnMs})`);
+    },
+  });
+  const layout = { snapDir: join(cfg.dataDir, 'version-2'), logDir: join(cfg.dataLogDir, 'version-2') };
+  const rec: Recovered = await recover(disk, layout, { trustEmptySnapshot: sys.get('zookeeper.snapshot.trust.empty') === 'true' });
+  for (const n of rec.notes) log.info(`recovery: ${n}`);
+  const tree = rec.snapshot ? DataTree.fromSnapshot(rec.snapshot) : new DataTree();
+  for (const t of rec.txns) tree.applyTxn(decodeTxnEntry(t.bytes));
+  log.info(
+    `recovered zxid ${hex(tree.lastProcessedZxid)} from ${rec.snapshotName ?? 'no snapshot'} + ${rec.txns.length} logged txn(s); ${tree.nodeCount} znodes, ${tree.sessions.size} session(s)`,
+  );
+  if (rec.snapshot === null) {
+    const name = await rec.snapshots.save(tree.exportSnapshot());
+    log.info(`saved initial snapshot ${name}`);
+  }
+
+  const core = new ServerCore(
+    {
+      clock: { nowMs: () => Date.now() },
+      random: (n) => randomBytes(n),
+      digestSha1: sha1,
+      trace: deps.trace,
+      serverId: deps.myid ?? 0,
+    },
+    {
+      tickTimeMs: cfg.tickTimeMs,
+      minSessionTimeoutMs: cfg.minSessionTimeoutMs,
+      maxSessionTimeoutMs: cfg.maxSessionTimeoutMs,
+      superDigest: sys.get('zookeeper.DigestAuthenticationProvider.superDigest'),
+      extendedTypesEnabled: cfg.extendedTypesEnabled,
+      skipAcl: sys.get('zookeeper.skipACL') === 'yes',
+      tree,
+      commitMode: 'standalone',
+      sessionSecret: randomBytes(32),
+    },
+  );
+  const txnLog = rec.log;
+  const snapshots = rec.snapshots;
+  const policy = new SnapshotPolicy({ snapCount: cfg.snapCount, randomInt: (bound) => randomInt(Math.max(1, bound)) });
+
+  const conns = new Map<number, ClientConnection>();
+  const handshaken = new Set<number>();
+  let syncing = false;
+  let syncAgain = false;
+  let snapshotting = false;
+  let failed: Error | null = null;
+  let stopped = false;
+
+  const fatal = (what: string, e: unknown): void => {
+    if (failed) return;
+    failed = e instanceof Error ? e : new Error(String(e));
+    // a server that cannot make txns durable must not acknowledge more: stop, as ZooKeeper does
+    log.error(`${what}: ${failed.message}; exiting`);
+    process.exitCode = 1;
+    process.kill(process.pid, 'SIGTERM');
+  };
+
+  const takeSnapshot = (): void => {
+    if (snapshotting) return;
+    snapshotting = true;
+    txnLog.roll();
+    const data = tree.exportSnapshot();
+    snapshots.save(data).then(
+      (name) => {
+        snapshotting = false;
+        deps.trace.emit({ t: Date.now(), kind: 'snapshot.taken', server: deps.myid ?? 0, zxid: hex(data.zxid) });
+        log.info(`snapshot ${name} saved`);
+        if (cfg.autopurgePurgeIntervalHours > 0) {
+          const r = purge(txnLog, snapshots, cfg.autopurgeSnapRetainCount);
+          log.info(`autopurge: ${JSON.stringify(r)}`);
+        }
+      },
+      (e: unknown) => {
+        snapshotting = false;
+        log.warn(`snapshot failed: ${(e as Error).message}`);
+      },
+    );
+  };
+
+  const groupCommit = (): void => {
+    if (syncing) {
+      syncAgain = true;
+      return;
+    }
+    syncing = true;
+    txnLog.sync().then(
+      (upTo) => {
+        syncing = false;
+        if (stopped) return;
+        core.logged(upTo);
+        pump();
+        if (syncAgain) {
+          syncAgain = false;
+          groupCommit();
+        }
+      },
+      (e: unknown) => fatal('txn log fsync failed', e),
+    );
+  };
+
+  const apply = (e: ServerEffect): void => {
+    switch (e.kind) {
+      case 'connect-response': {
+        const c = conns.get(e.connId);
+        if (!c) return;
+        c.markEstablished();
+        c.sendFramed(encodeConnectResponseFrame(e.response));
+        return;
+      }
+      case 'reply':
+        conns.get(e.connId)?.sendFramed(encodeReplyFrame(e.header, e.response));
+        return;
+      case 'notification':
+        conns.get(e.connId)?.sendFramed(encodeNotificationFrame(e.zxid, e.event));
+        return;
+      case 'close': {
+        const c = conns.get(e.connId);
+        conns.delete(e.connId);
+        handshaken.delete(e.connId);
+        c?.close(e.reason);
+        return;
+      }
+      case 'log': {
+        if (failed) return;
+        const batch = e.entries.map((entry) => ({ zxid: entry.header.zxid, bytes: encodeTxnEntry(entry) }));
+        try {
+          txnLog.appendBatch(batch);
+        } catch (err) {
+          fatal('txn log append failed', err);
+          return;
+        }
+        let snap = false;
+        for (const b of batch) snap = policy.txnLogged(b.bytes.length) || snap;
+        groupCommit();
+        if (snap) takeSnapshot();
+        return;
+      }
+    }
+  };
+
+  function pump(): void {
+    // each round applies what the core produced; bounded so a bug cannot spin forever
+    for (let round = 0; round < 10_000; round += 1) {
+      const effects = core.takeEffects();
+      if (effects.length === 0) return;
+      for (const e of effects) apply(e);
+    }
+    log.error('effects never settled after 10000 rounds');
+  }
+
+  const handler: ConnectionHandler = {
+    opened(conn) {
+      conns.set(conn.id, conn);
+    },
+    frame(conn, payload) {
+      if (failed || stopped) {
+        conn.close('server shutting down');
+        return;
+      }
+      try {
+        if (!handshaken.has(conn.id)) {
+          handshaken.add(conn.id);
+          core.openConnection(conn.id, decodeConnectRequest(payload), conn.remote.replace(/:\d+$/, ''));
+        } else {
+          const r = new JuteReader(payload);
+          const header: RequestHeader = readRequestHeader(r);
+          let request: Request | null;
+          try {
+            request = decodeRequest(header.type, r);
+          } catch (e) {
+            if (!(e instanceof UnknownOpCodeError)) throw e;
+            request = null;
+          }
+          core.request(conn.id, header, request);
+        }
+      } catch (e) {
+        if (!isJuteError(e)) throw e;
+        log.warn(`closing connection from ${conn.remote}: malformed frame (${(e as Error).message})`);
+        conns.delete(conn.id);
+        if (handshaken.has(conn.id)) core.connectionClosed(conn.id);
+        handshaken.delete(conn.id);
+        conn.close('malformed frame');
+      }
+      pump();
+    },
+    closed(conn) {
+      conns.delete(conn.id);
+      if (handshaken.delete(conn.id)) {
+        core.connectionClosed(conn.id);
+        pump();
+      }
+    },
+  };
+
+  const tickEveryMs = Math.max(10, Math.min(1000, Math.floor(cfg.tickTimeMs / 2)));
+  let timer: NodeJS.Timeout | null = null;
+
+  return {
+    handler,
+    status(): ServerStatus {
+      const s = core.stats();
+      return {
+        mode: 'standalone',
+        zxid: s.lastProcessedZxid,
+        // ServerCore: upstream counts the root twice, add 1 for ZooKeeper's Node count
+        nodeCount: s.znodeCount + 1,
+        outstanding: s.outstandingRequests,
+        watchCount: s.watchCount,
+        ephemeralsCount: s.ephemeralsCount,
+        approximateDataSize: s.approximateDataSize,
+        counters: {
+          packetsReceived: s.packetsReceived,
+          packetsSent: s.packetsSent,
+          minLatencyMs: s.latency.minMs,
+          avgLatencyMs: s.latency.avgMs,
+          maxLatencyMs: s.latency.maxMs,
+          connections: s.aliveConnections,
+        },
+      };
+    },
+    async start() {
+      timer = setInterval(() => {
+        core.tick(Date.now());
+        pump();
+      }, tickEveryMs);
+      deps.trace.emit({ t: Date.now(), kind: 'server.serving', server: deps.myid ?? 0, zxid: hex(tree.lastProcessedZxid), detail: { mode: 'standalone' } });
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      try {
+        await txnLog.sync();
+      } catch {
+        // already reported by the group commit
+      }
+      disk.close();
+    },
+    resetStats: () => core.resetStats(),
+    resetConnectionStats: () => core.resetConnectionStats(),
+  };
+}
