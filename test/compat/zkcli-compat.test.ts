@@ -1,0 +1,398 @@
+/**
+ * zoolab shell side by side with Apache ZooKeeper's own zkCli (Java, Debian `zookeeper`
+ * package): the same command scripts, piped or given on the command line, against the SAME
+ * Apache ZooKeeper server; stdout, stderr and exit statuses must match once zxids, times and
+ * session ids are masked. Watch notifications are compared as their own sequence because zkCli
+ * prints them from another thread, so where they land between command outputs is a race.
+ *
+ * `zoolab shell` runs as the built CLI (node out/main/cli.js shell) when the build contains
+ * it, otherwise in-process through runShell (same code, same streams, no build needed).
+ * Skips with the reason when ZooKeeper or Java is not installed.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApacheZooKeeper } from '../support/apache-zookeeper';
+import type { ApacheZooKeeper } from '../support/apache-zookeeper';
+import { connectClient } from '../../src-main/client/index';
+import { runShell } from '../../src-main/shell/cli';
+import type { ShellIo } from '../../src-main/shell/cli';
+
+const ZKCLI = process.env.APACHE_ZKCLI ?? '/usr/share/zookeeper/bin/zkCli.sh';
+const root = resolve(import.meta.dirname, '../..');
+const builtCli = join(root, 'out/main/cli.js');
+const runDeadlineMs = 60_000;
+
+let zk: ApacheZooKeeper | null = null;
+let skipReason = '';
+
+interface Result {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** Whether the built CLI carries the shell (it builds only when the whole tree compiles). */
+function builtCliHasShell(): boolean {
+  if (!existsSync(builtCli)) return false;
+  const dir = join(root, 'out/main');
+  const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.js'));
+  return files.some((f) => readFileSync(join(dir, f), 'utf8').includes('JLine support is'));
+}
+
+function spawnCollect(cmd: string, args: string[], input: string | null, env: NodeJS.ProcessEnv = process.env): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')}: no exit within ${runDeadlineMs} ms\n${stdout}\n${stderr}`));
+    }, runDeadlineMs);
+    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ stdout, stderr, code: code ?? -1 });
+    });
+    if (input !== null) child.stdin?.end(input);
+  });
+}
+
+function collector(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+      cb();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+async function runZoolabInProcess(args: string[], input: string | null): Promise<Result> {
+  const stdin = new PassThrough();
+  const out = collector();
+  const err = collector();
+  const io = { stdin, stdout: out.stream, stderr: err.stream } as unknown as ShellIo;
+  const done = runShell(args, io);
+  if (input !== null) stdin.end(input);
+  const code = await done;
+  return { stdout: out.text(), stderr: err.text(), code };
+}
+
+const useBuilt = builtCliHasShell();
+
+function runZoolab(args: string[], input: string | null): Promise<Result> {
+  if (useBuilt) return spawnCollect(process.execPath, [builtCli, 'shell', ...args], input);
+  return runZoolabInProcess(args, input);
+}
+
+function runZkCli(args: string[], input: string | null): Promise<Result> {
+  // zkCli logs through SLF4J without a binding: it prints a few SLF4J lines on stderr, dropped below
+  return spawnCollect('bash', [ZKCLI, ...args], input, { ...process.env, ZOO_LOG_DIR: process.env.TMPDIR ?? '/tmp' });
+}
+
+interface Normalized {
+  stdout: string;
+  stderr: string;
+  events: string[];
+  code: number;
+}
+
+const eventBlock = /\nWATCHER::\n\n(WatchedEvent [^\n]*)\n/g;
+const javaDate = /^(ctime|mtime) = \w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2} \S+ \d{4}$/gm;
+
+/** Masks what legitimately differs between two runs: zxids, times, session ids. */
+function normalize(r: Result, dropConnectionEvents: boolean): Normalized {
+  const events: string[] = [];
+  let stdout = r.stdout.replace(eventBlock, (_m, e: string) => {
+    if (!(dropConnectionEvents && e.includes('type:None'))) events.push(e);
+    return '';
+  });
+  stdout = stdout
+    .replace(/^(cZxid|mZxid|pZxid) = 0x[0-9a-f]+$/gm, '$1 = <zxid>')
+    .replace(javaDate, '$1 = <date>')
+    .replace(/^ephemeralOwner = 0x[0-9a-f]*[1-9a-f][0-9a-f]*$/gm, 'ephemeralOwner = <session>');
+  const stderr = r.stderr
+    .split('\n')
+    .filter((l) => !l.startsWith('SLF4J:'))
+    .join('\n');
+  return { stdout, stderr, events, code: r.code };
+}
+
+/** Removes a script's subtree (with the digest identity some scripts use) so both runs start alike. */
+async function wipe(paths: string[]): Promise<void> {
+  if (zk === null) return;
+  const client = await connectClient(zk.connectString, { sessionTimeoutMs: 10_000 }, 20_000);
+  try {
+    await client.addAuth('digest', 'u:p');
+    for (const top of paths) {
+      const nodes = [top];
+      for (let i = 0; i < nodes.length && i < 10_000; i++) {
+        const children = await client.getChildren(nodes[i] ?? top).catch(() => [] as string[]);
+        for (const c of children) nodes.push(`${nodes[i]}/${c}`);
+      }
+      for (const p of nodes.reverse()) await client.delete(p).catch(() => undefined);
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+async function compareScript(paths: string[], lines: string[]): Promise<void> {
+  const server = zk?.connectString ?? '';
+  const input = lines.map((l) => `${l}\n`).join('');
+  await wipe(paths);
+  const java = normalize(await runZkCli(['-server', server], input), false);
+  await wipe(paths);
+  const ours = normalize(await runZoolab(['-server', server], input), false);
+  await wipe(paths);
+  if (process.env.ZKCLI_COMPAT_DUMP) console.log(JSON.stringify({ java, ours }, null, 1));
+  // zkCli really ran the script (a broken zkCli.sh must not pass as "both printed nothing")
+  expect(java.stdout).toContain(`Connecting to ${server}\nWelcome to ZooKeeper!\n`);
+  expect(java.events.length).toBeGreaterThan(0);
+  expect(ours.stdout).toBe(java.stdout);
+  expect(ours.stderr).toBe(java.stderr);
+  expect(ours.events).toEqual(java.events);
+  expect(ours.code).toBe(java.code);
+}
+
+async function compareOneShots(paths: string[], commands: string[][]): Promise<void> {
+  const server = zk?.connectString ?? '';
+  const runAll = async (run: (args: string[], input: null) => Promise<Result>): Promise<Normalized[]> => {
+    await wipe(paths);
+    const out: Normalized[] = [];
+    for (const c of commands) out.push(normalize(await run(['-server', server, ...c], null), true));
+    return out;
+  };
+  const java = await runAll(runZkCli);
+  const ours = await runAll(runZoolab);
+  await wipe(paths);
+  for (const [i, c] of commands.entries()) {
+    expect({ command: c, ...ours[i] }).toEqual({ command: c, ...java[i] });
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(ZKCLI)) {
+    skipReason = `Apache zkCli not installed (${ZKCLI} missing)`;
+    return;
+  }
+  const started = await startApacheZooKeeper({ extraConfig: { extendedTypesEnabled: 'true' } });
+  if (started.available) zk = started;
+  else skipReason = started.reason;
+}, 90_000);
+
+afterAll(async () => {
+  await zk?.stop();
+});
+
+describe(`zkCli compat: zoolab shell (${useBuilt ? 'built CLI' : 'in-process'}) vs Apache zkCli 3.8 on the same server`, () => {
+  it('piped: create/get/set/stat/ls/delete, sequential/ephemeral/container/TTL nodes, quoting, path errors', async (ctx) => {
+    if (zk === null) return ctx.skip(skipReason);
+    await compareScript(
+      ['/cmpA'],
+      [
+        'create /cmpA',
+        'create /cmpA/x hello',
+        'create /cmpA/y',
+        'get /cmpA/x',
+        'get -s /cmpA/x',
+        'set /cmpA/x world',
+        'set -s /cmpA/x again',
+        'set -v 99 /cmpA/x nope',
+        'get /cmpA/y',
+        'stat /cmpA/x',
+        'ls /cmpA',
+        'ls -s /cmpA',
+        'ls -R /cmpA',
+        'create /cmpA/x',
+        'create /cmpA/nope/z',
+        'get /cmpA/missing',
+        'delete /cmpA',
+        'delete -v 5 /cmpA/y',
+        'delete /cmpA/y',
+        'getAllChildrenNumber /cmpA',
+        'create -s /cmpA/seq- a',
+        'create -s /cmpA/seq- b',
+        'ls /cmpA',
+        'create -c /cmpA/cont',
+        'create -e /cmpA/eph',
+        'getEphemerals /cmpA',
+        'stat /cmpA/eph',
+        'create -t 5000 /cmpA/ttl',
+        'create -t 5000 -s /cmpA/ttls',
+        'create -e -c /cmpA/bad',
+        'create -t abc /cmpA/bad',
+        'create -t 10 -e /cmpA/bad',
+        'create -t 10 -c /cmpA/bad',
+        'create -t 0 /cmpA/bad',
+        'create a',
+        'create /cmpA/',
+        'get //x',
+        'ls /cmpA/.',
+        'create /cmpA/q "x y" world:anyone:r',
+        'get /cmpA/q',
+        "set /cmpA/q 'single quoted'",
+        'getAcl /cmpA/q',
+        'create /cmpA/r a b c',
+        'quit',
+      ],
+    );
+  });
+
+  it('piped: usage errors, option parsing, deprecated forms, unknown commands, help, history/redo, printwatches', async (ctx) => {
+    if (zk === null) return ctx.skip(skipReason);
+    await compareScript(
+      ['/cmpB'],
+      [
+        'create /cmpB 1',
+        'ls',
+        'ls -x /',
+        'ls -sw /cmpB',
+        'get',
+        'set /cmpB',
+        'set /cmpB -1',
+        'set -v1 /cmpB 2',
+        'delete -v',
+        'frob',
+        ' ',
+        'ls /cmpB extra',
+        'get /cmpB 1',
+        'stat /cmpB 1',
+        'ls --stat /cmpB',
+        'help',
+        'history',
+        'redo 1',
+        'redo 99',
+        'redo 18',
+        'printwatches',
+        'printwatches off',
+        'printwatches',
+        'printwatches on',
+        'addWatch -m bogus /cmpB',
+        'addWatch',
+        'removewatches',
+        'getAllChildrenNumber',
+        'sync',
+        'addauth',
+        'setAcl /cmpB',
+        'getAcl',
+        'create -s',
+        'history',
+        'quit',
+      ],
+    );
+  });
+
+  it('piped: watch notifications (get/ls/stat -w, addWatch persistent and recursive) and removewatches events', async (ctx) => {
+    if (zk === null) return ctx.skip(skipReason);
+    await compareScript(
+      ['/cmpC'],
+      [
+        'create /cmpC x',
+        'get -w /cmpC',
+        'set /cmpC y',
+        'ls -w /cmpC',
+        'create /cmpC/c',
+        'stat -w /cmpC/c',
+        'delete /cmpC/c',
+        'stat -w /cmpC/new',
+        'create /cmpC/new',
+        'addWatch /cmpC',
+        'create /cmpC/d 1',
+        'set /cmpC/d 2',
+        'removewatches /cmpC',
+        'removewatches /cmpC',
+        'removewatches /cmpC/none',
+        'addWatch -m PERSISTENT /cmpC',
+        'set /cmpC z',
+        'removewatches /cmpC -a',
+        'get -w /cmpC',
+        'removewatches /cmpC -d',
+        'ls -w /cmpC',
+        'removewatches /cmpC -c',
+        'get -w /cmpC',
+        'close',
+        'ls /cmpC',
+        'printwatches',
+        'connect ' + (zk?.connectString ?? ''),
+        'ls /cmpC',
+        'quit',
+      ],
+    );
+  });
+
+  it('piped: ACLs, addauth/whoami, sync, config, deleteall, close/connect', async (ctx) => {
+    if (zk === null) return ctx.skip(skipReason);
+    await compareScript(
+      ['/cmpD'],
+      [
+        'create /cmpD x',
+        'setAcl /cmpD world:anyone:cdrwa',
+        'setAcl -s /cmpD world:anyone:cdrwa',
+        'setAcl -v 9 /cmpD world:anyone:cdrwa',
+        'setAcl /cmpD bad',
+        'setAcl /cmpD foo:bar:r',
+        'getAcl -s /cmpD',
+        'addauth digest u:p',
+        'whoami',
+        'create /cmpD/p x auth:u:p:cdrwa',
+        'create /cmpD/p x auth::cdrwa',
+        'getAcl /cmpD/p',
+        'create /cmpD/ip x ip:127.0.0.1:cdrwa',
+        'getAcl /cmpD/ip',
+        'create /cmpD/ro x world:anyone:r',
+        'set /cmpD/ro y',
+        'setAcl /cmpD/ro world:anyone:cdrwa',
+        'create /cmpD/ro/child',
+        'setAcl -R /cmpD world:anyone:cdrwa',
+        'sync /cmpD',
+        'config',
+        'config -c',
+        'config -s',
+        'deleteall /cmpD/none',
+        'deleteall',
+        'deleteall /cmpD -b x',
+        'delete /zookeeper',
+        'close',
+        'close',
+        'ls /',
+        'history',
+        'quit',
+      ],
+    );
+  });
+
+  it('command line: one command per run, zkCli exit statuses', async (ctx) => {
+    if (zk === null) return ctx.skip(skipReason);
+    await compareOneShots(
+      ['/cmpE'],
+      [
+        ['create', '/cmpE', 'x'],
+        ['create', '/cmpE/s', "'kept quotes'"],
+        ['get', '/cmpE/s'],
+        ['get', '-s', '/cmpE'],
+        ['ls', '/cmpE'],
+        ['ls', '/nope'],
+        ['ls'],
+        ['ls', '-x', '/'],
+        ['frob'],
+        ['get', '/cmpE', 'watch'],
+        ['delete', '/cmpE'],
+        ['set', '/cmpE', '-1'],
+        ['sync', '/'],
+        ['getAllChildrenNumber', '/cmpE'],
+        ['deleteall', '/cmpE'],
+        ['stat', '/cmpE'],
+      ],
+    );
+  });
+});
