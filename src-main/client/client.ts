@@ -380,9 +380,11 @@ export class ZkClient extends EventEmitter<ClientEvents> {
       this.drop(conn, `xid out of order: got ${header.xid}, expected ${head?.xid ?? 'nothing'}`);
       return;
     }
+    // decode before taking the call off the queue: a malformed body drops the connection and
+    // the call fails with the others
+    const response = header.err === 0 ? decodeResponse(head.type, body) : null;
     conn.pending.shift();
     if (header.zxid > 0n) this.lastZxidValue = header.zxid;
-    const response = header.err === 0 ? decodeResponse(head.type, body) : null;
     const reply = { header, response };
     head.hook?.(reply);
     head.resolve(reply);
