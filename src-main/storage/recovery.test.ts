@@ -108,6 +108,16 @@ describe('recover', () => {
     expect(await corruption(recover(disk, layout))).toContain('ends at zxid 0x10000000a but the txn log continues at 0x100000015');
   });
 
+  it('recover: a gap inside the replayed txns of one epoch is reported', async () => {
+    const disk = new MemoryDisk();
+    await history(disk, 3, 10);
+    const log = await TxnLog.open(disk, layout.logDir);
+    log.appendBatch(txnRange(1, 5, 5));
+    await log.sync();
+    const r = await recover(disk, layout);
+    expect(r.notes).toContain('txn log: zxid 0x100000005 follows 0x100000003 in the same epoch; the txns in between were never logged here');
+  });
+
   it('recover: txn logs without any snapshot are refused unless trustEmptySnapshot (ZOOKEEPER-3056)', async () => {
     const disk = new MemoryDisk();
     const log = await TxnLog.open(disk, layout.logDir);

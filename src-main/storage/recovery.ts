@@ -97,6 +97,14 @@ export async function recover(disk: Disk, layout: StorageLayout, options: Recove
     }
   }
 
+  for (let i = 1; i < txns.length; i++) {
+    const a = txns[i - 1]!.zxid;
+    const b = txns[i]!.zxid;
+    if (zxidEpoch(a) === zxidEpoch(b) && zxidCounter(b) !== zxidCounter(a) + 1) {
+      note(`txn log: zxid ${hex(b)} follows ${hex(a)} in the same epoch; the txns in between were never logged here`);
+    }
+  }
+
   const lastZxid = txns.length > 0 ? txns[txns.length - 1]!.zxid : snapZxid > log.lastZxid ? snapZxid : log.lastZxid;
   const { acceptedEpoch, currentEpoch } = readEpochs(disk, layout.snapDir, lastZxid, note);
   return { snapshot: loaded?.data ?? null, snapshotName: loaded?.name ?? null, txns, lastZxid, acceptedEpoch, currentEpoch, notes, log, snapshots };

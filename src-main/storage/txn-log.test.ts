@@ -273,6 +273,22 @@ describe('txn log: torn tails', () => {
     expect(notes[0]).toContain('log.100000001: torn tail');
   });
 
+  it('a bad tail in an older file whose successor skips counters in the same epoch is lost data, not a torn write', async () => {
+    const disk = new MemoryDisk();
+    await logWith(disk, txnRange(1, 1, 4), txnRange(1, 6, 7));
+    const path = `${DIR}/log.100000001`;
+    const full = disk.read(path)!;
+    disk.write(path, flip(full, full.length - 30)); // entry 4 damaged; the next file starts at 6
+    expect(await corruptionOfAsync(reopen(disk))).toContain('the next file log.100000006 continues at 0x100000006: the txns in between are lost');
+    // the same damage before a new epoch's file is a torn write the leader resynced
+    const d2 = new MemoryDisk();
+    await logWith(d2, txnRange(1, 1, 4), txnRange(2, 1, 2));
+    d2.write(path, flip(d2.read(path)!, full.length - 30));
+    const { log, notes } = await reopen(d2);
+    expect(zxids(log.read(0n))).toEqual([...txnRange(1, 1, 3), ...txnRange(2, 1, 2)].map((t) => t.zxid));
+    expect(notes[0]).toContain('checksum mismatch');
+  });
+
   it('a file cut short inside its header is removed; one with nothing after the header too', async () => {
     const disk = new MemoryDisk();
     await logWith(disk, txnRange(1, 1, 2));

@@ -15,7 +15,7 @@
  */
 import { assert } from '../common/assert';
 import { ZooLabError } from '../common/errors';
-import { hex, type Zxid } from '../common/ids';
+import { hex, zxidCounter, zxidEpoch, type Zxid } from '../common/ids';
 import { joinPath, type Disk } from './disk';
 import { filesByZxid, logFileName, LOG_PREFIX } from './file-names';
 import {
@@ -80,7 +80,7 @@ export class TxnLog {
     const repaired: string[] = [];
     let removedAny = false;
     let last: Zxid | null = null;
-    for (const { name, zxid: nameZxid } of found) {
+    for (const [index, { name, zxid: nameZxid }] of found.entries()) {
       const path = joinPath(dir, name);
       const bytes = disk.read(path);
       if (bytes === null) continue;
@@ -93,6 +93,16 @@ export class TxnLog {
       }
       let size = bytes.length;
       if (scan.tail !== null) {
+        const next = found[index + 1];
+        const lastGood = scan.entries.length > 0 ? scan.entries[scan.entries.length - 1]!.zxid : last;
+        if (!scan.tail.zeros && next !== undefined && lastGood !== null && lostBeforeNextFile(lastGood, next.zxid)) {
+          throw new ZooLabError(
+            'STORAGE_CORRUPT',
+            `txn log ${name} has a bad entry at byte ${scan.goodEnd} (${scan.tail.reason}) after zxid ${hex(lastGood)}, and the next file ${next.name} ` +
+              `continues at ${hex(next.zxid)}: the txns in between are lost, not torn. ` +
+              `Restore this data directory from a backup, or delete it and let the server resync from the ensemble.`,
+          );
+        }
         const after = scan.entries.length > 0 ? `after zxid ${hex(scan.entries[scan.entries.length - 1]!.zxid)}` : 'after the header';
         note(`txn log ${name}: torn tail at byte ${scan.goodEnd} (${scan.tail.reason}); cut ${scan.tail.bytes} bytes ${after}`);
         disk.truncate(path, scan.goodEnd);
@@ -275,6 +285,16 @@ export class TxnLog {
     }
     return gone.map((f) => f.name);
   }
+}
+
+/**
+ * A bad tail in a file that is not the last one is a torn write only if the server, when it
+ * restarted, carried on right after the last good entry (same epoch, next counter) or in a
+ * new epoch (after syncing with a leader). A gap in the same epoch means acknowledged txns
+ * were in the damaged bytes.
+ */
+function lostBeforeNextFile(lastGood: Zxid, nextFirst: Zxid): boolean {
+  return zxidEpoch(nextFirst) === zxidEpoch(lastGood) && zxidCounter(nextFirst) > zxidCounter(lastGood) + 1;
 }
 
 function lastZxidOf(files: readonly LogFileInfo[]): Zxid {
