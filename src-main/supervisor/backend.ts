@@ -95,7 +95,11 @@ export function createBackend(options: BackendOptions = {}): Backend {
           waitRunning: false,
         });
         current = e;
-        unsubscribe = [e.on('ensemble', (v) => emit('ensemble', v)), e.on('serverLog', (l) => emit('serverLog', l))];
+        unsubscribe = [
+          e.on('ensemble', (v) => emit('ensemble', v)),
+          e.on('serverLog', (l) => emit('serverLog', l)),
+          e.on('trace', (t) => emit('trace', t)),
+        ];
         const view = e.view();
         emit('ensemble', view);
         return view;

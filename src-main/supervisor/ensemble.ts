@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EnsembleView, ServerState } from '../api/contract';
+import { limits } from '../common/limits';
+import type { TraceEvent } from '../common/trace';
 import { ZooLabError } from '../common/errors';
 import { releaseAllPorts } from './ports';
 import { ServerProcess } from './server-process';
@@ -32,6 +34,7 @@ export interface EnsembleOptions extends Omit<WorkspaceOptions, 'dir'>, ServerPr
 export interface EnsembleEvents {
   ensemble: EnsembleView;
   serverLog: { server: number; lines: string[] };
+  trace: TraceEvent[];
 }
 
 type Listener<E extends keyof EnsembleEvents> = (payload: EnsembleEvents[E]) => void;
@@ -52,7 +55,14 @@ export class Ensemble {
   readonly dir: string;
   readonly connectionString: string;
   private readonly procs = new Map<number, ServerProcess>();
-  private readonly listeners = { ensemble: new Set<Listener<'ensemble'>>(), serverLog: new Set<Listener<'serverLog'>>() };
+  private readonly listeners = {
+    ensemble: new Set<Listener<'ensemble'>>(),
+    serverLog: new Set<Listener<'serverLog'>>(),
+    trace: new Set<Listener<'trace'>>(),
+  };
+  /** the most recent trace events of every server, oldest first, bounded */
+  private readonly traceRing: TraceEvent[] = [];
+  private pendingTrace: TraceEvent[] = [];
   private readonly pendingLogs = new Map<number, string[]>();
   private logTimer: NodeJS.Timeout | null = null;
   private viewQueued = false;
@@ -70,6 +80,7 @@ export class Ensemble {
       const proc = new ServerProcess(slot, options, {
         changed: () => this.changed(),
         log: (lines) => this.queueLog(slot.id, lines),
+        trace: (events) => this.queueTrace(events),
       });
       this.procs.set(slot.id, proc);
     }
@@ -291,6 +302,25 @@ export class Ensemble {
     q.push(...lines);
     if (q.length > 2000) q.splice(0, q.length - 2000);
     this.pendingLogs.set(id, q);
+    this.armFlush();
+  }
+
+  /** Trace events kept in memory (bounded by limits.traceEventsRetainedMax), oldest first. */
+  traceEvents(): readonly TraceEvent[] {
+    return this.traceRing;
+  }
+
+  private queueTrace(events: TraceEvent[]): void {
+    const max = limits.traceEventsRetainedMax;
+    this.traceRing.push(...events);
+    if (this.traceRing.length > max) this.traceRing.splice(0, this.traceRing.length - max);
+    if (this.listeners.trace.size === 0) return;
+    this.pendingTrace.push(...events);
+    if (this.pendingTrace.length > max) this.pendingTrace.splice(0, this.pendingTrace.length - max);
+    this.armFlush();
+  }
+
+  private armFlush(): void {
     if (this.logTimer) return;
     this.logTimer = setTimeout(() => {
       this.logTimer = null;
@@ -300,6 +330,12 @@ export class Ensemble {
   }
 
   private flushLogs(): void {
+    if (this.pendingTrace.length > 0) {
+      // servers' clocks are the same machine's clock: order by time, then by server
+      const batch = this.pendingTrace.sort((a, b) => a.t - b.t || a.server - b.server);
+      this.pendingTrace = [];
+      for (const l of this.listeners.trace) l(batch);
+    }
     for (const [server, lines] of this.pendingLogs) {
       if (lines.length === 0) continue;
       for (const l of this.listeners.serverLog) l({ server, lines });

@@ -7,10 +7,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ServerRole, ServerView } from '../api/contract';
+import type { TraceEvent } from '../common/trace';
 import { ZooLabError } from '../common/errors';
 import { parseSrvr } from '../node/four-letter-words';
 import { askFourLetterWord } from './four-letter-client';
@@ -41,6 +42,8 @@ export interface ServerProcessOptions {
 export interface ServerProcessEvents {
   changed(): void;
   log(lines: string[]): void;
+  /** trace events the server wrote (NDJSON on its stdout) */
+  trace?(events: TraceEvent[]): void;
 }
 
 /** Where the built cli.js lives: $ZOOLAB_CLI, else next to this bundle when bundled, else out/main from the repo. */
@@ -134,6 +137,25 @@ export class ServerProcess {
     this.capture([`${new Date().toISOString()} INFO  [supervisor] ${line}`]);
   }
 
+  /** a stdout line: a trace event (NDJSON, starts with {"t":) or a log line */
+  private stdoutLine(line: string): void {
+    if (line.startsWith('{"t":')) {
+      try {
+        const event = JSON.parse(line) as TraceEvent;
+        try {
+          appendFileSync(join(dirname(this.slot.logPath), 'trace.ndjson'), `${line}\n`);
+        } catch {
+          // the file is a convenience
+        }
+        this.events.trace?.([event]);
+        return;
+      } catch {
+        // not JSON after all: keep it as a log line
+      }
+    }
+    this.capture([line]);
+  }
+
   private capture(lines: string[]): void {
     const max = this.opts.logLinesMax ?? 5000;
     for (const l of lines) {
@@ -161,8 +183,13 @@ export class ServerProcess {
     }
     const detached = this.opts.detached ?? false;
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env };
-    if (detached) delete env.ZOOLAB_PARENT_WATCH;
-    else env.ZOOLAB_PARENT_WATCH = 'stdin';
+    if (detached) {
+      delete env.ZOOLAB_PARENT_WATCH;
+      delete env.ZOOLAB_TRACE;
+    } else {
+      env.ZOOLAB_PARENT_WATCH = 'stdin';
+      env.ZOOLAB_TRACE = 'stdout';
+    }
     if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
     const node = this.opts.nodePath ?? process.execPath;
     let child: ChildProcess;
@@ -210,7 +237,7 @@ export class ServerProcess {
       if (child.stdout && child.stderr) {
         const out = createInterface({ input: child.stdout });
         const err = createInterface({ input: child.stderr });
-        out.on('line', (l) => this.capture([l]));
+        out.on('line', (l) => this.stdoutLine(l));
         err.on('line', (l) => this.capture([l]));
       }
       // never let a broken stdin pipe (child gone) become an unhandled error here

@@ -87,6 +87,19 @@ describe('standalone server: client protocol over TCP, durable across kill -9', 
     }
   });
 
+  it('trace: the server\'s events reach the supervisor (session created, txns applied)', async () => {
+    const c = await connect();
+    await c.create('/traced', 'x');
+    await zk.ensemble.waitUntil(
+      () => zk.ensemble.traceEvents().some((e) => e.kind === 'txn.applied' && e.path === '/traced'),
+      'the create of /traced in the trace',
+      10_000,
+    );
+    const kinds = new Set(zk.ensemble.traceEvents().map((e) => e.kind));
+    expect(kinds.has('session.created')).toBe(true);
+    expect(zk.ensemble.traceEvents().every((e) => e.server === 1)).toBe(true);
+  });
+
   it('kill -9 and restart: acknowledged writes survive (txn log + recovery)', async () => {
     const c = await connect();
     for (let i = 0; i < 20; i += 1) await c.create(`/durable-${i}`, `value-${i}`);
