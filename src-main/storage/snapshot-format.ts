@@ -13,6 +13,7 @@
  *
  * The zxid is not inside the file: it is in the name (snapshot.<hex zxid>).
  */
+import { assert } from '../common/assert';
 import { ZooLabError } from '../common/errors';
 import type { Zxid } from '../common/ids';
 import type { ACL, StatPersisted } from '../jute/types';
@@ -58,8 +59,18 @@ function aclKey(acl: readonly ACL[]): string {
   return JSON.stringify(acl.map((a) => [a.perms, a.id.scheme, a.id.id]));
 }
 
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/')) || '/';
+}
+
 /** The snapshot file bytes for `data` (without the optional digest section). */
 export function encodeSnapshot(data: SnapshotData): Uint8Array {
+  // ZooKeeper (and decodeSnapshot) reject a node listed before its parent: catch it here
+  const seen = new Set<string>();
+  for (const n of data.nodes) {
+    assert(n.path === '/' ? seen.size === 0 : seen.has(parentOf(n.path)), `snapshot: node ${n.path} is not in pre-order (root first, parents before children)`);
+    seen.add(n.path);
+  }
   const w = new JuteWriter(64 * 1024);
   w.raw(encodeFileHeader(SNAP_MAGIC, SNAPSHOT_DBID));
   w.int(data.sessions.length);
@@ -146,7 +157,7 @@ export function decodeSnapshot(bytes: Uint8Array, zxid: Zxid, name = 'snapshot')
       const acl = ref === OPEN_ACL_UNSAFE_REF ? OPEN_ACL_UNSAFE.map((a) => ({ perms: a.perms, id: { ...a.id } })) : acls.get(ref);
       if (acl === undefined) throw corrupt(name, `node ${path} refers to ACL ${ref}, which is not in the ACL cache`);
       if (path !== '/') {
-        const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+        const parent = parentOf(path);
         if (!path.startsWith('/') || !paths.has(parent)) throw corrupt(name, `node ${path} comes before its parent ${parent}`);
       }
       paths.add(path);

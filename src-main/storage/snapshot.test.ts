@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AssertionError } from '../common/assert';
 import { isZooLabError } from '../common/errors';
 import { makeZxid } from '../common/ids';
 import { JuteReader, JuteWriter } from '../jute/buffer';
@@ -82,7 +83,14 @@ describe('snapshot format', () => {
   it('decode: a node before its parent, or an ACL ref not in the cache, is refused', () => {
     const data = sampleSnapshot(makeZxid(1, 5));
     const orphan = { ...data, nodes: data.nodes.filter((n) => n.path !== '/app') };
-    expect(corruption(() => decodeSnapshot(encodeSnapshot(orphan), data.zxid))).toContain('node /app/e comes before its parent /app');
+    expect(() => encodeSnapshot(orphan)).toThrow(AssertionError);
+    // the same list written by something else: hand-build it by renaming /app's path in the bytes
+    const bytes = encodeSnapshot(data);
+    const at = findAscii(bytes, '/app\0');
+    bytes.set(new TextEncoder().encode('/xyz'), at);
+    const body = bytes.length - 13;
+    new DataView(bytes.buffer).setBigInt64(body, BigInt(adler32(bytes, 0, body)));
+    expect(corruption(() => decodeSnapshot(bytes, data.zxid))).toContain('node /app/e comes before its parent /app');
   });
 });
 
@@ -170,3 +178,12 @@ describe('snapshot store', () => {
     expect(store.list().map((s) => s.zxid)).toEqual([makeZxid(1, 5), makeZxid(1, 1)]);
   });
 });
+
+/** Offset of `s` (ASCII) in bytes; the trailing \0 in the tests is the first byte of the next field. */
+function findAscii(bytes: Uint8Array, s: string): number {
+  const needle = new TextEncoder().encode(s);
+  for (let i = 0; i + needle.length <= bytes.length; i++) {
+    if (needle.every((b, j) => bytes[i + j] === b)) return i;
+  }
+  throw new Error(`${s} not found`);
+}
