@@ -583,7 +583,7 @@ export class ZkClient extends EventEmitter<ClientEvents> {
     try {
       reply = await this.submit(request, hook);
     } catch (e) {
-      if (e instanceof KeeperError && path !== undefined && e.path === undefined) throw new KeeperError(e.code, path, e.message);
+      if (e instanceof KeeperError && path !== undefined && e.path === undefined) throw new KeeperError(e.code, path, e.detail);
       throw e;
     }
     if (reply.header.err !== 0) throw new KeeperError(reply.header.err, path);
@@ -592,14 +592,19 @@ export class ZkClient extends EventEmitter<ClientEvents> {
 
   private onNotification(event: { type: number; state: number; path: string }): void {
     const ev: WatchedEvent = { type: event.type, state: event.state, path: this.clientPath(event.path) };
+    // a watcher's or listener's failure must not break this connection's frame loop
     for (const w of this.watches.materialize(ev)) {
       try {
         w(ev);
       } catch {
-        // a watcher's failure must not break the connection's frame loop
+        // ignored: the watcher owns its errors
       }
     }
-    this.emit('watch', ev);
+    try {
+      this.emit('watch', ev);
+    } catch {
+      // ignored: the listener owns its errors
+    }
   }
 
   // ---- operations ----

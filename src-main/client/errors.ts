@@ -15,7 +15,8 @@ export class KeeperError extends Error {
     readonly code: number,
     /** the (client-side, chroot-relative) path of the call, when it had one */
     readonly path?: string,
-    detail?: string,
+    /** what happened, beyond the code (e.g. why the connection was lost) */
+    readonly detail?: string,
     /** for a failed multi: every op's result (the failing op and the aborted ones as errors) */
     readonly results?: MultiResult[],
   ) {

@@ -433,11 +433,14 @@ describe.skipIf(!availability.available)(`client vs Apache ZooKeeper${availabili
     const entries = readApacheTxnLogs(zk.dataDir);
     expect(entries.length).toBeGreaterThan(20);
     const types = new Set<number>();
+    let withDigest = 0;
     for (const bytes of entries) {
       const entry: TxnEntry = decodeTxnEntry(bytes);
       types.add(entry.header.type);
+      if (entry.digest !== undefined) withDigest++;
       expect(encodeTxnEntry(entry)).toEqual(bytes);
     }
+    expect(withDigest, 'ZooKeeper 3.6+ appends a TxnDigest (digest.enabled defaults to true)').toBeGreaterThan(0);
     for (const t of [OpCode.createSession, OpCode.create, OpCode.setData, OpCode.delete, OpCode.multi, OpCode.closeSession, OpCode.error, OpCode.setACL, OpCode.createContainer, OpCode.createTTL]) {
       expect(types, `txn type ${t} in the log`).toContain(t);
     }
