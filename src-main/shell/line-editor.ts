@@ -36,8 +36,17 @@ export class LineEditor {
   private draft: string[] = [];
   /** the previous character was CR, so an LF right after it (CRLF) ends no second line */
   private lastCR = false;
+  /** terminal width, for lines that wrap */
+  private columns = 80;
+  /** the row (from the prompt's first row) where the terminal cursor is now */
+  private cursorRow = 0;
 
   constructor(private readonly write: (text: string) => void) {}
+
+  /** The terminal's width changed (xterm fit, SIGWINCH). */
+  setColumns(columns: number): void {
+    if (Number.isInteger(columns) && columns > 0) this.columns = columns;
+  }
 
   /** The text currently being edited. */
   get line(): string {
@@ -51,12 +60,13 @@ export class LineEditor {
     this.prompt = prompt;
   }
 
-  /** Start a fresh line: print the prompt. */
+  /** Start a fresh line (the terminal cursor is at the start of an empty row): print the prompt. */
   begin(): void {
     this.buffer = [];
     this.cursor = 0;
     this.historyIndex = this.history.length;
-    this.write(this.prompt);
+    this.cursorRow = 0;
+    this.render();
   }
 
   /** Remember a submitted line for ↑/↓ (consecutive duplicates and blank lines are skipped). */
@@ -71,24 +81,63 @@ export class LineEditor {
     return this.history;
   }
 
-  /** Erase the prompt and line (to print something above it); `redraw()` puts them back. */
+  /** Erase the prompt and line (to print something in their place); `redraw()` puts them back below it. */
   clear(): void {
-    this.write('\r\x1b[K');
+    this.write(`${this.cursorRow > 0 ? `\x1b[${this.cursorRow}A` : ''}\r\x1b[J`);
+    this.cursorRow = 0;
   }
 
+  /** Draw the prompt and line again where they are (after an edit), cursor in place. */
   redraw(): void {
-    const tail = this.buffer.length - this.cursor;
-    this.write(`\r${this.prompt}${this.line}\x1b[K${tail > 0 ? `\x1b[${tail}D` : ''}`);
+    this.render();
   }
 
   /** Apply a completion the interpreter computed for the `complete` action. */
   applyCompletion(result: CompletionResult): void {
     if (result.candidates.length > 1) {
-      this.write(`\r\n${formatColumns(result.candidates)}`);
+      this.moveToEnd();
+      this.write(`\r\n${formatColumns(result.candidates, this.columns)}`);
+      this.cursorRow = 0;
     }
     this.buffer = [...result.line];
     this.cursor = Math.min(Math.max(result.cursor, 0), this.buffer.length);
-    this.redraw();
+    this.render();
+  }
+
+  /** row and column of a position in prompt+line, counting every character as one cell */
+  private cell(index: number): { row: number; col: number } {
+    const pos = this.prompt.length + index;
+    return { row: Math.floor(pos / this.columns), col: pos % this.columns };
+  }
+
+  /**
+   * Redraw from the prompt's first row: clear below, write prompt and line, then put the cursor
+   * back. When the text ends exactly at the right margin the terminal holds the cursor there
+   * (deferred wrap), so a line break is written to make the next row real.
+   */
+  private render(): void {
+    let out = `${this.cursorRow > 0 ? `\x1b[${this.cursorRow}A` : ''}\r\x1b[J${this.prompt}${this.line}`;
+    const total = this.prompt.length + this.buffer.length;
+    let endRow = Math.floor(total / this.columns);
+    if (total > 0 && total % this.columns === 0) {
+      out += '\r\n';
+    } else if (total % this.columns === 0) {
+      endRow = 0;
+    }
+    const target = this.cell(this.cursor);
+    const atEnd = this.cursor === this.buffer.length && total % this.columns !== 0;
+    if (!atEnd) {
+      if (endRow > target.row) out += `\x1b[${endRow - target.row}A`;
+      out += '\r';
+      if (target.col > 0) out += `\x1b[${target.col}C`;
+    }
+    this.write(out);
+    this.cursorRow = target.row;
+  }
+
+  /** Put the terminal cursor after the last character (before Enter or a listing). */
+  private moveToEnd(): void {
+    this.moveTo(this.buffer.length);
   }
 
   /**
@@ -124,7 +173,9 @@ export class LineEditor {
         case '\n': {
           if (ch === '\n' && afterCR) break; // CRLF counts once
           const line = this.line;
+          this.moveToEnd();
           this.write('\r\n');
+          this.cursorRow = 0;
           this.addHistory(line);
           this.buffer = [];
           this.cursor = 0;
@@ -174,7 +225,8 @@ export class LineEditor {
         }
         case '\x0c':
           this.write('\x1b[H\x1b[2J');
-          this.redraw();
+          this.cursorRow = 0;
+          this.render();
           break;
         case '\x10':
           this.historyStep(-1);
@@ -183,7 +235,9 @@ export class LineEditor {
           this.historyStep(1);
           break;
         case '\x03':
+          this.moveToEnd();
           this.write('^C\r\n');
+          this.cursorRow = 0;
           this.buffer = [];
           this.cursor = 0;
           actions.push({ kind: 'interrupt' });
@@ -191,6 +245,7 @@ export class LineEditor {
         case '\x04':
           if (this.buffer.length === 0) {
             this.write('\r\n');
+            this.cursorRow = 0;
             actions.push({ kind: 'eof' });
             return { actions, rest: '' };
           }
@@ -206,8 +261,14 @@ export class LineEditor {
   private insert(ch: string): void {
     this.buffer.splice(this.cursor, 0, ch);
     this.cursor += 1;
-    if (this.cursor === this.buffer.length) this.write(ch);
-    else this.redraw();
+    const at = this.cell(this.cursor);
+    if (this.cursor === this.buffer.length && at.col !== 0) {
+      // typing at the end of the line, not at the margin: plain echo
+      this.write(ch);
+      this.cursorRow = at.row;
+    } else {
+      this.render();
+    }
   }
 
   private deleteForward(): void {
@@ -220,9 +281,20 @@ export class LineEditor {
   private moveTo(pos: number): void {
     const p = Math.min(Math.max(pos, 0), this.buffer.length);
     if (p === this.cursor) return;
-    const d = p - this.cursor;
-    this.write(d > 0 ? `\x1b[${d}C` : `\x1b[${-d}D`);
+    const from = this.cell(this.cursor);
+    const to = this.cell(p);
+    let out = '';
+    if (to.row < this.cursorRow) out += `\x1b[${this.cursorRow - to.row}A`;
+    else if (to.row > this.cursorRow) out += `\x1b[${to.row - this.cursorRow}B`;
+    if (to.row === from.row && to.row === this.cursorRow) {
+      const d = to.col - from.col;
+      out += d > 0 ? `\x1b[${d}C` : `\x1b[${-d}D`;
+    } else {
+      out += `\r${to.col > 0 ? `\x1b[${to.col}C` : ''}`;
+    }
+    this.write(out);
     this.cursor = p;
+    this.cursorRow = to.row;
   }
 
   private historyStep(delta: number): void {

@@ -55,6 +55,8 @@ export class ShellSession {
   private muted = false;
   private readonly editor: LineEditor;
   private readonly terminal: boolean;
+  /** terminal mode: the last text written ended a line */
+  private atLineStart = true;
 
   constructor(private readonly options: ShellSessionOptions) {
     this.host = options.server;
@@ -182,8 +184,16 @@ export class ShellSession {
   }
 
   private showPrompt(): void {
+    // the prompt starts on a row of its own even after output without a final newline
+    if (!this.atLineStart) this.options.stdout('\r\n');
     this.editor.setPrompt(this.prompt);
     this.editor.begin();
+    this.atLineStart = false;
+  }
+
+  /** The terminal is `columns` wide now (terminal mode: lines that wrap are redrawn right). */
+  resize(columns: number): void {
+    this.editor.setColumns(columns);
   }
 
   // ---- commands ----
@@ -325,23 +335,26 @@ export class ShellSession {
     if (!this.printWatches || this.muted) return;
     const text = formatWatcherNotification(e);
     if (this.terminal && !this.busy) {
-      // an event while the user is typing: print it above the prompt line, then redraw
+      // an event while the user is typing: print it in place of the prompt, then redraw below
       this.editor.clear();
       this.out(text);
       this.editor.setPrompt(this.prompt);
       this.editor.redraw();
+      this.atLineStart = false;
       return;
     }
     this.out(text);
   }
 
   private out(text: string): void {
-    if (this.muted) return;
+    if (this.muted || text.length === 0) return;
+    this.atLineStart = text.endsWith('\n');
     this.options.stdout(this.terminal ? text.replace(/\r?\n/g, '\r\n') : text);
   }
 
   private err(text: string): void {
-    if (this.muted) return;
+    if (this.muted || text.length === 0) return;
+    this.atLineStart = text.endsWith('\n');
     this.options.stderr(this.terminal ? text.replace(/\r?\n/g, '\r\n') : text);
   }
 }
