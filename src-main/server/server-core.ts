@@ -408,6 +408,16 @@ export class ServerCore {
     return this.lastProposedZxid;
   }
 
+  /**
+   * Requests of a connection not answered yet (plus those buffered before its handshake):
+   * the shell stops reading the socket while this is high (backpressure, as ZooKeeper's throttle).
+   * Beyond outstandingPerConnectionMax the core closes the connection.
+   */
+  backlog(connId: number): number {
+    const c = this.conns.get(connId);
+    return c ? c.queue.length + c.early.length : 0;
+  }
+
   /** Txns proposed and not yet applied. */
   get pendingTxnCount(): number {
     return this.pending.length;

@@ -25,6 +25,7 @@ import {
   ttlOf,
   ttlOwner,
 } from './ephemeral-type';
+import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, formatStatsTrack, parseStatsTrack, quotaStatPath } from './quota';
 import { baseName, joinPath, parentPath } from './znode-path';
 
 interface TreeNode {
@@ -90,6 +91,8 @@ export class DataTree {
   private readonly containerPaths = new Set<string>();
   private readonly ttlPaths = new Set<string>();
   private readonly sessionTable = new Map<SessionId, number>();
+  /** paths with a quota (a `zookeeper_limits` node): upstream's pTrie */
+  private readonly quotaPaths = new Set<string>();
   /** highest zxid applied */
   lastProcessedZxid: Zxid = 0n;
 
@@ -274,7 +277,9 @@ export class DataTree {
       case OpCode.setData: {
         const n = this.nodes.get(txn.path);
         if (!n) return { type: txn.type, err: ErrorCode.NONODE, path: txn.path };
+        const bytesDiff = (txn.data?.length ?? 0) - (n.data?.length ?? 0);
         n.data = txn.data;
+        this.updateQuotaStat(txn.path, bytesDiff, 0);
         n.stat.mzxid = h.zxid;
         n.stat.mtime = h.time;
         n.stat.version = txn.version;
@@ -364,6 +369,12 @@ export class DataTree {
     this.nodes.set(path, node);
     parent.children.add(name);
     this.track(path, owner);
+    if (pp.startsWith(QUOTA_ROOT)) {
+      const quotaPath = pp.slice(QUOTA_ROOT.length);
+      if (quotaPath !== '' && name === LIMIT_NODE) this.quotaPaths.add(quotaPath);
+      if (quotaPath !== '' && name === STAT_NODE) this.updateQuotaForPath(quotaPath);
+    }
+    this.updateQuotaStat(path, data?.length ?? 0, 1);
     changes.push({ type: 'created', path, acl: node.acl, parentPath: pp, parentAcl: parent.acl });
     return { type, err: ErrorCode.OK, path, stat: this.toStat(node) };
   }
@@ -380,6 +391,8 @@ export class DataTree {
     parent.children.delete(baseName(path));
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
     this.untrack(path, n.stat.ephemeralOwner);
+    if (pp.startsWith(QUOTA_ROOT) && baseName(path) === LIMIT_NODE) this.quotaPaths.delete(pp.slice(QUOTA_ROOT.length));
+    this.updateQuotaStat(path, -(n.data?.length ?? 0), -1);
     changes.push({ type: 'deleted', path, acl: n.acl, parentPath: pp, parentAcl: parent.acl });
     return ErrorCode.OK;
   }
@@ -422,6 +435,51 @@ export class DataTree {
     }
   }
 
+  // ---------------------------------------------------------------- quotas
+
+  /** Paths that have a quota, sorted (`listquota`'s view of the tree). */
+  quotas(): string[] {
+    return [...this.quotaPaths].sort();
+  }
+
+  /** getMaxPrefixWithQuota: the deepest quota path that is `path` or one of its ancestors. */
+  private quotaPrefix(path: string): string | null {
+    if (this.quotaPaths.size === 0) return null;
+    for (let p = path; p !== '/'; p = parentPath(p)) if (this.quotaPaths.has(p)) return p;
+    return null;
+  }
+
+  /** Adds to the stats node of the quota covering `path` (data only: no version, no watch). */
+  private updateQuotaStat(path: string, bytesDiff: number, countDiff: number): void {
+    const prefix = this.quotaPrefix(path);
+    if (prefix === null) return;
+    const node = this.nodes.get(quotaStatPath(prefix));
+    if (!node) return;
+    const stats = parseStatsTrack(new TextDecoder().decode(node.data ?? new Uint8Array(0)));
+    stats.set('count', (stats.get('count') ?? -1) + countDiff);
+    stats.set('bytes', (stats.get('bytes') ?? -1) + bytesDiff);
+    node.data = new TextEncoder().encode(formatStatsTrack(stats));
+  }
+
+  /** Recounts a quota's subtree (nodes and data bytes, itself included) into its stats node. */
+  private updateQuotaForPath(path: string): void {
+    const node = this.nodes.get(quotaStatPath(path));
+    if (!node) return;
+    let count = 0;
+    let bytes = 0;
+    if (this.nodes.has(path)) {
+      const stack = [path];
+      while (stack.length > 0) {
+        const p = stack.pop()!;
+        const n = this.nodes.get(p)!;
+        count++;
+        bytes += n.data?.length ?? 0;
+        for (const c of n.children) stack.push(joinPath(p, c));
+      }
+    }
+    node.data = new TextEncoder().encode(formatStatsTrack(new Map([['count', count], ['bytes', bytes]])));
+  }
+
   // ---------------------------------------------------------------- snapshots and digest
 
   /** The whole tree and session table; stat.cversion is the stored creation count, ephemeralOwner the internal one. */
@@ -453,6 +511,15 @@ export class DataTree {
     }
     for (const s of snap.sessions) t.sessionTable.set(s.id, s.timeoutMs);
     t.lastProcessedZxid = snap.zxid;
+    // setupQuota: find the limit nodes again and recount their subtrees, as upstream does on load
+    const suffix = `/${LIMIT_NODE}`;
+    for (const sn of snap.nodes) {
+      if (!sn.path.startsWith(`${QUOTA_ROOT}/`) || !sn.path.endsWith(suffix)) continue;
+      const quotaPath = sn.path.slice(QUOTA_ROOT.length, sn.path.length - suffix.length);
+      if (quotaPath === '') continue;
+      t.quotaPaths.add(quotaPath);
+      t.updateQuotaForPath(quotaPath);
+    }
     return t;
   }
 

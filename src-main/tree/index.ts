@@ -3,3 +3,4 @@ export * from './acl';
 export * from './ephemeral-type';
 export * from './data-tree';
 export * from './watch-table';
+export * from './quota';
