@@ -28,6 +28,9 @@ export interface LoadedSnapshot {
 export const SNAPSHOT_LOAD_TRIES_MAX = 100;
 
 export class SnapshotStore {
+  /** saves in progress by zxid: a second save of the same zxid joins the first (same temp name) */
+  private readonly saving = new Map<Zxid, Promise<string>>();
+
   constructor(
     private readonly disk: Disk,
     readonly dir: string,
@@ -38,8 +41,20 @@ export class SnapshotStore {
     return filesByZxid(this.disk.list(this.dir), SNAPSHOT_PREFIX).reverse();
   }
 
-  /** Writes `data` as snapshot.<hex data.zxid> crash-safely; resolves with the name once durable. */
-  async save(data: SnapshotData): Promise<string> {
+  /**
+   * Writes `data` as snapshot.<hex data.zxid> crash-safely; resolves with the name once
+   * durable. A save of a zxid already being saved joins that save (a tree exports the same
+   * state at the same zxid).
+   */
+  save(data: SnapshotData): Promise<string> {
+    const running = this.saving.get(data.zxid);
+    if (running !== undefined) return running;
+    const p = this.write(data).finally(() => this.saving.delete(data.zxid));
+    this.saving.set(data.zxid, p);
+    return p;
+  }
+
+  private async write(data: SnapshotData): Promise<string> {
     this.disk.mkdir(this.dir);
     const name = snapshotFileName(data.zxid);
     const temp = joinPath(this.dir, `${SNAPSHOT_TEMP_PREFIX}${BigInt.asUintN(64, data.zxid).toString(16)}`);

@@ -106,6 +106,16 @@ describe('snapshot store', () => {
     expect(new SnapshotStore(disk.crash(), DIR).loadNewest()?.data).toEqual(sampleSnapshot(makeZxid(2, 3)));
   });
 
+  it('save: two saves of the same zxid at once share one write (they would race on the temp file)', async () => {
+    const disk = new MemoryDisk();
+    const store = new SnapshotStore(disk, DIR);
+    const data = sampleSnapshot(makeZxid(1, 4));
+    const [a, b] = await Promise.all([store.save(data), store.save(data)]);
+    expect([a, b]).toEqual(['snapshot.100000004', 'snapshot.100000004']);
+    expect(disk.list(DIR)).toEqual(['snapshot.100000004']);
+    expect(await store.save(data)).toBe('snapshot.100000004'); // and later saves write again
+  });
+
   it('loadNewest: a corrupt newest snapshot falls back to the next valid one, with a note', async () => {
     const disk = new MemoryDisk();
     const store = new SnapshotStore(disk, DIR);
