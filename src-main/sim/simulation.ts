@@ -75,6 +75,8 @@ interface Conn {
   readonly a: Sid;
   readonly b: Sid;
   open: boolean;
+  /** the acceptor has seen the first message (FOLLOWERINFO): only then may it send on it */
+  accepted: boolean;
   /** per direction "from>to": messages not yet delivered, with the earliest delivery time */
   readonly queues: Map<string, { msg: ZabMessage; readyAt: number }[]>;
 }
@@ -113,6 +115,8 @@ interface ClientRequest {
   readonly sentAt: number;
   /** sync: the highest zxid acknowledged to any client when the sync was sent */
   readonly floor: Zxid;
+  /** done at the server, answer held until the earlier requests of the session are answered */
+  done?: { zxid: Zxid; server: Sid };
 }
 
 export class SimClient {
@@ -471,10 +475,13 @@ export class Simulation {
         this.schedule(this.now + 3 * this.tickMs, { k: 'connFail', to: from, inc: fromInc, peer: to });
         return;
       }
-      c = { id: ++this.connSeq, a: from, b: to, open: true, queues: new Map() };
+      c = { id: ++this.connSeq, a: from, b: to, open: true, accepted: false, queues: new Map() };
       this.conns.set(key, c);
     }
     if (!c || !c.open) return;
+    // the leader's sends for a learner go to the connection it has accepted; one the learner
+    // just dialled is not there yet (a real shell routes by socket, not by server id)
+    if (from === c.b && !c.accepted) return;
     const dir = `${from}>${to}`;
     let q = c.queues.get(dir);
     if (!q) {
@@ -499,6 +506,12 @@ export class Simulation {
     if (next) this.schedule(Math.max(next.readyAt, this.now), { k: 'pump', conn: c.id, from, to });
     const s = this.server(to);
     if (!s.alive) return;
+    if (!c.accepted && to === c.b) {
+      // accepting a new connection from this learner: whatever we had with it is gone
+      c.accepted = true;
+      this.zabStep(s, { type: 'disconnected', nowMs: this.now, peer: from });
+      if (!c.open) return;
+    }
     this.zabStep(s, { type: 'message', nowMs: this.now, from, msg: head.msg });
   }
 
@@ -610,8 +623,12 @@ export class Simulation {
       case 'synced':
         this.onSynced(s, e.sessionId, e.xid);
         return;
-      case 'dropped':
-        return; // the client will time out
+      case 'dropped': {
+        // the server cannot take it: it closes that client's connection (order must not break)
+        const c = this.clients.find((x) => x.sessionId === e.sessionId);
+        if (c && c.server === s.id) this.clientLost(c);
+        return;
+      }
       case 'serving':
         s.serving = true;
         s.servingEpoch = e.epoch;
@@ -731,31 +748,46 @@ export class Simulation {
     if (txn.sessionId === 0n) return;
     const c = this.clients.find((x) => x.sessionId === txn.sessionId);
     if (!c || c.server !== s.id || !s.serving) return;
-    const idx = c.pending.findIndex((p) => p.xid === txn.xid);
-    if (idx < 0) return;
-    if (idx !== 0) this.fail(`client ${c.id}: reply to xid ${txn.xid} before xid ${(c.pending[0] as ClientRequest).xid} (per-session order)`);
-    const req = c.pending.shift() as ClientRequest;
+    const req = c.pending.find((p) => p.xid === txn.xid);
+    if (req === undefined) return;
+    if (req.kind !== 'write' || req.done) this.fail(`client ${c.id}: xid ${txn.xid} committed twice or is not a write`);
     const data = s.kv.history[s.kv.history.length - 1]?.data ?? '';
     if (data !== req.data) this.fail(`client ${c.id}: xid ${txn.xid} committed "${data}" but sent "${req.data}"`);
-    this.emitTrace({ t: this.now, kind: 'request.replied', server: s.id, zxid: hex(txn.zxid), session: hex(c.sessionId), xid: txn.xid }, false);
-    const w: AckedWrite = { zxid: txn.zxid, data: req.data, client: c.id, server: s.id, atMs: this.now };
-    this.acked.push(w);
-    if (txn.zxid > this.maxAckedZxid) this.maxAckedZxid = txn.zxid;
-    this.checkAcked(w);
+    for (const p of c.pending) {
+      if (p === req) break;
+      // writes of a session commit in the order sent (syncs may still be waiting)
+      if (p.kind === 'write' && !p.done) this.fail(`client ${c.id}: xid ${txn.xid} committed before earlier write xid ${p.xid}`);
+    }
+    req.done = { zxid: txn.zxid, server: s.id };
+    this.flushReplies(c);
+  }
+
+  /** answer the session's finished requests in the order they were sent (ServerCore's duty) */
+  private flushReplies(c: SimClient): void {
+    while (c.pending.length > 0 && (c.pending[0] as ClientRequest).done !== undefined) {
+      const req = c.pending.shift() as ClientRequest;
+      const done = req.done as { zxid: Zxid; server: Sid };
+      if (req.kind === 'sync') continue;
+      this.emitTrace({ t: this.now, kind: 'request.replied', server: done.server, zxid: hex(done.zxid), session: hex(c.sessionId), xid: req.xid }, false);
+      const w: AckedWrite = { zxid: done.zxid, data: req.data, client: c.id, server: done.server, atMs: this.now };
+      this.acked.push(w);
+      if (done.zxid > this.maxAckedZxid) this.maxAckedZxid = done.zxid;
+      this.checkAcked(w);
+    }
   }
 
   private onSynced(s: SimServer, sessionId: SessionId, xid: number): void {
     const c = this.clients.find((x) => x.sessionId === sessionId);
     if (!c || c.server !== s.id) return;
-    const idx = c.pending.findIndex((p) => p.xid === xid);
-    if (idx < 0) return;
-    if (idx !== 0) this.fail(`client ${c.id}: sync xid ${xid} answered before xid ${(c.pending[0] as ClientRequest).xid}`);
-    const req = c.pending.shift() as ClientRequest;
+    const req = c.pending.find((p) => p.xid === xid);
+    if (req === undefined || req.kind !== 'sync' || req.done) return;
+    req.done = { zxid: s.kv.lastZxid, server: s.id };
     this.syncsChecked++;
     // ZooLab's promise (protocol doc §9): a read after sync sees every write acked before the sync
     if (s.kv.lastZxid < req.floor) {
       this.fail(`server ${s.id}: read after sync sees ${hex(s.kv.lastZxid)} but ${hex(req.floor)} was acknowledged before the sync`);
     }
+    this.flushReplies(c);
   }
 
   // ---- checkers -----------------------------------------------------------------------------
