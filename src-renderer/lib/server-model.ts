@@ -100,3 +100,13 @@ export function actionDone(action: ServerAction): string {
   };
   return words[action];
 }
+
+/** The card's buttons, in order, with what each does in words. */
+export const actionButtons: readonly { action: ServerAction; label: string; title: string; danger?: boolean }[] = [
+  { action: 'kill', label: 'Kill', title: 'SIGKILL: the process dies at once, like a power cut', danger: true },
+  { action: 'stop', label: 'Stop', title: 'SIGTERM, then SIGKILL if it does not exit in time' },
+  { action: 'start', label: 'Start', title: 'Start this server from its zoo.cfg' },
+  { action: 'restart', label: 'Restart', title: 'Stop (or clean up after a crash), then start again' },
+  { action: 'pause', label: 'Pause', title: 'SIGSTOP: frozen, as in a long GC pause; its peers see it go silent' },
+  { action: 'resume', label: 'Resume', title: 'SIGCONT: carry on where it stopped' },
+];

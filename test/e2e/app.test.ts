@@ -40,6 +40,7 @@ describe('zoolab app --web', () => {
   let app: AppProcess;
   let browser: BrowserSession;
   const pids = new Set<number>();
+  const pageErrors: string[] = [];
 
   const collectPids = async (page: Page) => {
     for (const t of await page.locator('[data-testid=pid]').allTextContents()) if (/^\d+$/.test(t.trim())) pids.add(Number(t.trim()));
@@ -50,6 +51,10 @@ describe('zoolab app --web', () => {
     mkdirSync(resultsDir, { recursive: true });
     app = await startApp(['--dir', join(dir, 'ensemble')]);
     browser = await launchBrowser();
+    browser.page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+    browser.page.on('console', (m) => {
+      if (m.type() === 'error' && !/403/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -130,6 +135,10 @@ describe('zoolab app --web', () => {
     await page.waitForSelector('html[data-theme=light]');
     await page.screenshot({ path: join(resultsDir, 'app-cluster-light.png') });
     await page.click('button[aria-label="Switch to dark theme"]');
+  });
+
+  it('the page logged no errors (CSP, scripts, Vue warnings)', () => {
+    expect(pageErrors).toEqual([]);
   });
 
   it('SIGTERM stops the app and leaves no server process behind', async () => {
