@@ -7,9 +7,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts } from './ports';
 
 const ZOOKEEPER_JAR = process.env.APACHE_ZOOKEEPER_JAR ?? '/usr/share/java/zookeeper.jar';
 const CONF_DIR = '/etc/zookeeper/conf';
@@ -51,19 +52,6 @@ export function apacheZooKeeperAvailability(): { available: true } | { available
   return { available: true };
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Sends `word` to host:port and collects the answer until the server closes. */
 export function sendFourLetterWord(port: number, word: string, timeoutMs = 5000, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -102,7 +90,9 @@ export async function startApacheZooKeeper(options: ApacheZooKeeperOptions = {})
   if (!availability.available) return availability;
   const dir = mkdtempSync(join(tmpdir(), 'zoolab-apache-zk-'));
   const dataDir = join(dir, 'data');
-  const port = await freePort();
+  // the shared allocator: suites running side by side never pick the same port
+  const lease = await freePorts(1);
+  const port = lease.ports[0]!;
   const tickTimeMs = options.tickTimeMs ?? 2000;
   const config: Record<string, string> = {
     tickTime: String(tickTimeMs),
@@ -154,6 +144,7 @@ export async function startApacheZooKeeper(options: ApacheZooKeeperOptions = {})
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await waitExit(child, 10_000);
+      lease.release();
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -164,6 +155,7 @@ export async function startApacheZooKeeper(options: ApacheZooKeeperOptions = {})
         }
       }
       rmSync(dir, { recursive: true, force: true });
+      lease.release();
     },
   };
 
