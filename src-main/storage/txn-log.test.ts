@@ -123,6 +123,7 @@ describe('txn log: append, sync, read', () => {
     const disk = new MemoryDisk();
     const log = await logWith(disk, txnRange(1, 1, 3));
     log.appendBatch(txnRange(1, 4, 6)); // not synced
+    expect([log.lastZxid, log.durableZxid]).toEqual([makeZxid(1, 6), makeZxid(1, 3)]);
     const after = disk.crash();
     const { log: recovered } = await reopen(after);
     expect(recovered.lastZxid).toBe(makeZxid(1, 3));

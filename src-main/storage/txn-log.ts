@@ -53,6 +53,7 @@ export class TxnLog {
   private readonly dirtyPaths = new Set<string>();
   private dirDirty = false;
   private lastLogged: Zxid;
+  private lastDurable: Zxid;
   private pendingSync: Promise<void> = Promise.resolve();
   private broken: Error | null = null;
   private readonly dbId: bigint;
@@ -66,6 +67,7 @@ export class TxnLog {
     this.files = files;
     this.dbId = options.dbId ?? TXNLOG_DBID;
     this.lastLogged = lastZxidOf(files);
+    this.lastDurable = this.lastLogged;
   }
 
   /**
@@ -127,6 +129,11 @@ export class TxnLog {
   /** The zxid of the last entry in the log (appended, maybe not yet synced); 0n when empty. */
   get lastZxid(): Zxid {
     return this.lastLogged;
+  }
+
+  /** The last zxid known durable (everything open() found, then each completed sync()). */
+  get durableZxid(): Zxid {
+    return this.lastDurable;
   }
 
   /** The log files, oldest first. */
@@ -199,6 +206,8 @@ export class TxnLog {
     );
     this.pendingSync = both;
     await both;
+    if (upTo > this.lastDurable) this.lastDurable = upTo;
+    if (this.lastDurable > this.lastLogged) this.lastDurable = this.lastLogged; // a truncate ran meanwhile
     return upTo;
   }
 
@@ -265,6 +274,7 @@ export class TxnLog {
     }
     this.current = null;
     this.lastLogged = lastZxidOf(this.files);
+    if (this.lastDurable > this.lastLogged) this.lastDurable = this.lastLogged;
     await Promise.all([...cut.map((p) => this.disk.fsync(p)), ...(removedFile ? [this.disk.fsyncDir(this.dir)] : [])]);
     return removed;
   }
