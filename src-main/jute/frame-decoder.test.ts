@@ -64,6 +64,17 @@ describe('FrameDecoder', () => {
     expect(collect(new FrameDecoder(), chunks).frames).toEqual(payloads);
   });
 
+  it('a large frame trickled one byte per push is decoded in linear time', () => {
+    const big = encodeRequestFrame(3, { type: OpCode.setData, req: { path: '/t', data: new Uint8Array(200_000).fill(1), version: -1 } });
+    const d = new FrameDecoder();
+    let got: Uint8Array[] = [];
+    const started = performance.now();
+    for (let i = 0; i < big.length; i++) got = got.concat(d.push(big.subarray(i, i + 1)).frames);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(got.map(toHex)).toEqual([toHex(big.subarray(4))]);
+    expect(d.bufferedBytes).toBe(0);
+  });
+
   it('negative length → NEGATIVE_LENGTH error value; the decoder stays failed', () => {
     const d = new FrameDecoder();
     const p = d.push(concat([frames[1]!, hexBytes('ffffffff00')]));

@@ -51,7 +51,9 @@ export class FrameDecoder {
   /** May be changed between pushes (e.g. a tighter limit before the handshake completes). */
   maxPacketBytes: number;
   private readonly detectFourLetterWords: boolean;
+  /** received chunks; those before `head` are consumed (an index, so a byte-by-byte trickle stays linear) */
   private chunks: Uint8Array[] = [];
+  private head = 0;
   private buffered = 0;
   private framesSeen = 0;
   private state: 'frames' | 'fourLetterWord' | 'failed' = 'frames';
@@ -114,15 +116,17 @@ export class FrameDecoder {
     this.failure = { code, length, maxPacketBytes: this.maxPacketBytes, message };
     this.state = 'failed';
     this.chunks = [];
+    this.head = 0;
     this.buffered = 0;
   }
 
   private peek4(): Uint8Array {
-    const first = this.chunks[0]!;
+    const first = this.chunks[this.head]!;
     if (first.length >= 4) return first.subarray(0, 4);
     const out = new Uint8Array(4);
     let filled = 0;
-    for (const c of this.chunks) {
+    for (let i = this.head; i < this.chunks.length; i++) {
+      const c = this.chunks[i]!;
       const n = Math.min(4 - filled, c.length);
       out.set(c.subarray(0, n), filled);
       filled += n;
@@ -136,14 +140,21 @@ export class FrameDecoder {
     const out = new Uint8Array(n);
     let filled = 0;
     while (filled < n) {
-      const c = this.chunks[0]!;
+      const c = this.chunks[this.head]!;
       const k = Math.min(n - filled, c.length);
       out.set(c.subarray(0, k), filled);
       filled += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
+      if (k === c.length) this.head++;
+      else this.chunks[this.head] = c.subarray(k);
     }
     this.buffered -= n;
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head > 1024) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
     return out;
   }
 }
