@@ -242,6 +242,18 @@ describe('client protocol edges (scripted peer)', () => {
     expect(peer.connections.length).toBe(1);
   });
 
+  it('requestTimeoutMs: an unanswered call fails REQUESTTIMEOUT, the calls behind it CONNECTIONLOSS', async () => {
+    const c = await setup({ requestTimeoutMs: 150 });
+    const conn = await peer.accept(0);
+    await c.waitUntilConnected(5000);
+    const first = c.getData('/slow');
+    const second = c.getData('/behind');
+    await conn.request(1);
+    expect((await keeperError(first)).code).toBe(ErrorCode.REQUESTTIMEOUT);
+    expect((await keeperError(second)).code).toBe(ErrorCode.CONNECTIONLOSS);
+    await peer.connection(1); // and it reconnects
+  });
+
   it('a frame length above maxPacketBytes drops the connection', async () => {
     const c = await setup({ maxPacketBytes: 1000 });
     const conn = await peer.accept(0);
