@@ -98,7 +98,12 @@ export async function runShell(
 
   const onData = (chunk: Buffer | string): void => session.feed(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
   const onEnd = (): void => session.endOfInput();
-  if (tty) io.stdin.setRawMode(true);
+  const onResize = (): void => session.resize(io.stdout.columns ?? 80);
+  if (tty) {
+    io.stdin.setRawMode(true);
+    onResize();
+    io.stdout.on('resize', onResize);
+  }
   io.stdin.setEncoding('utf8');
   io.stdin.on('data', onData);
   io.stdin.on('end', onEnd);
@@ -108,6 +113,7 @@ export async function runShell(
   } finally {
     io.stdin.off('data', onData);
     io.stdin.off('end', onEnd);
+    io.stdout.off('resize', onResize);
     if (tty) io.stdin.setRawMode(false);
     io.stdin.pause();
   }
