@@ -63,12 +63,19 @@ function randomFault(sim: Simulation): void {
   } else if (roll < 68) {
     const leader = sim.leader();
     sim.isolate(leader !== null && p.chance(0.6) ? leader : p.pick(ids));
-  } else if (roll < 85) {
+  } else if (roll < 80) {
     sim.heal();
-  } else if (roll < 95) {
-    const a = p.pick(ids);
-    const b = p.pick(ids);
-    if (a !== b) sim.resetConnection(a, b);
+  } else if (roll < 88) {
+    // reset a leader ↔ learner connection: the learner rejoins, often with proposals in flight
+    const leader = sim.leader() ?? p.pick(ids);
+    const other = p.pick(ids.filter((x) => x !== leader));
+    sim.resetConnection(leader, other);
+  } else if (roll < 94) {
+    // SIGSTOP, usually the leader, often past syncLimit (protocol doc §9)
+    const leader = sim.leader();
+    sim.pause(leader !== null && p.chance(0.7) ? leader : p.pick(ids), p.range(100, 1500));
+  } else {
+    sim.slowDisk(p.pick(ids), p.chance(0.3) ? 0 : p.range(50, 600));
   }
 }
 

@@ -68,7 +68,7 @@ type Ev =
   | { k: 'tick'; sid: Sid; inc: number }
   | { k: 'fsync'; sid: Sid; inc: number; upTo: number }
   | { k: 'client'; cid: number; gen: number }
-  | { k: 'call'; fn: () => void };
+  | { k: 'call'; fn: () => void; on?: Sid };
 
 interface Conn {
   readonly id: number;
@@ -151,6 +151,10 @@ export class Simulation {
   private readonly servers = new Map<Sid, SimServer>();
   private readonly queue = new EventQueue<Ev>();
   private readonly blocked = new Set<string>();
+  /** SIGSTOPped servers and when they resume: their events wait until then */
+  private readonly paused = new Map<Sid, number>();
+  /** extra fsync latency per server (a slow disk) */
+  private readonly slowDiskMs = new Map<Sid, number>();
   private readonly conns = new Map<string, Conn>();
   private connSeq = 0;
   now = 0;
@@ -301,7 +305,37 @@ export class Simulation {
     }
   }
 
+  /** the server an event runs on (for pausing), if any */
+  private target(ev: Ev): Sid | null {
+    switch (ev.k) {
+      case 'elec':
+      case 'pump':
+      case 'closed':
+      case 'connFail':
+        return ev.to;
+      case 'etimer':
+      case 'tick':
+      case 'fsync':
+        return ev.sid;
+      case 'call':
+        return ev.on ?? null;
+      case 'client':
+        return null;
+    }
+  }
+
   private handle(ev: Ev): void {
+    const target = this.target(ev);
+    if (target !== null) {
+      const resumeAt = this.paused.get(target);
+      if (resumeAt !== undefined) {
+        if (resumeAt > this.now) {
+          this.schedule(resumeAt, ev); // SIGSTOPped: everything waits, in order
+          return;
+        }
+        this.paused.delete(target);
+      }
+    }
     switch (ev.k) {
       case 'elec': {
         const s = this.server(ev.to);
@@ -414,6 +448,23 @@ export class Simulation {
     this.start(id);
   }
 
+  /** SIGSTOP for ms: the server runs nothing (no ticks, no messages) until it resumes */
+  pause(id: Sid, ms: number): void {
+    if (!this.server(id).alive) return;
+    this.paused.set(id, Math.max(this.paused.get(id) ?? 0, this.now + ms));
+    this.emitTrace({ t: this.now, kind: 'fault.set', server: id, detail: { fault: 'pause', ms } }, false);
+  }
+
+  isPaused(id: Sid): boolean {
+    return (this.paused.get(id) ?? 0) > this.now;
+  }
+
+  /** make fsyncs on this server slower by extraMs (0 heals) */
+  slowDisk(id: Sid, extraMs: number): void {
+    if (extraMs <= 0) this.slowDiskMs.delete(id);
+    else this.slowDiskMs.set(id, extraMs);
+  }
+
   /** cut every link between the groups (servers not listed keep their links) */
   partition(...groups: Sid[][]): void {
     for (let i = 0; i < groups.length; i++) {
@@ -430,6 +481,7 @@ export class Simulation {
 
   heal(): void {
     this.blocked.clear();
+    this.slowDiskMs.clear();
     for (const c of this.conns.values()) {
       if (!c.open) continue;
       for (const [dir, q] of c.queues) {
@@ -658,7 +710,8 @@ export class Simulation {
     const upTo = s.disk.lastPendingSeq;
     if (upTo === null) return;
     s.disk.fsyncUpTo = upTo;
-    this.schedule(this.now + this.prng.range(this.opts.fsyncMsMin, this.opts.fsyncMsMax), { k: 'fsync', sid: s.id, inc: s.inc, upTo });
+    const ms = this.prng.range(this.opts.fsyncMsMin, this.opts.fsyncMsMax) + (this.slowDiskMs.get(s.id) ?? 0);
+    this.schedule(this.now + ms, { k: 'fsync', sid: s.id, inc: s.inc, upTo });
   }
 
   private emitTrace(ev: TraceEvent, fromCore: boolean): void {
@@ -676,6 +729,13 @@ export class Simulation {
   }
 
   // ---- clients ------------------------------------------------------------------------------
+
+  /** run fn on server `id` now, or when it resumes if it is paused (a client's bytes wait in
+   * its socket buffer) */
+  private onServer(id: Sid, fn: () => void): void {
+    if (this.isPaused(id)) this.schedule(this.now, { k: 'call', fn, on: id });
+    else fn();
+  }
 
   /** add a client; auto clients keep writing (and sometimes syncing) on their own */
   addClient(auto = true): SimClient {
@@ -726,8 +786,11 @@ export class Simulation {
     c.pending.push({ kind: 'write', xid, data, sentAt: this.now, floor: 0n });
     this.emitTrace({ t: this.now, kind: 'request.received', server, session: hex(c.sessionId), xid, op: 'setData' }, false);
     const bytes = utf8(data);
-    if (s.zab.currentRole === 'leading') this.prepAndPropose(s, c.sessionId, xid, bytes);
-    else this.zabStep(s, { type: 'forward', nowMs: this.now, sessionId: c.sessionId, xid, data: bytes });
+    this.onServer(server, () => {
+      if (!s.alive || !s.serving || !s.zab || c.server !== server) return;
+      if (s.zab.currentRole === 'leading') this.prepAndPropose(s, c.sessionId, xid, bytes);
+      else this.zabStep(s, { type: 'forward', nowMs: this.now, sessionId: c.sessionId, xid, data: bytes });
+    });
     return true;
   }
 
@@ -740,7 +803,10 @@ export class Simulation {
     }
     const xid = ++c.xid;
     c.pending.push({ kind: 'sync', xid, data: '', sentAt: this.now, floor: this.maxAckedZxid });
-    this.zabStep(s, { type: 'sync', nowMs: this.now, sessionId: c.sessionId, xid });
+    this.onServer(server, () => {
+      if (!s.alive || !s.serving || !s.zab || c.server !== server) return;
+      this.zabStep(s, { type: 'sync', nowMs: this.now, sessionId: c.sessionId, xid });
+    });
     return true;
   }
 
