@@ -8,6 +8,7 @@ import type { TraceEvent } from '../../src-main/common/trace';
 import { useBridge } from '../bridge';
 import { appendBounded } from '../lib/ensemble-diff';
 import { batchPerFrame } from '../lib/frame-batch';
+import { buildElections, type Election } from '../lib/election';
 import { buildWritePaths, type WritePath } from '../lib/write-path';
 
 const eventsMax = 20_000;
@@ -17,6 +18,7 @@ const stepMsAtNormalSpeed = 450;
 export const useTraceStore = defineStore('trace', () => {
   const events = shallowRef<TraceEvent[]>([]);
   const paths = computed<WritePath[]>(() => buildWritePaths(events.value, pathsMax));
+  const elections = computed<Election[]>(() => buildElections(events.value));
   const selectedId = ref<string | null>(null);
   /** rows of the diagram shown so far */
   const cursor = ref(0);
@@ -92,5 +94,5 @@ export const useTraceStore = defineStore('trace', () => {
     useBridge().on('trace', (batch) => push(batch));
   }
 
-  return { events, paths, selected, selectedId, cursor, playing, speed, follow, init, select, togglePlay, step, setSpeed, setRowCount };
+  return { events, paths, elections, selected, selectedId, cursor, playing, speed, follow, init, select, togglePlay, step, setSpeed, setRowCount };
 });
