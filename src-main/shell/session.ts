@@ -113,6 +113,7 @@ export class ShellSession {
   async dispose(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.muted = true;
     const zk = this.zk;
     this.zk = null;
     if (zk !== null) await zk.close();

@@ -9,6 +9,7 @@ import { startApacheZooKeeper } from '../support/apache-zookeeper';
 import type { ApacheZooKeeper } from '../support/apache-zookeeper';
 import { connectShellZk } from '../../src-main/shell/client-binding';
 import { ShellSession } from '../../src-main/shell/session';
+import { openTerminalShell } from '../../src-main/shell/terminal';
 import type { ShellMode } from '../../src-main/shell/session';
 
 let zk: ApacheZooKeeper | null = null;
@@ -268,5 +269,44 @@ describe('zoolab shell against Apache ZooKeeper', () => {
     expect(code).toBe(1);
     expect(run.stdout()).toBe('Connecting to 127.0.0.1:1\n');
     expect(run.stderr()).toBe('KeeperErrorCode = ConnectionLoss for /\n');
+  });
+
+  it('terminal pane: bytes in, CRLF text out, a watch event while typing is printed above the redrawn line', async (ctx) => {
+    if (zk === null) return ctx.skip(skipReason);
+    let screen = '';
+    let exitCode: number | null = null;
+    const term = openTerminalShell({ server: zk.connectString, columns: 120, write: (t) => (screen += t), onExit: (c) => (exitCode = c) });
+    await until('prompt', () => screen.includes('(CONNECTED) 0] '));
+    term.input('create /pane 1\rget -w /pane\r');
+    await until('get output', () => screen.includes('(CONNECTED) 2] '));
+    expect(screen).toContain('1\r\n');
+    term.input('ls /pa');
+    const other = await oneShot(['set', '/pane', '2']);
+    expect(other.code).toBe(0);
+    await until('event', () => screen.includes('type:NodeDataChanged path:/pane'));
+    await until('line redrawn', () => screen.endsWith('(CONNECTED) 2] ls /pa'));
+    expect(screen).toContain('\r\nWATCHER::\r\n\r\nWatchedEvent state:SyncConnected type:NodeDataChanged path:/pane\r\n');
+    term.input('\x15quit\r');
+    await until('exit', () => exitCode !== null);
+    expect(exitCode).toBe(0);
+    expect(term.ended).toBe(true);
+  });
+
+  it('server gone: Disconnected event, prompt CONNECTING, calls fail with ConnectionLoss', async (ctx) => {
+    if (zk === null) return ctx.skip(skipReason);
+    const own = await startApacheZooKeeper();
+    if (!own.available) return ctx.skip(own.reason);
+    try {
+      const t = open('terminal', own.connectString, 3000);
+      await until('prompt', () => t.stdout().includes('(CONNECTED) 0] '));
+      await own.kill();
+      await until('disconnected event', () => t.stdout().includes('WatchedEvent state:Disconnected type:None path:null'));
+      await until('prompt shows CONNECTING', () => t.stdout().endsWith(`[zk: ${own.connectString}(CONNECTING) 0] `));
+      t.session.feed('ls /\r');
+      await until('connection loss', () => t.stderr().includes('KeeperErrorCode = ConnectionLoss for /'));
+      await t.session.dispose();
+    } finally {
+      await own.stop();
+    }
   });
 });
