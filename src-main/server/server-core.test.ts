@@ -357,6 +357,14 @@ describe('pipeline: prep sees unapplied predecessors, replies stay in request or
     expect(t.take(2).map((x) => x.kind)).toEqual(['close']);
   });
 
+  it('deleteContainer from a client → BADARGUMENTS, as upstream (its body is read as a bare path)', () => {
+    const t = h();
+    t.connect(1);
+    t.call(1, 1, { type: OpCode.createContainer, req: { path: '/c', data: null, acl: open, flags: CreateFlags.CONTAINER } });
+    expect(t.call(1, 2, { type: OpCode.deleteContainer, req: { path: '/c' } }).err).toBe(E.BADARGUMENTS);
+    expect(t.core.tree.has('/c')).toBe(true);
+  });
+
   it('reconfig → RECONFIGDISABLED, connection stays', () => {
     const t = h();
     t.connect(1);
@@ -367,7 +375,7 @@ describe('pipeline: prep sees unapplied predecessors, replies stay in request or
 
 describe('multi', () => {
   const m = (ops: MultiOp[]): Request => ({ type: OpCode.multi, req: { ops } });
-  it('success: one zxid, later ops see earlier ones, create (1) reported as 1 and create2 as 15', () => {
+  it('success: one zxid, later ops see earlier ones; create and create2 sub-ops reported as 1, container as 15', () => {
     const t = h();
     t.connect(1);
     const r = t.call(
@@ -379,12 +387,15 @@ describe('multi', () => {
         { type: OpCode.setData, req: { path: '/m', data: enc('v'), version: 0 } },
         { type: OpCode.check, req: { path: '/m', version: 1 } },
         { type: OpCode.delete, req: { path: '/m/c', version: 0 } },
+        { type: OpCode.createContainer, req: { path: '/m/k', data: null, acl: open, flags: CreateFlags.CONTAINER } },
       ]),
     );
     expect(r.err).toBe(0);
     const res = results(r.response);
-    expect(res.map((x) => x.type)).toEqual([OpCode.create, OpCode.create2, OpCode.setData, OpCode.check, OpCode.delete]);
+    expect(res.map((x) => x.type)).toEqual([OpCode.create, OpCode.create, OpCode.setData, OpCode.check, OpCode.delete, OpCode.create2]);
     expect(res[0]).toEqual({ type: OpCode.create, path: '/m' });
+    expect(res[1]).toEqual({ type: OpCode.create, path: '/m/c' });
+    expect(res[5]).toMatchObject({ type: OpCode.create2, path: '/m/k', stat: { czxid: r.zxid } });
     expect(t.core.tree.stat('/m')!.czxid).toBe(r.zxid);
     expect(t.core.tree.stat('/m')!.version).toBe(1);
   });

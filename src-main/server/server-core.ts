@@ -641,11 +641,9 @@ export class ServerCore {
     const view = new StagedView(this.tree, this.outstanding);
     let txn: Txn;
     let ok = true;
-    let multiOps: readonly MultiOp[] = [];
     switch (request.type) {
       case OpCode.multi: {
-        multiOps = request.req.ops;
-        const r = prepMulti(view, ctx, multiOps);
+        const r = prepMulti(view, ctx, request.req.ops);
         txn = r.txn;
         ok = r.failedErr === 0;
         break;
@@ -656,12 +654,12 @@ export class ServerCore {
         ok = r.ok;
         break;
       }
-      case OpCode.deleteContainer: {
-        const r = prepDelete(view, ctx, request.req.path, -1, true);
-        txn = r.ok ? r.txn : { type: OpCode.error, err: r.err };
-        ok = r.ok;
+      case OpCode.deleteContainer:
+        // upstream reads this op's body as a bare path (it is meant for its own reaper), so a
+        // client's DeleteContainerRequest always fails its path check: BADARGUMENTS
+        txn = { type: OpCode.error, err: ErrorCode.BADARGUMENTS };
+        ok = false;
         break;
-      }
       case OpCode.create:
       case OpCode.create2:
       case OpCode.createContainer:
@@ -680,7 +678,7 @@ export class ServerCore {
     const headerType = txn.type === OpCode.error ? OpCode.error : request.type;
     this.trace({ kind: 'request.received', zxid: hex(zxid), session: hex(conn.sessionId), xid, op: opName(request.type), ...pathOf(request) });
     this.propose({ clientId: conn.sessionId, cxid: xid, zxid, type: headerType }, txn, (r) => {
-      item.reply = writeReply(request.type, multiOps, r);
+      item.reply = writeReply(request.type, r);
       const c = this.conns.get(conn.id);
       if (c === conn) this.drain(conn);
     });
@@ -941,15 +939,16 @@ function pathOf(request: Request): { path?: string } {
 }
 
 /** The reply to a write, from what applying its txn did. */
-function writeReply(op: number, ops: readonly MultiOp[], r: ApplyResult): Reply {
+function writeReply(op: number, r: ApplyResult): Reply {
   if (op === OpCode.multi) {
-    const results: MultiResult[] = (r.multi ?? []).map((sub, i): MultiResult => {
+    const results: MultiResult[] = (r.multi ?? []).map((sub): MultiResult => {
       if (sub.type === OpCode.error) return { type: OpCode.error, err: sub.err };
       if (sub.err !== 0) return { type: OpCode.error, err: sub.err };
-      switch (ops[i]?.type) {
+      // upstream decodes every create sub-op as a plain create unless its mode is container or
+      // TTL, so a create2 sub-op is answered like create (type 1, path only): the txn type decides
+      switch (sub.type) {
         case OpCode.create:
           return { type: OpCode.create, path: sub.path! };
-        case OpCode.create2:
         case OpCode.createContainer:
         case OpCode.createTTL:
           return { type: OpCode.create2, path: sub.path!, stat: sub.stat! };

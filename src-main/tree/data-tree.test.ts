@@ -28,6 +28,7 @@ describe('DataTree: initial state', () => {
     expect(t.stat('/')!.cversion).toBe(-1);
     expect(t.stat('/zookeeper')!.cversion).toBe(-2);
     expect(t.stat('/zookeeper/config')!.czxid).toBe(0n);
+    expect(t.stat('/zookeeper/config')!.aversion).toBe(-1);
     expect(t.getAcl('/zookeeper/config')!.acl).toEqual([{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
     expect(t.getData('/')!.data).toEqual(new Uint8Array(0));
     expect(t.allChildrenNumber('/')).toBe(3);

@@ -101,7 +101,8 @@ export class DataTree {
     this.nodes.set('/', { data: empty(), acl: cloneAcl(OPEN_ACL_UNSAFE), stat: zeroStat(), children: new Set(['zookeeper']) });
     this.nodes.set('/zookeeper', { data: empty(), acl: cloneAcl(OPEN_ACL_UNSAFE), stat: zeroStat(), children: new Set(['quota', 'config']) });
     this.nodes.set('/zookeeper/quota', { data: empty(), acl: cloneAcl(OPEN_ACL_UNSAFE), stat: zeroStat(), children: new Set() });
-    this.nodes.set('/zookeeper/config', { data: empty(), acl: cloneAcl(READ_ACL_UNSAFE), stat: zeroStat(), children: new Set() });
+    // upstream writes the config node with version arguments of -1: its aversion reads -1
+    this.nodes.set('/zookeeper/config', { data: empty(), acl: cloneAcl(READ_ACL_UNSAFE), stat: { ...zeroStat(), aversion: -1 }, children: new Set() });
   }
 
   // ---------------------------------------------------------------- reads

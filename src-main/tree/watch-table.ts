@@ -120,13 +120,14 @@ export class WatchTable {
     this.child.add(path, w, STANDARD);
   }
 
-  /** addWatch: persistent goes in both tables, persistent-recursive in the data table only. */
+  /**
+   * addWatch: both modes go in both tables, as ZooKeeper 3.8 does (so checkWatches/removeWatches
+   * with Children see a recursive watch); a recursive watch never fires NodeChildrenChanged.
+   */
   addPersistentWatch(path: string, w: WatcherId, recursive: boolean): void {
-    if (recursive) this.data.add(path, w, RECURSIVE);
-    else {
-      this.data.add(path, w, PERSISTENT);
-      this.child.add(path, w, PERSISTENT);
-    }
+    const bit = recursive ? RECURSIVE : PERSISTENT;
+    this.data.add(path, w, bit);
+    this.child.add(path, w, bit);
   }
 
   /** Notifications for one tree change, in ZooKeeper's trigger order. */
@@ -151,18 +152,24 @@ export class WatchTable {
   }
 
   private selector(type: number): { table: Table; bits: number }[] | null {
+    const all = STANDARD | PERSISTENT | RECURSIVE;
+    // Children / Data / Any match any mode in their table, as 3.8; Persistent and
+    // PersistentRecursive (3.9 clients) match just that mode
     switch (type) {
       case WatcherType.Children:
-        return [{ table: this.child, bits: STANDARD }];
+        return [{ table: this.child, bits: all }];
       case WatcherType.Data:
-        return [{ table: this.data, bits: STANDARD }];
+        return [{ table: this.data, bits: all }];
       case WatcherType.Persistent:
         return [
           { table: this.data, bits: PERSISTENT },
           { table: this.child, bits: PERSISTENT },
         ];
       case WatcherType.PersistentRecursive:
-        return [{ table: this.data, bits: RECURSIVE }];
+        return [
+          { table: this.data, bits: RECURSIVE },
+          { table: this.child, bits: RECURSIVE },
+        ];
       case WatcherType.Any:
         return [
           { table: this.data, bits: STANDARD | PERSISTENT | RECURSIVE },
