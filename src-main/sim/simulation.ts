@@ -175,6 +175,8 @@ export class Simulation {
   readonly established: { atMs: number; sid: Sid; epoch: number }[] = [];
   readonly abandons: { atMs: number; sid: Sid; reason: string }[] = [];
   syncsChecked = 0;
+  /** every answered sync: the state the read after it would see, and what it had to see */
+  readonly syncResults: { client: number; server: Sid; sawZxid: Zxid; floor: Zxid; atMs: number }[] = [];
   crashes = 0;
 
   constructor(options: SimOptions) {
@@ -227,13 +229,18 @@ export class Simulation {
     };
   }
 
-  /** the established (serving) leader, if exactly one is serving */
+  /** the established (serving) leader, if exactly one believes it is (a paused, deposed
+   * leader still believes it) */
   leader(): Sid | null {
-    const ls = this.ids.filter((id) => {
+    const ls = this.servingLeaders();
+    return ls.length === 1 ? (ls[0] as Sid) : null;
+  }
+
+  servingLeaders(): Sid[] {
+    return this.ids.filter((id) => {
       const s = this.server(id);
       return s.alive && s.serving && s.zab?.currentRole === 'leading';
     });
-    return ls.length === 1 ? (ls[0] as Sid) : null;
   }
 
   committed(): readonly Applied[] {
@@ -849,6 +856,7 @@ export class Simulation {
     if (req === undefined || req.kind !== 'sync' || req.done) return;
     req.done = { zxid: s.kv.lastZxid, server: s.id };
     this.syncsChecked++;
+    this.syncResults.push({ client: c.id, server: s.id, sawZxid: s.kv.lastZxid, floor: req.floor, atMs: this.now });
     // ZooLab's promise (protocol doc §9): a read after sync sees every write acked before the sync
     if (s.kv.lastZxid < req.floor) {
       this.fail(`server ${s.id}: read after sync sees ${hex(s.kv.lastZxid)} but ${hex(req.floor)} was acknowledged before the sync`);
