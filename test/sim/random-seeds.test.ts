@@ -1,0 +1,36 @@
+/**
+ * A fixed budget of random seeds (faults: crashes with torn disks, partitions, isolation,
+ * SIGSTOP, slow disks, connection resets; then heal and demand progress and convergence).
+ * Each seed takes well under a second; the whole file stays a few seconds on a busy machine.
+ * A failure message carries the seed: replay it with `npm run sim -- --seed N ...`.
+ */
+import { describe, expect, it } from 'vitest';
+import { replayCommand, runSeed, type RunOptions } from '../../src-main/sim/random-run';
+
+function check(o: RunOptions): void {
+  try {
+    const s = runSeed(o);
+    expect(s.ackedAfterHeal).toBeGreaterThanOrEqual(5);
+    expect(s.finalLeader).not.toBeNull();
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\nreplay: ${replayCommand(o)}`, { cause: e });
+  }
+}
+
+describe('ensemble: random seeds', () => {
+  it('5 voters: 24 seeds', () => {
+    for (let seed = 1; seed <= 24; seed++) check({ seed, servers: 5 });
+  });
+
+  it('3 voters: 24 seeds', () => {
+    for (let seed = 101; seed <= 124; seed++) check({ seed, servers: 3 });
+  });
+
+  it('3 voters + 2 observers: 12 seeds', () => {
+    for (let seed = 201; seed <= 212; seed++) check({ seed, servers: 3, observers: 2 });
+  });
+
+  it('a failing run names its seed and the replay command', () => {
+    expect(replayCommand({ seed: 42, servers: 3, observers: 2, steps: 1000 })).toBe('npm run sim -- --seed 42 --servers 3 --observers 2 --steps 1000');
+  });
+});
