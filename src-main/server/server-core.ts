@@ -852,14 +852,17 @@ export class ServerCore {
         const ephemerals = prefix === '' || prefix === '/' ? all : all.filter((p) => p.startsWith(request.req.prefixPath));
         return { err: 0, response: { type: OpCode.getEphemerals, ephemerals } };
       }
-      case OpCode.whoAmI:
+      case OpCode.whoAmI: {
+        // in the order they were added (upstream keeps a hash set: its order means nothing)
+        const ordered = ids;
         return {
           err: 0,
           response: {
             type: OpCode.whoAmI,
-            clientInfo: ids.map((i) => ({ authScheme: i.scheme, user: i.scheme === 'digest' ? (i.id.split(':', 1)[0] ?? '') : i.id })),
+            clientInfo: ordered.map((i) => ({ authScheme: i.scheme, user: i.scheme === 'digest' ? (i.id.split(':', 1)[0] ?? '') : i.id })),
           },
         };
+      }
       case OpCode.checkWatches:
       case OpCode.removeWatches: {
         const { path, type } = request.req;

@@ -20,7 +20,7 @@ describe('acl: digest ids', () => {
   it('superDigest match adds super:"" besides the digest id', () => {
     const superDigest = digestId('super:pw', sha1);
     const ids = authenticate('digest', new TextEncoder().encode('super:pw'), { remoteAddress: '1.2.3.4', sha1, superDigest });
-    expect(ids).toEqual([{ scheme: 'super', id: '' }, { scheme: 'digest', id: superDigest }]);
+    expect(ids).toEqual([{ scheme: 'digest', id: superDigest }, { scheme: 'super', id: '' }]);
     expect(authenticate('kerberos', null, { remoteAddress: '1.2.3.4', sha1 })).toBeNull();
     expect(authenticate('world', null, { remoteAddress: '1.2.3.4', sha1 })).toBeNull();
     expect(authenticate('ip', null, { remoteAddress: '1.2.3.4', sha1 })).toEqual([{ scheme: 'ip', id: '1.2.3.4' }]);

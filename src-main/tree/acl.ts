@@ -130,9 +130,8 @@ export function authenticate(
   if (scheme === 'digest') {
     const text = new TextDecoder().decode(auth ?? new Uint8Array(0));
     const id = digestId(text, ctx.sha1);
-    const ids: Id[] = [];
+    const ids: Id[] = [{ scheme: 'digest', id }];
     if (ctx.superDigest !== undefined && id === ctx.superDigest) ids.push({ ...SUPER_ID });
-    ids.push({ scheme: 'digest', id });
     return ids;
   }
   if (scheme === 'ip') return [{ scheme: 'ip', id: ctx.remoteAddress }];
