@@ -8,6 +8,9 @@
  * `zoolab shell` runs as the built CLI (node out/main/cli.js shell) when the build contains
  * it, otherwise in-process through runShell (same code, same streams, no build needed).
  * Skips with the reason when ZooKeeper or Java is not installed.
+ *
+ * ZKCLI_COMPAT_SERVER=zoolab runs both shells against a standalone ZooLab server instead
+ * (started through the supervisor), which checks the server's compatibility as zkCli sees it.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -15,8 +18,8 @@ import { join, resolve } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApacheZooKeeper } from '../support/apache-zookeeper';
-import type { ApacheZooKeeper } from '../support/apache-zookeeper';
 import { connectClient } from '../../src-main/client/index';
+import { startEnsemble } from '../../src-main/supervisor';
 import { runShell } from '../../src-main/shell/cli';
 import type { ShellIo } from '../../src-main/shell/cli';
 
@@ -25,7 +28,14 @@ const root = resolve(import.meta.dirname, '../..');
 const builtCli = join(root, 'out/main/cli.js');
 const runDeadlineMs = 60_000;
 
-let zk: ApacheZooKeeper | null = null;
+/** The server both shells talk to. */
+interface Target {
+  connectString: string;
+  stop(): Promise<void>;
+}
+
+const targetKind = process.env.ZKCLI_COMPAT_SERVER === 'zoolab' ? 'ZooLab' : 'Apache ZooKeeper';
+let zk: Target | null = null;
 let skipReason = '';
 
 interface Result {
@@ -106,16 +116,26 @@ interface Normalized {
   code: number;
 }
 
-const eventBlock = /\nWATCHER::\n\n(WatchedEvent [^\n]*)\n/g;
+// zkCli prints "\nWATCHER::" and "\nWatchedEvent …" as two separate lines from its event
+// thread, so command output may land between them: each is taken out on its own.
+const watcherLine = /\nWATCHER::\n/g;
+const eventLine = /\n(WatchedEvent [^\n]*)\n/g;
 const javaDate = /^(ctime|mtime) = \w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2} \S+ \d{4}$/gm;
 
 /** Masks what legitimately differs between two runs: zxids, times, session ids. */
 function normalize(r: Result, dropConnectionEvents: boolean): Normalized {
   const events: string[] = [];
-  let stdout = r.stdout.replace(eventBlock, (_m, e: string) => {
+  let watchers = 0;
+  let stdout = r.stdout.replace(watcherLine, () => {
+    watchers += 1;
+    return '';
+  });
+  stdout = stdout.replace(eventLine, (_m, e: string) => {
     if (!(dropConnectionEvents && e.includes('type:None'))) events.push(e);
     return '';
   });
+  // every event came with its WATCHER:: line
+  if (!dropConnectionEvents) events.push(`(${watchers} WATCHER:: lines)`);
   stdout = stdout
     .replace(/^(cZxid|mZxid|pZxid) = 0x[0-9a-f]+$/gm, '$1 = <zxid>')
     .replace(javaDate, '$1 = <date>')
@@ -185,7 +205,12 @@ beforeAll(async () => {
     skipReason = `Apache zkCli not installed (${ZKCLI} missing)`;
     return;
   }
-  const started = await startApacheZooKeeper({ extraConfig: { extendedTypesEnabled: 'true' } });
+  if (targetKind === 'ZooLab') {
+    const ensemble = await startEnsemble({ servers: 1, cfg: { extendedTypesEnabled: 'true' } });
+    zk = { connectString: ensemble.connectionString, stop: () => ensemble.stop() };
+    return;
+  }
+  const started: Awaited<ReturnType<typeof startApacheZooKeeper>> = await startApacheZooKeeper({ extraConfig: { extendedTypesEnabled: 'true' } });
   if (started.available) zk = started;
   else skipReason = started.reason;
 }, 90_000);
@@ -194,7 +219,7 @@ afterAll(async () => {
   await zk?.stop();
 });
 
-describe(`zkCli compat: zoolab shell (${useBuilt ? 'built CLI' : 'in-process'}) vs Apache zkCli 3.8 on the same server`, () => {
+describe(`zkCli compat: zoolab shell (${useBuilt ? 'built CLI' : 'in-process'}) vs Apache zkCli 3.8, both on the same ${targetKind} server`, () => {
   it('piped: create/get/set/stat/ls/delete, sequential/ephemeral/container/TTL nodes, quoting, path errors', async (ctx) => {
     if (zk === null) return ctx.skip(skipReason);
     await compareScript(
