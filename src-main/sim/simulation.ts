@@ -125,6 +125,8 @@ export class SimClient {
   readonly pending: ClientRequest[] = [];
   written = 0;
   gen = 0;
+  /** bumped on every reconnect: bytes sent on an older connection never reach a server */
+  conn = 0;
   constructor(
     readonly id: number,
     readonly sessionId: SessionId,
@@ -737,11 +739,10 @@ export class Simulation {
 
   // ---- clients ------------------------------------------------------------------------------
 
-  /** run fn on server `id` now, or when it resumes if it is paused (a client's bytes wait in
-   * its socket buffer) */
+  /** a client's request reaches server `id` 1 ms later, in the order sent (FIFO through the
+   * agenda); while the server is paused it waits in the socket buffer */
   private onServer(id: Sid, fn: () => void): void {
-    if (this.isPaused(id)) this.schedule(this.now, { k: 'call', fn, on: id });
-    else fn();
+    this.schedule(this.now + 1, { k: 'call', fn, on: id });
   }
 
   /** add a client; auto clients keep writing (and sometimes syncing) on their own */
@@ -779,6 +780,7 @@ export class Simulation {
   private clientLost(c: SimClient): void {
     c.pending.length = 0;
     c.server = null;
+    c.conn++;
   }
 
   /** send a write from client c through server `server`; false if that server is not serving */
@@ -793,8 +795,9 @@ export class Simulation {
     c.pending.push({ kind: 'write', xid, data, sentAt: this.now, floor: 0n });
     this.emitTrace({ t: this.now, kind: 'request.received', server, session: hex(c.sessionId), xid, op: 'setData' }, false);
     const bytes = utf8(data);
+    const conn = c.conn;
     this.onServer(server, () => {
-      if (!s.alive || !s.serving || !s.zab || c.server !== server) return;
+      if (!s.alive || !s.serving || !s.zab || c.conn !== conn) return;
       if (s.zab.currentRole === 'leading') this.prepAndPropose(s, c.sessionId, xid, bytes);
       else this.zabStep(s, { type: 'forward', nowMs: this.now, sessionId: c.sessionId, xid, data: bytes });
     });
@@ -810,8 +813,9 @@ export class Simulation {
     }
     const xid = ++c.xid;
     c.pending.push({ kind: 'sync', xid, data: '', sentAt: this.now, floor: this.maxAckedZxid });
+    const conn = c.conn;
     this.onServer(server, () => {
-      if (!s.alive || !s.serving || !s.zab || c.server !== server) return;
+      if (!s.alive || !s.serving || !s.zab || c.conn !== conn) return;
       this.zabStep(s, { type: 'sync', nowMs: this.now, sessionId: c.sessionId, xid });
     });
     return true;
