@@ -387,7 +387,6 @@ export class Simulation {
         const s = this.server(ev.sid);
         if (!s.alive || s.inc !== ev.inc) return;
         s.disk.completeFsync(ev.upTo);
-        this.emitTrace({ t: this.now, kind: 'txnlog.fsync.done', server: s.id, detail: { seq: ev.upTo } }, false);
         this.zabStep(s, { type: 'persisted', nowMs: this.now, seq: ev.upTo });
         this.startFsync(s);
         return;

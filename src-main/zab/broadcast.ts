@@ -45,7 +45,8 @@ export interface ZabConfig {
 export interface ZabDurableState {
   readonly acceptedEpoch: number;
   readonly currentEpoch: number;
-  /** zxid of the snapshot the log follows (0n when none) */
+  /** the zxid just before `log`: the snapshot's zxid, or the txn before the first one passed
+   * when only the tail of the log is given (0n for an empty data dir) */
   readonly snapshotZxid: Zxid;
   /** logged txns after snapshotZxid, ascending (at least every txn after appliedZxid) */
   readonly log: readonly TxnRecord[];
