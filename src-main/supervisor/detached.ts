@@ -9,6 +9,7 @@ import type { ServerRole, ServerState } from '../api/contract';
 import { ZooLabError } from '../common/errors';
 import { parseSrvr } from '../node/four-letter-words';
 import { askFourLetterWord } from './four-letter-client';
+import { isServerProcess as isServerProcessAt, pidAlive } from './pids';
 import { ServerProcess } from './server-process';
 import type { ServerProcessOptions } from './server-process';
 import { readManifest, writeManifest } from './workspace';
@@ -24,24 +25,8 @@ export interface DetachedStatus {
   clientPort: number;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Is `pid` the server process for `slot`? (Linux: check its command line.) */
-export function isServerProcess(pid: number | null, slot: ServerSlot): pid is number {
-  if (pid === null || !pidAlive(pid)) return false;
-  try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmd.split('\0').includes(slot.configPath);
-  } catch {
-    return process.platform !== 'linux';
-  }
+function isServerProcess(pid: number | null, slot: ServerSlot): pid is number {
+  return isServerProcessAt(pid, slot.configPath);
 }
 
 function processStateLetter(pid: number): string | null {

@@ -5,7 +5,7 @@
  * stops them; on process exit they are SIGKILLed; if this process is SIGKILLed they notice
  * their stdin pipe close and exit by themselves.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EnsembleView, ServerState } from '../api/contract';
@@ -29,6 +29,8 @@ export interface EnsembleOptions extends Omit<WorkspaceOptions, 'dir'>, ServerPr
   readyTimeoutMs?: number;
   /** batch window for serverLog events (default 100 ms) */
   logBatchMs?: number;
+  /** restart a crashed server, with backoff 1 s, 2 s, 4 s … 30 s (default false) */
+  keepAlive?: boolean;
 }
 
 export interface EnsembleEvents {
@@ -68,6 +70,8 @@ export class Ensemble {
   private viewQueued = false;
   private closed = false;
   private readonly waiters = new Set<() => void>();
+  private readonly keepAlive = new Set<number>();
+  private readonly backoff = new Map<number, { delayMs: number; timer: NodeJS.Timeout | null; runningSinceMs: number | null }>();
 
   private constructor(
     private readonly ws: Workspace,
@@ -76,6 +80,7 @@ export class Ensemble {
   ) {
     this.dir = ws.dir;
     this.connectionString = ws.connectionString;
+    if (options.keepAlive) for (const s of ws.servers) this.keepAlive.add(s.id);
     for (const slot of ws.servers) {
       const proc = new ServerProcess(slot, options, {
         changed: () => this.changed(),
@@ -165,6 +170,29 @@ export class Ensemble {
     this.server(id).pause();
   }
 
+  /**
+   * Empty a stopped server's dataDir (snapshots, txn logs, epoch files; myid stays), so that
+   * on its next start it resyncs from the ensemble (or starts empty when standalone).
+   */
+  wipe(id: number): void {
+    const p = this.server(id);
+    const st = p.state.state;
+    if (st !== 'stopped' && st !== 'crashed') {
+      throw new ZooLabError('USAGE', `server ${id} is ${st}: stop or kill it before wiping its dataDir`);
+    }
+    for (const name of readdirSync(p.slot.dataDir)) {
+      if (name === 'myid') continue;
+      rmSync(join(p.slot.dataDir, name), { recursive: true, force: true });
+    }
+  }
+
+  /** Restart this server whenever it crashes (backoff 1 s doubling to 30 s; reset after 30 s up). */
+  setKeepAlive(id: number, on: boolean): void {
+    this.server(id);
+    if (on) this.keepAlive.add(id);
+    else this.keepAlive.delete(id);
+  }
+
   resume(id: number): void {
     this.server(id).resume();
   }
@@ -222,6 +250,7 @@ export class Ensemble {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const b of this.backoff.values()) if (b.timer) clearTimeout(b.timer);
     await Promise.all(
       [...this.procs.values()].map(async (p) => {
         const st = p.state.state;
@@ -234,6 +263,7 @@ export class Ensemble {
     this.ws.lease.release();
     live.delete(this);
     if (this.logTimer) clearTimeout(this.logTimer);
+    for (const b of this.backoff.values()) if (b.timer) clearTimeout(b.timer);
     if (this.removeDir) rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -274,8 +304,32 @@ export class Ensemble {
     }
   }
 
+  /** keepAlive: schedule a restart of crashed servers, with backoff */
+  private watchCrashes(): void {
+    for (const p of this.procs.values()) {
+      const id = p.slot.id;
+      const b = this.backoff.get(id) ?? { delayMs: 1000, timer: null, runningSinceMs: null };
+      this.backoff.set(id, b);
+      const st = p.state.state;
+      if (st === 'running') {
+        b.runningSinceMs ??= Date.now();
+        if (Date.now() - b.runningSinceMs > 30_000) b.delayMs = 1000;
+      } else b.runningSinceMs = null;
+      if (st !== 'crashed' || !this.keepAlive.has(id) || b.timer || this.closed) continue;
+      const delay = b.delayMs;
+      b.delayMs = Math.min(30_000, b.delayMs * 2);
+      b.timer = setTimeout(() => {
+        b.timer = null;
+        if (this.closed || !this.keepAlive.has(id) || p.state.state !== 'crashed') return;
+        this.startServer(id).catch(() => {});
+      }, delay);
+      b.timer.unref();
+    }
+  }
+
   private changed(): void {
     for (const w of [...this.waiters]) w();
+    if (this.keepAlive.size > 0) this.watchCrashes();
     if (this.viewQueued) return;
     this.viewQueued = true;
     queueMicrotask(() => {

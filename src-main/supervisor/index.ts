@@ -40,6 +40,8 @@ export interface LocalEnsemble {
   restart(id: number): Promise<void>;
   pause(id: number): void;
   resume(id: number): void;
+  /** empty a stopped server's dataDir (myid stays) */
+  wipe(id: number): void;
   waitFor(id: number, state: ServerState, timeoutMs?: number): Promise<void>;
   logs(id: number): readonly string[];
   /** stop everything; nothing is left running */
@@ -69,6 +71,7 @@ export async function startEnsemble(options: StartEnsembleOptions = {}): Promise
       await e.waitFor(id, 'running', readyMs);
     },
     pause: (id) => e.pause(id),
+    wipe: (id) => e.wipe(id),
     resume: (id) => e.resume(id),
     waitFor: (id, state, timeoutMs) => e.waitFor(id, state, timeoutMs ?? readyMs),
     logs: (id) => e.logs(id),

@@ -12,6 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ZooLabError } from '../common/errors';
+import { isServerProcess } from './pids';
 import { allocatePorts, reservePorts } from './ports';
 import type { PortLease, PortOptions } from './ports';
 
@@ -170,6 +171,11 @@ export async function prepareWorkspace(options: WorkspaceOptions): Promise<Works
   const total = participants + observers;
 
   const previous = readManifest(dir);
+  const stillRunning = (previous?.servers ?? []).filter((s) => isServerProcess(s.pid, s.configPath));
+  if (stillRunning.length > 0) {
+    const list = stillRunning.map((s) => `server ${s.id} (pid ${s.pid})`).join(', ');
+    throw new ZooLabError('USAGE', `${dir} is in use: ${list} still running; 'zoolab down --dir ${dir}' stops them`);
+  }
   if (previous && previous.servers.length !== total) {
     throw new ZooLabError(
       'USAGE',

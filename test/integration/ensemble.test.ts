@@ -3,6 +3,7 @@
  * 127.0.0.1, driven through the supervisor's Node API.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSrvr } from '../../src-main/node/four-letter-words';
@@ -105,6 +106,35 @@ describe('ensemble: 3 real server processes', () => {
     await zk.start(3);
     remember();
     expect(zk.server(3).state).toBe('running');
+  });
+
+  it('a client port taken by another process → crashed naming the port; free it → starts', async () => {
+    await zk.stopServer(3);
+    const port = zk.server(3).clientPort;
+    // hang up on everyone (a silent blocker would keep the supervisor's srvr probes open)
+    const blocker = net.createServer((s) => s.destroy());
+    await new Promise<void>((r) => blocker.listen({ host: '127.0.0.1', port }, () => r()));
+    try {
+      await zk.ensemble.startServer(3);
+      await zk.waitFor(3, 'crashed', 15_000);
+      expect(zk.server(3).lastError).toMatch(new RegExp(`client port 127\\.0\\.0\\.1:${port} is already in use`));
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+    await zk.start(3);
+    remember();
+    expect(zk.server(3).state).toBe('running');
+  });
+
+  it('keepAlive: a crashed server is restarted by the supervisor', async () => {
+    zk.ensemble.setKeepAlive(3, true);
+    const pid = zk.server(3).pid as number;
+    process.kill(pid, 'SIGKILL');
+    await zk.waitFor(3, 'crashed', 10_000);
+    await zk.waitFor(3, 'running', 15_000);
+    expect(zk.server(3).pid).not.toBe(pid);
+    remember();
+    zk.ensemble.setKeepAlive(3, false);
   });
 
   it('stop → every process this suite saw is gone', async () => {

@@ -113,4 +113,14 @@ describe('standalone server: client protocol over TCP, durable across kill -9', 
     const d = await connect();
     for (let i = 0; i < 20; i += 1) expect(text((await d.getData(`/durable-${i}`)).data)).toBe(`value-${i}`);
   });
+
+  it('wipe: a stopped server restarts with an empty tree, its myid kept', async () => {
+    await zk.stopServer(1);
+    expect(() => zk.wipe(2)).toThrow(/no server 2/);
+    zk.wipe(1);
+    expect(readdirSync(zk.server(1).dataDir)).toEqual(['myid']);
+    await zk.start(1);
+    const r = parseSrvr(await askFourLetterWord('127.0.0.1', zk.server(1).clientPort, 'srvr'));
+    expect(r).toMatchObject({ nodeCount: 5, zxid: 0n });
+  });
 });
