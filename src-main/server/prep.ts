@@ -14,6 +14,7 @@ import type { DataTree } from '../tree/data-tree';
 import { nextVersion } from '../tree/data-tree';
 import { CONTAINER_EPHEMERAL_OWNER, TTL_MAX_MS, nodeKind, ttlOwner } from '../tree/ephemeral-type';
 import { isSpecialPath, isValidPath, sequenceSuffix } from '../tree/znode-path';
+import { Fifo } from './fifo';
 
 /** A node as prep sees it; `exists: false` records a staged delete. stat.cversion is the creation count. */
 export interface ChangeRecord {
@@ -27,7 +28,7 @@ export interface ChangeRecord {
 
 /** Changes of prepared, not yet applied txns, in zxid order, with the latest record per path. */
 export class OutstandingChanges {
-  private readonly list: ChangeRecord[] = [];
+  private readonly list = new Fifo<ChangeRecord>();
   private readonly latest = new Map<string, ChangeRecord>();
 
   get(path: string): ChangeRecord | undefined {
@@ -41,20 +42,17 @@ export class OutstandingChanges {
 
   /** The txns up to `zxid` are now in the tree: their records are no longer needed. */
   committed(zxid: Zxid): void {
-    let n = 0;
-    while (n < this.list.length && this.list[n]!.zxid <= zxid) {
-      const cr = this.list[n]!;
+    while (this.list.length > 0 && this.list.peek()!.zxid <= zxid) {
+      const cr = this.list.shift()!;
       if (this.latest.get(cr.path) === cr) this.latest.delete(cr.path);
-      n++;
     }
-    if (n > 0) this.list.splice(0, n);
   }
 
   get size(): number {
     return this.list.length;
   }
 
-  records(): readonly ChangeRecord[] {
+  records(): Iterable<ChangeRecord> {
     return this.list;
   }
 }

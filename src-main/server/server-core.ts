@@ -38,6 +38,7 @@ import { DataTree } from '../tree/data-tree';
 import { WatchTable } from '../tree/watch-table';
 import type { PrepContext } from './prep';
 import { OutstandingChanges, StagedView, prepCloseSession, prepDelete, prepMulti, prepOp, prepSetAcl } from './prep';
+import { Fifo } from './fifo';
 import { SessionTracker, bytesEqual, initialSessionId, sessionPassword } from './sessions';
 import type { ConnectionInfo, LatencyStats, ServerCoreOptions, ServerEffect, ServerEnv, ServerStats, SessionDump } from './types';
 
@@ -84,7 +85,7 @@ interface Conn {
   /** replaced (never mutated) on auth, so queued reads keep the ids they arrived with */
   authIds: readonly Id[];
   readOnlyRequested: boolean;
-  queue: Item[];
+  queue: Fifo<Item>;
   /** requests that arrived before the handshake finished */
   early: { header: RequestHeader; request: Request | null }[];
   /** a fatal reply is queued: later requests are ignored */
@@ -126,7 +127,7 @@ export class ServerCore {
   private readonly sessions: SessionTracker;
   private readonly outstanding = new OutstandingChanges();
   private readonly conns = new Map<number, Conn>();
-  private readonly pending: PendingTxn[] = [];
+  private readonly pending = new Fifo<PendingTxn>();
   private readonly syncWaiters = new Set<number>();
   private readonly reapInFlight = new Set<string>();
   private effects: ServerEffect[] = [];
@@ -151,7 +152,9 @@ export class ServerCore {
       containerMaxPerMinute: options.containerMaxPerMinute ?? 10_000,
       containerMaxNeverUsedIntervalMs: options.containerMaxNeverUsedIntervalMs ?? 0,
       commitMode: options.commitMode ?? 'standalone',
-      outstandingPerConnectionMax: options.outstandingPerConnectionMax ?? limits.outstandingRequestsPerConnectionMax,
+      // a hard bound; the shell throttles far earlier (stops reading when backlog() passes
+      // limits.outstandingRequestsPerConnectionMax), since one TCP read can carry many requests
+      outstandingPerConnectionMax: options.outstandingPerConnectionMax ?? 100 * limits.outstandingRequestsPerConnectionMax,
       sessionSecret: options.sessionSecret ?? DEFAULT_SECRET,
       ...(options.superDigest !== undefined ? { superDigest: options.superDigest } : {}),
     };
@@ -190,7 +193,7 @@ export class ServerCore {
       timeoutMs,
       authIds: [{ scheme: 'ip', id: address }],
       readOnlyRequested: req.readOnly !== undefined,
-      queue: [],
+      queue: new Fifo<Item>(),
       early: [],
       doomed: false,
       establishedMs: now,
@@ -338,7 +341,7 @@ export class ServerCore {
   /** Applies every pending txn with a zxid up to `zxid`, in order, and answers what it can. */
   committed(zxid: Zxid): void {
     let guard = this.pending.length;
-    while (this.pending.length > 0 && this.pending[0]!.entry.header.zxid <= zxid && guard-- > 0) {
+    while (this.pending.length > 0 && this.pending.peek()!.entry.header.zxid <= zxid && guard-- > 0) {
       const p = this.pending.shift()!;
       const r = this.tree.applyTxn(p.entry);
       this.outstanding.committed(p.entry.header.zxid);
@@ -352,10 +355,12 @@ export class ServerCore {
       });
       this.fireWatches(r.changes, p.entry.header.zxid);
       p.onApplied(r);
-      for (const id of [...this.syncWaiters]) {
-        const c = this.conns.get(id);
-        if (c) this.drain(c);
-        else this.syncWaiters.delete(id);
+      if (this.syncWaiters.size > 0) {
+        for (const id of [...this.syncWaiters]) {
+          const c = this.conns.get(id);
+          if (c) this.drain(c);
+          else this.syncWaiters.delete(id);
+        }
       }
     }
   }
@@ -512,7 +517,7 @@ export class ServerCore {
 
   /** `wchs` */
   watchSummary(): { connections: number; paths: number; total: number } {
-    return { connections: this.watches.byWatcher().size, paths: this.watches.pathCount, total: this.watches.watchCount };
+    return { connections: this.watches.watcherCount, paths: this.watches.pathCount, total: this.watches.watchCount };
   }
 
   /** `dump` */
@@ -597,7 +602,7 @@ export class ServerCore {
 
   private dropConn(conn: Conn): void {
     conn.state = 'closed';
-    conn.queue = [];
+    conn.queue.clear();
     conn.early = [];
     this.watches.removeWatcher(conn.id);
     this.syncWaiters.delete(conn.id);
@@ -753,7 +758,7 @@ export class ServerCore {
   /** Sends every reply at the head of the connection's queue that is ready, in order. */
   private drain(conn: Conn): void {
     while (conn.state === 'open' && conn.queue.length > 0) {
-      const head = conn.queue[0]!;
+      const head = conn.queue.peek()!;
       let reply: Reply;
       switch (head.kind) {
         case 'write':

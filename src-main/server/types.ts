@@ -45,7 +45,10 @@ export interface ServerCoreOptions {
    * 'external': a quorum protocol decides; call `committed(zxid)`.
    */
   commitMode?: 'standalone' | 'external';
-  /** bound on queued requests per connection; beyond it the connection is closed */
+  /**
+   * hard bound on unanswered requests per connection (default 100 000); beyond it the connection
+   * is closed. The shell should stop reading a socket long before (see ServerCore.backlog).
+   */
   outstandingPerConnectionMax?: number;
 }
 

@@ -272,3 +272,17 @@ describe('DataTree: snapshots and digest', () => {
     expect(a.digest()).not.toBe(b.digest());
   });
 });
+
+describe('DataTree: approximate data size', () => {
+  it('is kept incrementally and equals a full recount after creates, setData, deletes and a restore', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    const recount = (d: DataTree) => d.exportSnapshot().nodes.reduce((s, n) => s + n.path.length + (n.data?.length ?? 0), 0);
+    t.applyTxn(entry(create('/size', 1, { data: bytes('12345') })));
+    t.applyTxn(entry(create('/size/k', 1, { data: null })));
+    t.applyTxn(entry({ type: OpCode.setData, path: '/size', data: bytes('1'), version: 1 }));
+    t.applyTxn(entry({ type: OpCode.delete, path: '/size/k' }));
+    expect(t.approximateDataSize()).toBe(recount(t));
+    expect(DataTree.fromSnapshot(t.exportSnapshot()).approximateDataSize()).toBe(recount(t));
+  });
+});

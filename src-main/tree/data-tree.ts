@@ -95,6 +95,8 @@ export class DataTree {
   private readonly quotaPaths = new Set<string>();
   /** highest zxid applied */
   lastProcessedZxid: Zxid = 0n;
+  /** sum of path and data lengths, kept up to date (mntr polls it) */
+  private dataSize = 0;
 
   constructor() {
     const empty = () => new Uint8Array(0);
@@ -103,6 +105,7 @@ export class DataTree {
     this.nodes.set('/zookeeper/quota', { data: empty(), acl: cloneAcl(OPEN_ACL_UNSAFE), stat: zeroStat(), children: new Set() });
     // upstream writes the config node with version arguments of -1: its aversion reads -1
     this.nodes.set('/zookeeper/config', { data: empty(), acl: cloneAcl(READ_ACL_UNSAFE), stat: { ...zeroStat(), aversion: -1 }, children: new Set() });
+    this.dataSize = this.countDataSize();
   }
 
   // ---------------------------------------------------------------- reads
@@ -188,6 +191,10 @@ export class DataTree {
 
   /** Sum of path and data lengths, as upstream's approximate_data_size. */
   approximateDataSize(): number {
+    return this.dataSize;
+  }
+
+  private countDataSize(): number {
     let size = 0;
     for (const [p, n] of this.nodes) size += p.length + (n.data?.length ?? 0);
     return size;
@@ -280,6 +287,7 @@ export class DataTree {
         if (!n) return { type: txn.type, err: ErrorCode.NONODE, path: txn.path };
         const bytesDiff = (txn.data?.length ?? 0) - (n.data?.length ?? 0);
         n.data = txn.data;
+        this.dataSize += bytesDiff;
         this.updateQuotaStat(txn.path, bytesDiff, 0);
         n.stat.mzxid = h.zxid;
         n.stat.mtime = h.time;
@@ -368,6 +376,7 @@ export class DataTree {
     };
     const node: TreeNode = { data, acl: cloneAcl(acl), stat, children: new Set() };
     this.nodes.set(path, node);
+    this.dataSize += path.length + (data?.length ?? 0);
     parent.children.add(name);
     this.track(path, owner);
     if (pp.startsWith(QUOTA_ROOT)) {
@@ -389,6 +398,7 @@ export class DataTree {
     // a fuzzy-snapshot replay can find children the original delete did not see: drop them too
     for (const c of [...n.children]) this.deleteNode(joinPath(path, c), zxid, []);
     this.nodes.delete(path);
+    this.dataSize -= path.length + (n.data?.length ?? 0);
     parent.children.delete(baseName(path));
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
     this.untrack(path, n.stat.ephemeralOwner);
@@ -459,7 +469,13 @@ export class DataTree {
     const stats = parseStatsTrack(new TextDecoder().decode(node.data ?? new Uint8Array(0)));
     stats.set('count', (stats.get('count') ?? -1) + countDiff);
     stats.set('bytes', (stats.get('bytes') ?? -1) + bytesDiff);
-    node.data = new TextEncoder().encode(formatStatsTrack(stats));
+    this.setDataInPlace(node, new TextEncoder().encode(formatStatsTrack(stats)));
+  }
+
+  /** Quota bookkeeping writes data without a txn of its own (no version, no watch). */
+  private setDataInPlace(node: TreeNode, data: Uint8Array): void {
+    this.dataSize += data.length - (node.data?.length ?? 0);
+    node.data = data;
   }
 
   /** Recounts a quota's subtree (nodes and data bytes, itself included) into its stats node. */
@@ -478,7 +494,7 @@ export class DataTree {
         for (const c of n.children) stack.push(joinPath(p, c));
       }
     }
-    node.data = new TextEncoder().encode(formatStatsTrack(new Map([['count', count], ['bytes', bytes]])));
+    this.setDataInPlace(node, new TextEncoder().encode(formatStatsTrack(new Map([['count', count], ['bytes', bytes]]))));
   }
 
   // ---------------------------------------------------------------- snapshots and digest
@@ -512,6 +528,7 @@ export class DataTree {
     }
     for (const s of snap.sessions) t.sessionTable.set(s.id, s.timeoutMs);
     t.lastProcessedZxid = snap.zxid;
+    t.dataSize = t.countDataSize();
     // setupQuota: find the limit nodes again and recount their subtrees, as upstream does on load
     const suffix = `/${LIMIT_NODE}`;
     for (const sn of snap.nodes) {

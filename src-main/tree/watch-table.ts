@@ -234,6 +234,15 @@ export class WatchTable {
 
   /** Number of distinct watched paths. */
   get pathCount(): number {
-    return this.byPath().size;
+    let n = this.data.byPath.size;
+    for (const p of this.child.byPath.keys()) if (!this.data.byPath.has(p)) n++;
+    return n;
+  }
+
+  /** Number of connections holding at least one watch. */
+  get watcherCount(): number {
+    let n = this.data.byWatcher.size;
+    for (const w of this.child.byWatcher.keys()) if (!this.data.byWatcher.has(w)) n++;
+    return n;
   }
 }
