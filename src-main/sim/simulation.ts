@@ -699,6 +699,7 @@ export class Simulation {
           this.established.push({ atMs: this.now, sid: s.id, epoch: e.epoch });
         }
         this.checkHistory(s);
+        this.electionStep(s, { type: 'established', nowMs: this.now, leader: e.leader, epoch: e.epoch });
         return;
       case 'abandoned':
         s.serving = false;

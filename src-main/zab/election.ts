@@ -65,6 +65,10 @@ export type ElectionInput =
    * necessarily committed); currentEpoch: the persisted currentEpoch. */
   | { readonly type: 'start'; readonly nowMs: number; readonly lastZxid: Zxid; readonly currentEpoch: number }
   | { readonly type: 'message'; readonly nowMs: number; readonly from: Sid; readonly msg: Notification }
+  /** ZAB established `epoch` under `leader` (the `serving` effect): from now on this server
+   * reports (leader, epoch) as its vote, so every member of one ensemble reports the same vote
+   * and a late joiner finds its quorum even if members were elected in different rounds */
+  | { readonly type: 'established'; readonly nowMs: number; readonly leader: Sid; readonly epoch: number }
   /** `gen` must echo the generation of the setTimer effect; stale timers are ignored. */
   | { readonly type: 'timer'; readonly nowMs: number; readonly timer: ElectionTimer; readonly gen: number };
 
@@ -184,6 +188,11 @@ export class FastLeaderElection {
         break;
       case 'timer':
         this.onTimer(input.timer, input.gen, out);
+        break;
+      case 'established':
+        if (this.state !== PeerState.LOOKING && this.currentVote.leader === input.leader) {
+          this.currentVote = { ...this.currentVote, peerEpoch: input.epoch };
+        }
         break;
     }
     return out;
