@@ -1,12 +1,12 @@
 /**
- * `npm run sim -- --seed N [--servers 5] [--observers 0] [--steps K] [--fault-ms MS] [--seeds M]`
+ * `npm run sim -- --seed N [--servers 5] [--observers 0] [--steps K] [--fault-ms MS] [--seeds M] [--keep-going]`
  * Runs seeded simulations (seeds N .. N+M-1) and prints a summary per seed. A failing seed
  * prints the command that replays it and exits 1. The only place in sim/ that touches node:*.
  */
 import process from 'node:process';
 import { replayCommand, runSeed, SimFailure, type RunOptions } from './random-run';
 
-function parseArgs(argv: string[]): { run: RunOptions; seeds: number } {
+function parseArgs(argv: string[]): { run: RunOptions; seeds: number; keepGoing: boolean } {
   const get = (name: string): string | undefined => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -25,7 +25,7 @@ function parseArgs(argv: string[]): { run: RunOptions; seeds: number } {
     ...(num('--steps') !== undefined ? { steps: num('--steps') } : {}),
     ...(num('--fault-ms') !== undefined ? { faultMs: num('--fault-ms') } : {}),
   };
-  return { run, seeds: num('--seeds') ?? 1 };
+  return { run, seeds: num('--seeds') ?? 1, keepGoing: argv.includes('--keep-going') };
 }
 
 function main(): number {
@@ -36,6 +36,7 @@ function main(): number {
     process.stderr.write(`${(e as Error).message}\n`);
     return 2;
   }
+  let failed = 0;
   for (let i = 0; i < args.seeds; i++) {
     const run = { ...args.run, seed: args.run.seed + i };
     try {
@@ -48,10 +49,12 @@ function main(): number {
     } catch (e) {
       if (!(e instanceof SimFailure)) throw e;
       process.stdout.write(`seed ${run.seed}: FAILED ${e.message}\nreplay: ${replayCommand(run)}\n`);
-      return 1;
+      failed++;
+      if (!args.keepGoing) return 1;
     }
   }
-  return 0;
+  if (args.seeds > 1) process.stdout.write(`${args.seeds - failed}/${args.seeds} seeds passed\n`);
+  return failed > 0 ? 1 : 0;
 }
 
 process.exitCode = main();
