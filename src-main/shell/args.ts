@@ -37,6 +37,8 @@ export interface ParsedOptions {
   values: Map<string, string>;
   /** the non-option words, the command name first */
   args: string[];
+  /** option letters in the order they were given */
+  order: string[];
 }
 
 /** A commons-cli ParseException, worded as zkCli prints it (class name, colon, message). */
@@ -59,11 +61,12 @@ function isNumber(token: string): boolean {
 export function parseOptions(words: readonly string[], spec: OptionSpec): ParsedOptions {
   const flags = spec.flags ?? {};
   const values = spec.values ?? {};
-  const out: ParsedOptions = { flags: new Set(), values: new Map(), args: [] };
+  const out: ParsedOptions = { flags: new Set(), values: new Map(), args: [], order: [] };
   let pending: string | null = null;
   let onlyArgs = false;
 
   const takeShort = (s: string): void => {
+    out.order.push(s);
     if (s in values) pending = s;
     else out.flags.add(s);
   };
@@ -99,6 +102,7 @@ export function parseOptions(words: readonly string[], spec: OptionSpec): Parsed
     const first = body[0] ?? '';
     if (first in values) {
       // -v1: the rest is the value
+      out.order.push(first);
       out.values.set(first, body.slice(1));
       continue;
     }
@@ -107,6 +111,7 @@ export function parseOptions(words: readonly string[], spec: OptionSpec): Parsed
       let j = 0;
       for (; j < body.length; j++) {
         const c = body[j] ?? '';
+        if (c in flags || c in values) out.order.push(c);
         if (c in flags) out.flags.add(c);
         else if (c in values) {
           const rest = body.slice(j + 1);

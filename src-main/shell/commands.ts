@@ -7,44 +7,16 @@ import { ErrorCode } from '../common/error-codes';
 import { AddWatchMode, CreateFlags, WatcherType } from '../jute/types';
 import type { Stat } from '../jute/types';
 import { OptionParseError, parseJavaInt, parseJavaLong, parseOptions } from './args';
-import type { OptionSpec, ParsedOptions } from './args';
+import type { ParsedOptions } from './args';
+import { CliError, JavaCrash } from './commands-base';
+import type { CommandContext, CommandDef } from './commands-base';
+import { delquota, listquota, setquota } from './quota';
 import { cliErrorMessage, formatAcl, formatData, formatStat, javaList, keeperErrorMessage } from './format';
 import { OPEN_ACL_UNSAFE, joinPath, parseAcl, pathProblem } from './paths-acl';
 import type { Outcome, ShellZk } from './zk-port';
 
-/** A failed command: its message (printed on stderr) and zkCli's exit status for it. */
-export class CliError extends Error {
-  override name = 'CliError';
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * What zkCli does on a number it cannot parse: the JVM dies with the exception. The one-shot
- * shell does the same (status 1); the interactive one reports it and carries on.
- */
-export class JavaCrash extends Error {
-  override name = 'JavaCrash';
-}
-
-export interface CommandContext {
-  zk: ShellZk;
-  out(text: string): void;
-  err(text: string): void;
-  timeZone?: string;
-}
-
-export interface CommandDef {
-  name: string;
-  /** the usage text after the name, as zkCli's help lists it */
-  usage: string;
-  options?: OptionSpec;
-  run?(ctx: CommandContext, opts: ParsedOptions): Promise<void>;
-}
+export { CliError, JavaCrash } from './commands-base';
+export type { CommandContext, CommandDef } from './commands-base';
 
 const utf8 = new TextEncoder();
 
@@ -487,9 +459,9 @@ export const commandDefs: readonly CommandDef[] = [
   addWatch,
   removewatches,
   version,
-  notYet('delquota', '[-n|-b|-N|-B] path'),
-  notYet('listquota', 'path'),
-  notYet('setquota', '-n|-b|-N|-B val path'),
+  delquota,
+  listquota,
+  setquota,
   notYet(
     'reconfig',
     '[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | [-add serverId=host:port1:port2;port3[,...]]* [-remove serverId[,...]*]',

@@ -396,6 +396,51 @@ describe(`zkCli compat: zoolab shell (${useBuilt ? 'built CLI' : 'in-process'}) 
     );
   });
 
+  it('piped: quotas (setquota/listquota/delquota, StatsTrack text, parent/child conflicts, option groups)', async (ctx) => {
+    if (zk === null) return ctx.skip(skipReason);
+    if (targetKind === 'ZooLab') return ctx.skip('quota statistics are kept by the server; ZooLab does not track them');
+    await compareScript(
+      ['/cmpF', '/zookeeper/quota/cmpF'],
+      [
+        'create /cmpF',
+        'create /cmpF/a abc',
+        'create /cmpF/a/b',
+        'setquota -n 10 /cmpF/a',
+        'listquota /cmpF/a',
+        'get /zookeeper/quota/cmpF',
+        'setquota -b 2 /cmpF/a',
+        'listquota /cmpF/a',
+        'setquota -N 5 /cmpF/a',
+        'setquota -B 100 /cmpF/a',
+        'listquota /cmpF/a',
+        'setquota -n 1 /cmpF',
+        'setquota -n 1 /cmpF/a/b',
+        'setquota -n 0 /cmpF/a',
+        'setquota -b -1 /cmpF/a',
+        'setquota -n x /cmpF/a',
+        'setquota /cmpF/a',
+        'setquota -n 1 -b 2 /cmpF/a',
+        'setquota -n 3',
+        'setquota -n 3 /nope',
+        'setquota -n 3 /zookeeper/quota/x',
+        'delquota -n /cmpF/a',
+        'listquota /cmpF/a',
+        'delquota -b /cmpF/a',
+        'listquota /cmpF/a',
+        'delquota /cmpF/a',
+        'listquota /cmpF/a',
+        'delquota /cmpF/a',
+        'ls /zookeeper/quota',
+        'listquota /nope',
+        'listquota',
+        'delquota',
+        'delquota -x /cmpF',
+        'delquota /',
+        'quit',
+      ],
+    );
+  });
+
   it('command line: one command per run, zkCli exit statuses', async (ctx) => {
     if (zk === null) return ctx.skip(skipReason);
     await compareOneShots(
@@ -415,6 +460,9 @@ describe(`zkCli compat: zoolab shell (${useBuilt ? 'built CLI' : 'in-process'}) 
         ['set', '/cmpE', '-1'],
         ['sync', '/'],
         ['getAllChildrenNumber', '/cmpE'],
+        ['setquota', '-n', '5', '/nope'],
+        ['setquota', '-n', 'x', '/cmpE'],
+        ['listquota', '/cmpE'],
         ['deleteall', '/cmpE'],
         ['stat', '/cmpE'],
       ],
