@@ -9,8 +9,8 @@
  * queued calls when a connection attempt fails (so a failed `create` never runs later).
  */
 import { ErrorCode } from '../common/error-codes';
-import { KeeperState, WatcherEventType } from '../jute/types';
-import type { ACL } from '../jute/types';
+import { KeeperState, OpCode, WatcherEventType } from '../jute/types';
+import type { ACL, Stat } from '../jute/types';
 import { KeeperError, createClient, op } from '../client/index';
 import type { ClientState, ZkClient } from '../client/index';
 import type { ShellWatchedEvent } from './format';
@@ -153,6 +153,18 @@ export class ClientShellZk implements ShellZk {
 
   getConfig(watch: boolean) {
     return this.run(() => this.client.getConfig(watch));
+  }
+
+  reconfig(joiningServers: string | null, leavingServers: string | null, newMembers: string | null, fromConfig: bigint) {
+    return this.run(async () => {
+      const reply = await this.client.send({
+        type: OpCode.reconfig,
+        req: { joiningServers, leavingServers, newMembers, curConfigId: fromConfig },
+      });
+      if (reply.header.err !== 0) throw new KeeperError(reply.header.err);
+      const res = reply.response as { data: Uint8Array | null; stat: Stat };
+      return { data: res.data, stat: res.stat };
+    });
   }
 
   async close(): Promise<void> {

@@ -419,16 +419,40 @@ const version: CommandDef = {
   },
 };
 
-/** Commands zkCli lists that this shell does not carry out yet. */
-function notYet(name: string, usage: string): CommandDef {
-  return {
-    name,
-    usage,
-    async run() {
-      throw new CliError(`${name}: not supported by zoolab shell yet`);
+const reconfig: CommandDef = {
+  name: 'reconfig',
+  usage:
+    '[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | [-add serverId=host:port1:port2;port3[,...]]* [-remove serverId[,...]*]',
+  options: {
+    flags: { s: 'stats' },
+    values: {
+      v: 'required current config version',
+      file: 'path of config file to parse for membership',
+      members: 'comma-separated list of config strings for non-incremental reconfig',
+      add: 'comma-separated list of config strings for new servers',
+      remove: 'comma-separated list of server IDs to remove',
     },
-  };
-}
+  },
+  async run(ctx, opts) {
+    const v = opts.values;
+    if (!v.has('file') && !v.has('members') && !v.has('add') && !v.has('remove')) throw usageError(reconfig);
+    let version = -1n;
+    if (v.has('v')) {
+      const n = parseJavaLong(v.get('v') ?? '');
+      if (n === null) throw new CliError('-v must be followed by a long (configuration version)');
+      version = n;
+    }
+    if ((v.has('file') || v.has('members')) && (v.has('add') || v.has('remove'))) {
+      throw new CliError("Can't use -file or -members together with -add or -remove (mixing incremental and non-incremental modes is not allowed)");
+    }
+    if (v.has('file') && v.has('members')) throw new CliError("Can't use -file and -members together (conflicting non-incremental modes)");
+    if (v.has('file')) throw new CliError(`Error processing ${v.get('file') ?? ''} (zoolab shell does not read config files: use -members)`);
+    const r = await ctx.zk.reconfig(v.get('add') ?? null, v.get('remove') ?? null, v.get('members') ?? null, version);
+    if (!r.ok) throw new CliError(keeperErrorMessage(r.code));
+    ctx.out(`Committed new configuration:\n${formatData(r.value.data)}\n`);
+    if (opts.flags.has('s')) printStat(ctx, r.value.stat);
+  },
+};
 
 /** The session-level commands, listed for help and completion; session.ts carries them out. */
 const sessionCommands: CommandDef[] = [
@@ -462,10 +486,7 @@ export const commandDefs: readonly CommandDef[] = [
   delquota,
   listquota,
   setquota,
-  notYet(
-    'reconfig',
-    '[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | [-add serverId=host:port1:port2;port3[,...]]* [-remove serverId[,...]*]',
-  ),
+  reconfig,
   ...sessionCommands,
 ];
 

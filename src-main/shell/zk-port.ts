@@ -42,6 +42,13 @@ export interface ShellZk {
   whoAmI(): Promise<Outcome<{ authScheme: string; user: string }[]>>;
   /** the data of /zookeeper/config (getConfig) */
   getConfig(watch: boolean): Promise<Outcome<{ data: Uint8Array | null; stat: Stat }>>;
+  /** reconfig (ZooKeeperAdmin): the committed configuration text and the Stat of /zookeeper/config */
+  reconfig(
+    joiningServers: string | null,
+    leavingServers: string | null,
+    newMembers: string | null,
+    fromConfig: bigint,
+  ): Promise<Outcome<{ data: Uint8Array | null; stat: Stat }>>;
   /** closes the session; the default watcher then sees state Closed */
   close(): Promise<void>;
 }
