@@ -87,12 +87,49 @@ export function isCallName(name: unknown): name is CallName {
   return typeof name === 'string' && (callNames as readonly string[]).includes(name);
 }
 
+/**
+ * Terminals: the app hosts (web host, Electron main) add these to the supervisor's Backend.
+ * Each runs the zoolab shell (zkCli-compatible) against the ensemble or one of its servers;
+ * the renderer's xterm only forwards keys in and text out.
+ */
+export interface TerminalCalls {
+  /** server: one server's client port, or null for the whole ensemble's connection string */
+  openTerminal(options: { server: number | null; columns: number }): Promise<{ id: number; connectString: string }>;
+  terminalInput(id: number, data: string): Promise<void>;
+  resizeTerminal(id: number, columns: number): Promise<void>;
+  closeTerminal(id: number): Promise<void>;
+}
+
+export interface TerminalEvents {
+  terminalOutput: { id: number; data: string };
+  terminalExit: { id: number; code: number };
+}
+
+/** Everything the renderer can call and hear: the supervisor's Backend plus terminals. */
+export type AppCalls = BackendCalls & TerminalCalls;
+export type AppEvents = BackendEvents & TerminalEvents;
+export type AppCallName = keyof AppCalls;
+export type AppEventName = keyof AppEvents;
+
+export const terminalCallNames: readonly (keyof TerminalCalls)[] = ['openTerminal', 'terminalInput', 'resizeTerminal', 'closeTerminal'] as const;
+
+export function isAppCallName(name: unknown): name is AppCallName {
+  return isCallName(name) || (typeof name === 'string' && (terminalCallNames as readonly string[]).includes(name));
+}
+
+/** What the hosts serve: a Backend with terminals (see src-main/web/terminals.ts). */
+export interface AppBackend {
+  readonly calls: AppCalls;
+  on<E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void): () => void;
+  dispose(): Promise<void>;
+}
+
 /** Wire messages (WebSocket frames; IPC uses invoke/send with the same payloads). */
 export type WireMessage =
-  | { kind: 'call'; id: number; method: CallName; args: unknown[] }
+  | { kind: 'call'; id: number; method: AppCallName; args: unknown[] }
   | { kind: 'result'; id: number; ok: true; value: unknown }
   | { kind: 'result'; id: number; ok: false; error: string }
-  | { kind: 'event'; name: EventName; payload: unknown };
+  | { kind: 'event'; name: AppEventName; payload: unknown };
 
 /**
  * What a backend host (Electron main, the web host, tests) gets from the supervisor: the calls

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { BackendCalls, EnsembleView, WireMessage } from './contract';
+import type { AppCalls, EnsembleView, WireMessage } from './contract';
 import { checkCallArgs, createRpcClient, parseWireMessage, serveCall } from './rpc';
 
 /** Records what it was asked; a real BackendCalls shape, so dispatch is checked end to end. */
-function recordingCalls(log: string[]): BackendCalls {
+function recordingCalls(log: string[]): AppCalls {
   const ensemble: EnsembleView = { dir: '/tmp/e', connectionString: '127.0.0.1:2181', servers: [] };
   return {
     getEnsemble: async () => ensemble,
@@ -22,6 +22,10 @@ function recordingCalls(log: string[]): BackendCalls {
       if (id === 9) throw new Error('no server 9 in this ensemble');
       return `${id}:${file}`;
     },
+    openTerminal: async ({ server }) => ({ id: 1, connectString: `server ${server}` }),
+    terminalInput: async (id, data) => void log.push(`input ${id} ${data}`),
+    resizeTerminal: async (id, columns) => void log.push(`resize ${id} ${columns}`),
+    closeTerminal: async (id) => void log.push(`close ${id}`),
   };
 }
 
@@ -31,6 +35,8 @@ describe('checkCallArgs', () => {
     expect(checkCallArgs('startEnsemble', [{ servers: 3, tickTimeMs: 2000 }])).toBeNull();
     expect(checkCallArgs('killServer', [2])).toBeNull();
     expect(checkCallArgs('readServerFile', [1, 'zoo.cfg'])).toBeNull();
+    expect(checkCallArgs('openTerminal', [{ server: null, columns: 80 }])).toBeNull();
+    expect(checkCallArgs('terminalInput', [3, 'ls /\r'])).toBeNull();
   });
   it('refuses other shapes with a sentence', () => {
     expect(checkCallArgs('killServer', ['2'])).toMatch(/server id/);
@@ -41,6 +47,10 @@ describe('checkCallArgs', () => {
     expect(checkCallArgs('startEnsemble', [{ servers: 3, tickTimeMs: -1 }])).toMatch(/tickTimeMs/);
     expect(checkCallArgs('readServerFile', [1, '../../etc/passwd'])).toMatch(/must be one of/);
     expect(checkCallArgs('getEnsemble', 'x')).toMatch(/array/);
+    expect(checkCallArgs('openTerminal', [{ server: 0, columns: 80 }])).toMatch(/server id or null/);
+    expect(checkCallArgs('openTerminal', [{ server: null, columns: 0 }])).toMatch(/columns/);
+    expect(checkCallArgs('terminalInput', [1, 'x'.repeat(70_000)])).toMatch(/at most/);
+    expect(checkCallArgs('resizeTerminal', [1, 80.5])).toMatch(/column count/);
   });
 });
 

@@ -4,21 +4,33 @@
  * (`createRpcClient`). The web host, Electron main, the renderer's bridge and the tests all
  * use these, so both transports behave the same. Pure: no node:*, no DOM, no timers.
  */
-import type { BackendCalls, BackendEvents, CallName, EventName, WireMessage } from './contract';
-import { isCallName } from './contract';
+import type { AppCallName, AppCalls, AppEventName, AppEvents, WireMessage } from './contract';
+import { isAppCallName } from './contract';
 
 export type CallResult = { ok: true; value: unknown } | { ok: false; error: string };
 
 const serverFiles = ['zoo.cfg', 'myid', 'log'] as const;
-export const eventNames: readonly EventName[] = ['ensemble', 'trace', 'serverLog'] as const;
+/** every pushed event the hosts relay: the supervisor's and the terminals' */
+export const eventNames: readonly AppEventName[] = ['ensemble', 'trace', 'serverLog', 'terminalOutput', 'terminalExit'] as const;
+/** bytes per terminalInput call (a paste), columns of a terminal */
+export const terminalInputCharsMax = 64 * 1024;
+export const terminalColumnsMax = 1000;
 export const serverCountMax = 9;
 
-export function isEventName(name: unknown): name is EventName {
+export function isEventName(name: unknown): name is AppEventName {
   return typeof name === 'string' && (eventNames as readonly string[]).includes(name);
 }
 
 function isServerId(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 255;
+}
+
+function isTerminalId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+}
+
+function isColumns(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= terminalColumnsMax;
 }
 
 function optionalPositiveInt(o: Record<string, unknown>, key: string): string | null {
@@ -32,7 +44,7 @@ function optionalPositiveInt(o: Record<string, unknown>, key: string): string | 
  * saying what is wrong. Hosts run this before touching the backend: a page cannot smuggle
  * other shapes through.
  */
-export function checkCallArgs(method: CallName, args: unknown): string | null {
+export function checkCallArgs(method: AppCallName, args: unknown): string | null {
   if (!Array.isArray(args)) return `${method}: arguments must be an array`;
   switch (method) {
     case 'getEnsemble':
@@ -61,6 +73,20 @@ export function checkCallArgs(method: CallName, args: unknown): string | null {
     case 'readServerFile':
       if (args.length !== 2 || !isServerId(args[0])) return 'readServerFile takes a server id and a file name';
       return (serverFiles as readonly unknown[]).includes(args[1]) ? null : `readServerFile: file must be one of ${serverFiles.join(', ')}`;
+    case 'openTerminal': {
+      const o: unknown = args[0];
+      if (args.length !== 1 || typeof o !== 'object' || o === null) return 'openTerminal takes one options object';
+      const r = o as Record<string, unknown>;
+      if (r['server'] !== null && !isServerId(r['server'])) return 'openTerminal: server must be a server id or null (the whole ensemble)';
+      return isColumns(r['columns']) ? null : `openTerminal: columns must be an integer from 1 to ${terminalColumnsMax}`;
+    }
+    case 'terminalInput':
+      if (args.length !== 2 || !isTerminalId(args[0]) || typeof args[1] !== 'string') return 'terminalInput takes a terminal id and a string';
+      return args[1].length <= terminalInputCharsMax ? null : `terminalInput: at most ${terminalInputCharsMax} characters at once`;
+    case 'resizeTerminal':
+      return args.length === 2 && isTerminalId(args[0]) && isColumns(args[1]) ? null : 'resizeTerminal takes a terminal id and a column count';
+    case 'closeTerminal':
+      return args.length === 1 && isTerminalId(args[0]) ? null : 'closeTerminal takes a terminal id';
   }
 }
 
@@ -70,8 +96,8 @@ function messageOf(e: unknown): string {
 }
 
 /** Validates and runs one call; never throws: failures come back as `{ ok: false, error }`. */
-export async function serveCall(calls: BackendCalls, method: unknown, args: unknown): Promise<CallResult> {
-  if (!isCallName(method)) return { ok: false, error: `unknown method '${String(method)}'` };
+export async function serveCall(calls: AppCalls, method: unknown, args: unknown): Promise<CallResult> {
+  if (!isAppCallName(method)) return { ok: false, error: `unknown method '${String(method)}'` };
   const problem = checkCallArgs(method, args);
   if (problem !== null) return { ok: false, error: problem };
   try {
@@ -95,7 +121,7 @@ export function parseWireMessage(text: string): WireMessage | null {
   const r = m as Record<string, unknown>;
   switch (r['kind']) {
     case 'call':
-      return typeof r['id'] === 'number' && isCallName(r['method']) && Array.isArray(r['args']) ? (m as WireMessage) : null;
+      return typeof r['id'] === 'number' && isAppCallName(r['method']) && Array.isArray(r['args']) ? (m as WireMessage) : null;
     case 'result':
       return typeof r['id'] === 'number' && typeof r['ok'] === 'boolean' ? (m as WireMessage) : null;
     case 'event':
@@ -105,13 +131,13 @@ export function parseWireMessage(text: string): WireMessage | null {
   }
 }
 
-export type EventListener<E extends EventName> = (payload: BackendEvents[E]) => void;
+export type EventListener<E extends AppEventName> = (payload: AppEvents[E]) => void;
 
 /** A listener table, one list per event name. */
 export class EventHub {
-  private readonly listeners = new Map<EventName, Set<(payload: unknown) => void>>();
+  private readonly listeners = new Map<AppEventName, Set<(payload: unknown) => void>>();
 
-  on<E extends EventName>(event: E, listener: EventListener<E>): () => void {
+  on<E extends AppEventName>(event: E, listener: EventListener<E>): () => void {
     let set = this.listeners.get(event);
     if (!set) {
       set = new Set();
@@ -124,14 +150,23 @@ export class EventHub {
     };
   }
 
-  emit(event: EventName, payload: unknown): void {
-    for (const l of [...(this.listeners.get(event) ?? [])]) l(payload);
+  /** every listener runs even if one throws; the error is rethrown on its own, not swallowed */
+  emit(event: AppEventName, payload: unknown): void {
+    for (const l of [...(this.listeners.get(event) ?? [])]) {
+      try {
+        l(payload);
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
   }
 }
 
 export interface RpcClient {
-  readonly calls: BackendCalls;
-  on<E extends EventName>(event: E, listener: EventListener<E>): () => void;
+  readonly calls: AppCalls;
+  on<E extends AppEventName>(event: E, listener: EventListener<E>): () => void;
   /** feed every incoming wire message here */
   receive(message: WireMessage): void;
   /** rejects every pending call (the transport closed) */
@@ -144,7 +179,7 @@ export function createRpcClient(send: (message: WireMessage) => void): RpcClient
   let nextId = 1;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const hub = new EventHub();
-  const invoke = (method: CallName, args: unknown[]): Promise<unknown> =>
+  const invoke = (method: AppCallName, args: unknown[]): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve, reject });
@@ -178,9 +213,9 @@ export function createRpcClient(send: (message: WireMessage) => void): RpcClient
   };
 }
 
-/** Builds a typed `BackendCalls` from one untyped invoke function (used by both transports). */
-export function callsFromInvoke(invoke: (method: CallName, args: unknown[]) => Promise<unknown>): BackendCalls {
-  const c = (method: CallName) => (...args: unknown[]) => invoke(method, args);
+/** Builds typed `AppCalls` from one untyped invoke function (used by both transports). */
+export function callsFromInvoke(invoke: (method: AppCallName, args: unknown[]) => Promise<unknown>): AppCalls {
+  const c = (method: AppCallName) => (...args: unknown[]) => invoke(method, args);
   return {
     getEnsemble: c('getEnsemble'),
     startEnsemble: c('startEnsemble'),
@@ -192,7 +227,11 @@ export function callsFromInvoke(invoke: (method: CallName, args: unknown[]) => P
     pauseServer: c('pauseServer'),
     resumeServer: c('resumeServer'),
     readServerFile: c('readServerFile'),
-  } as BackendCalls;
+    openTerminal: c('openTerminal'),
+    terminalInput: c('terminalInput'),
+    resizeTerminal: c('resizeTerminal'),
+    closeTerminal: c('closeTerminal'),
+  } as AppCalls;
 }
 
 /**
@@ -200,8 +239,8 @@ export function callsFromInvoke(invoke: (method: CallName, args: unknown[]) => P
  * bridge uses it when present, else the WebSocket.
  */
 export interface ZoolabFacade {
-  call(method: CallName, args: unknown[]): Promise<unknown>;
-  on(event: EventName, listener: (payload: unknown) => void): () => void;
+  call(method: AppCallName, args: unknown[]): Promise<unknown>;
+  on(event: AppEventName, listener: (payload: unknown) => void): () => void;
 }
 
 /** IPC channel names shared by preload and main. */

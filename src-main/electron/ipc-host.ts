@@ -6,7 +6,7 @@
  * Main validates every call: the sender must be the window we created, showing our own page,
  * and the method and arguments must fit the contract (`serveCall`).
  */
-import type { Backend, CallName, EventName } from '../api/contract';
+import type { AppBackend, AppCallName, AppEventName } from '../api/contract';
 import type { CallResult, ZoolabFacade } from '../api/rpc';
 import { eventNames, ipcChannels, isEventName, serveCall } from '../api/rpc';
 
@@ -38,7 +38,7 @@ export interface IpcRendererLike {
  */
 export function hostBackendOverIpc(
   ipcMain: IpcMainLike,
-  backend: Backend,
+  backend: AppBackend,
   target: WebContentsLike,
   isTrustedUrl: (url: string) => boolean,
 ): () => void {
@@ -48,7 +48,7 @@ export function hostBackendOverIpc(
     if (!isTrustedUrl(url)) return { ok: false, error: `call refused: untrusted page ${url || '(unknown)'}` };
     return serveCall(backend.calls, method, args);
   });
-  const unsubscribe = eventNames.map((name: EventName) =>
+  const unsubscribe = eventNames.map((name: AppEventName) =>
     backend.on(name, (payload) => {
       if (!target.isDestroyed()) target.send(ipcChannels.event, name, payload);
     }),
@@ -61,18 +61,18 @@ export function hostBackendOverIpc(
 
 /** The preload's facade: the only thing the page gets (via contextBridge). */
 export function createPreloadFacade(ipcRenderer: IpcRendererLike): ZoolabFacade {
-  const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
+  const listeners = new Map<AppEventName, Set<(payload: unknown) => void>>();
   ipcRenderer.on(ipcChannels.event, (_event, name, payload) => {
     if (!isEventName(name)) return;
     for (const l of [...(listeners.get(name) ?? [])]) l(payload);
   });
   return {
-    async call(method: CallName, args: unknown[]): Promise<unknown> {
+    async call(method: AppCallName, args: unknown[]): Promise<unknown> {
       const r = (await ipcRenderer.invoke(ipcChannels.call, method, args)) as CallResult;
       if (!r.ok) throw new Error(r.error);
       return r.value;
     },
-    on(event: EventName, listener: (payload: unknown) => void): () => void {
+    on(event: AppEventName, listener: (payload: unknown) => void): () => void {
       if (!isEventName(event) || typeof listener !== 'function') throw new Error(`unknown event '${String(event)}'`);
       let set = listeners.get(event);
       if (!set) {

@@ -8,7 +8,7 @@
 import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Backend } from '../api/contract';
+import type { AppBackend } from '../api/contract';
 import { parseAppArgs, type AppOptions } from '../web/app-options';
 import { createAppBackend, startLaunchEnsemble } from '../web/app-backend';
 import { hostBackendOverIpc } from './ipc-host';
@@ -30,7 +30,7 @@ function appArgs(): AppOptions {
   return parseAppArgs(process.argv.slice(app.isPackaged ? 1 : 2), { ignoreUnknown: true });
 }
 
-async function openWindow(backend: Backend): Promise<BrowserWindow> {
+async function openWindow(backend: AppBackend): Promise<BrowserWindow> {
   const win = new BrowserWindow({
     width: 1280,
     height: 820,

@@ -2,16 +2,18 @@
  * What both shells do at launch: make the backend and start the ensemble asked for (3
  * servers by default), reporting progress in lines a person reads in the terminal.
  */
-import type { Backend } from '../api/contract';
+import type { AppBackend } from '../api/contract';
 import { createBackend } from '../supervisor/backend';
 import type { AppOptions } from './app-options';
+import { withTerminals } from './terminals';
 
-export function createAppBackend(options: Pick<AppOptions, 'dir'>): Backend {
-  return options.dir === null ? createBackend() : createBackend({ dir: options.dir });
+/** the supervisor's backend (real server processes) plus terminals running the zoolab shell */
+export function createAppBackend(options: Pick<AppOptions, 'dir'>): AppBackend {
+  return withTerminals(options.dir === null ? createBackend() : createBackend({ dir: options.dir }));
 }
 
 /** Starts `servers` servers (none when 0). Never throws: a failure is reported and the UI offers a retry. */
-export async function startLaunchEnsemble(backend: Backend, servers: number, log: (line: string) => void): Promise<boolean> {
+export async function startLaunchEnsemble(backend: AppBackend, servers: number, log: (line: string) => void): Promise<boolean> {
   if (servers === 0) return true;
   log(`starting a local ensemble of ${servers} server${servers === 1 ? '' : 's'}…`);
   try {

@@ -12,12 +12,12 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Backend, EventName, WireMessage } from '../api/contract';
+import type { AppBackend, AppEventName, WireMessage } from '../api/contract';
 import { eventNames, serveCall } from '../api/rpc';
 import { serveStatic } from './static-files';
 
 export interface WebHostOptions {
-  backend: Backend;
+  backend: AppBackend;
   /** the built renderer (out/renderer) */
   staticDir: string;
   /** 0 or absent: a free port chosen by the OS */
@@ -150,7 +150,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
     ws.send(JSON.stringify(message));
   };
-  const unsubscribe = eventNames.map((name: EventName) =>
+  const unsubscribe = eventNames.map((name: AppEventName) =>
     options.backend.on(name, (payload) => {
       for (const ws of clients) sendTo(ws, { kind: 'event', name, payload });
     }),

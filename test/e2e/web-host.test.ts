@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Backend } from '../../src-main/api/contract';
-import { createBackend } from '../../src-main/supervisor/backend';
+import type { AppBackend } from '../../src-main/api/contract';
 import { startWebHost, type WebHost } from '../../src-main/web/host';
-import { backendOptions } from '../support/contract-suite';
+import { createTestBackend } from '../support/contract-suite';
 
 interface Reply {
   status: number;
@@ -47,7 +46,7 @@ function wsStatus(url: string, headers: Record<string, string> = {}): Promise<{ 
 
 describe('web host: token, Host and Origin checks', () => {
   let dir: string;
-  let backend: Backend;
+  let backend: AppBackend;
   let host: WebHost;
 
   beforeAll(async () => {
@@ -56,7 +55,7 @@ describe('web host: token, Host and Origin checks', () => {
     writeFileSync(join(dir, 'ui', 'index.html'), '<!doctype html><title>ZooLab</title>');
     writeFileSync(join(dir, 'ui', 'assets', 'app.js'), 'console.log(1)');
     writeFileSync(join(dir, 'secret.txt'), 'outside the UI folder');
-    backend = createBackend({ dir: join(dir, 'ensemble'), ...backendOptions });
+    backend = createTestBackend(join(dir, 'ensemble'));
     host = await startWebHost({ backend, staticDir: join(dir, 'ui') });
   });
   afterAll(async () => {

@@ -7,12 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend, BackendCalls, BackendEvents, EnsembleView, EventName } from '../../src-main/api/contract';
+import type { AppBackend, AppCalls, AppEventName, AppEvents, EnsembleView } from '../../src-main/api/contract';
 import { createBackend } from '../../src-main/supervisor/backend';
+import { withTerminals } from '../../src-main/web/terminals';
 
 export interface ContractConnection {
-  calls: BackendCalls;
-  on<E extends EventName>(event: E, listener: (payload: BackendEvents[E]) => void): () => void;
+  calls: AppCalls;
+  on<E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void): () => void;
   /** an untyped call, to check that the host refuses what the types would not allow */
   raw(method: string, args: unknown): Promise<unknown>;
   close(): Promise<void>;
@@ -47,10 +48,15 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export function contractSuite(transport: string, connect: (backend: Backend) => Promise<ContractConnection>): void {
+/** the backend both hosts serve: real server processes plus terminals running the zoolab shell */
+export function createTestBackend(dir: string): AppBackend {
+  return withTerminals(createBackend({ dir, ...backendOptions }));
+}
+
+export function contractSuite(transport: string, connect: (backend: AppBackend) => Promise<ContractConnection>): void {
   describe(`contract over ${transport}`, () => {
     let dir: string;
-    let backend: Backend;
+    let backend: AppBackend;
     let c: ContractConnection;
     const pushed: EnsembleView[] = [];
     const pids: number[] = [];
@@ -69,7 +75,7 @@ export function contractSuite(transport: string, connect: (backend: Backend) => 
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), `zoolab-contract-${transport}-`));
-      backend = createBackend({ dir, ...backendOptions });
+      backend = createTestBackend(dir);
       c = await connect(backend);
       c.on('ensemble', (e) => pushed.push(e));
     });
@@ -124,6 +130,21 @@ export function contractSuite(transport: string, connect: (backend: Backend) => 
       await expect(c.raw('killServer', ['1; rm -rf /'])).rejects.toThrow(/server id/);
       await expect(c.raw('readServerFile', [1, '../../../etc/passwd'])).rejects.toThrow(/must be one of/);
       expect((await ensemble()).servers.every((s) => s.state === 'running')).toBe(true);
+    });
+
+    it('terminal: the zoolab shell answers typed keys with output events; closing it ends it', async () => {
+      const outputs: { id: number; data: string }[] = [];
+      const off = c.on('terminalOutput', (o) => outputs.push(o));
+      const term = await c.calls.openTerminal({ server: 2, columns: 100 });
+      const text = () => outputs.filter((o) => o.id === term.id).map((o) => o.data).join('');
+      expect(term.connectString).toMatch(/^127\.0\.0\.1:\d+$/);
+      await c.calls.resizeTerminal(term.id, 120);
+      await c.calls.terminalInput(term.id, 'help\r');
+      await waitFor('the help text in the terminal', async () => /create \[-s\] \[-e\]/.test(text()));
+      await c.calls.closeTerminal(term.id);
+      await expect(c.calls.terminalInput(term.id, 'ls /\r')).rejects.toThrow(/terminal \d+ is closed/);
+      await expect(c.calls.openTerminal({ server: 42, columns: 80 })).rejects.toThrow(/no server 42/);
+      off();
     });
 
     it('a backend failure arrives as its message: no server 42', async () => {
