@@ -44,7 +44,7 @@ function main(): number {
       process.stdout.write(
         `seed ${s.seed}: ok  servers=${s.servers} steps=${s.steps} sim=${(s.simMs / 1000).toFixed(1)}s committed=${s.committed} acked=${s.acked} ` +
           `(after heal ${s.ackedAfterHeal}) leaders=${s.leadersEstablished} crashes=${s.crashes} abandons=${s.abandons} syncs=${s.syncsChecked} ` +
-          `heal→leader=${s.healToLeaderMs}ms leader=${s.finalLeader}\n`,
+          `heal→leader=${s.healToLeaderMs}ms leader=${s.finalLeader} syncs: ${s.syncs}\n`,
       );
     } catch (e) {
       if (!(e instanceof SimFailure)) throw e;

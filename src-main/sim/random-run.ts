@@ -33,6 +33,8 @@ export interface RunSummary {
   readonly syncsChecked: number;
   readonly finalLeader: Sid | null;
   readonly healToLeaderMs: number;
+  /** learner syncs by kind, e.g. "DIFF 12 TRUNC 2 SNAP 1" */
+  readonly syncs: string;
 }
 
 export function replayCommand(o: RunOptions): string {
@@ -62,7 +64,15 @@ function randomFault(sim: Simulation): void {
     sim.partition(shuffled.slice(0, cut), shuffled.slice(cut));
   } else if (roll < 68) {
     const leader = sim.leader();
-    sim.isolate(leader !== null && p.chance(0.6) ? leader : p.pick(ids));
+    if (leader !== null && p.chance(0.6)) {
+      // a leader cut off keeps taking writes until it notices: they stay an uncommitted tail
+      // that a later leader must TRUNC away
+      sim.isolate(leader);
+      const c = sim.clients.length > 0 ? p.pick(sim.clients) : undefined;
+      if (c !== undefined && c.server !== leader) sim.moveClient(c, leader);
+    } else {
+      sim.isolate(p.pick(ids));
+    }
   } else if (roll < 80) {
     sim.heal();
   } else if (roll < 88) {
@@ -125,6 +135,7 @@ export function runSeed(o: RunOptions): RunSummary {
     syncsChecked: sim.syncsChecked,
     finalLeader: sim.leader(),
     healToLeaderMs,
+    syncs: ['DIFF', 'TRUNC', 'SNAP'].map((k) => `${k} ${sim.syncKinds.get(k) ?? 0}`).join(' '),
   };
 }
 

@@ -102,6 +102,8 @@ class SimServer {
   serving = false;
   servingEpoch = 0;
   checkedLen = 0;
+  /** leader only: which server owns each session (ZooKeeper's session owner) */
+  readonly owners = new Map<SessionId, Sid>();
   constructor(
     readonly id: Sid,
     readonly voter: boolean,
@@ -127,6 +129,8 @@ export class SimClient {
   gen = 0;
   /** bumped on every reconnect: bytes sent on an older connection never reach a server */
   conn = 0;
+  /** the connection the session was last taken over on */
+  connectedConn = -1;
   constructor(
     readonly id: number,
     readonly sessionId: SessionId,
@@ -173,6 +177,8 @@ export class Simulation {
   private readonly lastXidInCanon = new Map<string, number>();
   readonly trace: TraceEvent[] = [];
   readonly traceCounts = new Map<TraceKind, number>();
+  /** how learners were synced: DIFF / TRUNC / SNAP counts */
+  readonly syncKinds = new Map<string, number>();
   readonly decisions: { atMs: number; sid: Sid; role: string; leader: Sid; round: number }[] = [];
   readonly established: { atMs: number; sid: Sid; epoch: number }[] = [];
   readonly abandons: { atMs: number; sid: Sid; reason: string }[] = [];
@@ -671,11 +677,14 @@ export class Simulation {
         this.sendZab(s.id, e.to, { type: 'SNAP', zxid: e.zxid, snapshot: s.kv.serialize() });
         return;
       case 'request':
-        this.prepAndPropose(s, e.sessionId, e.xid, e.data);
+        this.prepAndPropose(s, e.from, e.sessionId, e.xid, e.data);
         return;
       case 'sessionTouches':
         return;
       case 'revalidate':
+        // the client moved to server e.from: it owns the session now (requests still coming
+        // through the old owner will fail with SESSIONMOVED)
+        s.owners.set(e.sessionId, e.from);
         this.zabStep(s, { type: 'revalidateReply', nowMs: this.now, to: e.from, sessionId: e.sessionId, valid: true });
         return;
       case 'revalidated':
@@ -725,13 +734,20 @@ export class Simulation {
 
   private emitTrace(ev: TraceEvent, fromCore: boolean): void {
     this.traceCounts.set(ev.kind, (this.traceCounts.get(ev.kind) ?? 0) + 1);
+    if (ev.kind === 'zab.sync.sent') {
+      const how = String(ev.detail?.how);
+      this.syncKinds.set(how, (this.syncKinds.get(how) ?? 0) + 1);
+    }
     if (this.opts.keepTrace) this.trace.push(fromCore ? ev : { ...ev });
   }
 
   // ---- the leader's request pipeline (stands in for ServerCore prep) ------------------------
 
-  private prepAndPropose(s: SimServer, sessionId: SessionId, xid: number, data: Uint8Array): void {
+  private prepAndPropose(s: SimServer, from: Sid, sessionId: SessionId, xid: number, data: Uint8Array): void {
     const zab = s.zab as ZabPeer;
+    const owner = s.owners.get(sessionId);
+    if (owner !== undefined && owner !== from) return; // SESSIONMOVED: not proposed
+    s.owners.set(sessionId, from);
     const zxid = zab.nextZxid();
     if (zxid === null) return;
     this.zabStep(s, { type: 'propose', nowMs: this.now, txn: { zxid, sessionId, xid, data } });
@@ -776,6 +792,25 @@ export class Simulation {
     else this.clientWrite(c, c.server, `k${this.prng.int(5)}=c${c.id}.${++c.written}`);
   }
 
+  /** reconnect a client to server `id` (outstanding requests become unknown) */
+  moveClient(c: SimClient, id: Sid): void {
+    this.clientLost(c);
+    c.server = id;
+  }
+
+  /** a client's first request on a new connection: the server takes the session over
+   * (REVALIDATE through the leader, or directly on the leader) */
+  private connectIfNew(c: SimClient, s: SimServer): void {
+    if (c.connectedConn === c.conn) return;
+    c.connectedConn = c.conn;
+    const conn = c.conn;
+    this.onServer(s.id, () => {
+      if (!s.alive || !s.zab || c.conn !== conn) return;
+      if (s.zab.currentRole === 'leading') s.owners.set(c.sessionId, s.id);
+      else this.zabStep(s, { type: 'revalidate', nowMs: this.now, sessionId: c.sessionId, timeoutMs: 30_000 });
+    });
+  }
+
   /** the client gives up on its connection: outstanding requests have unknown outcomes */
   private clientLost(c: SimClient): void {
     c.pending.length = 0;
@@ -791,6 +826,7 @@ export class Simulation {
       this.clientLost(c);
       c.server = server;
     }
+    this.connectIfNew(c, s);
     const xid = ++c.xid;
     c.pending.push({ kind: 'write', xid, data, sentAt: this.now, floor: 0n });
     this.emitTrace({ t: this.now, kind: 'request.received', server, session: hex(c.sessionId), xid, op: 'setData' }, false);
@@ -798,7 +834,7 @@ export class Simulation {
     const conn = c.conn;
     this.onServer(server, () => {
       if (!s.alive || !s.serving || !s.zab || c.conn !== conn) return;
-      if (s.zab.currentRole === 'leading') this.prepAndPropose(s, c.sessionId, xid, bytes);
+      if (s.zab.currentRole === 'leading') this.prepAndPropose(s, s.id, c.sessionId, xid, bytes);
       else this.zabStep(s, { type: 'forward', nowMs: this.now, sessionId: c.sessionId, xid, data: bytes });
     });
     return true;
@@ -811,6 +847,7 @@ export class Simulation {
       this.clientLost(c);
       c.server = server;
     }
+    this.connectIfNew(c, s);
     const xid = ++c.xid;
     c.pending.push({ kind: 'sync', xid, data: '', sentAt: this.now, floor: this.maxAckedZxid });
     const conn = c.conn;

@@ -373,10 +373,22 @@ export class ZabPeer {
     out.push({ type: 'commit', txn });
   }
 
+  /** index of the first txn in the window with a zxid above `zxid` (window.length if none) */
+  private indexAfter(zxid: Zxid): number {
+    let lo = 0;
+    let hi = this.window.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.window[mid] as TxnRecord).zxid <= zxid) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** deliver my own logged txns up to zxid (they are part of the leader's history) */
   private deliverLocalUpTo(out: ZabEffect[], zxid: Zxid): void {
-    for (const t of this.window) {
-      if (t.zxid <= this.applied) continue;
+    for (let i = this.indexAfter(this.applied); i < this.window.length; i++) {
+      const t = this.window[i] as TxnRecord;
       if (t.zxid > zxid) break;
       this.deliver(out, t);
     }
@@ -906,7 +918,7 @@ export class ZabPeer {
       }
       case 'COMMIT': {
         if (r.phase !== 'sync' && r.phase !== 'synced' && r.phase !== 'broadcast') return violation('COMMIT');
-        const next = this.window.find((t) => t.zxid > this.applied);
+        const next = this.window[this.indexAfter(this.applied)];
         if (next === undefined || next.zxid !== msg.zxid) return violation(`COMMIT ${hex(msg.zxid)} but next uncommitted is ${next ? hex(next.zxid) : 'none'}`);
         this.trace(out, 'zab.commit.received', { ...this.txnFields(next), peer: from });
         this.deliver(out, next);
