@@ -99,7 +99,6 @@ describe('ensemble: broadcast', () => {
       `txnlog.append@${leader}`,
       `zab.proposal.sent@${leader}`,
       `zab.proposal.received@${follower}`,
-      `zab.ack.sent@${follower}`,
       `zab.ack.received@${leader}`,
       `zab.quorum.reached@${leader}`,
       `zab.commit.sent@${leader}`,
@@ -113,10 +112,13 @@ describe('ensemble: broadcast', () => {
       expect(i, `${k} after position ${at} in ${kinds.join(' ')}`).toBeGreaterThan(at);
       at = i;
     }
-    // the follower acked only after its fsync of that txn
-    const fsyncAt = kinds.indexOf(`txnlog.fsync.done@${follower}`);
-    expect(fsyncAt).toBeGreaterThan(-1);
-    expect(fsyncAt).toBeLessThan(kinds.indexOf(`zab.ack.sent@${follower}`));
+    // every server acks only after its own fsync of that txn, and the quorum needs two acks
+    for (const id of sim.ids.filter((x) => x !== leader)) {
+      const fsyncAt = kinds.indexOf(`txnlog.fsync.done@${id}`);
+      expect(fsyncAt).toBeGreaterThan(-1);
+      expect(fsyncAt).toBeLessThan(kinds.indexOf(`zab.ack.sent@${id}`));
+    }
+    expect(kinds.indexOf(`txnlog.fsync.done@${leader}`)).toBeLessThan(kinds.indexOf(`zab.quorum.reached@${leader}`));
     const ev = sim.trace.find((e) => e.kind === 'zab.proposal.sent' && e.zxid === z);
     expect(ev).toMatchObject({ session, xid: 1, epoch: 1 });
     for (const id of sim.ids) expect(datas(sim, id)).toEqual(['x=1']);
@@ -256,8 +258,13 @@ describe('ensemble: broadcast', () => {
     const sim = new Simulation({ seed: 29, servers: 3, fsyncMsMin: 30, fsyncMsMax: 60 });
     const leader = boot(sim);
     const c = sim.addClient(true);
-    sim.runFor(1000);
-    for (const id of sim.ids.filter((x) => x !== leader)) sim.crash(id);
+    sim.runFor(500);
+    // crash each follower at a moment its disk holds writes not yet fsynced
+    for (const id of sim.ids.filter((x) => x !== leader)) {
+      for (let i = 0; i < 200 && sim.durableImage(id).lastPendingSeq === null; i++) sim.runFor(1);
+      expect(sim.durableImage(id).lastPendingSeq).not.toBeNull();
+      sim.crash(id);
+    }
     sim.runFor(300);
     for (const id of sim.ids) if (!sim.view(id).alive) sim.restart(id);
     sim.runUntil(() => sim.ids.every((id) => sim.view(id).serving), 5000, 'all serving');
@@ -266,6 +273,7 @@ describe('ensemble: broadcast', () => {
     sim.runFor(1000);
     sim.checkConverged();
     expect(c.written).toBeGreaterThan(10);
+    // a crash keeps a random prefix of the unsynced writes; over two crashes at least one lost some
     expect(sim.ids.reduce((n, id) => n + sim.durableImage(id).tornTails, 0)).toBeGreaterThan(0);
   });
 
