@@ -82,6 +82,8 @@ const ls: CommandDef = {
   usage: '[-s] [-w] [-R] path',
   options: { flags: { '?': 'help', s: 'stat', w: 'watch', R: 'recurse' } },
   async run(ctx, opts) {
+    // -? prints commons-cli's help for ls, then ls carries on
+    if (opts.flags.has('?')) ctx.out('usage: ls [options] path\n -?   help\n -R   recurse\n -s   stat\n -w   watch\n');
     if (opts.args.length < 2) throw usageError(ls);
     retainWatchCompat(ctx, opts, ls, 'ls [-w] path');
     const path = arg(opts, 1);

@@ -460,6 +460,7 @@ describe(`zkCli compat: zoolab shell (${useBuilt ? 'built CLI' : 'in-process'}) 
         ['ls', '/nope'],
         ['ls'],
         ['ls', '-x', '/'],
+        ['ls', '-?', '/cmpE'],
         ['frob'],
         ['get', '/cmpE', 'watch'],
         ['delete', '/cmpE'],
