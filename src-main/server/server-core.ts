@@ -14,7 +14,7 @@
 import { assert } from '../common/assert';
 import { ErrorCode } from '../common/error-codes';
 import type { SessionId, Zxid } from '../common/ids';
-import { hex } from '../common/ids';
+import { hex, makeZxid } from '../common/ids';
 import { limits } from '../common/limits';
 import type { TraceEvent } from '../common/trace';
 import type {
@@ -39,6 +39,7 @@ import { WatchTable } from '../tree/watch-table';
 import type { PrepContext } from './prep';
 import { OutstandingChanges, StagedView, prepCloseSession, prepDelete, prepMulti, prepOp, prepSetAcl } from './prep';
 import { Fifo } from './fifo';
+import { decodeForwarded, encodeForwarded } from './forwarding';
 import { SessionTracker, bytesEqual, initialSessionId, sessionPassword } from './sessions';
 import type { ConnectionInfo, LatencyStats, ServerCoreOptions, ServerEffect, ServerEnv, ServerStats, SessionDump } from './types';
 
@@ -54,7 +55,8 @@ interface Reply {
 type Item =
   | { kind: 'write'; xid: number; op: number; receivedMs: number; reply?: Reply }
   | { kind: 'read'; xid: number; op: number; receivedMs: number; request: Request; authIds: readonly Id[] }
-  | { kind: 'sync'; xid: number; op: number; receivedMs: number; path: string; waitZxid: Zxid }
+  /** confirmed: standalone at once; in an ensemble when ZAB's `synced` says up to which zxid */
+  | { kind: 'sync'; xid: number; op: number; receivedMs: number; path: string; waitZxid: Zxid; confirmed: boolean }
   | { kind: 'ready'; xid: number; op: number; receivedMs: number; reply: Reply };
 
 class Latency {
@@ -90,6 +92,8 @@ interface Conn {
   early: { header: RequestHeader; request: Request | null }[];
   /** a fatal reply is queued: later requests are ignored */
   doomed: boolean;
+  /** learner: a resume waits for the leader's answer */
+  revalidating: boolean;
   establishedMs: number;
   received: number;
   sent: number;
@@ -124,7 +128,12 @@ export class ServerCore {
     superDigest?: string;
     sessionSecret: Uint8Array;
   };
+  private readonly role: 'standalone' | 'leader' | 'learner';
   private readonly sessions: SessionTracker;
+  /** session -> the local connection it is bound to */
+  private readonly boundConn = new Map<SessionId, number>();
+  /** learner: sessions that showed life since the last takeSessionTouches() */
+  private readonly touches = new Map<SessionId, number>();
   private readonly outstanding = new OutstandingChanges();
   private readonly conns = new Map<number, Conn>();
   private readonly pending = new Fifo<PendingTxn>();
@@ -159,7 +168,13 @@ export class ServerCore {
       ...(options.superDigest !== undefined ? { superDigest: options.superDigest } : {}),
     };
     this.tree = options.tree ?? new DataTree();
+    this.role = options.role ?? 'standalone';
     this.lastProposedZxid = this.tree.lastProcessedZxid;
+    if (this.role === 'leader') {
+      assert(options.epoch !== undefined && options.epoch > 0, 'a leader needs its epoch');
+      const base = makeZxid(options.epoch, 0);
+      if (base > this.lastProposedZxid) this.lastProposedZxid = base;
+    }
     const now = env.clock.nowMs();
     this.sessions = new SessionTracker(this.tickMs);
     // sessions restored from disk get a fresh full timeout, so ephemerals survive a restart until expiry
@@ -196,6 +211,7 @@ export class ServerCore {
       queue: new Fifo<Item>(),
       early: [],
       doomed: false,
+      revalidating: false,
       establishedMs: now,
       received: 0,
       sent: 0,
@@ -210,9 +226,15 @@ export class ServerCore {
 
     if (req.sessionId === 0n) {
       const id = this.allocateSessionId();
-      const s = this.sessions.add(id, timeoutMs, now);
-      s.connId = connId;
+      this.bind(id, connId);
       conn.sessionId = id;
+      if (this.role === 'learner') {
+        // the leader tracks sessions: it logs createSession, then we answer (applyCommitted)
+        this.touches.set(id, timeoutMs);
+        this.push({ kind: 'forward', sessionId: id, cxid: 0, data: encodeForwarded({ kind: 'createSession', timeoutMs }) });
+        return;
+      }
+      this.sessions.add(id, timeoutMs, now);
       const zxid = this.lastProposedZxid + 1n;
       this.propose({ clientId: id, cxid: 0, zxid, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: timeoutMs }, () => {
         this.trace({ kind: 'session.created', zxid: hex(zxid), session: hex(id), detail: { timeoutMs } });
@@ -223,22 +245,47 @@ export class ServerCore {
     }
 
     // resume: check the password before touching anything, so a wrong one cannot evict the owner
-    const s = this.sessions.get(req.sessionId);
-    const valid = bytesEqual(req.passwd, this.password(req.sessionId)) && s !== undefined && !s.closing;
-    if (!valid || !s) {
-      this.send(conn, { kind: 'connect-response', connId, response: this.invalidConnectResponse(conn) });
-      this.closeConn(conn, 'session expired or invalid password');
+    conn.sessionId = req.sessionId;
+    const passwordOk = bytesEqual(req.passwd, this.password(req.sessionId));
+    if (this.role === 'learner' && passwordOk) {
+      // only the leader knows whether the session is alive: ask it (revalidated() answers)
+      conn.revalidating = true;
+      this.push({ kind: 'revalidate', sessionId: req.sessionId, timeoutMs });
       return;
     }
-    if (s.connId !== null && s.connId !== connId) {
-      const old = this.conns.get(s.connId);
-      if (old) this.closeConn(old, `session ${hex(s.id)} moved to another connection`);
+    const s = this.sessions.get(req.sessionId);
+    if (!passwordOk || !s || s.closing) {
+      this.refuseResume(conn);
+      return;
     }
-    s.connId = connId;
     s.timeoutMs = timeoutMs;
     this.sessions.touch(s.id, now);
-    conn.sessionId = s.id;
-    this.establish(conn, req.passwd);
+    this.resume(conn);
+  }
+
+  private refuseResume(conn: Conn): void {
+    this.send(conn, { kind: 'connect-response', connId: conn.id, response: this.invalidConnectResponse(conn) });
+    this.closeConn(conn, 'session expired or invalid password');
+  }
+
+  /** Binds the session to this connection (closing any other holding it) and answers. */
+  private resume(conn: Conn): void {
+    const oldId = this.boundConn.get(conn.sessionId);
+    if (oldId !== undefined && oldId !== conn.id) {
+      const old = this.conns.get(oldId);
+      if (old) this.closeConn(old, `session ${hex(conn.sessionId)} moved to another connection`);
+    }
+    this.bind(conn.sessionId, conn.id);
+    this.establish(conn, this.password(conn.sessionId));
+  }
+
+  private bind(sessionId: SessionId, connId: number): void {
+    this.boundConn.set(sessionId, connId);
+  }
+
+  private connOfSession(sessionId: SessionId): Conn | undefined {
+    const id = this.boundConn.get(sessionId);
+    return id === undefined ? undefined : this.conns.get(id);
   }
 
   /**
@@ -259,7 +306,7 @@ export class ServerCore {
     conn.received++;
     conn.lastOp = opName(header.type);
     if (header.xid >= 0) conn.lastCxid = header.xid;
-    this.sessions.touch(conn.sessionId, now);
+    this.touchSession(conn, now);
     if (conn.queue.length >= this.opts.outstandingPerConnectionMax) {
       this.closeConn(conn, 'too many outstanding requests');
       return;
@@ -303,7 +350,13 @@ export class ServerCore {
         ready({ err: ErrorCode.RECONFIGDISABLED, response: null });
         break;
       case OpCode.sync:
-        conn.queue.push({ kind: 'sync', xid, op, receivedMs: now, path: request.req.path, waitZxid: this.lastProposedZxid });
+        if (this.role === 'standalone') {
+          conn.queue.push({ kind: 'sync', xid, op, receivedMs: now, path: request.req.path, waitZxid: this.lastProposedZxid, confirmed: true });
+        } else {
+          // §9: ZAB answers once the leader has confirmed a quorum still follows it
+          conn.queue.push({ kind: 'sync', xid, op, receivedMs: now, path: request.req.path, waitZxid: 0n, confirmed: false });
+          this.push({ kind: 'sync', sessionId: conn.sessionId, cxid: xid });
+        }
         break;
       case OpCode.create:
       case OpCode.create2:
@@ -335,7 +388,7 @@ export class ServerCore {
    * External commit mode: nothing happens here (the quorum protocol calls `committed`).
    */
   logged(zxid: Zxid): void {
-    if (this.opts.commitMode === 'standalone') this.committed(zxid);
+    if (this.role === 'standalone' && this.opts.commitMode === 'standalone') this.committed(zxid);
   }
 
   /** Applies every pending txn with a zxid up to `zxid`, in order, and answers what it can. */
@@ -355,13 +408,7 @@ export class ServerCore {
       });
       this.fireWatches(r.changes, p.entry.header.zxid);
       p.onApplied(r);
-      if (this.syncWaiters.size > 0) {
-        for (const id of [...this.syncWaiters]) {
-          const c = this.conns.get(id);
-          if (c) this.drain(c);
-          else this.syncWaiters.delete(id);
-        }
-      }
+      this.drainSyncWaiters();
     }
   }
 
@@ -370,9 +417,11 @@ export class ServerCore {
    * containerCheckIntervalMs, proposes deleteContainer for empty containers and expired TTL nodes.
    */
   tick(nowMs: number = this.now()): void {
+    // learners neither expire sessions nor reap: the leader does, through txns
+    if (this.role === 'learner') return;
     for (const s of this.sessions.due(nowMs)) {
       this.trace({ kind: 'session.expired', session: hex(s.id), detail: { timeoutMs: s.timeoutMs } });
-      const conn = s.connId === null ? undefined : this.conns.get(s.connId);
+      const conn = this.connOfSession(s.id);
       if (conn) this.closeConn(conn, `session ${hex(s.id)} expired`);
       this.proposeCloseSession(s.id, 0, null);
     }
@@ -385,6 +434,147 @@ export class ServerCore {
         if (this.reapInFlight.has(path)) continue;
         if (this.proposeReap(path)) n++;
       }
+    }
+  }
+
+  // ================================================================ ensemble inputs (ZAB shell)
+
+  /**
+   * ZAB committed this txn. Leader: it is the next of our own proposals (applied through the
+   * pending queue). Learner: the leader's txn; applied here, then the local client whose
+   * request it was (same session and xid) is answered, a new session's ConnectResponse sent, a
+   * closed or expired session's connection closed.
+   */
+  applyCommitted(entry: TxnEntry): void {
+    const zxid = entry.header.zxid;
+    const head = this.pending.peek();
+    if (head && head.entry.header.zxid === zxid) {
+      this.committed(zxid);
+      return;
+    }
+    assert(this.role === 'learner', `commit of ${hex(zxid)}, which this ${this.role} did not propose`);
+    const r = this.tree.applyTxn(entry);
+    const sessionId = entry.header.clientId;
+    this.trace({ kind: 'txn.applied', zxid: hex(zxid), session: hex(sessionId), op: opName(entry.header.type), ...(r.path !== undefined ? { path: r.path } : {}), detail: { err: r.err } });
+    this.fireWatches(r.changes, zxid);
+    const conn = this.connOfSession(sessionId);
+    if (entry.txn.type === OpCode.createSession) {
+      this.trace({ kind: 'session.created', zxid: hex(zxid), session: hex(sessionId), detail: { timeoutMs: entry.txn.timeOut } });
+      if (conn && conn.state === 'handshake' && !conn.revalidating) this.establish(conn, this.password(sessionId));
+    } else if (entry.txn.type === OpCode.closeSession) {
+      this.trace({ kind: 'session.closed', zxid: hex(zxid), session: hex(sessionId) });
+      const item = conn ? this.pendingWrite(conn, entry.header.cxid) : undefined;
+      if (conn && item && item.op === OpCode.closeSession) {
+        item.reply = { err: 0, response: { type: 'empty' }, closeAfter: true };
+        this.drain(conn);
+      } else if (conn) this.closeConn(conn, `session ${hex(sessionId)} closed`);
+      this.boundConn.delete(sessionId);
+    } else if (conn) {
+      const item = this.pendingWrite(conn, entry.header.cxid);
+      if (item) {
+        item.reply = writeReply(item.op, r);
+        this.drain(conn);
+      }
+    }
+    this.drainSyncWaiters();
+  }
+
+  /** The first unanswered write of a connection, if it has this xid. */
+  private pendingWrite(conn: Conn, xid: number): Extract<Item, { kind: 'write' }> | undefined {
+    for (const item of conn.queue) {
+      if (item.kind === 'write' && item.reply === undefined) return item.xid === xid ? item : undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * Leader: a learner forwarded a client's write (ZAB's `request` effect). It is prepped like a
+   * local one and proposed; the learner answers its client when the txn commits.
+   */
+  submitForwarded(sessionId: SessionId, cxid: number, data: Uint8Array): void {
+    assert(this.role === 'leader', 'only a leader takes forwarded requests');
+    const f = decodeForwarded(data);
+    const now = this.now();
+    if (f.kind === 'createSession') {
+      this.sessions.add(sessionId, f.timeoutMs, now);
+      const zxid = this.lastProposedZxid + 1n;
+      this.propose({ clientId: sessionId, cxid: 0, zxid, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: f.timeoutMs }, () => {
+        this.trace({ kind: 'session.created', zxid: hex(zxid), session: hex(sessionId), detail: { timeoutMs: f.timeoutMs } });
+      });
+      return;
+    }
+    this.sessions.touch(sessionId, now);
+    if (f.request.type === OpCode.closeSession) {
+      this.proposeCloseSession(sessionId, cxid, null);
+      return;
+    }
+    this.prepAndPropose(sessionId, cxid, f.authIds, f.request, () => {});
+  }
+
+  /** Leader: sessions that learners' clients touched (ZAB's `sessionTouches` effect). */
+  touchSessions(touches: readonly { sessionId: SessionId; timeoutMs: number }[]): void {
+    const now = this.now();
+    for (const t of touches) {
+      const s = this.sessions.get(t.sessionId);
+      if (!s || s.closing) continue;
+      s.timeoutMs = t.timeoutMs;
+      this.sessions.touch(t.sessionId, now);
+    }
+  }
+
+  /** Leader: is this session alive (ZAB's `revalidate` effect)? A live one is touched. */
+  revalidateSession(sessionId: SessionId, timeoutMs: number): boolean {
+    const s = this.sessions.get(sessionId);
+    if (!s || s.closing) return false;
+    s.timeoutMs = timeoutMs;
+    this.sessions.touch(sessionId, this.now());
+    return true;
+  }
+
+  /** Learner: the leader's answer to a `revalidate` effect. */
+  revalidated(sessionId: SessionId, valid: boolean): void {
+    for (const conn of [...this.conns.values()]) {
+      if (conn.state !== 'handshake' || !conn.revalidating || conn.sessionId !== sessionId) continue;
+      conn.revalidating = false;
+      if (valid) {
+        this.touches.set(sessionId, conn.timeoutMs);
+        this.resume(conn);
+      } else this.refuseResume(conn);
+    }
+  }
+
+  /** Leader and learner: ZAB's `synced` effect: reads after this sync must see `zxid`. */
+  synced(sessionId: SessionId, cxid: number, zxid: Zxid): void {
+    const conn = this.connOfSession(sessionId);
+    if (!conn) return;
+    for (const item of conn.queue) {
+      if (item.kind === 'sync' && !item.confirmed && item.xid === cxid) {
+        item.confirmed = true;
+        item.waitZxid = zxid;
+        break;
+      }
+    }
+    this.drain(conn);
+  }
+
+  /** Learner: sessions with client activity since the last call, for ZAB's `touch` input. */
+  takeSessionTouches(): { sessionId: SessionId; timeoutMs: number }[] {
+    const out = [...this.touches].map(([sessionId, timeoutMs]) => ({ sessionId, timeoutMs }));
+    this.touches.clear();
+    return out;
+  }
+
+  private touchSession(conn: Conn, now: number): void {
+    if (this.role === 'learner') this.touches.set(conn.sessionId, conn.timeoutMs);
+    else this.sessions.touch(conn.sessionId, now);
+  }
+
+  private drainSyncWaiters(): void {
+    if (this.syncWaiters.size === 0) return;
+    for (const id of [...this.syncWaiters]) {
+      const c = this.conns.get(id);
+      if (c) this.drain(c);
+      else this.syncWaiters.delete(id);
     }
   }
 
@@ -452,7 +642,7 @@ export class ServerCore {
       watchedPathCount: this.watches.pathCount,
       ephemeralsCount: this.tree.ephemeralCount,
       approximateDataSize: this.tree.approximateDataSize(),
-      sessionCount: this.sessions.size,
+      sessionCount: this.role === 'learner' ? this.tree.sessions.size : this.sessions.size,
     };
   }
 
@@ -523,7 +713,7 @@ export class ServerCore {
   /** `dump` */
   dump(): SessionDump {
     return {
-      sessions: this.sessions.all().map((s) => ({ id: s.id, timeoutMs: s.timeoutMs, expiresAtMs: s.expiresAtMs, connId: s.connId, closing: s.closing })),
+      sessions: this.sessions.all().map((s) => ({ id: s.id, timeoutMs: s.timeoutMs, expiresAtMs: s.expiresAtMs, connId: this.boundConn.get(s.id) ?? null, closing: s.closing })),
       ephemerals: this.tree.ephemeralsBySession(),
     };
   }
@@ -607,8 +797,7 @@ export class ServerCore {
     this.watches.removeWatcher(conn.id);
     this.syncWaiters.delete(conn.id);
     this.conns.delete(conn.id);
-    const s = this.sessions.get(conn.sessionId);
-    if (s && s.connId === conn.id) s.connId = null;
+    if (this.boundConn.get(conn.sessionId) === conn.id) this.boundConn.delete(conn.sessionId);
   }
 
   // ================================================================ internals: writes
@@ -618,7 +807,7 @@ export class ServerCore {
     this.lastProposedZxid = header.zxid;
     const entry: TxnEntry = { header: { ...header, time: BigInt(Math.floor(this.now())) }, txn };
     this.pending.push({ entry, onApplied });
-    this.push({ kind: 'log', entries: [entry] });
+    this.push(this.role === 'leader' ? { kind: 'propose', entry } : { kind: 'log', entries: [entry] });
   }
 
   private prepContext(sessionId: SessionId, authIds: readonly Id[], zxid: Zxid): PrepContext {
@@ -637,12 +826,27 @@ export class ServerCore {
   private handleWrite(conn: Conn, xid: number, request: Request, now: number): void {
     const item: Extract<Item, { kind: 'write' }> = { kind: 'write', xid, op: request.type, receivedMs: now };
     conn.queue.push(item);
+    if (this.role === 'learner') {
+      // the leader preps it with this connection's identity; applyCommitted answers
+      const data = encodeForwarded({ kind: 'request', request, authIds: conn.authIds });
+      this.push({ kind: 'forward', sessionId: conn.sessionId, cxid: xid, data });
+      return;
+    }
     if (request.type === OpCode.closeSession) {
       this.proposeCloseSession(conn.sessionId, xid, item);
       return;
     }
+    this.prepAndPropose(conn.sessionId, xid, conn.authIds, request, (r) => {
+      item.reply = writeReply(request.type, r);
+      const c = this.conns.get(conn.id);
+      if (c === conn) this.drain(conn);
+    });
+  }
+
+  /** prep (always yields a txn: an error txn when a check fails), then log/propose it. */
+  private prepAndPropose(sessionId: SessionId, xid: number, authIds: readonly Id[], request: Request, onApplied: (r: ApplyResult) => void): void {
     const zxid = this.lastProposedZxid + 1n;
-    const ctx = this.prepContext(conn.sessionId, conn.authIds, zxid);
+    const ctx = this.prepContext(sessionId, authIds, zxid);
     const view = new StagedView(this.tree, this.outstanding);
     let txn: Txn;
     let ok = true;
@@ -659,12 +863,6 @@ export class ServerCore {
         ok = r.ok;
         break;
       }
-      case OpCode.deleteContainer:
-        // upstream reads this op's body as a bare path (it is meant for its own reaper), so a
-        // client's DeleteContainerRequest always fails its path check: BADARGUMENTS
-        txn = { type: OpCode.error, err: ErrorCode.BADARGUMENTS };
-        ok = false;
-        break;
       case OpCode.create:
       case OpCode.create2:
       case OpCode.createContainer:
@@ -677,16 +875,15 @@ export class ServerCore {
         break;
       }
       default:
-        assert(false, `not a write: ${request.type}`);
+        // deleteContainer: upstream reads this op's body as a bare path (it is meant for its own
+        // reaper), so a client's DeleteContainerRequest always fails its path check
+        txn = { type: OpCode.error, err: ErrorCode.BADARGUMENTS };
+        ok = false;
     }
     if (ok) view.commitTo(this.outstanding);
     const headerType = txn.type === OpCode.error ? OpCode.error : request.type;
-    this.trace({ kind: 'request.received', zxid: hex(zxid), session: hex(conn.sessionId), xid, op: opName(request.type), ...pathOf(request) });
-    this.propose({ clientId: conn.sessionId, cxid: xid, zxid, type: headerType }, txn, (r) => {
-      item.reply = writeReply(request.type, r);
-      const c = this.conns.get(conn.id);
-      if (c === conn) this.drain(conn);
-    });
+    this.trace({ kind: 'request.received', zxid: hex(zxid), session: hex(sessionId), xid, op: opName(request.type), ...pathOf(request) });
+    this.propose({ clientId: sessionId, cxid: xid, zxid, type: headerType }, txn, onApplied);
   }
 
   /** closeSession from the client (item set) or from expiry: ephemerals go, watches fire. */
@@ -698,15 +895,15 @@ export class ServerCore {
     const view = new StagedView(this.tree, this.outstanding);
     const txn = prepCloseSession(this.tree, this.outstanding, view, ctx);
     view.commitTo(this.outstanding);
-    const connId = s?.connId ?? null;
     this.propose({ clientId: sessionId, cxid: xid, zxid, type: OpCode.closeSession }, txn, () => {
       this.sessions.remove(sessionId);
       this.trace({ kind: 'session.closed', zxid: hex(zxid), session: hex(sessionId) });
+      const c = this.connOfSession(sessionId);
       if (item) {
         item.reply = { err: 0, response: { type: 'empty' }, closeAfter: true };
-        const c = connId === null ? undefined : this.conns.get(connId);
         if (c) this.drain(c);
-      }
+      } else if (c) this.closeConn(c, `session ${hex(sessionId)} closed`);
+      this.boundConn.delete(sessionId);
     });
   }
 
@@ -766,7 +963,7 @@ export class ServerCore {
           reply = head.reply;
           break;
         case 'sync':
-          if (this.tree.lastProcessedZxid < head.waitZxid) {
+          if (!head.confirmed || this.tree.lastProcessedZxid < head.waitZxid) {
             this.syncWaiters.add(conn.id);
             return;
           }

@@ -10,7 +10,6 @@ export interface TrackedSession {
   readonly id: SessionId;
   timeoutMs: number;
   expiresAtMs: number;
-  connId: number | null;
   /** a closeSession txn is prepared: writes get SESSIONEXPIRED, resumes are refused */
   closing: boolean;
 }
@@ -26,7 +25,7 @@ export class SessionTracker {
   constructor(private readonly tickMs: number) {}
 
   add(id: SessionId, timeoutMs: number, nowMs: number): TrackedSession {
-    const s: TrackedSession = { id, timeoutMs, expiresAtMs: roundToNextTick(nowMs + timeoutMs, this.tickMs), connId: null, closing: false };
+    const s: TrackedSession = { id, timeoutMs, expiresAtMs: roundToNextTick(nowMs + timeoutMs, this.tickMs), closing: false };
     this.sessions.set(id, s);
     return s;
   }

@@ -51,11 +51,18 @@ export class CoreHarness {
     throw new Error('effects never settle');
   }
 
+  /** Effects this harness does not carry out itself (ensemble ones), for ensemble tests. */
+  readonly ensembleEffects: ServerEffect[] = [];
+
   private deliver(e: ServerEffect): void {
     if (e.kind === 'log') {
       this.logged.push(...e.entries);
       if (this.holdLog) this.held.push(...e.entries);
       else this.core.logged(e.entries[e.entries.length - 1]!.header.zxid);
+      return;
+    }
+    if (e.kind === 'propose' || e.kind === 'forward' || e.kind === 'sync' || e.kind === 'revalidate') {
+      this.ensembleEffects.push(e);
       return;
     }
     const list = this.inbox.get(e.connId) ?? [];

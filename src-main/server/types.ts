@@ -42,9 +42,23 @@ export interface ServerCoreOptions {
   tree?: DataTree;
   /**
    * 'standalone' (default): `logged(zxid)` means durable, so the core commits and applies.
-   * 'external': a quorum protocol decides; call `committed(zxid)`.
+   * 'external': a quorum protocol decides; call `committed(zxid)`. (Roles other than
+   * standalone always commit externally.)
    */
   commitMode?: 'standalone' | 'external';
+  /**
+   * The server's part in an ensemble, fixed for the life of this core: build a new ServerCore
+   * (over the same tree) each time ZAB starts serving in a new role or epoch.
+   * - 'standalone' (default): prep here, `log` effects, `logged()` commits.
+   * - 'leader': prep here (also for learners' forwarded writes: `submitForwarded`), `propose`
+   *   effects for ZAB, `applyCommitted` when ZAB commits; tracks and expires every session.
+   * - 'learner' (follower or observer): writes, new sessions, syncs and resumes go to the
+   *   leader as `forward` / `sync` / `revalidate` effects; `applyCommitted` applies what the
+   *   leader committed and answers local clients.
+   */
+  role?: 'standalone' | 'leader' | 'learner';
+  /** leader: the epoch being served; zxids are (epoch << 32) + 1, + 2, ... */
+  epoch?: number;
   /**
    * hard bound on unanswered requests per connection (default 100 000); beyond it the connection
    * is closed. The shell should stop reading a socket long before (see ServerCore.backlog).
@@ -63,7 +77,15 @@ export type ServerEffect =
   /** append these txns to the txn log, fsync, then call `logged(last zxid)` */
   | { kind: 'log'; entries: TxnEntry[] }
   /** flush what was written to this connection, then close it */
-  | { kind: 'close'; connId: number; reason: string };
+  | { kind: 'close'; connId: number; reason: string }
+  /** leader: feed ZAB `propose` with this txn (encodeTxnEntry), in the order given */
+  | { kind: 'propose'; entry: TxnEntry }
+  /** learner: feed ZAB `forward` (the leader gets it as a `request` effect → submitForwarded) */
+  | { kind: 'forward'; sessionId: SessionId; cxid: number; data: Uint8Array }
+  /** leader and learner: feed ZAB `sync`; its `synced` effect goes back through `synced()` */
+  | { kind: 'sync'; sessionId: SessionId; cxid: number }
+  /** learner: feed ZAB `revalidate`; its `revalidated` effect goes back through `revalidated()` */
+  | { kind: 'revalidate'; sessionId: SessionId; timeoutMs: number };
 
 export interface LatencyStats {
   minMs: number;
