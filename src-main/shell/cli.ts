@@ -68,6 +68,12 @@ export async function runShell(
   io: ShellIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
   connect: ShellZkFactory = connectShellZk,
 ): Promise<number> {
+  // `zoolab shell ls / | head -1`: a reader that goes away is not an error worth a stack trace
+  const ignorePipeErrors = (e: NodeJS.ErrnoException): void => {
+    if (e.code !== 'EPIPE') throw e;
+  };
+  io.stdout.on('error', ignorePipeErrors);
+  io.stderr.on('error', ignorePipeErrors);
   const parsed = parseShellArgs(args);
   for (const w of parsed.warnings) io.stderr.write(`${w}\n`);
   const oneShot = parsed.command.length > 0;
