@@ -110,6 +110,12 @@ describe('ensemble: learner sessions and writes go through the leader', () => {
     expect(q.call(q.learner, 1, 2, create('/a')).err).toBe(E.NODEEXISTS);
     expect(q.call(q.learner, 1, 3, create('/q/', CreateFlags.PERSISTENT_SEQUENTIAL)).err).toBe(E.NONODE);
     expect(q.learner.core.tree.digest()).toBe(q.leader.core.tree.digest());
+    // a repeated commit (e.g. after a learner reconnects) changes nothing and answers nobody
+    const before = q.learner.core.tree.digest();
+    q.learner.core.applyCommitted(q.proposals[1]!);
+    q.learner.pump();
+    expect(q.learner.take(1)).toEqual([]);
+    expect(q.learner.core.tree.digest()).toBe(before);
   });
 
   it('pipelined on the learner: a read behind a forwarded write waits for its commit', () => {

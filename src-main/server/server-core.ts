@@ -452,7 +452,11 @@ export class ServerCore {
       this.committed(zxid);
       return;
     }
-    assert(this.role === 'learner', `commit of ${hex(zxid)}, which this ${this.role} did not propose`);
+    // a txn already in the tree (a repeated commit) changes nothing
+    if (zxid <= this.tree.lastProcessedZxid) return;
+    // someone else's txn (a learner's normal case; a leader's commits of the previous epoch
+    // finishing after this core started) must come before our own pending proposals
+    assert(head === undefined || head.entry.header.zxid > zxid, `commit of ${hex(zxid)} overtakes pending proposal ${hex(head?.entry.header.zxid ?? 0n)}`);
     const r = this.tree.applyTxn(entry);
     const sessionId = entry.header.clientId;
     this.trace({ kind: 'txn.applied', zxid: hex(zxid), session: hex(sessionId), op: opName(entry.header.type), ...(r.path !== undefined ? { path: r.path } : {}), detail: { err: r.err } });
