@@ -23,6 +23,8 @@ export interface RequestPipeline {
   /** srst / crst */
   resetStats?(): void;
   resetConnectionStats?(): void;
+  /** a message from the supervisor's control channel (e.g. `{ faults: LinkRule[] }`) */
+  control?(message: unknown): void;
 }
 
 export interface PipelineDeps {
@@ -60,14 +62,12 @@ export function notServingPipeline(deps: PipelineDeps): RequestPipeline {
   };
 }
 
-/**
- * Standalone servers run the ServerCore with the txn log. Quorum members answer "not serving"
- * until the ZAB shell (leader election + broadcast over the quorum ports) is wired in.
- */
+/** Standalone servers run the ServerCore with the txn log; quorum members run election + ZAB. */
 export async function createPipeline(deps: PipelineDeps): Promise<RequestPipeline> {
   if (!deps.cfg.distributed) {
     const { createStandalonePipeline } = await import('./standalone-pipeline');
     return createStandalonePipeline(deps);
   }
-  return notServingPipeline(deps);
+  const { createQuorumPipeline } = await import('./quorum-pipeline');
+  return createQuorumPipeline(deps);
 }

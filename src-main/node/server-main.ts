@@ -44,6 +44,8 @@ export interface RunningServer {
   readonly cfg: ZooCfg;
   /** graceful stop; resolves when everything is closed */
   stop(reason: string): Promise<void>;
+  /** a control message from the supervisor */
+  control(message: unknown): void;
 }
 
 export interface StartServerOptions {
@@ -139,6 +141,7 @@ export async function startServer(cfgPath: string, options: StartServerOptions =
     host: bound.host,
     port: bound.port,
     cfg,
+    control: (message) => pipeline.control?.(message),
     stop(reason: string): Promise<void> {
       stopping ??= (async () => {
         log.info(`shutting down: ${reason}`);
@@ -195,7 +198,25 @@ export async function serverMain(args: string[]): Promise<number> {
       // the supervisor holds the write end of our stdin; the kernel closes it when it dies
       process.stdin.on('end', () => shutdown('the supervisor is gone (stdin closed)', 0));
       process.stdin.on('error', () => shutdown('the supervisor is gone (stdin error)', 0));
-      process.stdin.resume();
+      // the same pipe is the control channel: one JSON message per line (e.g. link faults)
+      let pending = '';
+      process.stdin.setEncoding('utf8');
+      process.stdin.on('data', (chunk: string) => {
+        pending += chunk;
+        if (pending.length > 1 << 20) pending = pending.slice(-(1 << 20));
+        let nl = pending.indexOf('\n');
+        while (nl !== -1) {
+          const line = pending.slice(0, nl).trim();
+          pending = pending.slice(nl + 1);
+          nl = pending.indexOf('\n');
+          if (line === '') continue;
+          try {
+            server.control(JSON.parse(line));
+          } catch (e) {
+            process.stderr.write(`${new Date().toISOString()} WARN  [control] ignored a control message: ${(e as Error).message}\n`);
+          }
+        }
+      });
     }
     if (process.channel) process.on('disconnect', () => shutdown('the supervisor is gone (IPC channel closed)', 0));
     process.on('uncaughtException', (e) => {

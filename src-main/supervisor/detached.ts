@@ -121,7 +121,8 @@ export async function detachedRestart(dir: string, id: number, options: ServerPr
   await detachedSignalStop(dir, id, 'stop');
   const m = loadManifest(dir);
   const slot = slotOf(m, id);
-  const proc = new ServerProcess(slot, { ...options, detached: true, startTimeoutMs: timeoutMs }, { changed() {}, log() {} });
+  const env = { ...options.env, ZOOLAB_SESSION_SECRET: m.settings.sessionSecret };
+  const proc = new ServerProcess(slot, { ...options, env, detached: true, startTimeoutMs: timeoutMs }, { changed() {}, log() {} });
   await proc.start();
   const deadline = Date.now() + timeoutMs + 1000;
   while (proc.state.state === 'starting' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

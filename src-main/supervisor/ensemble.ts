@@ -81,8 +81,9 @@ export class Ensemble {
     this.dir = ws.dir;
     this.connectionString = ws.connectionString;
     if (options.keepAlive) for (const s of ws.servers) this.keepAlive.add(s.id);
+    const procOptions: ServerProcessOptions = { ...options, env: { ...options.env, ZOOLAB_SESSION_SECRET: ws.settings.sessionSecret } };
     for (const slot of ws.servers) {
-      const proc = new ServerProcess(slot, options, {
+      const proc = new ServerProcess(slot, procOptions, {
         changed: () => this.changed(),
         log: (lines) => this.queueLog(slot.id, lines),
         trace: (events) => this.queueTrace(events),

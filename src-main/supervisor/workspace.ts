@@ -10,6 +10,7 @@
  * Reopening a directory keeps its data and ids (and its ports when they are still free).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ZooLabError } from '../common/errors';
 import { isServerProcess } from './pids';
@@ -19,6 +20,8 @@ import type { PortLease, PortOptions } from './ports';
 export type PeerType = 'participant' | 'observer';
 
 export interface WorkspaceSettings {
+  /** shared by the servers so any of them can check a session's password (hex) */
+  sessionSecret?: string;
   tickTimeMs: number;
   initLimit: number;
   syncLimit: number;
@@ -183,6 +186,7 @@ export async function prepareWorkspace(options: WorkspaceOptions): Promise<Works
     );
   }
   const settings: WorkspaceSettings = {
+    sessionSecret: previous?.settings.sessionSecret ?? randomBytes(32).toString('hex'),
     tickTimeMs: options.tickTimeMs ?? previous?.settings.tickTimeMs ?? 2000,
     initLimit: options.initLimit ?? previous?.settings.initLimit ?? 10,
     syncLimit: options.syncLimit ?? previous?.settings.syncLimit ?? 5,

@@ -1,0 +1,487 @@
+/**
+ * The links between the servers of an ensemble, over TCP on 127.0.0.1 (or the hosts of the
+ * server.N lines), as ZooKeeper runs them:
+ *
+ * - election port (QuorumCnxManager): one connection per pair, the one the HIGHER sid dialled.
+ *   A lower sid that wants to talk dials, says hello, and is hung up on; the higher side dials
+ *   back. Messages may be lost (the election resends).
+ * - quorum port: one connection per learner, dialled by the learner when it sends FOLLOWERINFO
+ *   or OBSERVERINFO; the leader answers on the connection it accepted.
+ *
+ * Every link obeys a fault table the supervisor sets (over the server's control channel):
+ * a blocked link loses election messages and has no quorum connection (an open one is cut,
+ * new ones are refused), and a delayed link holds each message for its delay, in order.
+ */
+import net from 'node:net';
+import type { Notification } from '../zab/election';
+import type { Sid } from '../zab/quorum';
+import type { ZabMessage } from '../zab/types';
+import {
+  decodeElectionHello,
+  decodeNotification,
+  decodeZabMessage,
+  electionFrameBytesMax,
+  encodeElectionHello,
+  encodeNotification,
+  encodeZabMessage,
+  FrameSplitter,
+  quorumFrameBytesMax,
+} from '../zab/wire';
+import type { Logger } from './log';
+
+export interface PeerAddress {
+  sid: Sid;
+  host: string;
+  quorumPort: number;
+  electionPort: number;
+}
+
+/** One rule: messages from `from` to `to` ('*' = any server) are dropped, or delayed. */
+export interface LinkRule {
+  from: Sid | '*';
+  to: Sid | '*';
+  drop?: boolean;
+  delayMs?: number;
+}
+
+export class FaultTable {
+  private rules: LinkRule[] = [];
+
+  set(rules: readonly LinkRule[]): void {
+    this.rules = rules.slice(0, 1000).map((r) => ({ ...r }));
+  }
+
+  get all(): readonly LinkRule[] {
+    return this.rules;
+  }
+
+  private matching(from: Sid, to: Sid): LinkRule[] {
+    return this.rules.filter((r) => (r.from === '*' || r.from === from) && (r.to === '*' || r.to === to));
+  }
+
+  blocked(from: Sid, to: Sid): boolean {
+    return this.matching(from, to).some((r) => r.drop === true);
+  }
+
+  /** a link is cut for TCP purposes when either direction is blocked */
+  cut(a: Sid, b: Sid): boolean {
+    return this.blocked(a, b) || this.blocked(b, a);
+  }
+
+  delayMs(from: Sid, to: Sid): number {
+    return this.matching(from, to).reduce((m, r) => Math.max(m, r.delayMs ?? 0), 0);
+  }
+}
+
+/** Writes frames to a socket in order, each after its link delay. */
+class DelayedWriter {
+  private lastAtMs = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly socket: net.Socket) {}
+
+  write(frame: Uint8Array, delayMs: number): void {
+    if (this.socket.destroyed) return;
+    const now = Date.now();
+    const at = Math.max(now + delayMs, this.lastAtMs);
+    this.lastAtMs = at;
+    if (at <= now && this.timers.size === 0) {
+      this.socket.write(frame);
+      return;
+    }
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.socket.destroyed) this.socket.write(frame);
+    }, at - now);
+    this.timers.add(t);
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+interface Link {
+  socket: net.Socket;
+  writer: DelayedWriter;
+}
+
+function listenOn(host: string, port: number, onSocket: (s: net.Socket) => void, what: string): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer({ noDelay: true }, onSocket);
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      reject(new Error(e.code === 'EADDRINUSE' ? `${what} ${host}:${port} is already in use by another process` : `${what} ${host}:${port}: ${e.message}`));
+    });
+    server.listen({ host, port, exclusive: true }, () => {
+      server.removeAllListeners('error');
+      server.on('error', () => {});
+      resolve(server);
+    });
+  });
+}
+
+export interface ElectionNetworkOptions {
+  myid: Sid;
+  self: PeerAddress;
+  peers: ReadonlyMap<Sid, PeerAddress>;
+  faults: FaultTable;
+  log: Logger;
+  onMessage(from: Sid, n: Notification): void;
+}
+
+export class ElectionNetwork {
+  private server: net.Server | null = null;
+  private readonly links = new Map<Sid, Link>();
+  private readonly queued = new Map<Sid, Uint8Array>();
+  private readonly dialing = new Set<Sid>();
+  private readonly sockets = new Set<net.Socket>();
+  private closed = false;
+
+  constructor(private readonly o: ElectionNetworkOptions) {}
+
+  async listen(): Promise<void> {
+    this.server = await listenOn(this.o.self.host, this.o.self.electionPort, (s) => this.accept(s), 'election port');
+  }
+
+  /** Send a notification; lost if the link is blocked or cannot be made (the election resends). */
+  send(to: Sid, n: Notification): void {
+    if (this.closed || !this.o.peers.has(to) || this.o.faults.blocked(this.o.myid, to)) return;
+    const frame = encodeNotification(n);
+    const link = this.links.get(to);
+    if (link) {
+      link.writer.write(frame, this.o.faults.delayMs(this.o.myid, to));
+      return;
+    }
+    // keep the newest notification for this peer until a link exists
+    this.queued.set(to, frame);
+    this.dial(to);
+  }
+
+  private track(s: net.Socket): void {
+    this.sockets.add(s);
+    s.on('close', () => this.sockets.delete(s));
+    s.on('error', () => {});
+    s.setNoDelay(true);
+  }
+
+  private dial(to: Sid): void {
+    if (this.dialing.has(to)) return;
+    const peer = this.o.peers.get(to);
+    if (!peer) return;
+    this.dialing.add(to);
+    const s = net.connect({ host: peer.host, port: peer.electionPort });
+    this.track(s);
+    s.setTimeout(5000, () => s.destroy());
+    s.once('connect', () => {
+      s.setTimeout(0);
+      s.write(encodeElectionHello({ sid: this.o.myid, address: `${this.o.self.host}:${this.o.self.electionPort}` }));
+      if (this.o.myid > to) this.adopt(to, s);
+      // a lower sid's connection is closed by the peer, which dials back
+    });
+    s.once('close', () => this.dialing.delete(to));
+  }
+
+  private accept(s: net.Socket): void {
+    this.track(s);
+    if (this.closed) {
+      s.destroy();
+      return;
+    }
+    const split = new FrameSplitter(electionFrameBytesMax);
+    let peer: Sid | null = null;
+    s.setTimeout(5000, () => s.destroy());
+    s.on('data', (chunk: Buffer) => {
+      let frames: Uint8Array[];
+      try {
+        frames = split.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch {
+        s.destroy();
+        return;
+      }
+      for (let i = 0; i < frames.length; i += 1) {
+        const f = frames[i] as Uint8Array;
+        if (peer === null) {
+          try {
+            peer = decodeElectionHello(f).sid;
+          } catch {
+            s.destroy();
+            return;
+          }
+          s.setTimeout(0);
+          if (!this.o.peers.has(peer)) {
+            s.destroy();
+            return;
+          }
+          if (peer < this.o.myid) {
+            // only the higher sid's connection is kept: hang up and dial back
+            s.destroy();
+            this.dial(peer);
+            return;
+          }
+          this.adopt(peer, s, split, frames.slice(i + 1));
+          return;
+        }
+      }
+    });
+  }
+
+  /** Make `s` the link to `sid`: read notifications from it, flush what waits for it. */
+  private adopt(sid: Sid, s: net.Socket, split = new FrameSplitter(electionFrameBytesMax), pending: Uint8Array[] = []): void {
+    const old = this.links.get(sid);
+    if (old && old.socket !== s) {
+      old.writer.stop();
+      old.socket.destroy();
+    }
+    const link: Link = { socket: s, writer: new DelayedWriter(s) };
+    this.links.set(sid, link);
+    const deliver = (frames: Uint8Array[]): void => {
+      for (const f of frames) {
+        if (this.o.faults.blocked(sid, this.o.myid)) continue;
+        let n: Notification;
+        try {
+          n = decodeNotification(f);
+        } catch {
+          s.destroy();
+          return;
+        }
+        const delay = this.o.faults.delayMs(sid, this.o.myid);
+        if (delay > 0) setTimeout(() => !this.closed && this.o.onMessage(sid, n), delay);
+        else this.o.onMessage(sid, n);
+      }
+    };
+    s.removeAllListeners('data');
+    s.on('data', (chunk: Buffer) => {
+      let frames: Uint8Array[];
+      try {
+        frames = split.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch {
+        s.destroy();
+        return;
+      }
+      deliver(frames);
+    });
+    s.once('close', () => {
+      if (this.links.get(sid) === link) this.links.delete(sid);
+      link.writer.stop();
+    });
+    const q = this.queued.get(sid);
+    if (q) {
+      this.queued.delete(sid);
+      link.writer.write(q, this.o.faults.delayMs(this.o.myid, sid));
+    }
+    if (pending.length > 0) deliver(pending);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.sockets) s.destroy();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+export interface QuorumNetworkOptions {
+  myid: Sid;
+  self: PeerAddress;
+  peers: ReadonlyMap<Sid, PeerAddress>;
+  faults: FaultTable;
+  log: Logger;
+  onMessage(from: Sid, msg: ZabMessage): void;
+  onDisconnected(peer: Sid): void;
+}
+
+interface QuorumLink extends Link {
+  peer: Sid;
+  /** replaced by a newer connection: its close is not reported */
+  superseded: boolean;
+}
+
+export class QuorumNetwork {
+  private server: net.Server | null = null;
+  /** leader: connections accepted from learners */
+  private readonly accepted = new Map<Sid, QuorumLink>();
+  /** learner: the connection it dialled to its leader */
+  private outgoing: QuorumLink | null = null;
+  private readonly sockets = new Set<net.Socket>();
+  /** accept learners only while leading */
+  accepting = false;
+  private closed = false;
+
+  constructor(private readonly o: QuorumNetworkOptions) {}
+
+  async listen(): Promise<void> {
+    this.server = await listenOn(this.o.self.host, this.o.self.quorumPort, (s) => this.accept(s), 'quorum port');
+  }
+
+  private track(s: net.Socket): void {
+    this.sockets.add(s);
+    s.on('close', () => this.sockets.delete(s));
+    s.on('error', () => {});
+    s.setNoDelay(true);
+  }
+
+  send(to: Sid, msg: ZabMessage): void {
+    if (this.closed) return;
+    if (msg.type === 'FOLLOWERINFO' || msg.type === 'OBSERVERINFO') {
+      this.dialLeader(to, msg);
+      return;
+    }
+    const link = this.outgoing?.peer === to ? this.outgoing : this.accepted.get(to);
+    if (!link || link.superseded) return;
+    link.writer.write(encodeZabMessage(msg), this.o.faults.delayMs(this.o.myid, to));
+  }
+
+  /** Close the connection to `peer`; nothing is reported back. */
+  disconnect(peer: Sid): void {
+    const links = [this.accepted.get(peer), this.outgoing?.peer === peer ? this.outgoing : undefined];
+    for (const l of links) {
+      if (!l) continue;
+      l.superseded = true;
+      l.writer.stop();
+      l.socket.destroy();
+    }
+    this.accepted.delete(peer);
+    if (this.outgoing?.peer === peer) this.outgoing = null;
+  }
+
+  /** Drop every quorum connection (role over); nothing is reported. */
+  disconnectAll(): void {
+    for (const sid of [...this.accepted.keys()]) this.disconnect(sid);
+    if (this.outgoing) this.disconnect(this.outgoing.peer);
+  }
+
+  /** The fault table changed: cut links that are now blocked (reported as disconnections). */
+  applyFaults(): void {
+    for (const [sid, l] of this.accepted) if (this.o.faults.cut(this.o.myid, sid)) l.socket.destroy();
+    const out = this.outgoing;
+    if (out && this.o.faults.cut(this.o.myid, out.peer)) out.socket.destroy();
+  }
+
+  private reader(link: QuorumLink, split: FrameSplitter, first?: Uint8Array[]): void {
+    const s = link.socket;
+    const handle = (frames: Uint8Array[]): boolean => {
+      for (const f of frames) {
+        if (link.superseded) return false;
+        let msg: ZabMessage;
+        try {
+          msg = decodeZabMessage(f);
+        } catch (e) {
+          this.o.log.warn(`quorum link with server ${link.peer}: ${(e as Error).message}; closing it`);
+          s.destroy();
+          return false;
+        }
+        const delay = this.o.faults.delayMs(link.peer, this.o.myid);
+        if (delay > 0) setTimeout(() => !link.superseded && !this.closed && this.o.onMessage(link.peer, msg), delay);
+        else this.o.onMessage(link.peer, msg);
+      }
+      return true;
+    };
+    if (first && !handle(first)) return;
+    s.removeAllListeners('data');
+    s.on('data', (chunk: Buffer) => {
+      let frames: Uint8Array[];
+      try {
+        frames = split.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch {
+        s.destroy();
+        return;
+      }
+      handle(frames);
+    });
+  }
+
+  private dialLeader(leader: Sid, hello: ZabMessage): void {
+    if (this.outgoing) this.disconnect(this.outgoing.peer);
+    const peer = this.o.peers.get(leader);
+    if (!peer || this.o.faults.cut(this.o.myid, leader)) {
+      queueMicrotask(() => this.o.onDisconnected(leader));
+      return;
+    }
+    const s = net.connect({ host: peer.host, port: peer.quorumPort });
+    this.track(s);
+    const link: QuorumLink = { socket: s, writer: new DelayedWriter(s), peer: leader, superseded: false };
+    this.outgoing = link;
+    s.setTimeout(5000, () => s.destroy());
+    s.once('connect', () => {
+      s.setTimeout(0);
+      link.writer.write(encodeZabMessage(hello), this.o.faults.delayMs(this.o.myid, leader));
+    });
+    this.reader(link, new FrameSplitter(quorumFrameBytesMax));
+    s.once('close', () => {
+      link.writer.stop();
+      if (this.outgoing === link) this.outgoing = null;
+      if (!link.superseded && !this.closed) {
+        link.superseded = true;
+        this.o.onDisconnected(leader);
+      }
+    });
+  }
+
+  private accept(s: net.Socket): void {
+    this.track(s);
+    if (this.closed || !this.accepting) {
+      s.destroy();
+      return;
+    }
+    const split = new FrameSplitter(quorumFrameBytesMax);
+    s.setTimeout(10_000, () => s.destroy());
+    const onFirst = (chunk: Buffer): void => {
+      let frames: Uint8Array[];
+      try {
+        frames = split.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch {
+        s.destroy();
+        return;
+      }
+      if (frames.length === 0) return;
+      s.off('data', onFirst);
+      let hello: ZabMessage;
+      try {
+        hello = decodeZabMessage(frames[0] as Uint8Array);
+      } catch {
+        s.destroy();
+        return;
+      }
+      if ((hello.type !== 'FOLLOWERINFO' && hello.type !== 'OBSERVERINFO') || !this.o.peers.has(hello.sid) || !this.accepting) {
+        s.destroy();
+        return;
+      }
+      const sid = hello.sid;
+      if (this.o.faults.cut(this.o.myid, sid)) {
+        s.destroy();
+        return;
+      }
+      s.setTimeout(0);
+      const old = this.accepted.get(sid);
+      if (old) {
+        old.superseded = true;
+        old.writer.stop();
+        old.socket.destroy();
+      }
+      const link: QuorumLink = { socket: s, writer: new DelayedWriter(s), peer: sid, superseded: false };
+      this.accepted.set(sid, link);
+      s.once('close', () => {
+        link.writer.stop();
+        if (this.accepted.get(sid) === link) this.accepted.delete(sid);
+        if (!link.superseded && !this.closed) {
+          link.superseded = true;
+          this.o.onDisconnected(sid);
+        }
+      });
+      // a new connection from S: ZAB hears that the old one is gone before S's first message
+      this.o.onDisconnected(sid);
+      this.reader(link, split, frames);
+    };
+    s.on('data', onFirst);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.sockets) s.destroy();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+}

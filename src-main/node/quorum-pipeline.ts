@@ -1,0 +1,596 @@
+/**
+ * A quorum member: the pure FastLeaderElection and ZabPeer cores (src-main/zab) driven over
+ * real TCP links (peer-network.ts), a real txn log, epoch files and snapshots (src-main/storage),
+ * and a real data tree that ZAB commits are applied to. The shell contract is
+ * src-main/zab/README.md; effects are carried out in order, synchronously.
+ *
+ * Clients: the leader serves them through a ServerCore in external-commit mode (its writes are
+ * proposed through ZAB and applied when ZAB commits them). Learners do not serve clients yet:
+ * that needs the ServerCore's learner side (forwarding writes to the leader, applying the
+ * leader's commits and answering local clients), so a learner's srvr says it is not serving and
+ * a client connecting to it is sent on to another server by its own retry logic.
+ */
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { hex, makeZxid, zxidEpoch } from '../common/ids';
+import type { Zxid } from '../common/ids';
+import type { TraceEvent, TraceSink } from '../common/trace';
+import {
+  decodeConnectRequest,
+  decodeRequest,
+  decodeTxnEntry,
+  encodeConnectResponseFrame,
+  encodeNotificationFrame,
+  encodeReplyFrame,
+  encodeTxnEntry,
+  isJuteError,
+  JuteReader,
+  readRequestHeader,
+  UnknownOpCodeError,
+} from '../jute/index';
+import type { Request } from '../jute/types';
+import { ServerCore } from '../server/server-core';
+import type { ServerEffect } from '../server/types';
+import { decodeSnapshot, encodeSnapshot, recover, SnapshotPolicy, writeEpochFile } from '../storage/index';
+import type { Recovered } from '../storage/index';
+import { DataTree } from '../tree/data-tree';
+import { FastLeaderElection } from '../zab/election';
+import type { ElectionEffect, ElectionTimer } from '../zab/election';
+import { ZabPeer } from '../zab/broadcast';
+import type { ZabEffect, ZabInput } from '../zab/broadcast';
+import { QuorumMaj } from '../zab/quorum';
+import type { Sid } from '../zab/quorum';
+import type { PersistOp, TxnRecord } from '../zab/types';
+import type { ClientConnection, ConnectionHandler } from './client-listener';
+import type { QuorumServer } from './config';
+import { FsDisk } from './fs-disk';
+import type { ServerStatus } from './four-letter-words';
+import { ElectionNetwork, FaultTable, QuorumNetwork } from './peer-network';
+import type { LinkRule, PeerAddress } from './peer-network';
+import type { PipelineDeps, RequestPipeline } from './pipeline';
+
+/** Env var carrying the ensemble's shared session secret (hex), set by the supervisor. */
+export const SESSION_SECRET_ENV = 'ZOOLAB_SESSION_SECRET';
+
+function sha1(bytes: Uint8Array): Uint8Array {
+  return createHash('sha1').update(bytes).digest();
+}
+
+/** Every server of an ensemble must derive the same secret so any of them can check a session password. */
+function sessionSecret(servers: Iterable<QuorumServer>, env: NodeJS.ProcessEnv): Uint8Array {
+  const given = env[SESSION_SECRET_ENV];
+  if (given && /^[0-9a-fA-F]{32,}$/.test(given)) return Uint8Array.from(Buffer.from(given, 'hex'));
+  const text = [...servers]
+    .sort((a, b) => a.id - b.id)
+    .map((s) => `${s.id}=${s.host}:${s.quorumPort}:${s.electionPort}`)
+    .join('\n');
+  return sha1(new TextEncoder().encode(`zoolab-session-secret\n${text}`));
+}
+
+function recordOf(bytes: Uint8Array): TxnRecord {
+  const e = decodeTxnEntry(bytes);
+  return { zxid: e.header.zxid, sessionId: e.header.clientId, xid: e.header.cxid, data: bytes };
+}
+
+export interface QuorumDeps extends PipelineDeps {
+  trace: TraceSink;
+  env?: NodeJS.ProcessEnv;
+}
+
+export type QuorumPipeline = RequestPipeline;
+
+export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipeline> {
+  const { cfg, log } = deps;
+  const myid = deps.myid as number;
+  const env = deps.env ?? process.env;
+  const sys = cfg.systemProperties;
+  const disk = new FsDisk({ forceSync: cfg.forceSync });
+  const layout = { snapDir: join(cfg.dataDir, 'version-2'), logDir: join(cfg.dataLogDir, 'version-2') };
+  const rec: Recovered = await recover(disk, layout, { trustEmptySnapshot: sys.get('zookeeper.snapshot.trust.empty') === 'true' });
+  for (const n of rec.notes) log.info(`recovery: ${n}`);
+  let tree = rec.snapshot ? DataTree.fromSnapshot(rec.snapshot) : new DataTree();
+  const records = rec.txns.map((t) => recordOf(t.bytes));
+  for (const t of rec.txns) tree.applyTxn(decodeTxnEntry(t.bytes));
+  if (rec.snapshot === null) await rec.snapshots.save(tree.exportSnapshot());
+  const txnLog = rec.log;
+  const snapshots = rec.snapshots;
+  log.info(`recovered zxid ${hex(tree.lastProcessedZxid)} (${records.length} logged txn(s) after ${rec.snapshotName ?? 'the initial snapshot'}); acceptedEpoch ${rec.acceptedEpoch}, currentEpoch ${rec.currentEpoch}`);
+
+  const voters: Sid[] = [];
+  const observers: Sid[] = [];
+  const peers = new Map<Sid, PeerAddress>();
+  let self: PeerAddress | null = null;
+  for (const s of cfg.servers.values()) {
+    (s.type === 'observer' ? observers : voters).push(s.id);
+    const addr = { sid: s.id, host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort };
+    if (s.id === myid) self = addr;
+    else peers.set(s.id, addr);
+  }
+  if (!self) throw new Error(`server ${myid} is not in the server.N lines`);
+  const quorum = new QuorumMaj(voters, observers);
+
+  const keep = 500;
+  const base = records.length > keep ? (records[records.length - keep - 1] as TxnRecord).zxid : (rec.snapshot?.zxid ?? 0n);
+  const zab = new ZabPeer(
+    { myid, quorum, initLimitTicks: cfg.initLimitTicks ?? 10, syncLimitTicks: cfg.syncLimitTicks ?? 5 },
+    {
+      acceptedEpoch: rec.acceptedEpoch,
+      currentEpoch: rec.currentEpoch,
+      snapshotZxid: base,
+      log: records.filter((r) => r.zxid > base),
+      appliedZxid: records.length > 0 ? (records[records.length - 1] as TxnRecord).zxid : (rec.snapshot?.zxid ?? 0n),
+    },
+  );
+  const election = new FastLeaderElection({ myid, quorum });
+  const faults = new FaultTable();
+  const secret = sessionSecret(cfg.servers.values(), env);
+  const policy = new SnapshotPolicy({ snapCount: cfg.snapCount, randomInt: (bound) => randomInt(Math.max(1, bound)) });
+
+  let stopped = false;
+  let failed = false;
+  const emitTrace = (e: TraceEvent): void => deps.trace.emit(e);
+
+  // ---- clients: served by the leader's ServerCore ---------------------------------------------
+  let core: ServerCore | null = null;
+  let coreEpoch = -1;
+  const conns = new Map<number, ClientConnection>();
+  const handshaken = new Set<number>();
+
+  const closeClients = (reason: string): void => {
+    for (const c of [...conns.values()]) c.close(reason);
+    conns.clear();
+    handshaken.clear();
+  };
+
+  const applyCore = (e: ServerEffect): void => {
+    switch (e.kind) {
+      case 'connect-response': {
+        const c = conns.get(e.connId);
+        if (!c) return;
+        c.markEstablished();
+        c.sendFramed(encodeConnectResponseFrame(e.response));
+        return;
+      }
+      case 'reply':
+        conns.get(e.connId)?.sendFramed(encodeReplyFrame(e.header, e.response));
+        return;
+      case 'notification':
+        conns.get(e.connId)?.sendFramed(encodeNotificationFrame(e.zxid, e.event));
+        return;
+      case 'close': {
+        const c = conns.get(e.connId);
+        conns.delete(e.connId);
+        handshaken.delete(e.connId);
+        c?.close(e.reason);
+        return;
+      }
+      case 'log':
+        for (const entry of e.entries) {
+          const next = zab.nextZxid();
+          if (next === null || next !== entry.header.zxid) {
+            log.warn(`cannot propose ${hex(entry.header.zxid)} (ZAB expects ${next === null ? 'no proposal' : hex(next)}); closing client connections`);
+            closeClients('leadership changed');
+            return;
+          }
+          zabStep({ type: 'propose', nowMs: Date.now(), txn: { zxid: entry.header.zxid, sessionId: entry.header.clientId, xid: entry.header.cxid, data: encodeTxnEntry(entry) } });
+        }
+        return;
+    }
+  };
+
+  function pumpCore(): void {
+    for (let round = 0; round < 10_000 && core; round += 1) {
+      const effects = core.takeEffects();
+      if (effects.length === 0) return;
+      for (const e of effects) applyCore(e);
+    }
+  }
+
+  const startLeaderCore = (epoch: number): void => {
+    // as ZooKeeper: a new leader's zxid becomes <epoch, 0>, so its proposals are <epoch, n>
+    const base = makeZxid(epoch, 0);
+    if (tree.lastProcessedZxid < base) tree.lastProcessedZxid = base;
+    core = new ServerCore(
+      { clock: { nowMs: () => Date.now() }, random: (n) => randomBytes(n), digestSha1: sha1, trace: deps.trace, serverId: myid },
+      {
+        tickTimeMs: cfg.tickTimeMs,
+        minSessionTimeoutMs: cfg.minSessionTimeoutMs,
+        maxSessionTimeoutMs: cfg.maxSessionTimeoutMs,
+        superDigest: sys.get('zookeeper.DigestAuthenticationProvider.superDigest'),
+        extendedTypesEnabled: cfg.extendedTypesEnabled,
+        skipAcl: sys.get('zookeeper.skipACL') === 'yes',
+        tree,
+        commitMode: 'external',
+        sessionSecret: secret,
+      },
+    );
+    coreEpoch = epoch;
+  };
+
+  const stopCore = (reason: string): void => {
+    if (!core) return;
+    core = null;
+    coreEpoch = -1;
+    closeClients(reason);
+  };
+
+  // ---- persistence: in order, appends batched into one fsync ---------------------------------
+  type Job = { seq: number; run: (() => Promise<void>) | null };
+  const jobs: Job[] = [];
+  let persisting = false;
+
+  const drainPersist = async (): Promise<void> => {
+    if (persisting) return;
+    persisting = true;
+    try {
+      while (jobs.length > 0 && !stopped) {
+        // consecutive appends share one fsync
+        let last = -1;
+        let k = 0;
+        while (k < jobs.length && (jobs[k] as Job).run === null) last = (jobs[k++] as Job).seq;
+        if (k > 0) {
+          jobs.splice(0, k);
+          await txnLog.sync();
+          zabStep({ type: 'persisted', nowMs: Date.now(), seq: last });
+          continue;
+        }
+        const job = jobs.shift() as Job;
+        await txnLog.sync();
+        await (job.run as () => Promise<void>)();
+        zabStep({ type: 'persisted', nowMs: Date.now(), seq: job.seq });
+      }
+    } catch (e) {
+      if (!failed) {
+        failed = true;
+        log.error(`persisting failed: ${(e as Error).message}; exiting`);
+        process.exitCode = 1;
+        process.kill(process.pid, 'SIGTERM');
+      }
+    } finally {
+      persisting = false;
+    }
+  };
+
+  /** Rebuild the tree from the newest snapshot at or before zxid plus the log up to zxid. */
+  const rebuildTo = (zxid: Zxid): DataTree => {
+    let t = new DataTree();
+    let from = 0n;
+    for (const info of snapshots.list()) {
+      if (info.zxid > zxid) continue;
+      try {
+        t = DataTree.fromSnapshot(snapshots.load(info));
+        from = info.zxid;
+        break;
+      } catch {
+        // corrupt: try an older one
+      }
+    }
+    for (const l of txnLog.read(from + 1n)) {
+      if (l.zxid > zxid) break;
+      t.applyTxn(decodeTxnEntry(l.bytes));
+    }
+    return t;
+  };
+
+  const persist = (seq: number, op: PersistOp): void => {
+    switch (op.kind) {
+      case 'append': {
+        txnLog.appendBatch([{ zxid: op.txn.zxid, bytes: op.txn.data }]);
+        jobs.push({ seq, run: null });
+        if (policy.txnLogged(op.txn.data.length)) {
+          txnLog.roll();
+          const data = { ...tree.exportSnapshot() };
+          snapshots.save(data).then(
+            (name) => log.info(`snapshot ${name} saved`),
+            (e: unknown) => log.warn(`snapshot failed: ${(e as Error).message}`),
+          );
+        }
+        break;
+      }
+      case 'acceptedEpoch':
+      case 'currentEpoch': {
+        const name = op.kind;
+        const epoch = op.epoch;
+        jobs.push({ seq, run: () => writeEpochFile(disk, layout.snapDir, name, epoch) });
+        break;
+      }
+      case 'truncate': {
+        // the log and the tree change now; durability follows in order
+        const cut = txnLog.truncateAfter(op.zxid);
+        const gone = snapshots.removeAfter(op.zxid);
+        if (tree.lastProcessedZxid > op.zxid) tree = rebuildTo(op.zxid);
+        emitTrace({ t: Date.now(), kind: 'txnlog.truncated', server: myid, zxid: hex(op.zxid) });
+        jobs.push({ seq, run: async () => void (await Promise.all([cut, gone])) });
+        break;
+      }
+      case 'snapshot': {
+        const data = decodeSnapshot(op.snapshot, op.zxid, `SNAP ${hex(op.zxid)} from the leader`);
+        tree = DataTree.fromSnapshot(data);
+        const cut = txnLog.lastZxid > op.zxid ? txnLog.truncateAfter(op.zxid) : Promise.resolve(0);
+        txnLog.roll();
+        jobs.push({
+          seq,
+          run: async () => {
+            await cut;
+            await snapshots.save(data);
+            // log files wholly covered by the snapshot would leave a gap before the next txns
+            txnLog.removeFilesBefore(op.zxid);
+          },
+        });
+        break;
+      }
+    }
+    void drainPersist();
+  };
+
+  // ---- election ------------------------------------------------------------------------------
+  const timers = new Map<ElectionTimer, NodeJS.Timeout>();
+  const electionNet = new ElectionNetwork({
+    myid,
+    self,
+    peers,
+    faults,
+    log,
+    onMessage: (from, n) => electionStep({ type: 'message', nowMs: Date.now(), from, msg: n }),
+  });
+  const quorumNet = new QuorumNetwork({
+    myid,
+    self,
+    peers,
+    faults,
+    log,
+    onMessage: (from, msg) => zabStep({ type: 'message', nowMs: Date.now(), from, msg }),
+    onDisconnected: (peer) => zabStep({ type: 'disconnected', nowMs: Date.now(), peer }),
+  });
+
+  let servingRole: 'leading' | 'following' | 'observing' | null = null;
+  let leaderId: Sid | null = null;
+
+  function electionStep(input: Parameters<FastLeaderElection['step']>[0]): void {
+    if (stopped) return;
+    runElection(election.step(input));
+  }
+
+  function runElection(effects: ElectionEffect[]): void {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'send':
+          electionNet.send(e.to, e.msg);
+          break;
+        case 'setTimer': {
+          const old = timers.get(e.timer);
+          if (old) clearTimeout(old);
+          const { timer, gen } = e;
+          timers.set(
+            timer,
+            setTimeout(() => {
+              timers.delete(timer);
+              electionStep({ type: 'timer', nowMs: Date.now(), timer, gen });
+            }, e.delayMs),
+          );
+          break;
+        }
+        case 'cancelTimer': {
+          const t = timers.get(e.timer);
+          if (t) clearTimeout(t);
+          timers.delete(e.timer);
+          break;
+        }
+        case 'decided':
+          leaderId = e.leader;
+          log.info(`election: ${e.role === 'leading' ? 'leading' : `${e.role} server ${e.leader}`} (peerEpoch ${e.peerEpoch}, zxid ${hex(e.zxid)})`);
+          quorumNet.accepting = e.role === 'leading';
+          if (e.role === 'leading') zabStep({ type: 'lead', nowMs: Date.now() });
+          else zabStep({ type: 'follow', nowMs: Date.now(), leader: e.leader });
+          break;
+        case 'trace':
+          emitTrace(e.event);
+          break;
+      }
+    }
+  }
+
+  const startElection = (): void => {
+    leaderId = null;
+    quorumNet.accepting = false;
+    electionStep({ type: 'start', nowMs: Date.now(), lastZxid: zab.lastLoggedZxid, currentEpoch: zab.currentEpoch });
+  };
+
+  // ---- ZAB -----------------------------------------------------------------------------------
+  let inZab = false;
+  const zabQueue: ZabInput[] = [];
+
+  /** Inputs fed while effects are being carried out wait their turn (effects run to completion first). */
+  function zabStep(input: ZabInput): void {
+    if (stopped) return;
+    zabQueue.push(input);
+    if (inZab) return;
+    inZab = true;
+    try {
+      for (let guard = 0; zabQueue.length > 0 && guard < 100_000; guard += 1) {
+        const next = zabQueue.shift() as ZabInput;
+        runZab(zab.step(next));
+      }
+    } finally {
+      inZab = false;
+    }
+  }
+
+  const applyCommitted = (txn: TxnRecord): void => {
+    if (core && zxidEpoch(txn.zxid) === coreEpoch) {
+      core.committed(txn.zxid);
+      pumpCore();
+      return;
+    }
+    tree.applyTxn(decodeTxnEntry(txn.data));
+  };
+
+  function runZab(effects: ZabEffect[]): void {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'send':
+          quorumNet.send(e.to, e.msg);
+          break;
+        case 'disconnect':
+          quorumNet.disconnect(e.peer);
+          break;
+        case 'persist':
+          persist(e.seq, e.op);
+          break;
+        case 'commit':
+          applyCommitted(e.txn);
+          break;
+        case 'sendSnapshot': {
+          const data = { ...tree.exportSnapshot(), zxid: e.zxid };
+          quorumNet.send(e.to, { type: 'SNAP', zxid: e.zxid, snapshot: encodeSnapshot(data) });
+          break;
+        }
+        case 'revalidate':
+          zabQueue.push({ type: 'revalidateReply', nowMs: Date.now(), to: e.from, sessionId: e.sessionId, valid: tree.sessions.has(e.sessionId) });
+          break;
+        case 'request':
+        case 'sessionTouches':
+        case 'revalidated':
+        case 'synced':
+          // learners never forward yet (see the header): nothing arrives here
+          break;
+        case 'dropped':
+          log.warn(`ZAB dropped a request of session ${hex(e.sessionId)}: ${e.reason}`);
+          break;
+        case 'serving':
+          servingRole = e.role;
+          leaderId = e.leader;
+          log.info(`serving as ${e.role} in epoch ${e.epoch} (leader ${e.leader})`);
+          if (e.role === 'leading') startLeaderCore(e.epoch);
+          break;
+        case 'abandoned':
+          log.info(`${e.role} abandoned: ${e.reason}; electing again`);
+          servingRole = null;
+          stopCore('leadership changed');
+          quorumNet.disconnectAll();
+          // after the current effects: the election restarts from the log as it is now
+          queueMicrotask(() => !stopped && startElection());
+          break;
+        case 'trace':
+          emitTrace(e.event);
+          break;
+      }
+    }
+  }
+
+  // ---- client connections ----------------------------------------------------------------------
+  const handler: ConnectionHandler = {
+    opened(conn) {
+      conns.set(conn.id, conn);
+    },
+    frame(conn, payload) {
+      const c = core;
+      if (!c || stopped) {
+        conns.delete(conn.id);
+        conn.close(servingRole === null ? 'not serving: no leader yet' : `not serving clients as ${servingRole} of leader ${leaderId} yet`);
+        return;
+      }
+      try {
+        if (!handshaken.has(conn.id)) {
+          handshaken.add(conn.id);
+          c.openConnection(conn.id, decodeConnectRequest(payload), conn.remote.replace(/:\d+$/, ''));
+        } else {
+          const r = new JuteReader(payload);
+          const header = readRequestHeader(r);
+          let request: Request | null;
+          try {
+            request = decodeRequest(header.type, r);
+          } catch (e) {
+            if (!(e instanceof UnknownOpCodeError)) throw e;
+            request = null;
+          }
+          c.request(conn.id, header, request);
+        }
+      } catch (e) {
+        if (!isJuteError(e)) throw e;
+        conns.delete(conn.id);
+        if (handshaken.delete(conn.id)) c.connectionClosed(conn.id);
+        conn.close('malformed frame');
+      }
+      pumpCore();
+    },
+    closed(conn) {
+      conns.delete(conn.id);
+      if (handshaken.delete(conn.id) && core) {
+        core.connectionClosed(conn.id);
+        pumpCore();
+      }
+    },
+  };
+
+  let tickTimer: NodeJS.Timeout | null = null;
+  let coreTimer: NodeJS.Timeout | null = null;
+
+  return {
+    handler,
+    status(): ServerStatus {
+      const c = core;
+      if (!c) {
+        return { mode: null, zxid: tree.lastProcessedZxid, nodeCount: tree.nodeCount + 1, outstanding: 0, watchCount: 0, ephemeralsCount: tree.ephemeralCount, approximateDataSize: 0 };
+      }
+      const s = c.stats();
+      return {
+        mode: 'leader',
+        zxid: s.lastProcessedZxid,
+        nodeCount: s.znodeCount + 1,
+        outstanding: s.outstandingRequests,
+        watchCount: s.watchCount,
+        ephemeralsCount: s.ephemeralsCount,
+        approximateDataSize: s.approximateDataSize,
+        counters: {
+          packetsReceived: s.packetsReceived,
+          packetsSent: s.packetsSent,
+          minLatencyMs: s.latency.minMs,
+          avgLatencyMs: s.latency.avgMs,
+          maxLatencyMs: s.latency.maxMs,
+          connections: s.aliveConnections,
+        },
+      };
+    },
+    async start() {
+      await electionNet.listen();
+      await quorumNet.listen();
+      log.info(`peers: election ${self.host}:${self.electionPort}, quorum ${self.host}:${self.quorumPort}; ${voters.length} voter(s), ${observers.length} observer(s)`);
+      tickTimer = setInterval(() => zabStep({ type: 'tick', nowMs: Date.now() }), cfg.tickTimeMs);
+      coreTimer = setInterval(() => {
+        if (!core) return;
+        core.tick(Date.now());
+        pumpCore();
+      }, Math.max(10, Math.min(1000, Math.floor(cfg.tickTimeMs / 2))));
+      startElection();
+    },
+    async stop() {
+      stopped = true;
+      if (tickTimer) clearInterval(tickTimer);
+      if (coreTimer) clearInterval(coreTimer);
+      for (const t of timers.values()) clearTimeout(t);
+      closeClients('server shutting down');
+      await electionNet.close();
+      await quorumNet.close();
+      try {
+        await txnLog.sync();
+      } catch {
+        // reported already
+      }
+      disk.close();
+    },
+    resetStats: () => core?.resetStats(),
+    resetConnectionStats: () => core?.resetConnectionStats(),
+    control(message) {
+      const m = message as { faults?: unknown };
+      if (!Array.isArray(m.faults)) return;
+      const rules = (m.faults as LinkRule[]).filter(
+        (r) => r && (r.from === '*' || Number.isInteger(r.from)) && (r.to === '*' || Number.isInteger(r.to)),
+      );
+      faults.set(rules);
+      quorumNet.applyFaults();
+      log.info(`link faults: ${rules.length === 0 ? 'none' : JSON.stringify(rules)}`);
+      emitTrace({ t: Date.now(), kind: rules.length === 0 ? 'fault.healed' : 'fault.set', server: myid, detail: { rules: JSON.stringify(rules) } });
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * A real 3-server quorum: fast leader election and ZAB over TCP between three processes,
+ * writes through the leader replicated to the followers' txn logs, and fail-over when the
+ * leader is killed (the new leader has the data and the client's session).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient } from '../../src-main/client/index';
+import type { ZkClient } from '../../src-main/client/index';
+import { parseSrvr } from '../../src-main/node/four-letter-words';
+import { askFourLetterWord } from '../../src-main/supervisor/four-letter-client';
+import { startEnsemble } from '../../src-main/supervisor';
+import type { LocalEnsemble } from '../../src-main/supervisor';
+import { waitUntil } from '../support/processes';
+
+const text = (b: Uint8Array | null): string => new TextDecoder().decode(b ?? new Uint8Array());
+
+describe('quorum: 3 servers elect, replicate, fail over', () => {
+  let zk: LocalEnsemble;
+  const clients: ZkClient[] = [];
+
+  beforeAll(async () => {
+    zk = await startEnsemble({ servers: 3, tickTimeMs: 200, initLimit: 10, syncLimit: 5, pollIntervalMs: 100 });
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.close().catch(() => {});
+    await zk?.stop();
+  });
+
+  const roles = (): string[] => zk.servers().map((s) => s.role);
+
+  it('exactly one leader, the others follow it', async () => {
+    await waitUntil(() => zk.leader() !== null && roles().filter((r) => r === 'follower').length === 2, 'a leader and two followers', 20_000);
+    expect(roles().filter((r) => r === 'leader')).toHaveLength(1);
+    const leader = zk.server(zk.leader() as number);
+    const srvr = parseSrvr(await askFourLetterWord('127.0.0.1', leader.clientPort, 'srvr'));
+    expect(srvr.mode).toBe('leader');
+    expect(Number((srvr.zxid as bigint) >> 32n)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('writes through the leader; after killing it a new leader has them and the session', async () => {
+    const c = await connectClient(zk.connectionString, { sessionTimeoutMs: 20_000 }, 20_000);
+    clients.push(c);
+    for (let i = 0; i < 10; i += 1) await c.create(`/q${i}`, `v${i}`);
+    await c.create('/eph', 'mine', { mode: 1 });
+    const old = zk.leader() as number;
+    await zk.kill(old);
+    await waitUntil(() => zk.leader() !== null && zk.leader() !== old, 'a new leader', 30_000);
+    // the same client (same session) reconnects to the new leader and reads everything back
+    for (let i = 0; i < 10; i += 1) {
+      let got: string | null = null;
+      await waitUntil(
+        async () => {
+          try {
+            got = text((await c.getData(`/q${i}`)).data);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        `/q${i} readable after fail-over`,
+        30_000,
+        200,
+      );
+      expect(got).toBe(`v${i}`);
+    }
+    expect(text((await c.getData('/eph')).data)).toBe('mine');
+  });
+
+  it('the killed server restarts, rejoins as a follower', async () => {
+    const down = zk.servers().find((s) => s.state === 'stopped');
+    expect(down).toBeDefined();
+    await zk.restart(down!.id);
+    await waitUntil(() => zk.server(down!.id).role === 'follower', `server ${down!.id} following`, 30_000);
+    expect(roles().filter((r) => r === 'leader')).toHaveLength(1);
+  });
+});
