@@ -124,6 +124,23 @@ describe('zab: leader', () => {
     ]);
   });
 
+  it('leader: a learner rejoining with a proposal not yet committed gets TRUNC to the committed point and the proposal again', () => {
+    const l = establishedLeader();
+    const p1 = step(l, { type: 'propose', txn: txn(1, 1) });
+    step(l, { type: 'persisted', seq: lastSeq(p1) });
+    // follower 3 (restarted, it had logged and replayed 1:1) joins while 1:1 is outstanding
+    step(l, { type: 'message', from: 3, msg: { type: 'FOLLOWERINFO', sid: 3, acceptedEpoch: 1, protocolVersion: 0x10000 } });
+    const ae = step(l, { type: 'message', from: 3, msg: { type: 'ACKEPOCH', currentEpoch: -1, lastZxid: makeZxid(1, 1) } });
+    expect(sends(ae)).toEqual([
+      { type: 'TRUNC', zxid: 0n, committedZxid: 0n },
+      { type: 'PROPOSAL', txn: txn(1, 1) },
+      { type: 'NEWLEADER', zxid: makeZxid(1, 0) },
+    ]);
+    // its NEWLEADER ack covers the re-sent proposal: with the leader that is a quorum
+    const ack = step(l, { type: 'message', from: 3, msg: { type: 'ACK', zxid: makeZxid(1, 0) } });
+    expect(ack.filter((x) => x.type === 'commit').map((x) => (x as { txn: TxnRecord }).txn.zxid)).toEqual([makeZxid(1, 1)]);
+  });
+
   it('leader: a propose with the wrong zxid is a bug (asserts)', () => {
     const l = establishedLeader();
     expect(() => step(l, { type: 'propose', txn: txn(1, 5) })).toThrow(/expected 0x100000001/);

@@ -553,17 +553,17 @@ export class ZabPeer {
     const peer = h.lastZxid;
     let from: Zxid;
     let how: 'DIFF' | 'TRUNC' | 'SNAP';
-    if (peer === last) {
-      how = 'DIFF';
-      from = last;
-    } else if (peer < this.windowBase) {
+    if (peer < this.windowBase) {
       how = 'SNAP';
       from = this.applied;
     } else {
-      // the largest zxid of my history at or below the learner's last one
+      // the largest zxid of my history at or below the learner's last one, but never above
+      // what I have committed: a learner must not hold (and, after a restart, have applied) a
+      // txn that is still only proposed; such a tail is truncated and proposed again
+      const limit = peer < this.applied ? peer : this.applied;
       let p = this.windowBase;
       for (const t of this.window) {
-        if (t.zxid > peer) break;
+        if (t.zxid > limit) break;
         p = t.zxid;
       }
       from = p;
