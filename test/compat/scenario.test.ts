@@ -1,0 +1,106 @@
+/**
+ * The compatibility suite: the scripted scenario of ./scenario.ts run against Apache
+ * ZooKeeper 3.8 (Debian package) and against a ZooLab standalone server process, both
+ * configured alike (tickTime 500, extendedTypesEnabled, a super digest, container checks every
+ * second, every four-letter word allowed), plus a second server of each kind with zoo.cfg
+ * defaults except `4lw.commands.whitelist=ruok,srvr`. Each section's normalised transcript
+ * must be equal. Skips with the reason when ZooKeeper or Java is not installed.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apacheZooKeeperAvailability, startApacheZooKeeper, type ApacheZooKeeper } from '../support/apache-zookeeper';
+import { runScenario, SECTIONS, superDigestConfig, type ScenarioTarget, type Transcript } from './scenario';
+import { startZooLabServer, zoolabBuilt, type ZooLabServer } from './zoolab-process';
+import { runNodeZookeeperClientScenario } from './nzk-scenario';
+
+const TICK_MS = 500;
+/** ContainerManager's interval is a JVM property without the zookeeper. prefix (ZooKeeperServerMain). */
+const CONTAINER_FLAGS = '-Dznode.container.checkIntervalMs=1000';
+const mainConfig = (): Record<string, string> => ({ extendedTypesEnabled: 'true', ...superDigestConfig() });
+const restrictedConfig = { '4lw.commands.whitelist': 'ruok,srvr' };
+
+const availability = apacheZooKeeperAvailability();
+const skipReason = !availability.available ? availability.reason : !zoolabBuilt() ? 'out/main/cli.js is missing (npm run build)' : '';
+
+/** Apache ZooKeeper with JVM flags: the helper spawns java, which also reads JAVA_TOOL_OPTIONS. */
+async function startApache(options: Parameters<typeof startApacheZooKeeper>[0], jvmFlags = ''): Promise<ApacheZooKeeper> {
+  const saved = process.env.JAVA_TOOL_OPTIONS;
+  if (jvmFlags !== '') process.env.JAVA_TOOL_OPTIONS = jvmFlags;
+  try {
+    const zk = await startApacheZooKeeper(options);
+    if (!zk.available) throw new Error(zk.reason);
+    return zk;
+  } finally {
+    if (saved === undefined) delete process.env.JAVA_TOOL_OPTIONS;
+    else process.env.JAVA_TOOL_OPTIONS = saved;
+  }
+}
+
+describe.skipIf(skipReason !== '')(`compat: one scenario, Apache ZooKeeper 3.8 vs ZooLab${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let zk: ApacheZooKeeper | undefined;
+  let zkRestricted: ApacheZooKeeper | undefined;
+  let zl: ZooLabServer | undefined;
+  let zlRestricted: ZooLabServer | undefined;
+  let expected: Transcript = new Map();
+  let actual: Transcript = new Map();
+  let nzkExpected: string[] = [];
+  let nzkActual: string[] = [];
+  let mntrKeys: { zk: Set<string>; zl: Set<string> } = { zk: new Set(), zl: new Set() };
+
+  beforeAll(async () => {
+    [zk, zkRestricted, zl, zlRestricted] = await Promise.all([
+      startApache({ tickTimeMs: TICK_MS, extraConfig: mainConfig() }, CONTAINER_FLAGS),
+      startApache({ tickTimeMs: TICK_MS, extraConfig: restrictedConfig }),
+      startZooLabServer({ tickTimeMs: TICK_MS, extraConfig: mainConfig(), jvmFlags: CONTAINER_FLAGS }),
+      startZooLabServer({ tickTimeMs: TICK_MS, extraConfig: restrictedConfig }),
+    ]);
+    const target = (name: string, main: ApacheZooKeeper | ZooLabServer, restricted: ApacheZooKeeper | ZooLabServer): ScenarioTarget => ({
+      name,
+      port: main.port,
+      connectString: main.connectString,
+      tickTimeMs: TICK_MS,
+      fourLetterWord: (w) => main.fourLetterWord(w),
+      restricted: { port: restricted.port, connectString: restricted.connectString, fourLetterWord: (w) => restricted.fourLetterWord(w) },
+    });
+    // side by side: the sections wait on expiry and reaping, which overlap well
+    [expected, actual] = await Promise.all([runScenario(target('ZooKeeper', zk, zkRestricted)), runScenario(target('ZooLab', zl, zlRestricted))]);
+    [nzkExpected, nzkActual] = await Promise.all([runNodeZookeeperClientScenario(zk.connectString), runNodeZookeeperClientScenario(zl.connectString)]);
+    const keys = (text: string): Set<string> => new Set(text.split('\n').filter((l) => l !== '').map((l) => l.split('\t')[0]!));
+    mntrKeys = { zk: keys(await zk.fourLetterWord('mntr')), zl: keys(await zl.fourLetterWord('mntr')) };
+    // COMPAT_TRANSCRIPT_DIR=dir keeps both transcripts for reading side by side (diff -u)
+    const keepDir = process.env.COMPAT_TRANSCRIPT_DIR;
+    if (keepDir !== undefined) {
+      mkdirSync(keepDir, { recursive: true });
+      const dump = (t: Transcript, nzkLines: string[]): string =>
+        [...t].map(([name, lines]) => `## ${name}\n${lines.join('\n')}\n`).join('\n') + `\n## node-zookeeper-client\n${nzkLines.join('\n')}\n`;
+      writeFileSync(join(keepDir, 'zookeeper.txt'), dump(expected, nzkExpected));
+      writeFileSync(join(keepDir, 'zoolab.txt'), dump(actual, nzkActual));
+    }
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all([zk?.stop(), zkRestricted?.stop(), zl?.stop(), zlRestricted?.stop()]);
+  });
+
+  for (const name of Object.keys(SECTIONS)) {
+    it(`${name}: same transcript`, () => {
+      expect(expected.get(name)?.some((l) => l.startsWith('SECTION ABORTED')), `the scenario itself failed on ZooKeeper:\n${expected.get(name)?.join('\n')}`).toBe(false);
+      expect(actual.get(name)).toEqual(expected.get(name));
+    });
+  }
+
+  it('node-zookeeper-client (an unmodified third-party client): same transcript', () => {
+    expect(nzkActual).toEqual(nzkExpected);
+  });
+
+  it('mntr: ZooLab prints no key that ZooKeeper 3.8 lacks', () => {
+    expect(mntrKeys.zl.size).toBeGreaterThan(0);
+    expect([...mntrKeys.zl].filter((k) => !mntrKeys.zk.has(k))).toEqual([]);
+  });
+
+  it('ZooLab stayed up through the whole scenario', () => {
+    expect(zl?.alive()).toBe(true);
+    expect(zlRestricted?.alive()).toBe(true);
+  });
+});
