@@ -137,13 +137,17 @@ export function prepCreate(view: StagedView, ctx: PrepContext, type: number, req
   const flags = req.flags;
   if (!Number.isInteger(flags) || flags < CreateFlags.PERSISTENT || flags > CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL) return fail(ErrorCode.BADARGUMENTS);
   const ttlMode = flags === CreateFlags.PERSISTENT_WITH_TTL || flags === CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL;
-  const containerMode = flags === CreateFlags.CONTAINER;
+  // the opcode makes a container, as upstream: a top-level create/create2 with the CONTAINER
+  // flag makes a plain persistent node (prepMulti maps such sub-ops to createContainer, as
+  // upstream's multi decoding does)
+  const containerMode = type === OpCode.createContainer;
   const sequential = flags === CreateFlags.PERSISTENT_SEQUENTIAL || flags === CreateFlags.EPHEMERAL_SEQUENTIAL || flags === CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL;
   const ephemeral = flags === CreateFlags.EPHEMERAL || flags === CreateFlags.EPHEMERAL_SEQUENTIAL;
   const ttl = type === OpCode.createTTL ? (req.ttl ?? -1n) : -1n;
   if (ttlMode && !ctx.extendedTypesEnabled) return fail(ErrorCode.UNIMPLEMENTED);
   if (ttlMode ? ttl <= 0n || ttl > TTL_MAX_MS : ttl >= 0n) return fail(ErrorCode.BADARGUMENTS);
-  if (type === OpCode.createContainer && !containerMode) return fail(ErrorCode.BADARGUMENTS);
+  // createTTL without a TTL mode: upstream fails converting ttl -1 and drops the connection
+  if (type === OpCode.createTTL && !ttlMode) return fail(ErrorCode.BADARGUMENTS);
   if (!ctx.internal && ctx.sessionError !== 0) return fail(ctx.sessionError);
   const path = req.path;
   const lastSlash = path.lastIndexOf('/');
@@ -257,7 +261,8 @@ export function prepMulti(view: StagedView, ctx: PrepContext, ops: readonly Mult
       txns.push({ type: OpCode.error, err: ErrorCode.RUNTIMEINCONSISTENCY });
       continue;
     }
-    const r = prepOp(view, ctx, op);
+    const asContainer = (op.type === OpCode.create || op.type === OpCode.create2) && op.req.flags === CreateFlags.CONTAINER;
+    const r = asContainer ? prepCreate(view, ctx, OpCode.createContainer, op.req) : prepOp(view, ctx, op);
     if (r.ok) txns.push(r.txn);
     else {
       failedErr = r.err;

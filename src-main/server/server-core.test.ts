@@ -201,7 +201,7 @@ describe('prep: create checks in ZooKeeper order', () => {
     ['exists → NODEEXISTS', create('/p'), E.NODEEXISTS],
     ['"/" → NODEEXISTS', create('/'), E.NODEEXISTS],
     ['under an ephemeral → NOCHILDRENFOREPHEMERALS', create('/eph/x'), E.NOCHILDRENFOREPHEMERALS],
-    ['createContainer op with non-container flags → BADARGUMENTS', { type: OpCode.createContainer, req: { path: '/c', data: null, acl: open, flags: 0 } }, E.BADARGUMENTS],
+    ['createTTL op with a non-TTL mode → BADARGUMENTS', { type: OpCode.createTTL, req: { path: '/c', data: null, acl: open, flags: 0, ttl: -1n } }, E.BADARGUMENTS],
     ['data over 1 MiB → BADARGUMENTS', create('/big', 0, new Uint8Array(1024 * 1024 + 1)), E.BADARGUMENTS],
   ];
   for (const [name, req, err] of cases) it(name, () => expect(t.call(1, 10, req).err).toBe(err));
@@ -211,6 +211,12 @@ describe('prep: create checks in ZooKeeper order', () => {
     expect(t.call(1, 10, create('/p/x', 7)).zxid).toBe(before + 1n);
     expect(t.logged[t.logged.length - 1]!.txn).toEqual({ type: OpCode.error, err: E.BADARGUMENTS });
     expect(t.call(1, 11, create('/p/', CreateFlags.PERSISTENT_SEQUENTIAL)).response).toEqual({ type: OpCode.create, path: '/p/0000000000' });
+  });
+
+  it('the opcode makes a container: createContainer with flags 0 does, create with flag 4 does not (as upstream)', () => {
+    expect(t.call(1, 10, { type: OpCode.createContainer, req: { path: '/k1', data: null, acl: open, flags: 0 } }).response).toMatchObject({ type: OpCode.createContainer, path: '/k1' });
+    expect(t.call(1, 11, create('/k2', CreateFlags.CONTAINER)).response).toEqual({ type: OpCode.create, path: '/k2' });
+    expect(t.core.tree.containers()).toEqual(['/k1']);
   });
 
   it('TTL enabled: range checks and a TTL node with create2-style reply', () => {
