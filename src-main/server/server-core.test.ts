@@ -371,6 +371,13 @@ describe('pipeline: prep sees unapplied predecessors, replies stay in request or
     expect(t.core.tree.has('/c')).toBe(true);
   });
 
+  it('sasl without a configured mechanism: an empty token, as upstream, and the connection stays', () => {
+    const t = h();
+    t.connect(1);
+    expect(t.call(1, 1, { type: OpCode.sasl, req: { token: new Uint8Array(0) } }).response).toEqual({ type: OpCode.sasl, token: null });
+    expect(t.call(1, 2, { type: OpCode.whoAmI, req: null }).response).toEqual({ type: OpCode.whoAmI, clientInfo: [{ authScheme: 'ip', user: '127.0.0.1' }] });
+  });
+
   it('reconfig → RECONFIGDISABLED, connection stays', () => {
     const t = h();
     t.connect(1);

@@ -341,10 +341,14 @@ export class ServerCore {
         this.handleAuth(conn, request.req.scheme, request.req.auth, ready);
         break;
       case OpCode.check:
-      case OpCode.sasl:
-        // top-level check is multi-only (never logged, ZOOKEEPER-2623); SASL is not offered
+        // top-level check is multi-only (never logged, ZOOKEEPER-2623)
         conn.doomed = true;
         ready({ err: ErrorCode.UNIMPLEMENTED, response: null, closeAfter: true });
+        break;
+      case OpCode.sasl:
+        // no SASL mechanism is offered: answered as upstream without a JAAS section (an empty
+        // token, no identity added, the connection stays)
+        ready({ err: 0, response: { type: OpCode.sasl, token: null } });
         break;
       case OpCode.reconfig:
         ready({ err: ErrorCode.RECONFIGDISABLED, response: null });
