@@ -1,9 +1,25 @@
 /**
- * The simulator's agenda: events ordered by (time, insertion order), so that two events at the
- * same simulated millisecond always run in the order they were scheduled. Bounded.
+ * The simulator's agenda: events ordered by time, then by the time they were first due, then
+ * by insertion order, so that two events at the same simulated millisecond always run in the
+ * order they were scheduled, and postponed events (a paused server's) keep their order among
+ * themselves and ahead of events first due later. Bounded.
  */
+interface Entry<T> {
+  at: number;
+  firstAt: number;
+  seq: number;
+  item: T;
+}
+
+export interface Popped<T> {
+  readonly at: number;
+  readonly firstAt: number;
+  readonly seq: number;
+  readonly item: T;
+}
+
 export class EventQueue<T> {
-  private heap: { at: number; seq: number; item: T }[] = [];
+  private heap: Entry<T>[] = [];
   private seq = 0;
 
   constructor(private readonly sizeMax = 5_000_000) {}
@@ -13,23 +29,19 @@ export class EventQueue<T> {
   }
 
   push(at: number, item: T): void {
-    if (this.heap.length >= this.sizeMax) throw new Error(`event queue over ${this.sizeMax} events`);
-    const h = this.heap;
-    h.push({ at, seq: this.seq++, item });
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(i, p)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
+    this.insert({ at, firstAt: at, seq: this.seq++, item });
+  }
+
+  /** run a popped event later, keeping its place among events postponed the same way */
+  postpone(e: Popped<T>, at: number): void {
+    this.insert({ at, firstAt: e.firstAt, seq: e.seq, item: e.item });
   }
 
   peekTime(): number | undefined {
     return this.heap[0]?.at;
   }
 
-  pop(): { at: number; item: T } | undefined {
+  pop(): Popped<T> | undefined {
     const h = this.heap;
     if (h.length === 0) return undefined;
     const top = h[0]!;
@@ -48,12 +60,27 @@ export class EventQueue<T> {
         i = m;
       }
     }
-    return { at: top.at, item: top.item };
+    return top;
+  }
+
+  private insert(e: Entry<T>): void {
+    if (this.heap.length >= this.sizeMax) throw new Error(`event queue over ${this.sizeMax} events`);
+    const h = this.heap;
+    h.push(e);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
   }
 
   private less(i: number, j: number): boolean {
     const a = this.heap[i]!;
     const b = this.heap[j]!;
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+    if (a.at !== b.at) return a.at < b.at;
+    if (a.firstAt !== b.firstAt) return a.firstAt < b.firstAt;
+    return a.seq < b.seq;
   }
 }

@@ -22,7 +22,7 @@ import { FastLeaderElection, type ElectionEffect, type ElectionInput, type Elect
 import { QuorumMaj, type Sid } from '../zab/quorum';
 import type { TxnRecord, ZabMessage } from '../zab/types';
 import { SimDisk, imageHolds, lastLogged } from './disk';
-import { EventQueue } from './event-queue';
+import { EventQueue, type Popped } from './event-queue';
 import { KvState, type Applied } from './kv';
 import { Prng } from './prng';
 
@@ -295,7 +295,7 @@ export class Simulation {
     this.now = e.at;
     this.steps++;
     try {
-      this.handle(e.item);
+      this.handle(e);
     } catch (err) {
       if (err instanceof SimFailure) throw err;
       if (err instanceof AssertionError) this.fail(`assertion: ${err.message}`);
@@ -339,13 +339,14 @@ export class Simulation {
     }
   }
 
-  private handle(ev: Ev): void {
+  private handle(popped: Popped<Ev>): void {
+    const ev = popped.item;
     const target = this.target(ev);
     if (target !== null) {
       const resumeAt = this.paused.get(target);
       if (resumeAt !== undefined) {
         if (resumeAt > this.now) {
-          this.schedule(resumeAt, ev); // SIGSTOPped: everything waits, in order
+          this.queue.postpone(popped, resumeAt); // SIGSTOPped: everything waits, in its order
           return;
         }
         this.paused.delete(target);
@@ -749,7 +750,12 @@ export class Simulation {
     if (owner !== undefined && owner !== from) return; // SESSIONMOVED: not proposed
     s.owners.set(sessionId, from);
     const zxid = zab.nextZxid();
-    if (zxid === null) return;
+    if (zxid === null) {
+      // the leader cannot take it: the connection it came through is closed (order must hold)
+      const c = this.clients.find((x) => x.sessionId === sessionId);
+      if (c && c.server === from) this.clientLost(c);
+      return;
+    }
     this.zabStep(s, { type: 'propose', nowMs: this.now, txn: { zxid, sessionId, xid, data } });
   }
 

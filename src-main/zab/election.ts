@@ -213,6 +213,7 @@ export class FastLeaderElection {
     this.trace(out, 'election.started', { round: this.logicalClock, zxid: hex(lastZxid), epoch: currentEpoch });
     this.sendNotifications(out);
     this.armResend(out);
+    this.checkProposalQuorum(out); // an ensemble of one voter agrees with itself
   }
 
   private myNotification(): Notification {
@@ -361,6 +362,11 @@ export class FastLeaderElection {
       this.sendNotifications(out);
     }
     this.recvSet.set(from, n);
+    this.checkProposalQuorum(out);
+  }
+
+  /** a quorum agrees with my proposal: wait finalizeWait for a better vote, then decide */
+  private checkProposalQuorum(out: ElectionEffect[]): void {
     const target: RecordedVote = { vote: this.proposal, electionEpoch: this.logicalClock, state: PeerState.LOOKING, version: NOTIFICATION_VERSION };
     if (this.hasQuorumFor(this.recvSet, target)) {
       const armed = this.finalizeArmedFor;

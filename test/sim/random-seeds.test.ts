@@ -30,13 +30,18 @@ describe('ensemble: random seeds', () => {
     for (let seed = 201; seed <= 212; seed++) check({ seed, servers: 3, observers: 2 });
   });
 
+  it('1 voter (no election partner): 12 seeds', () => {
+    for (let seed = 301; seed <= 312; seed++) check({ seed, servers: 1 });
+  });
+
   it('regressions: seeds that once failed', () => {
     // 10709, 20994: a client request overtaken on a paused server (sim bug);
     // 40729: members elected in different rounds reported different votes, so two late joiners
     // never found a quorum (fixed by the `established` election input);
     // 40747: a restarted follower had replayed a txn still outstanding at the leader, then got
     // its COMMIT (fixed: such a tail is TRUNCated to the committed point and proposed again)
-    for (const o of [{ seed: 10709 }, { seed: 20994, servers: 3 }, { seed: 40729 }, { seed: 40747 }]) check(o);
+    // 30/1 server: a lone voter never decided; 45/1 server: postponed events overtook each other
+    for (const o of [{ seed: 10709 }, { seed: 20994, servers: 3 }, { seed: 40729 }, { seed: 40747 }, { seed: 30, servers: 1 }, { seed: 45, servers: 1 }]) check(o);
   });
 
   it('a failing run names its seed and the replay command', () => {
