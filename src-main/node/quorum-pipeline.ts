@@ -4,15 +4,14 @@
  * and a real data tree that ZAB commits are applied to. The shell contract is
  * src-main/zab/README.md; effects are carried out in order, synchronously.
  *
- * Clients: the leader serves them through a ServerCore in external-commit mode (its writes are
- * proposed through ZAB and applied when ZAB commits them). Learners do not serve clients yet:
- * that needs the ServerCore's learner side (forwarding writes to the leader, applying the
- * leader's commits and answering local clients), so a learner's srvr says it is not serving and
- * a client connecting to it is sent on to another server by its own retry logic.
+ * Clients: every server serves them once ZAB says it is serving, through a ServerCore built
+ * for that role and epoch over the same tree: the leader preps writes (its own clients' and the
+ * ones learners forward) and proposes them; a learner forwards writes, syncs and session
+ * resumes to the leader and answers its clients when the leader's commits arrive.
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { hex, makeZxid, zxidEpoch } from '../common/ids';
+import { hex } from '../common/ids';
 import type { Zxid } from '../common/ids';
 import type { TraceEvent, TraceSink } from '../common/trace';
 import {
@@ -132,7 +131,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
 
   // ---- clients: served by the leader's ServerCore ---------------------------------------------
   let core: ServerCore | null = null;
-  let coreEpoch = -1;
+  let coreRole: 'leading' | 'following' | 'observing' | null = null;
   const conns = new Map<number, ClientConnection>();
   const handshaken = new Set<number>();
 
@@ -164,32 +163,50 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         c?.close(e.reason);
         return;
       }
-      case 'log':
-        for (const entry of e.entries) {
-          const next = zab.nextZxid();
-          if (next === null || next !== entry.header.zxid) {
-            log.warn(`cannot propose ${hex(entry.header.zxid)} (ZAB expects ${next === null ? 'no proposal' : hex(next)}); closing client connections`);
-            closeClients('leadership changed');
-            return;
-          }
-          zabStep({ type: 'propose', nowMs: Date.now(), txn: { zxid: entry.header.zxid, sessionId: entry.header.clientId, xid: entry.header.cxid, data: encodeTxnEntry(entry) } });
+      case 'propose': {
+        const entry = e.entry;
+        const next = zab.nextZxid();
+        if (next === null || next !== entry.header.zxid) {
+          log.warn(`cannot propose ${hex(entry.header.zxid)} (ZAB expects ${next === null ? 'no proposal' : hex(next)}); closing client connections`);
+          closeClients('leadership changed');
+          return;
         }
+        zabStep({ type: 'propose', nowMs: Date.now(), txn: { zxid: entry.header.zxid, sessionId: entry.header.clientId, xid: entry.header.cxid, data: encodeTxnEntry(entry) } });
+        return;
+      }
+      case 'forward':
+        zabStep({ type: 'forward', nowMs: Date.now(), sessionId: e.sessionId, xid: e.cxid, data: e.data });
+        return;
+      case 'sync':
+        zabStep({ type: 'sync', nowMs: Date.now(), sessionId: e.sessionId, xid: e.cxid });
+        return;
+      case 'revalidate':
+        zabStep({ type: 'revalidate', nowMs: Date.now(), sessionId: e.sessionId, timeoutMs: e.timeoutMs });
+        return;
+      case 'log':
+        // standalone only; a quorum member's core proposes through ZAB
+        log.error('unexpected log effect from a quorum member core');
         return;
     }
   };
 
+  let pumping = false;
+  /** Carries out the core's effects in order; not re-entered (effects produced meanwhile wait). */
   function pumpCore(): void {
-    for (let round = 0; round < 10_000 && core; round += 1) {
-      const effects = core.takeEffects();
-      if (effects.length === 0) return;
-      for (const e of effects) applyCore(e);
+    if (pumping) return;
+    pumping = true;
+    try {
+      for (let round = 0; round < 10_000 && core; round += 1) {
+        const effects = core.takeEffects();
+        if (effects.length === 0) return;
+        for (const e of effects) applyCore(e);
+      }
+    } finally {
+      pumping = false;
     }
   }
 
-  const startLeaderCore = (epoch: number): void => {
-    // as ZooKeeper: a new leader's zxid becomes <epoch, 0>, so its proposals are <epoch, n>
-    const base = makeZxid(epoch, 0);
-    if (tree.lastProcessedZxid < base) tree.lastProcessedZxid = base;
+  const startCore = (zabRole: 'leading' | 'following' | 'observing', epoch: number): void => {
     core = new ServerCore(
       { clock: { nowMs: () => Date.now() }, random: (n) => randomBytes(n), digestSha1: sha1, trace: deps.trace, serverId: myid },
       {
@@ -200,17 +217,18 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         extendedTypesEnabled: cfg.extendedTypesEnabled,
         skipAcl: sys.get('zookeeper.skipACL') === 'yes',
         tree,
-        commitMode: 'external',
+        role: zabRole === 'leading' ? 'leader' : 'learner',
+        ...(zabRole === 'leading' ? { epoch } : {}),
         sessionSecret: secret,
       },
     );
-    coreEpoch = epoch;
+    coreRole = zabRole;
   };
 
   const stopCore = (reason: string): void => {
     if (!core) return;
     core = null;
-    coreEpoch = -1;
+    coreRole = null;
     closeClients(reason);
   };
 
@@ -417,12 +435,14 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   }
 
   const applyCommitted = (txn: TxnRecord): void => {
-    if (core && zxidEpoch(txn.zxid) === coreEpoch) {
-      core.committed(txn.zxid);
+    const entry = decodeTxnEntry(txn.data);
+    if (core) {
+      core.applyCommitted(entry);
       pumpCore();
       return;
     }
-    tree.applyTxn(decodeTxnEntry(txn.data));
+    // sync replay before serving: the tree alone (a repeated txn changes nothing)
+    if (entry.header.zxid > tree.lastProcessedZxid) tree.applyTxn(entry);
   };
 
   function runZab(effects: ZabEffect[]): void {
@@ -445,23 +465,42 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
           quorumNet.send(e.to, { type: 'SNAP', zxid: e.zxid, snapshot: encodeSnapshot(data) });
           break;
         }
-        case 'revalidate':
-          zabQueue.push({ type: 'revalidateReply', nowMs: Date.now(), to: e.from, sessionId: e.sessionId, valid: tree.sessions.has(e.sessionId) });
+        case 'revalidate': {
+          const valid = core ? core.revalidateSession(e.sessionId, e.timeoutMs) : tree.sessions.has(e.sessionId);
+          zabQueue.push({ type: 'revalidateReply', nowMs: Date.now(), to: e.from, sessionId: e.sessionId, valid });
           break;
+        }
         case 'request':
+          if (core && coreRole === 'leading') {
+            try {
+              core.submitForwarded(e.sessionId, e.xid, e.data);
+            } catch (err) {
+              log.warn(`server ${e.from} forwarded a request this leader cannot read (${(err as Error).message}); dropping that learner`);
+              quorumNet.disconnect(e.from);
+            }
+            pumpCore();
+          }
+          break;
         case 'sessionTouches':
+          if (core && coreRole === 'leading') core.touchSessions(e.touches);
+          break;
         case 'revalidated':
+          core?.revalidated(e.sessionId, e.valid);
+          pumpCore();
+          break;
         case 'synced':
-          // learners never forward yet (see the header): nothing arrives here
+          core?.synced(e.sessionId, e.xid, e.zxid);
+          pumpCore();
           break;
         case 'dropped':
-          log.warn(`ZAB dropped a request of session ${hex(e.sessionId)}: ${e.reason}`);
+          log.warn(`ZAB dropped a request of session ${hex(e.sessionId)} (xid ${e.xid}): ${e.reason}`);
           break;
         case 'serving':
           servingRole = e.role;
           leaderId = e.leader;
-          log.info(`serving as ${e.role} in epoch ${e.epoch} (leader ${e.leader})`);
-          if (e.role === 'leading') startLeaderCore(e.epoch);
+          log.info(`serving clients as ${e.role} in epoch ${e.epoch} (leader ${e.leader})`);
+          stopCore('role changed');
+          startCore(e.role, e.epoch);
           break;
         case 'abandoned':
           log.info(`${e.role} abandoned: ${e.reason}; electing again`);
@@ -487,7 +526,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       const c = core;
       if (!c || stopped) {
         conns.delete(conn.id);
-        conn.close(servingRole === null ? 'not serving: no leader yet' : `not serving clients as ${servingRole} of leader ${leaderId} yet`);
+        conn.close(servingRole === null ? 'not serving: no leader yet' : `not serving: ${servingRole} of leader ${leaderId}, not yet in sync`);
         return;
       }
       try {
@@ -535,7 +574,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       }
       const s = c.stats();
       return {
-        mode: 'leader',
+        mode: coreRole === 'leading' ? 'leader' : coreRole === 'observing' ? 'observer' : 'follower',
         zxid: s.lastProcessedZxid,
         nodeCount: s.znodeCount + 1,
         outstanding: s.outstandingRequests,
@@ -556,7 +595,13 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       await electionNet.listen();
       await quorumNet.listen();
       log.info(`peers: election ${self.host}:${self.electionPort}, quorum ${self.host}:${self.quorumPort}; ${voters.length} voter(s), ${observers.length} observer(s)`);
-      tickTimer = setInterval(() => zabStep({ type: 'tick', nowMs: Date.now() }), cfg.tickTimeMs);
+      tickTimer = setInterval(() => {
+        // a learner reports its clients' session activity; the leader's PINGs carry it on
+        if (core && coreRole !== 'leading') {
+          for (const t of core.takeSessionTouches()) zabStep({ type: 'touch', nowMs: Date.now(), sessionId: t.sessionId, timeoutMs: t.timeoutMs });
+        }
+        zabStep({ type: 'tick', nowMs: Date.now() });
+      }, cfg.tickTimeMs);
       coreTimer = setInterval(() => {
         if (!core) return;
         core.tick(Date.now());

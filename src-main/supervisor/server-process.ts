@@ -82,8 +82,6 @@ export class ServerProcess {
   private lastProblem: string | null = null;
   private polling = false;
   role: ServerRole = 'unknown';
-  /** the ZAB role from the server's trace ('leading', 'following', 'observing', 'looking') */
-  private zabRole: string | null = null;
   lastZxid: string | null = null;
   epoch: number | null = null;
   connections: number | null = null;
@@ -144,7 +142,6 @@ export class ServerProcess {
     if (line.startsWith('{"t":')) {
       try {
         const event = JSON.parse(line) as TraceEvent;
-        if (event.kind === 'server.role' && typeof event.detail?.role === 'string') this.zabRole = event.detail.role;
         try {
           appendFileSync(join(dirname(this.slot.logPath), 'trace.ndjson'), `${line}\n`);
         } catch {
@@ -179,7 +176,6 @@ export class ServerProcess {
     this.apply({ type: 'start' });
     this.lastProblem = null;
     this.role = 'unknown';
-    this.zabRole = null;
     const cli = this.opts.cliPath ?? defaultCliPath();
     if (!existsSync(cli)) {
       this.apply({ type: 'spawnFailed', error: `${cli} is missing: run 'npm run build' first` });
@@ -307,10 +303,7 @@ export class ServerProcess {
       const text = await askFourLetterWord(this.slot.host, this.slot.clientPort, 'srvr', 1500);
       if (this.life.pid !== pid || this.life.paused) return;
       const r = parseSrvr(text);
-      let role = mapRole(r.mode, r.serving);
-      // a learner that does not serve clients yet still has a role in the ensemble
-      if (!r.serving && this.zabRole === 'following') role = 'follower';
-      if (!r.serving && this.zabRole === 'observing') role = 'observer';
+      const role = mapRole(r.mode, r.serving);
       const zxid = r.zxid === null ? null : `0x${r.zxid.toString(16)}`;
       const epoch = r.zxid === null ? null : Number(r.zxid >> 32n);
       const changed = role !== this.role || zxid !== this.lastZxid || r.connections !== this.connections;

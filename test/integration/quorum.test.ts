@@ -34,11 +34,38 @@ describe('quorum: 3 servers elect, replicate, fail over', () => {
     const leader = zk.server(zk.leader() as number);
     const srvr = parseSrvr(await askFourLetterWord('127.0.0.1', leader.clientPort, 'srvr'));
     expect(srvr.mode).toBe('leader');
-    expect(Number((srvr.zxid as bigint) >> 32n)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('followers serve clients: a write through one follower is read (after sync) through the other', async () => {
+    const followers = zk.servers().filter((s) => s.role === 'follower');
+    expect(followers).toHaveLength(2);
+    const [fa, fb] = followers as [(typeof followers)[number], (typeof followers)[number]];
+    for (const f of followers) {
+      const srvr = parseSrvr(await askFourLetterWord('127.0.0.1', f.clientPort, 'srvr'));
+      expect(srvr.mode).toBe('follower');
+    }
+    const leaderZxid = parseSrvr(await askFourLetterWord('127.0.0.1', zk.server(zk.leader() as number).clientPort, 'srvr')).zxid;
+    const a = await connectClient(`127.0.0.1:${fa.clientPort}`, { sessionTimeoutMs: 20_000 }, 20_000);
+    const b = await connectClient(`127.0.0.1:${fb.clientPort}`, { sessionTimeoutMs: 20_000 }, 20_000);
+    clients.push(a, b);
+    const watched = new Promise<string>((resolve) => {
+      void b.exists('/via-follower', (e) => resolve(`${e.type}:${e.path}`));
+    });
+    await a.create('/via-follower', 'hello');
+    expect(await watched).toMatch(/:\/via-follower$/);
+    await b.sync('/via-follower');
+    expect(text((await b.getData('/via-follower')).data)).toBe('hello');
+    // the write went through ZAB: the leader's zxid moved on, in epoch 1 or later
+    const after = parseSrvr(await askFourLetterWord('127.0.0.1', zk.server(zk.leader() as number).clientPort, 'srvr')).zxid as bigint;
+    expect(after > (leaderZxid as bigint)).toBe(true);
+    expect(after >> 32n).toBeGreaterThanOrEqual(1n);
   });
 
   it('writes through the leader; after killing it a new leader has them and the session', async () => {
-    const c = await connectClient(zk.connectionString, { sessionTimeoutMs: 20_000 }, 20_000);
+    const leaderPort = zk.server(zk.leader() as number).clientPort;
+    // every host in the string, the leader first: after the kill the client moves on to a live one
+    const others = zk.servers().filter((s) => s.id !== zk.leader()).map((s) => `127.0.0.1:${s.clientPort}`);
+    const c = await connectClient([`127.0.0.1:${leaderPort}`, ...others].join(','), { sessionTimeoutMs: 20_000 }, 20_000);
     clients.push(c);
     for (let i = 0; i < 10; i += 1) await c.create(`/q${i}`, `v${i}`);
     await c.create('/eph', 'mine', { mode: 1 });
