@@ -649,6 +649,7 @@ export class ZabPeer {
         if (!this.isForwarding(h)) continue;
         if (h.observer) {
           this.send(out, h.sid, { type: 'INFORM', txn: head.txn });
+          this.trace(out, 'zab.commit.sent', { ...f, peer: h.sid, detail: { inform: true } });
         } else {
           this.send(out, h.sid, { type: 'COMMIT', zxid: head.txn.zxid });
           this.trace(out, 'zab.commit.sent', { ...f, peer: h.sid });

@@ -44,6 +44,13 @@ describe('ensemble: random seeds', () => {
     for (const o of [{ seed: 10709 }, { seed: 20994, servers: 3 }, { seed: 40729 }, { seed: 40747 }, { seed: 30, servers: 1 }, { seed: 45, servers: 1 }]) check(o);
   });
 
+  it('determinism: the same seed gives the same run, event for event', () => {
+    const a = runSeed({ seed: 77, servers: 5 });
+    const b = runSeed({ seed: 77, servers: 5 });
+    expect(b).toEqual(a);
+    expect(runSeed({ seed: 78, servers: 5 })).not.toEqual(a);
+  });
+
   it('a failing run names its seed and the replay command', () => {
     expect(replayCommand({ seed: 42, servers: 3, observers: 2, steps: 1000 })).toBe('npm run sim -- --seed 42 --servers 3 --observers 2 --steps 1000');
   });
