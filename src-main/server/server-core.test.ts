@@ -646,6 +646,25 @@ describe('containers and TTL reaping', () => {
   });
 });
 
+describe('trace events for the write path', () => {
+  it('a write: request.received, txn.applied, request.replied share its zxid; a read: read.local without one', () => {
+    const t = h();
+    t.connect(1);
+    t.traces.length = 0;
+    const w = t.call(1, 1, create('/tr'));
+    t.call(1, 2, getData('/tr'));
+    t.send(1, -2, { type: OpCode.ping, req: null });
+    const z = `0x${w.zxid.toString(16)}`;
+    expect(t.traces.map((e) => [e.kind, e.zxid ?? null, e.xid ?? null])).toEqual([
+      ['request.received', z, 1],
+      ['txn.applied', z, null],
+      ['request.replied', z, 1],
+      ['read.local', null, 2],
+    ]);
+    expect(t.traces[3]).toMatchObject({ op: 'getData', path: '/tr', session: `0x${t.core.connections()[0]!.sessionId.toString(16)}` });
+  });
+});
+
 describe('stats for four-letter words', () => {
   it('counts packets, connections, znodes, watches, ephemerals; cons/wchc/wchp/dump', () => {
     const t = h();

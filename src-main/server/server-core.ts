@@ -994,8 +994,11 @@ export class ServerCore {
       conn.lastResponseMs = now;
       conn.lastZxid = zxid;
       this.send(conn, { kind: 'reply', connId: conn.id, header: { xid: head.xid, zxid, err: reply.err }, response: reply.err === 0 ? reply.response : null });
-      if (head.kind !== 'read' || reply.err !== 0) {
+      // the write path groups events by zxid: only a write's reply carries one (its own txn's)
+      if (head.kind === 'write') {
         this.trace({ kind: 'request.replied', zxid: hex(zxid), session: hex(conn.sessionId), xid: head.xid, op: opName(head.op), detail: { err: reply.err } });
+      } else if (head.kind === 'read') {
+        this.trace({ kind: 'read.local', session: hex(conn.sessionId), xid: head.xid, op: opName(head.op), ...pathOf(head.request), detail: { err: reply.err } });
       }
       if (reply.closeAfter) {
         this.closeConn(conn, reply.err === 0 ? 'session closed by client' : `fatal reply ${reply.err}`);
