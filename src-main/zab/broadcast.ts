@@ -887,10 +887,12 @@ export class ZabPeer {
         return;
       case 'TRUNC': {
         if (r.phase !== 'epoch') return violation('TRUNC');
-        if (msg.zxid < this.windowBase) return violation(`TRUNC to ${hex(msg.zxid)} below my snapshot ${hex(this.windowBase)}`);
         r.phase = 'sync';
         this.trace(out, 'zab.sync.received', { zxid: hex(msg.zxid), peer: from, detail: { how: 'TRUNC', dropped: hex(this.lastLoggedZxid) } });
         this.window = this.window.filter((t) => t.zxid <= msg.zxid);
+        // below what memory holds (a long replayed tail): the log on disk still has it, the
+        // shell rolls the state back from there
+        if (msg.zxid < this.windowBase) this.windowBase = msg.zxid;
         if (this.applied > msg.zxid) this.applied = msg.zxid;
         const seq = this.persist(out, { kind: 'truncate', zxid: msg.zxid });
         this.waiters.push({ seq, kind: 'truncated', zxid: msg.zxid });
