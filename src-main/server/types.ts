@@ -30,7 +30,12 @@ export interface ServerCoreOptions {
   extendedTypesEnabled?: boolean;
   /** zookeeper.skipACL */
   skipAcl?: boolean;
-  /** shared by every server of an ensemble so any of them can verify a session password */
+  /**
+   * Session passwords are SHA-1(secret ‖ session id). The secret must be the same on every
+   * server of an ensemble AND across restarts, or clients that reconnect after a restart (or to
+   * another server) are told their session expired. Default: a fixed secret, which makes
+   * passwords as predictable as upstream's (java.util.Random seeded with the id).
+   */
   sessionSecret?: Uint8Array;
   /** container/TTL reaper period (znode.container.checkIntervalMs), default 60000 */
   containerCheckIntervalMs?: number;
