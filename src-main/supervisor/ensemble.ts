@@ -15,6 +15,7 @@ import { ZooLabError } from '../common/errors';
 import { releaseAllPorts } from './ports';
 import { ServerProcess } from './server-process';
 import type { ServerProcessOptions } from './server-process';
+import type { LinkRule } from '../node/peer-network';
 import { prepareWorkspace, writeManifest } from './workspace';
 import type { Workspace, WorkspaceOptions } from './workspace';
 
@@ -71,6 +72,8 @@ export class Ensemble {
   private closed = false;
   private readonly waiters = new Set<() => void>();
   private readonly keepAlive = new Set<number>();
+  /** the link fault table every server obeys */
+  private faultRules: LinkRule[] = [];
   private readonly backoff = new Map<number, { delayMs: number; timer: NodeJS.Timeout | null; runningSinceMs: number | null }>();
 
   private constructor(
@@ -87,6 +90,9 @@ export class Ensemble {
         changed: () => this.changed(),
         log: (lines) => this.queueLog(slot.id, lines),
         trace: (events) => this.queueTrace(events),
+        spawned: () => {
+          if (this.faultRules.length > 0) proc.sendControl({ faults: this.faultRules });
+        },
       });
       this.procs.set(slot.id, proc);
     }
@@ -169,6 +175,60 @@ export class Ensemble {
 
   pause(id: number): void {
     this.server(id).pause();
+  }
+
+  /** The current link fault table. */
+  faults(): readonly LinkRule[] {
+    return this.faultRules;
+  }
+
+  /** Replace the link fault table on every server (an empty table heals everything). */
+  setFaults(rules: readonly LinkRule[]): void {
+    for (const r of rules) {
+      for (const end of [r.from, r.to]) if (end !== '*') this.server(end);
+      if (r.delayMs !== undefined && !(r.delayMs >= 0 && r.delayMs <= 600_000)) throw new ZooLabError('USAGE', `delay ${r.delayMs} ms: 0 to 600000`);
+    }
+    this.faultRules = rules.map((r) => ({ ...r }));
+    for (const p of this.procs.values()) p.sendControl({ faults: this.faultRules });
+    const kind = this.faultRules.length === 0 ? 'fault.healed' : 'fault.set';
+    this.queueTrace([{ t: Date.now(), kind, server: 0, detail: { rules: JSON.stringify(this.faultRules) } }]);
+  }
+
+  /** Cut `id` off from every other server (both directions). */
+  isolate(id: number): void {
+    this.server(id);
+    this.setFaults([...this.faultRules, { from: id, to: '*', drop: true }, { from: '*', to: id, drop: true }]);
+  }
+
+  /** Split the servers into sides that cannot reach each other; servers not named form one more side. */
+  partition(...sides: number[][]): void {
+    const named = new Set(sides.flat());
+    for (const id of named) this.server(id);
+    const rest = this.ids().filter((id) => !named.has(id));
+    const all = rest.length > 0 ? [...sides, rest] : sides;
+    const rules: LinkRule[] = [];
+    for (let i = 0; i < all.length; i += 1) {
+      for (let j = 0; j < all.length; j += 1) {
+        if (i === j) continue;
+        for (const a of all[i] as number[]) for (const b of all[j] as number[]) rules.push({ from: a, to: b, drop: true });
+      }
+    }
+    this.setFaults([...this.faultRules, ...rules]);
+  }
+
+  /** Lose every message from `from` to `to` (one way). */
+  dropLink(from: number, to: number): void {
+    this.setFaults([...this.faultRules, { from, to, drop: true }]);
+  }
+
+  /** Hold every message from `from` to `to` for delayMs (order kept). */
+  delayLink(from: number, to: number, delayMs: number): void {
+    this.setFaults([...this.faultRules, { from, to, delayMs }]);
+  }
+
+  /** Remove every link fault. */
+  heal(): void {
+    this.setFaults([]);
   }
 
   /**

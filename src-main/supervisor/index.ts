@@ -17,6 +17,7 @@ export { createBackend } from './backend';
 export type { BackendOptions } from './backend';
 export { Ensemble } from './ensemble';
 export type { EnsembleOptions } from './ensemble';
+export type { LinkRule } from '../node/peer-network';
 
 export interface StartEnsembleOptions extends Partial<EnsembleOptions> {
   /** voting servers (default 3) */
@@ -42,6 +43,12 @@ export interface LocalEnsemble {
   resume(id: number): void;
   /** empty a stopped server's dataDir (myid stays) */
   wipe(id: number): void;
+  /** link faults: cut one server off, split into sides, one-way loss, delay; heal removes all */
+  isolate(id: number): void;
+  partition(...sides: number[][]): void;
+  dropLink(from: number, to: number): void;
+  delayLink(from: number, to: number, delayMs: number): void;
+  heal(): void;
   waitFor(id: number, state: ServerState, timeoutMs?: number): Promise<void>;
   logs(id: number): readonly string[];
   /** stop everything; nothing is left running */
@@ -72,6 +79,11 @@ export async function startEnsemble(options: StartEnsembleOptions = {}): Promise
     },
     pause: (id) => e.pause(id),
     wipe: (id) => e.wipe(id),
+    isolate: (id) => e.isolate(id),
+    partition: (...sides) => e.partition(...sides),
+    dropLink: (from, to) => e.dropLink(from, to),
+    delayLink: (from, to, ms) => e.delayLink(from, to, ms),
+    heal: () => e.heal(),
     resume: (id) => e.resume(id),
     waitFor: (id, state, timeoutMs) => e.waitFor(id, state, timeoutMs ?? readyMs),
     logs: (id) => e.logs(id),

@@ -44,6 +44,8 @@ export interface ServerProcessEvents {
   log(lines: string[]): void;
   /** trace events the server wrote (NDJSON on its stdout) */
   trace?(events: TraceEvent[]): void;
+  /** the process is up: time to send it the current control state (faults) */
+  spawned?(): void;
 }
 
 /** Where the built cli.js lives: $ZOOLAB_CLI, else next to this bundle when bundled, else out/main from the repo. */
@@ -215,6 +217,7 @@ export class ServerProcess {
       child.once('spawn', () => {
         spawned = true;
         this.apply({ type: 'spawned', pid: child.pid as number });
+        this.events.spawned?.();
         this.note(`started pid ${child.pid}: ${node} ${cli} server ${this.slot.configPath}`);
         this.startPolling();
         const startTimeoutMs = this.opts.startTimeoutMs ?? 30_000;
@@ -361,6 +364,14 @@ export class ServerProcess {
     this.apply({ type: 'resume' });
     child?.kill('SIGCONT');
     this.note(`resumed pid ${child?.pid} (SIGCONT)`);
+  }
+
+  /** Send one control message (a JSON line on the server's stdin); false when it cannot be sent. */
+  sendControl(message: unknown): boolean {
+    const stdin = this.child?.stdin;
+    if (!stdin || stdin.destroyed || this.opts.detached) return false;
+    stdin.write(`${JSON.stringify(message)}\n`);
+    return true;
   }
 
   /** Wait until the process has exited (resolves at once when none). */

@@ -1,0 +1,48 @@
+/**
+ * Link faults set by the supervisor on real servers: isolating the leader makes the other two
+ * elect a new one and keep serving writes; healing brings the old leader back as a follower.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient } from '../../src-main/client/index';
+import type { ZkClient } from '../../src-main/client/index';
+import { startEnsemble } from '../../src-main/supervisor';
+import type { LocalEnsemble } from '../../src-main/supervisor';
+import { waitUntil } from '../support/processes';
+
+describe('faults: isolate the leader, heal', () => {
+  let zk: LocalEnsemble;
+  const clients: ZkClient[] = [];
+
+  beforeAll(async () => {
+    zk = await startEnsemble({ servers: 3, tickTimeMs: 200, initLimit: 10, syncLimit: 5, pollIntervalMs: 100 });
+    await waitUntil(() => zk.leader() !== null && zk.servers().filter((s) => s.role === 'follower').length === 2, 'a settled ensemble', 20_000);
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.close().catch(() => {});
+    await zk?.stop();
+  });
+
+  it('isolated leader: the majority elects another and takes writes; the old one stops leading', async () => {
+    const old = zk.leader() as number;
+    zk.isolate(old);
+    expect(zk.ensemble.faults()).toHaveLength(2);
+    await waitUntil(() => zk.servers().some((s) => s.id !== old && s.role === 'leader'), 'a new leader on the majority side', 30_000);
+    await waitUntil(() => zk.server(old).role !== 'leader', 'the isolated server to stop leading', 30_000);
+    const majority = zk.servers().filter((s) => s.id !== old).map((s) => `127.0.0.1:${s.clientPort}`).join(',');
+    const c = await connectClient(majority, { sessionTimeoutMs: 20_000 }, 20_000);
+    clients.push(c);
+    await c.create('/during-partition', 'ok');
+    expect(zk.ensemble.traceEvents().some((e) => e.kind === 'fault.set')).toBe(true);
+  });
+
+  it('heal: the old leader rejoins as a follower and has the write made without it', async () => {
+    const isolated = zk.ensemble.faults()[0]?.from as number;
+    zk.heal();
+    await waitUntil(() => zk.server(isolated).role === 'follower', `server ${isolated} following again`, 30_000);
+    expect(zk.servers().filter((s) => s.role === 'leader')).toHaveLength(1);
+    const c = await connectClient(`127.0.0.1:${zk.server(isolated).clientPort}`, { sessionTimeoutMs: 20_000 }, 20_000);
+    clients.push(c);
+    await c.sync('/during-partition');
+    expect(new TextDecoder().decode((await c.getData('/during-partition')).data ?? new Uint8Array())).toBe('ok');
+  });
+});
