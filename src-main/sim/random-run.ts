@@ -4,6 +4,7 @@
  * then everything heals and the ensemble must elect, make progress and converge.
  */
 import type { Sid } from '../zab/quorum';
+import { Prng } from './prng';
 import { SimFailure, Simulation } from './simulation';
 
 export interface RunOptions {
@@ -92,7 +93,19 @@ function randomFault(sim: Simulation): void {
 
 export function runSeed(o: RunOptions): RunSummary {
   const servers = o.servers ?? 5;
-  const sim = new Simulation({ seed: o.seed, servers, observers: o.observers ?? 0 });
+  // the seed also picks the weather: latency spread (reordering of election messages), election
+  // message loss, disk speed
+  const w = new Prng(o.seed ^ 0x5eed5eed);
+  const sim = new Simulation({
+    seed: o.seed,
+    servers,
+    observers: o.observers ?? 0,
+    netDelayMsMin: 1,
+    netDelayMsMax: w.pick([4, 8, 20, 40]),
+    electionDropP: w.pick([0, 0, 0.02, 0.1]),
+    fsyncMsMin: 1,
+    fsyncMsMax: w.pick([3, 12, 40]),
+  });
   const faultMs = o.faultMs ?? 15_000;
   const stepsMax = o.steps ?? Number.MAX_SAFE_INTEGER;
   const livenessMs = o.livenessMs ?? 20_000;
