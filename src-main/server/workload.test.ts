@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { MultiOp, Request, TxnEntry } from '../jute/types';
-import { CreateFlags, OpCode } from '../jute/types';
+import { OpCode } from '../jute/types';
 import { OPEN_ACL_UNSAFE } from '../tree/acl';
 import { DataTree } from '../tree/data-tree';
 import type { SnapshotData } from '../storage/snapshot-model';
