@@ -16,6 +16,7 @@ import { releaseAllPorts } from './ports';
 import { ServerProcess } from './server-process';
 import type { ServerProcessOptions } from './server-process';
 import type { LinkRule } from '../node/peer-network';
+import { requestStory } from './trace-story';
 import { prepareWorkspace, writeManifest } from './workspace';
 import type { Workspace, WorkspaceOptions } from './workspace';
 
@@ -418,6 +419,11 @@ export class Ensemble {
     if (q.length > 2000) q.splice(0, q.length - 2000);
     this.pendingLogs.set(id, q);
     this.armFlush();
+  }
+
+  /** One client request's story (session id in hex, xid) from the retained trace. */
+  requestStory(session: string, xid: number): TraceEvent[] {
+    return requestStory(this.traceRing, session, xid);
   }
 
   /** Trace events kept in memory (bounded by limits.traceEventsRetainedMax), oldest first. */

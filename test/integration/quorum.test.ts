@@ -59,6 +59,20 @@ describe('quorum: 3 servers elect, replicate, fail over', () => {
     const after = parseSrvr(await askFourLetterWord('127.0.0.1', zk.server(zk.leader() as number).clientPort, 'srvr')).zxid as bigint;
     expect(after > (leaderZxid as bigint)).toBe(true);
     expect(after >> 32n).toBeGreaterThanOrEqual(1n);
+    // the trace tells that write's story across the servers: proposal, acks, commit, applies
+    await zk.ensemble.waitUntil(
+      () => zk.ensemble.traceEvents().some((e) => e.kind === 'txn.applied' && e.path === '/via-follower' && e.server === fb.id),
+      'the follower applying the write, in the trace',
+      10_000,
+    );
+    const proposal = zk.ensemble
+      .traceEvents()
+      .find((e) => e.kind === 'zab.proposal.sent' && e.xid !== undefined && zk.ensemble.traceEvents().some((a) => a.zxid === e.zxid && a.path === '/via-follower'));
+    expect(proposal).toBeDefined();
+    const story = zk.ensemble.requestStory(proposal!.session as string, proposal!.xid as number);
+    const kinds = new Set(story.map((e) => e.kind));
+    for (const k of ['zab.proposal.sent', 'zab.ack.received', 'zab.commit.sent', 'txn.applied'] as const) expect(kinds.has(k)).toBe(true);
+    expect(new Set(story.map((e) => e.server)).size).toBe(3);
   });
 
   it('writes through the leader; after killing it a new leader has them and the session', async () => {
@@ -99,5 +113,25 @@ describe('quorum: 3 servers elect, replicate, fail over', () => {
     await zk.restart(down!.id);
     await waitUntil(() => zk.server(down!.id).role === 'follower', `server ${down!.id} following`, 30_000);
     expect(roles().filter((r) => r === 'leader')).toHaveLength(1);
+  });
+});
+
+describe('quorum with an observer', () => {
+  let zk: LocalEnsemble;
+  afterAll(async () => {
+    await zk?.stop();
+  });
+
+  it('the observer syncs and serves, and never leads', async () => {
+    zk = await startEnsemble({ servers: 3, observers: 1, tickTimeMs: 200, pollIntervalMs: 100 });
+    await waitUntil(() => zk.server(4).role === 'observer' && zk.leader() !== null, 'an observer and a leader', 20_000);
+    expect(zk.leader()).not.toBe(4);
+    const c = await connectClient(`127.0.0.1:${zk.server(4).clientPort}`, { sessionTimeoutMs: 20_000 }, 20_000);
+    try {
+      await c.create('/from-observer', 'o');
+      expect(text((await c.getData('/from-observer')).data)).toBe('o');
+    } finally {
+      await c.close();
+    }
   });
 });
