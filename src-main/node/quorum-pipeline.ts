@@ -41,29 +41,15 @@ import { QuorumMaj } from '../zab/quorum';
 import type { Sid } from '../zab/quorum';
 import type { PersistOp, TxnRecord } from '../zab/types';
 import type { ClientConnection, ConnectionHandler } from './client-listener';
-import type { QuorumServer } from './config';
+import { sessionSecret } from './session-secret';
 import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
 import { ElectionNetwork, FaultTable, QuorumNetwork } from './peer-network';
 import type { LinkRule, PeerAddress } from './peer-network';
 import type { PipelineDeps, RequestPipeline } from './pipeline';
 
-/** Env var carrying the ensemble's shared session secret (hex), set by the supervisor. */
-export const SESSION_SECRET_ENV = 'ZOOLAB_SESSION_SECRET';
-
 function sha1(bytes: Uint8Array): Uint8Array {
   return createHash('sha1').update(bytes).digest();
-}
-
-/** Every server of an ensemble must derive the same secret so any of them can check a session password. */
-function sessionSecret(servers: Iterable<QuorumServer>, env: NodeJS.ProcessEnv): Uint8Array {
-  const given = env[SESSION_SECRET_ENV];
-  if (given && /^[0-9a-fA-F]{32,}$/.test(given)) return Uint8Array.from(Buffer.from(given, 'hex'));
-  const text = [...servers]
-    .sort((a, b) => a.id - b.id)
-    .map((s) => `${s.id}=${s.host}:${s.quorumPort}:${s.electionPort}`)
-    .join('\n');
-  return sha1(new TextEncoder().encode(`zoolab-session-secret\n${text}`));
 }
 
 function recordOf(bytes: Uint8Array): TxnRecord {
@@ -122,7 +108,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   );
   const election = new FastLeaderElection({ myid, quorum });
   const faults = new FaultTable();
-  const secret = sessionSecret(cfg.servers.values(), env);
+  const secret = sessionSecret(cfg, env);
   const policy = new SnapshotPolicy({ snapCount: cfg.snapCount, randomInt: (bound) => randomInt(Math.max(1, bound)) });
 
   let stopped = false;

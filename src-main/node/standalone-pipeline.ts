@@ -40,9 +40,11 @@ import type { ClientConnection, ConnectionHandler } from './client-listener';
 import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
 import type { PipelineDeps, RequestPipeline } from './pipeline';
+import { sessionSecret } from './session-secret';
 
 export interface StandaloneDeps extends PipelineDeps {
   trace: TraceSink;
+  env?: NodeJS.ProcessEnv;
 }
 
 function sha1(bytes: Uint8Array): Uint8Array {
@@ -89,7 +91,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
       skipAcl: sys.get('zookeeper.skipACL') === 'yes',
       tree,
       commitMode: 'standalone',
-      sessionSecret: randomBytes(32),
+      sessionSecret: sessionSecret(cfg, deps.env ?? process.env),
     },
   );
   const txnLog = rec.log;

@@ -3,6 +3,9 @@
  * writes through the leader replicated to the followers' txn logs, and fail-over when the
  * leader is killed (the new leader has the data and the client's session).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient } from '../../src-main/client/index';
 import type { ZkClient } from '../../src-main/client/index';
@@ -132,6 +135,37 @@ describe('quorum with an observer', () => {
       expect(text((await c.getData('/from-observer')).data)).toBe('o');
     } finally {
       await c.close();
+    }
+  });
+});
+
+describe('quorum: the data outlives the whole ensemble (reopening its folder)', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('stop every server, start the ensemble again from its folder: the znodes are there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zoolab-reopen-'));
+    dirs.push(dir);
+    const first = await startEnsemble({ servers: 3, dir, tickTimeMs: 200, pollIntervalMs: 100 });
+    try {
+      await waitUntil(() => first.leader() !== null, 'a leader', 20_000);
+      const c = await connectClient(first.connectionString, { sessionTimeoutMs: 20_000 }, 20_000);
+      for (let i = 0; i < 5; i += 1) await c.create(`/kept${i}`, `k${i}`);
+      await c.close();
+    } finally {
+      await first.stop();
+    }
+    const second = await startEnsemble({ servers: 3, dir, tickTimeMs: 200, pollIntervalMs: 100 });
+    try {
+      expect(second.connectionString).toBe(first.connectionString);
+      await waitUntil(() => second.leader() !== null, 'a leader again', 20_000);
+      const c = await connectClient(second.connectionString, { sessionTimeoutMs: 20_000 }, 20_000);
+      for (let i = 0; i < 5; i += 1) expect(text((await c.getData(`/kept${i}`)).data)).toBe(`k${i}`);
+      await c.close();
+    } finally {
+      await second.stop();
     }
   });
 });

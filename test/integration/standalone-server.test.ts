@@ -12,6 +12,7 @@ import { parseSrvr } from '../../src-main/node/four-letter-words';
 import { askFourLetterWord } from '../../src-main/supervisor/four-letter-client';
 import { startEnsemble } from '../../src-main/supervisor';
 import type { LocalEnsemble } from '../../src-main/supervisor';
+import { waitUntil } from '../support/processes';
 
 const text = (b: Uint8Array | null): string => new TextDecoder().decode(b ?? new Uint8Array());
 
@@ -112,6 +113,25 @@ describe('standalone server: client protocol over TCP, durable across kill -9', 
     expect(after.nodeCount).toBe(before.nodeCount);
     const d = await connect();
     for (let i = 0; i < 20; i += 1) expect(text((await d.getData(`/durable-${i}`)).data)).toBe(`value-${i}`);
+  });
+
+  it('a client session outlives a server restart (same session secret): its ephemeral node stays', async () => {
+    const c = await connect();
+    await c.create('/mine', 'e', { mode: 1 });
+    await zk.kill(1);
+    await zk.restart(1);
+    await waitUntil(
+      async () => {
+        try {
+          return text((await c.getData('/mine')).data) === 'e';
+        } catch {
+          return false;
+        }
+      },
+      'the same client to read its ephemeral after the restart',
+      20_000,
+      100,
+    );
   });
 
   it('wipe: a stopped server restarts with an empty tree, its myid kept', async () => {
