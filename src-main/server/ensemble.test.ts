@@ -6,91 +6,19 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode as E } from '../common/error-codes';
-import type { ACL, Request, TxnEntry } from '../jute/types';
+import type { ACL, Request } from '../jute/types';
 import { CreateFlags, OpCode, WatcherEventType as W } from '../jute/types';
 import { OPEN_ACL_UNSAFE, digestId } from '../tree/acl';
-import { DataTree } from '../tree/data-tree';
-import { CoreHarness } from './test-harness';
+import { EnsembleHarness } from './test-harness';
 
 const sha1 = (b: Uint8Array) => new Uint8Array(createHash('sha1').update(b).digest());
 const enc = (s: string) => new TextEncoder().encode(s);
 const open: ACL[] = [...OPEN_ACL_UNSAFE];
 const create = (path: string, flags = 0, acl: ACL[] = open): Request => ({ type: OpCode.create, req: { path, data: enc('v'), acl, flags } });
 
-class MiniEnsemble {
-  readonly leader: CoreHarness;
-  readonly learner: CoreHarness;
-  holdCommits = false;
-  readonly proposals: TxnEntry[] = [];
-  private committedCount = 0;
-
-  constructor() {
-    const start = 1_700_000_000_000;
-    this.leader = new CoreHarness(sha1, { role: 'leader', epoch: 1, tickTimeMs: 2000 }, 1, start);
-    this.learner = new CoreHarness(sha1, { role: 'learner', tickTimeMs: 2000, tree: new DataTree() }, 2, start);
-  }
-
-  settle(): void {
-    for (let round = 0; round < 1000; round++) {
-      this.leader.pump();
-      this.learner.pump();
-      const fromLeader = this.leader.ensembleEffects.splice(0);
-      const fromLearner = this.learner.ensembleEffects.splice(0);
-      if (fromLeader.length === 0 && fromLearner.length === 0 && (this.holdCommits || this.committedCount === this.proposals.length)) return;
-      for (const e of fromLeader) {
-        if (e.kind === 'propose') this.proposals.push(e.entry);
-        else if (e.kind === 'sync') this.leader.core.synced(e.sessionId, e.cxid, this.leader.core.lastProposed);
-      }
-      for (const e of fromLearner) {
-        if (e.kind === 'forward') this.leader.core.submitForwarded(e.sessionId, e.cxid, e.data);
-        else if (e.kind === 'sync') this.learner.core.synced(e.sessionId, e.cxid, this.leader.core.lastProposed);
-        else if (e.kind === 'revalidate') this.learner.core.revalidated(e.sessionId, this.leader.core.revalidateSession(e.sessionId, e.timeoutMs));
-      }
-      if (!this.holdCommits) this.commitAll();
-    }
-    throw new Error('ensemble never settles');
-  }
-
-  commitAll(): void {
-    while (this.committedCount < this.proposals.length) {
-      const e = this.proposals[this.committedCount++]!;
-      this.leader.core.applyCommitted(e);
-      this.learner.core.applyCommitted(e);
-    }
-  }
-
-  release(): void {
-    this.holdCommits = false;
-    this.settle();
-  }
-
-  advance(ms: number): void {
-    this.leader.nowMs += ms;
-    this.learner.nowMs += ms;
-    this.leader.core.tick(this.leader.nowMs);
-    this.learner.core.tick(this.learner.nowMs);
-    this.settle();
-  }
-
-  connectLearner(connId: number, over: Parameters<CoreHarness['connect']>[1] = {}) {
-    this.learner.core.openConnection(connId, { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 4000, sessionId: 0n, passwd: new Uint8Array(16), ...over }, '10.0.0.9');
-    this.settle();
-    const r = this.learner.take(connId).find((x) => x.kind === 'connect-response');
-    return r && r.kind === 'connect-response' ? r.response : undefined;
-  }
-
-  call(h: CoreHarness, connId: number, xid: number, req: Request) {
-    h.core.request(connId, { xid, type: req.type }, req);
-    this.settle();
-    const r = h.take(connId).find((x) => x.kind === 'reply' && x.header.xid === xid);
-    if (!r || r.kind !== 'reply') throw new Error(`no reply for ${xid}`);
-    return { err: r.header.err, response: r.response, zxid: r.header.zxid };
-  }
-}
-
 describe('ensemble: learner sessions and writes go through the leader', () => {
   it('new session on a learner: id carries the learner id, the leader tracks it, ConnectResponse after commit', () => {
-    const q = new MiniEnsemble();
+    const q = new EnsembleHarness(sha1);
     q.holdCommits = true;
     q.learner.core.openConnection(1, { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 4000, sessionId: 0n, passwd: new Uint8Array(16) }, '10.0.0.9');
     q.settle();
@@ -103,7 +31,7 @@ describe('ensemble: learner sessions and writes go through the leader', () => {
   });
 
   it('a write on the learner is prepped by the leader and answered on the learner; replicas agree', () => {
-    const q = new MiniEnsemble();
+    const q = new EnsembleHarness(sha1);
     q.connectLearner(1);
     const r = q.call(q.learner, 1, 1, create('/a'));
     expect(r).toMatchObject({ err: 0, response: { type: OpCode.create, path: '/a' }, zxid: 0x100000002n });
@@ -119,7 +47,7 @@ describe('ensemble: learner sessions and writes go through the leader', () => {
   });
 
   it('pipelined on the learner: a read behind a forwarded write waits for its commit', () => {
-    const q = new MiniEnsemble();
+    const q = new EnsembleHarness(sha1);
     q.connectLearner(1);
     q.holdCommits = true;
     q.learner.core.request(1, { xid: 1, type: OpCode.create }, create('/p'));
@@ -138,7 +66,7 @@ describe('ensemble: learner sessions and writes go through the leader', () => {
   });
 
   it("the learner's auth ids travel with the forwarded write (auth ACL expands on the leader)", () => {
-    const q = new MiniEnsemble();
+    const q = new EnsembleHarness(sha1);
     q.connectLearner(1);
     expect(q.call(q.learner, 1, -4, { type: OpCode.auth, req: { type: 0, scheme: 'digest', auth: enc('ann:pw') } }).err).toBe(0);
     q.call(q.learner, 1, 1, create('/mine', 0, [{ perms: 31, id: { scheme: 'auth', id: '' } }]));
@@ -146,7 +74,7 @@ describe('ensemble: learner sessions and writes go through the leader', () => {
   });
 
   it('sync on the learner waits for the leader, then answers in order', () => {
-    const q = new MiniEnsemble();
+    const q = new EnsembleHarness(sha1);
     q.connectLearner(1);
     const r = q.call(q.learner, 1, 1, { type: OpCode.sync, req: { path: '/x' } });
     expect(r).toMatchObject({ err: 0, response: { type: OpCode.sync, path: '/x' } });
@@ -155,7 +83,7 @@ describe('ensemble: learner sessions and writes go through the leader', () => {
 
 describe('ensemble: session lifecycle across servers', () => {
   it('the leader expires a learner session: ephemerals go on both, the learner closes its connection and tells watchers', () => {
-    const q = new MiniEnsemble();
+    const q = new EnsembleHarness(sha1);
     q.connectLearner(1);
     q.connectLearner(2, { timeOut: 40_000 });
     q.call(q.learner, 1, 1, create('/e', CreateFlags.EPHEMERAL));
@@ -174,7 +102,7 @@ describe('ensemble: session lifecycle across servers', () => {
   });
 
   it('resume on the learner: the leader revalidates; a wrong password is refused without asking', () => {
-    const q = new MiniEnsemble();
+    const q = new EnsembleHarness(sha1);
     const s = q.connectLearner(1)!;
     q.learner.core.connectionClosed(1);
     const again = q.connectLearner(5, { sessionId: s.sessionId, passwd: s.passwd, lastZxidSeen: 1n });
@@ -188,7 +116,7 @@ describe('ensemble: session lifecycle across servers', () => {
   });
 
   it('closeSession from a learner client: reply then close; the leader forgets the session', () => {
-    const q = new MiniEnsemble();
+    const q = new EnsembleHarness(sha1);
     q.connectLearner(1);
     q.call(q.learner, 1, 1, create('/e', CreateFlags.EPHEMERAL));
     q.learner.core.request(1, { xid: 2, type: OpCode.closeSession }, { type: OpCode.closeSession, req: null });
@@ -199,7 +127,7 @@ describe('ensemble: session lifecycle across servers', () => {
   });
 
   it("the leader's own clients: zxids of its epoch, propose effects instead of log", () => {
-    const q = new MiniEnsemble();
+    const q = new EnsembleHarness(sha1);
     q.leader.core.openConnection(9, { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 4000, sessionId: 0n, passwd: new Uint8Array(16) }, '127.0.0.1');
     q.settle();
     expect(q.leader.take(9).map((x) => x.kind)).toEqual(['connect-response']);

@@ -6,6 +6,7 @@
 import type { Zxid } from '../common/ids';
 import type { TraceEvent } from '../common/trace';
 import type { ConnectRequest, ConnectResponse, ReplyHeader, Request, Response, TxnEntry, WatcherEvent } from '../jute/types';
+import { DataTree } from '../tree/data-tree';
 import { ServerCore } from './server-core';
 import type { ServerCoreOptions, ServerEffect } from './types';
 
@@ -115,5 +116,81 @@ export class CoreHarness {
     this.nowMs += ms;
     this.core.tick(this.nowMs);
     this.pump();
+  }
+}
+
+/**
+ * A leader core and a learner core wired by a synchronous stand-in for ZAB: a proposal commits
+ * on both at once (unless `holdCommits`), forwards, syncs and revalidations are delivered
+ * directly. For testing ServerCore's ensemble contract; ZAB itself is tested in src-main/zab.
+ */
+export class EnsembleHarness {
+  readonly leader: CoreHarness;
+  readonly learner: CoreHarness;
+  holdCommits = false;
+  readonly proposals: TxnEntry[] = [];
+  private committedCount = 0;
+
+  constructor(sha1: Sha1, options: ServerCoreOptions = { tickTimeMs: 2000 }) {
+    const start = 1_700_000_000_000;
+    this.leader = new CoreHarness(sha1, { ...options, role: 'leader', epoch: 1 }, 1, start);
+    this.learner = new CoreHarness(sha1, { ...options, role: 'learner', tree: new DataTree() }, 2, start);
+  }
+
+  settle(): void {
+    for (let round = 0; round < 1000; round++) {
+      this.leader.pump();
+      this.learner.pump();
+      const fromLeader = this.leader.ensembleEffects.splice(0);
+      const fromLearner = this.learner.ensembleEffects.splice(0);
+      if (fromLeader.length === 0 && fromLearner.length === 0 && (this.holdCommits || this.committedCount === this.proposals.length)) return;
+      for (const e of fromLeader) {
+        if (e.kind === 'propose') this.proposals.push(e.entry);
+        else if (e.kind === 'sync') this.leader.core.synced(e.sessionId, e.cxid, this.leader.core.lastProposed);
+      }
+      for (const e of fromLearner) {
+        if (e.kind === 'forward') this.leader.core.submitForwarded(e.sessionId, e.cxid, e.data);
+        else if (e.kind === 'sync') this.learner.core.synced(e.sessionId, e.cxid, this.leader.core.lastProposed);
+        else if (e.kind === 'revalidate') this.learner.core.revalidated(e.sessionId, this.leader.core.revalidateSession(e.sessionId, e.timeoutMs));
+      }
+      if (!this.holdCommits) this.commitAll();
+    }
+    throw new Error('ensemble never settles');
+  }
+
+  commitAll(): void {
+    while (this.committedCount < this.proposals.length) {
+      const e = this.proposals[this.committedCount++]!;
+      this.leader.core.applyCommitted(e);
+      this.learner.core.applyCommitted(e);
+    }
+  }
+
+  release(): void {
+    this.holdCommits = false;
+    this.settle();
+  }
+
+  advance(ms: number): void {
+    this.leader.nowMs += ms;
+    this.learner.nowMs += ms;
+    this.leader.core.tick(this.leader.nowMs);
+    this.learner.core.tick(this.learner.nowMs);
+    this.settle();
+  }
+
+  connectLearner(connId: number, over: Partial<ConnectRequest> = {}) {
+    this.learner.core.openConnection(connId, { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 4000, sessionId: 0n, passwd: new Uint8Array(16), ...over }, '10.0.0.9');
+    this.settle();
+    const r = this.learner.take(connId).find((x) => x.kind === 'connect-response');
+    return r && r.kind === 'connect-response' ? r.response : undefined;
+  }
+
+  call(h: CoreHarness, connId: number, xid: number, req: Request) {
+    h.core.request(connId, { xid, type: req.type }, req);
+    this.settle();
+    const r = h.take(connId).find((x) => x.kind === 'reply' && x.header.xid === xid);
+    if (!r || r.kind !== 'reply') throw new Error(`no reply for ${xid}`);
+    return { err: r.header.err, response: r.response, zxid: r.header.zxid };
   }
 }

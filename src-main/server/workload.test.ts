@@ -11,7 +11,7 @@ import { OpCode } from '../jute/types';
 import { OPEN_ACL_UNSAFE } from '../tree/acl';
 import { DataTree } from '../tree/data-tree';
 import type { SnapshotData } from '../storage/snapshot-model';
-import { CoreHarness } from './test-harness';
+import { CoreHarness, EnsembleHarness } from './test-harness';
 
 const sha1 = (b: Uint8Array) => new Uint8Array(createHash('sha1').update(b).digest());
 const acl = [...OPEN_ACL_UNSAFE];
@@ -112,6 +112,56 @@ describe('random workloads (seeded)', () => {
       expect(replay(t.logged).digest()).toBe(live);
       expect(replay(t.logged, snapshot).digest()).toBe(live);
       expect(t.logged.map((e) => e.header.zxid)).toEqual(t.logged.map((_, i) => BigInt(i + 1)));
+    });
+  }
+});
+
+describe('random workloads on a leader and a learner (seeded)', () => {
+  for (const seed of [11, 12, 13, 14, 15]) {
+    it(`seed ${seed}: both replicas equal the replay of the proposals; replies in order on both servers`, () => {
+      const rnd = prng(seed);
+      const q = new EnsembleHarness(sha1, { tickTimeMs: 100, minSessionTimeoutMs: 200, maxSessionTimeoutMs: 2000 });
+      const servers = [q.leader, q.learner];
+      const conns: { h: CoreHarness; id: number }[] = [];
+      const open = (h: CoreHarness) => {
+        const id = 100 + conns.length;
+        conns.push({ h, id });
+        h.core.openConnection(id, { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 200 + rnd(1800), sessionId: 0n, passwd: new Uint8Array(16) }, '127.0.0.1');
+        q.settle();
+      };
+      for (let i = 0; i < 4; i++) open(servers[i % 2]!);
+      const sent = new Map<number, number[]>();
+      const got = new Map<number, number[]>();
+      const collect = () => {
+        for (const { h, id } of conns) for (const r of h.take(id)) if (r.kind === 'reply' && r.header.xid > 0) got.set(id, [...(got.get(id) ?? []), r.header.xid]);
+      };
+      for (let step = 0; step < 300; step++) {
+        q.holdCommits = rnd(3) !== 0;
+        const live = conns.filter(({ h, id }) => h.core.connections().some((x) => x.connId === id));
+        if (live.length === 0 || rnd(40) === 0) {
+          open(servers[rnd(2)]!);
+          continue;
+        }
+        const { h, id } = live[rnd(live.length)]!;
+        const xid = (sent.get(id)?.length ?? 0) + 1;
+        sent.set(id, [...(sent.get(id) ?? []), xid]);
+        const req = randomRequest(rnd);
+        h.core.request(id, { xid, type: req.type }, req);
+        q.settle();
+        if (rnd(4) === 0) q.release();
+        if (rnd(15) === 0) {
+          q.leader.core.touchSessions(q.learner.core.takeSessionTouches());
+          q.advance(rnd(300));
+        }
+        collect();
+      }
+      q.release();
+      collect();
+      for (const [c, xs] of got) expect(xs, `connection ${c}`).toEqual((sent.get(c) ?? []).slice(0, xs.length));
+      const live = q.leader.core.tree.digest();
+      expect(q.learner.core.tree.digest()).toBe(live);
+      expect(replay(q.proposals).digest()).toBe(live);
+      expect(q.proposals.length).toBeGreaterThan(100);
     });
   }
 });
