@@ -21,6 +21,9 @@ export interface ClientConnection {
   sendFramed(frame: Uint8Array): void;
   /** The handshake succeeded: lift the pre-handshake packet bound and deadline. */
   markEstablished(): void;
+  /** Backpressure: stop / start reading this client's socket. */
+  pauseReading(): void;
+  resumeReading(): void;
   /** Close after pending writes are flushed. Idempotent. */
   close(reason: string): void;
   readonly closed: boolean;
@@ -120,6 +123,14 @@ class Connection implements ClientConnection {
     this.socket.write(frame);
     this.sent += 1;
     this.opts.stats.packetsSent += 1;
+  }
+
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.closed) this.socket.resume();
   }
 
   markEstablished(): void {

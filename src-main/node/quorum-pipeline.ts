@@ -47,6 +47,7 @@ import type { ServerStatus } from './four-letter-words';
 import { ElectionNetwork, FaultTable, QuorumNetwork } from './peer-network';
 import type { LinkRule, PeerAddress } from './peer-network';
 import type { PipelineDeps, RequestPipeline } from './pipeline';
+import { ReadThrottle } from './read-throttle';
 
 function sha1(bytes: Uint8Array): Uint8Array {
   return createHash('sha1').update(bytes).digest();
@@ -176,6 +177,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     }
   };
 
+  const throttle = new ReadThrottle((id) => core?.backlog(id) ?? 0);
   let pumping = false;
   /** Carries out the core's effects in order; not re-entered (effects produced meanwhile wait). */
   function pumpCore(): void {
@@ -184,12 +186,13 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     try {
       for (let round = 0; round < 10_000 && core; round += 1) {
         const effects = core.takeEffects();
-        if (effects.length === 0) return;
+        if (effects.length === 0) break;
         for (const e of effects) applyCore(e);
       }
     } finally {
       pumping = false;
     }
+    throttle.afterPump();
   }
 
   const startCore = (zabRole: 'leading' | 'following' | 'observing', epoch: number): void => {
@@ -538,9 +541,11 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         conn.close('malformed frame');
       }
       pumpCore();
+      throttle.afterFrames(conn);
     },
     closed(conn) {
       conns.delete(conn.id);
+      throttle.forget(conn.id);
       if (handshaken.delete(conn.id) && core) {
         core.connectionClosed(conn.id);
         pumpCore();

@@ -40,6 +40,7 @@ import type { ClientConnection, ConnectionHandler } from './client-listener';
 import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
 import type { PipelineDeps, RequestPipeline } from './pipeline';
+import { ReadThrottle } from './read-throttle';
 import { sessionSecret } from './session-secret';
 
 export interface StandaloneDeps extends PipelineDeps {
@@ -198,11 +199,16 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
     }
   };
 
+  const throttle = new ReadThrottle((id) => core.backlog(id));
+
   function pump(): void {
     // each round applies what the core produced; bounded so a bug cannot spin forever
     for (let round = 0; round < 10_000; round += 1) {
       const effects = core.takeEffects();
-      if (effects.length === 0) return;
+      if (effects.length === 0) {
+        throttle.afterPump();
+        return;
+      }
       for (const e of effects) apply(e);
     }
     log.error('effects never settled after 10000 rounds');
@@ -242,9 +248,11 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
         conn.close('malformed frame');
       }
       pump();
+      throttle.afterFrames(conn);
     },
     closed(conn) {
       conns.delete(conn.id);
+      throttle.forget(conn.id);
       if (handshaken.delete(conn.id)) {
         core.connectionClosed(conn.id);
         pump();

@@ -52,6 +52,13 @@ describe('standalone server: client protocol over TCP, durable across kill -9', 
     expect(await c.exists('/app/a')).toBeNull();
   });
 
+  it('thousands of pipelined requests on one connection are all answered (read throttling)', async () => {
+    const c = await connect();
+    await c.create('/burst', 'b');
+    const replies = await Promise.all(Array.from({ length: 5000 }, () => c.exists('/burst')));
+    expect(replies.every((s) => s !== null && s.version === 0)).toBe(true);
+  });
+
   it('a data watch fires on the other client\'s write', async () => {
     const a = await connect();
     const b = await connect();
