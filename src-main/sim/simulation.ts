@@ -960,6 +960,12 @@ export class Simulation {
       if (s.kv.history.length !== ref.length) {
         this.fail(`server ${s.id} applied ${s.kv.history.length} txns, the committed history has ${ref.length}`);
       }
+      // replaying what is on disk (snapshot + log) gives the live state
+      const replayed = KvState.fromImage(s.disk.durable).history;
+      const live = s.kv.history;
+      if (replayed.length !== live.length || replayed.some((a, i) => a.zxid !== (live[i] as Applied).zxid || a.data !== (live[i] as Applied).data)) {
+        this.fail(`server ${s.id}: replaying its disk gives ${replayed.length} txns up to ${hex(replayed.at(-1)?.zxid ?? 0n)}, live state has ${live.length} up to ${hex(s.kv.lastZxid)}`);
+      }
     }
     this.checkAllAcked();
   }
