@@ -126,6 +126,31 @@ describe('ensemble: session lifecycle across servers', () => {
     expect(q.leader.core.dump().sessions).toEqual([]);
   });
 
+  it('session moved to the leader: a write still arriving through the learner closes that stale connection, changes nothing', () => {
+    const q = new EnsembleHarness(sha1);
+    const s = q.connectLearner(1)!;
+    q.leader.core.openConnection(9, { protocolVersion: 0, lastZxidSeen: 1n, timeOut: 4000, sessionId: s.sessionId, passwd: s.passwd }, '127.0.0.1');
+    q.settle();
+    expect(q.leader.take(9).map((x) => x.kind)).toEqual(['connect-response']);
+    q.learner.core.request(1, { xid: 1, type: OpCode.create }, create('/stale'));
+    q.settle();
+    expect(q.learner.take(1).map((x) => x.kind)).toEqual(['close']);
+    expect(q.leader.core.tree.has('/stale')).toBe(false);
+    expect(q.call(q.leader, 9, 1, create('/fresh')).err).toBe(0);
+  });
+
+  it('session moved to the learner: the leader closes its own connection holding it', () => {
+    const q = new EnsembleHarness(sha1);
+    q.leader.core.openConnection(9, { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 4000, sessionId: 0n, passwd: new Uint8Array(16) }, '127.0.0.1');
+    q.settle();
+    const r = q.leader.take(9).find((x) => x.kind === 'connect-response');
+    const s = r?.kind === 'connect-response' ? r.response : undefined;
+    const moved = q.connectLearner(1, { sessionId: s!.sessionId, passwd: s!.passwd, lastZxidSeen: 1n });
+    expect(moved?.sessionId).toBe(s!.sessionId);
+    expect(q.leader.take(9).map((x) => x.kind)).toEqual(['close']);
+    expect(q.call(q.learner, 1, 1, create('/via-learner')).err).toBe(0);
+  });
+
   it("the leader's own clients: zxids of its epoch, propose effects instead of log", () => {
     const q = new EnsembleHarness(sha1);
     q.leader.core.openConnection(9, { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 4000, sessionId: 0n, passwd: new Uint8Array(16) }, '127.0.0.1');

@@ -134,6 +134,8 @@ export class ServerCore {
   private readonly boundConn = new Map<SessionId, number>();
   /** learner: sessions that showed life since the last takeSessionTouches() */
   private readonly touches = new Map<SessionId, number>();
+  /** leader: the server whose client connection holds each session (ZooKeeper's owner) */
+  private readonly owners = new Map<SessionId, number>();
   private readonly outstanding = new OutstandingChanges();
   private readonly conns = new Map<number, Conn>();
   private readonly pending = new Fifo<PendingTxn>();
@@ -235,6 +237,7 @@ export class ServerCore {
         return;
       }
       this.sessions.add(id, timeoutMs, now);
+      if (this.role === 'leader') this.owners.set(id, this.env.serverId);
       const zxid = this.lastProposedZxid + 1n;
       this.propose({ clientId: id, cxid: 0, zxid, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: timeoutMs }, () => {
         this.trace({ kind: 'session.created', zxid: hex(zxid), session: hex(id), detail: { timeoutMs } });
@@ -260,6 +263,7 @@ export class ServerCore {
     }
     s.timeoutMs = timeoutMs;
     this.sessions.touch(s.id, now);
+    if (this.role === 'leader') this.owners.set(s.id, this.env.serverId);
     this.resume(conn);
   }
 
@@ -479,7 +483,9 @@ export class ServerCore {
       this.boundConn.delete(sessionId);
     } else if (conn) {
       const item = this.pendingWrite(conn, entry.header.cxid);
-      if (item) {
+      if (item && r.type === OpCode.error && r.err === ErrorCode.SESSIONMOVED) {
+        this.closeConn(conn, `session ${hex(sessionId)} moved to another server`);
+      } else if (item) {
         item.reply = writeReply(item.op, r);
         this.drain(conn);
       }
@@ -499,16 +505,25 @@ export class ServerCore {
    * Leader: a learner forwarded a client's write (ZAB's `request` effect). It is prepped like a
    * local one and proposed; the learner answers its client when the txn commits.
    */
-  submitForwarded(sessionId: SessionId, cxid: number, data: Uint8Array): void {
+  submitForwarded(sessionId: SessionId, cxid: number, data: Uint8Array, fromSid?: number): void {
     assert(this.role === 'leader', 'only a leader takes forwarded requests');
     const f = decodeForwarded(data);
     const now = this.now();
     if (f.kind === 'createSession') {
       this.sessions.add(sessionId, f.timeoutMs, now);
+      if (fromSid !== undefined) this.owners.set(sessionId, fromSid);
       const zxid = this.lastProposedZxid + 1n;
       this.propose({ clientId: sessionId, cxid: 0, zxid, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: f.timeoutMs }, () => {
         this.trace({ kind: 'session.created', zxid: hex(zxid), session: hex(sessionId), detail: { timeoutMs: f.timeoutMs } });
       });
+      return;
+    }
+    const owner = this.owners.get(sessionId);
+    if (fromSid !== undefined && owner !== undefined && owner !== fromSid) {
+      // the client has moved to another server since: the old server closes that connection
+      // when this error commits (SESSIONMOVED is never put on the wire)
+      const zxid = this.lastProposedZxid + 1n;
+      this.propose({ clientId: sessionId, cxid, zxid, type: OpCode.error }, { type: OpCode.error, err: ErrorCode.SESSIONMOVED }, () => {});
       return;
     }
     this.sessions.touch(sessionId, now);
@@ -530,12 +545,21 @@ export class ServerCore {
     }
   }
 
-  /** Leader: is this session alive (ZAB's `revalidate` effect)? A live one is touched. */
-  revalidateSession(sessionId: SessionId, timeoutMs: number): boolean {
+  /**
+   * Leader: is this session alive (ZAB's `revalidate` effect)? A live one is touched and now
+   * belongs to `fromSid`: a connection of ours holding it is closed, and the old owner's
+   * forwarded writes for it fail (SESSIONMOVED).
+   */
+  revalidateSession(sessionId: SessionId, timeoutMs: number, fromSid?: number): boolean {
     const s = this.sessions.get(sessionId);
     if (!s || s.closing) return false;
     s.timeoutMs = timeoutMs;
     this.sessions.touch(sessionId, this.now());
+    if (fromSid !== undefined && fromSid !== this.env.serverId) {
+      this.owners.set(sessionId, fromSid);
+      const local = this.connOfSession(sessionId);
+      if (local) this.closeConn(local, `session ${hex(sessionId)} moved to server ${fromSid}`);
+    }
     return true;
   }
 
@@ -905,6 +929,7 @@ export class ServerCore {
     view.commitTo(this.outstanding);
     this.propose({ clientId: sessionId, cxid: xid, zxid, type: OpCode.closeSession }, txn, () => {
       this.sessions.remove(sessionId);
+      this.owners.delete(sessionId);
       this.trace({ kind: 'session.closed', zxid: hex(zxid), session: hex(sessionId) });
       const c = this.connOfSession(sessionId);
       if (item) {

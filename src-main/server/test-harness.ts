@@ -119,6 +119,9 @@ export class CoreHarness {
   }
 }
 
+const LEADER_SID = 1;
+const LEARNER_SID = 2;
+
 /**
  * A leader core and a learner core wired by a synchronous stand-in for ZAB: a proposal commits
  * on both at once (unless `holdCommits`), forwards, syncs and revalidations are delivered
@@ -133,8 +136,8 @@ export class EnsembleHarness {
 
   constructor(sha1: Sha1, options: ServerCoreOptions = { tickTimeMs: 2000 }) {
     const start = 1_700_000_000_000;
-    this.leader = new CoreHarness(sha1, { ...options, role: 'leader', epoch: 1 }, 1, start);
-    this.learner = new CoreHarness(sha1, { ...options, role: 'learner', tree: new DataTree() }, 2, start);
+    this.leader = new CoreHarness(sha1, { ...options, role: 'leader', epoch: 1 }, LEADER_SID, start);
+    this.learner = new CoreHarness(sha1, { ...options, role: 'learner', tree: new DataTree() }, LEARNER_SID, start);
   }
 
   settle(): void {
@@ -149,9 +152,9 @@ export class EnsembleHarness {
         else if (e.kind === 'sync') this.leader.core.synced(e.sessionId, e.cxid, this.leader.core.lastProposed);
       }
       for (const e of fromLearner) {
-        if (e.kind === 'forward') this.leader.core.submitForwarded(e.sessionId, e.cxid, e.data);
+        if (e.kind === 'forward') this.leader.core.submitForwarded(e.sessionId, e.cxid, e.data, LEARNER_SID);
         else if (e.kind === 'sync') this.learner.core.synced(e.sessionId, e.cxid, this.leader.core.lastProposed);
-        else if (e.kind === 'revalidate') this.learner.core.revalidated(e.sessionId, this.leader.core.revalidateSession(e.sessionId, e.timeoutMs));
+        else if (e.kind === 'revalidate') this.learner.core.revalidated(e.sessionId, this.leader.core.revalidateSession(e.sessionId, e.timeoutMs, LEARNER_SID));
       }
       if (!this.holdCommits) this.commitAll();
     }
