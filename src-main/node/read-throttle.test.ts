@@ -47,7 +47,7 @@ describe('read throttle', () => {
     const t = new ReadThrottle(() => backlog, 100);
     const c = fakeConn(2);
     t.afterFrames(c);
-    c.closed = true;
+    (c as { closed: boolean }).closed = true;
     backlog = 0;
     t.afterPump();
     expect(c.reading).toBe(false);
