@@ -17,22 +17,25 @@ function check(o: RunOptions): void {
   }
 }
 
+// each group takes ~1-2 s on an idle core; the timeout leaves room for a busy shared machine
+const groupTimeoutMs = 30_000;
+
 describe('ensemble: random seeds', () => {
   it('5 voters: 24 seeds', () => {
     for (let seed = 1; seed <= 24; seed++) check({ seed, servers: 5 });
-  });
+  }, groupTimeoutMs);
 
   it('3 voters: 24 seeds', () => {
     for (let seed = 101; seed <= 124; seed++) check({ seed, servers: 3 });
-  });
+  }, groupTimeoutMs);
 
   it('3 voters + 2 observers: 12 seeds', () => {
     for (let seed = 201; seed <= 212; seed++) check({ seed, servers: 3, observers: 2 });
-  });
+  }, groupTimeoutMs);
 
   it('1 voter (no election partner): 12 seeds', () => {
     for (let seed = 301; seed <= 312; seed++) check({ seed, servers: 1 });
-  });
+  }, groupTimeoutMs);
 
   it('regressions: seeds that once failed', () => {
     // 10709, 20994: a client request overtaken on a paused server (sim bug);
@@ -42,14 +45,14 @@ describe('ensemble: random seeds', () => {
     // its COMMIT (fixed: such a tail is TRUNCated to the committed point and proposed again)
     // 30/1 server: a lone voter never decided; 45/1 server: postponed events overtook each other
     for (const o of [{ seed: 10709 }, { seed: 20994, servers: 3 }, { seed: 40729 }, { seed: 40747 }, { seed: 30, servers: 1 }, { seed: 45, servers: 1 }]) check(o);
-  });
+  }, groupTimeoutMs);
 
   it('determinism: the same seed gives the same run, event for event', () => {
     const a = runSeed({ seed: 77, servers: 5 });
     const b = runSeed({ seed: 77, servers: 5 });
     expect(b).toEqual(a);
     expect(runSeed({ seed: 78, servers: 5 })).not.toEqual(a);
-  });
+  }, groupTimeoutMs);
 
   it('a failing run names its seed and the replay command', () => {
     expect(replayCommand({ seed: 42, servers: 3, observers: 2, steps: 1000 })).toBe('npm run sim -- --seed 42 --servers 3 --observers 2 --steps 1000');
