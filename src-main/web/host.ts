@@ -158,8 +158,15 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   wss.on('connection', (ws: WebSocket) => {
     clients.add(ws);
-    ws.on('close', () => clients.delete(ws));
-    ws.on('error', () => clients.delete(ws));
+    // terminals belong to the page that opened them: closing the page closes its shells
+    const terminals = new Set<number>();
+    const gone = () => {
+      clients.delete(ws);
+      for (const id of terminals) void options.backend.calls.closeTerminal(id).catch(() => {});
+      terminals.clear();
+    };
+    ws.on('close', gone);
+    ws.on('error', gone);
     ws.on('message', (data, isBinary) => {
       const call = isBinary ? null : parseCallFrame(data.toString());
       if (call === null) {
@@ -167,9 +174,11 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         return;
       }
       // serveCall checks the method and arguments and answers a refusal as a result
-      void serveCall(options.backend.calls, call.method, call.args).then((r) =>
-        sendTo(ws, r.ok ? { kind: 'result', id: call.id, ok: true, value: r.value } : { kind: 'result', id: call.id, ok: false, error: r.error }),
-      );
+      void serveCall(options.backend.calls, call.method, call.args).then((r) => {
+        if (r.ok && call.method === 'openTerminal') terminals.add((r.value as { id: number }).id);
+        if (call.method === 'closeTerminal' && Array.isArray(call.args)) terminals.delete(call.args[0] as number);
+        sendTo(ws, r.ok ? { kind: 'result', id: call.id, ok: true, value: r.value } : { kind: 'result', id: call.id, ok: false, error: r.error });
+      });
     });
   });
 

@@ -3,7 +3,7 @@
  * facade on `window.zoolab`; in a browser we open a WebSocket to the host that served the
  * page, with the token from the page's URL. Either way the rest of the UI sees a `Bridge`.
  */
-import type { BackendCalls, BackendEvents, EventName } from '../../src-main/api/contract';
+import type { AppCalls, AppEventName, AppEvents } from '../../src-main/api/contract';
 import type { ZoolabFacade } from '../../src-main/api/rpc';
 import { callsFromInvoke } from '../../src-main/api/rpc';
 import { connectWebSocket } from './ws';
@@ -12,8 +12,8 @@ export type ConnectionStatus = 'connecting' | 'open' | 'closed';
 
 export interface Bridge {
   readonly kind: 'ipc' | 'websocket';
-  readonly calls: BackendCalls;
-  on<E extends EventName>(event: E, listener: (payload: BackendEvents[E]) => void): () => void;
+  readonly calls: AppCalls;
+  on<E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void): () => void;
   status(): ConnectionStatus;
   onStatus(listener: (status: ConnectionStatus, detail: string) => void): () => void;
 }

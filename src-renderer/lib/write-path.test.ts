@@ -75,6 +75,26 @@ describe('buildWritePaths', () => {
     expect(p?.steps.map((s) => s.label)).toEqual(['local read: getData /a']);
   });
 
+  it('real trace: createSession and the first create share xid 0 but are two requests; a late ACK is not missing', () => {
+    const sess = '0x3a211d8fe430000';
+    const tx = (zxid: string) => ({ epoch: 1, zxid, session: sess, xid: 0 });
+    const events: TraceEvent[] = [
+      { t: 776, kind: 'zab.quorum.reached', server: 3, ...tx('0x100000001'), detail: { ackers: '2,3' } },
+      { t: 777, server: 3, kind: 'txn.applied', zxid: '0x100000001', session: sess, op: 'createSession', detail: { err: 0 } },
+      { t: 783, server: 3, kind: 'request.received', ...tx('0x100000002'), op: 'create', path: '/dump' },
+      { t: 783, kind: 'zab.proposal.sent', server: 3, ...tx('0x100000002'), peer: 2 },
+      { t: 783, kind: 'zab.proposal.sent', server: 3, ...tx('0x100000002'), peer: 1 },
+      { t: 786, kind: 'zab.ack.received', server: 3, ...tx('0x100000002'), peer: 2 },
+      { t: 786, kind: 'zab.quorum.reached', server: 3, ...tx('0x100000002'), detail: { ackers: '2,3' } },
+      { t: 787, server: 3, kind: 'request.replied', ...tx('0x100000002'), op: 'create', detail: { err: 0 } },
+      { t: 788, kind: 'zab.ack.sent', server: 1, ...tx('0x100000002'), peer: 3 },
+      { t: 790, kind: 'zab.ack.sent', server: 1, epoch: 2, zxid: '0x200000000', peer: 3, detail: { of: 'NEWLEADER' } },
+    ];
+    const paths = buildWritePaths(events);
+    expect(paths.map((p) => `${p.zxid} ${p.op}`)).toEqual(['0x100000001 createSession', '0x100000002 create']);
+    expect(paths[1]?.missingAcks).toEqual([]);
+  });
+
   it('events outside the write path (votes, roles) are ignored', () => {
     expect(buildWritePaths([{ t: 1, kind: 'election.vote.sent', server: 1, peer: 2, zxid: '0x0' }])).toEqual([]);
   });

@@ -61,26 +61,51 @@ const order: Partial<Record<TraceKind, number>> = {
 
 const pathKinds = new Set(Object.keys(order));
 
-class UnionFind {
-  private readonly parent = new Map<string, string>();
-  find(k: string): string {
-    let root = k;
-    for (let p = this.parent.get(root); p !== undefined && p !== root; p = this.parent.get(root)) root = p;
-    this.parent.set(k, root);
-    return root;
-  }
-  union(a: string, b: string): void {
-    const ra = this.find(a);
-    const rb = this.find(b);
-    if (ra !== rb) this.parent.set(rb, ra);
-  }
+/** A txn's zxid, or null for events that are not about one client txn (NEWLEADER acks: counter 0). */
+function txnZxid(e: TraceEvent): string | null {
+  if (e.zxid === undefined || e.kind === 'read.local' || e.kind === 'request.forwarded') return null;
+  if (e.detail?.['of'] !== undefined) return null;
+  return /^0x[0-9a-f]+$/i.test(e.zxid) && (BigInt(e.zxid) & 0xffffffffn) !== 0n ? e.zxid : null;
 }
 
-function keysOf(e: TraceEvent): string[] {
-  const keys: string[] = [];
-  if (e.session !== undefined && e.xid !== undefined) keys.push(`sx:${e.session}:${e.xid}`);
-  if (e.zxid !== undefined && e.kind !== 'request.forwarded' && e.kind !== 'read.local') keys.push(`z:${e.zxid}`);
-  return keys;
+/**
+ * Groups events into requests. A txn's events share its zxid. A follower's forward (and a
+ * local read) carries only (session, xid) — and xids repeat (createSession and the first
+ * request both use 0) — so a forward joins the first txn of that session and xid that starts
+ * at or after it.
+ */
+function groupRequests(events: readonly TraceEvent[]): TraceEvent[][] {
+  const byZxid = new Map<string, TraceEvent[]>();
+  const loose: TraceEvent[] = [];
+  for (const e of events) {
+    if (!pathKinds.has(e.kind)) continue;
+    const z = txnZxid(e);
+    if (z !== null) {
+      const g = byZxid.get(z);
+      if (g) g.push(e);
+      else byZxid.set(z, [e]);
+    } else if ((e.kind === 'request.forwarded' || e.kind === 'read.local') && e.session !== undefined) {
+      loose.push(e);
+    }
+  }
+  const txns = [...byZxid.values()].map((g) => {
+    const withXid = g.find((e) => e.xid !== undefined);
+    return { group: g, firstT: Math.min(...g.map((e) => e.t)), session: g.find((e) => e.session !== undefined)?.session, xid: withXid?.xid };
+  });
+  const out: TraceEvent[][] = txns.map((x) => x.group);
+  const bySessionXid = new Map<string, typeof txns>();
+  for (const x of [...txns].sort((a, b) => a.firstT - b.firstT)) {
+    const k = `${x.session}:${x.xid}`;
+    const list = bySessionXid.get(k);
+    if (list) list.push(x);
+    else bySessionXid.set(k, [x]);
+  }
+  for (const e of loose) {
+    const target = e.kind === 'request.forwarded' ? bySessionXid.get(`${e.session}:${e.xid}`)?.find((x) => x.firstT >= e.t) : undefined;
+    if (target) target.group.push(e);
+    else out.push([e]);
+  }
+  return out;
 }
 
 function stepOf(e: TraceEvent, zxid: string | null): PathStep | null {
@@ -122,25 +147,11 @@ function parseAckers(text: unknown): number[] {
 
 /** The newest `pathsMax` requests found in `events` (any order), oldest first. */
 export function buildWritePaths(events: readonly TraceEvent[], pathsMax = 50): WritePath[] {
-  const uf = new UnionFind();
-  const relevant = events.filter((e) => pathKinds.has(e.kind) && keysOf(e).length > 0);
-  for (const e of relevant) {
-    const [first, ...rest] = keysOf(e);
-    if (first === undefined) continue;
-    uf.find(first);
-    for (const k of rest) uf.union(first, k);
-  }
-  const groups = new Map<string, TraceEvent[]>();
-  for (const e of relevant) {
-    const root = uf.find(keysOf(e)[0] as string);
-    const g = groups.get(root);
-    if (g) g.push(e);
-    else groups.set(root, [e]);
-  }
+  const groups = groupRequests(events);
   const paths: WritePath[] = [];
-  for (const [id, group] of groups) {
+  for (const group of groups) {
     group.sort((a, b) => a.t - b.t || (order[a.kind] ?? 99) - (order[b.kind] ?? 99) || a.server - b.server || (a.peer ?? 0) - (b.peer ?? 0));
-    const zxid = group.find((e) => e.zxid !== undefined && e.kind !== 'read.local')?.zxid ?? null;
+    const zxid = group.map(txnZxid).find((z) => z !== null) ?? null;
     const withOp = group.find((e) => e.op !== undefined);
     const first = group[0] as TraceEvent;
     const forwarded = group.find((e) => e.kind === 'request.forwarded');
@@ -149,7 +160,11 @@ export function buildWritePaths(events: readonly TraceEvent[], pathsMax = 50): W
     const quorumEvent = group.find((e) => e.kind === 'zab.quorum.reached');
     const steps = group.map((e) => stepOf(e, zxid)).filter((s): s is PathStep => s !== null);
     const proposedTo = new Set(group.filter((e) => e.kind === 'zab.proposal.sent' && e.peer !== undefined).map((e) => e.peer as number));
-    const acked = new Set(group.filter((e) => e.kind === 'zab.ack.received' && e.peer !== undefined).map((e) => e.peer as number));
+    // an ACK that was sent counts even if it arrived after the majority (late, not missing)
+    const acked = new Set([
+      ...group.filter((e) => e.kind === 'zab.ack.received' && e.peer !== undefined).map((e) => e.peer as number),
+      ...group.filter((e) => e.kind === 'zab.ack.sent').map((e) => e.server),
+    ]);
     const quorum = quorumEvent ? parseAckers(quorumEvent.detail?.['ackers']) : null;
     const servers = new Set<number>();
     for (const s of steps) {
@@ -158,7 +173,7 @@ export function buildWritePaths(events: readonly TraceEvent[], pathsMax = 50): W
     }
     const isRead = zxid === null && group.some((e) => e.kind === 'read.local');
     paths.push({
-      id,
+      id: zxid ?? `${first.session ?? '?'}:${first.xid ?? '?'}@${first.t}`,
       kind: isRead ? 'read' : 'write',
       zxid,
       op: withOp?.op ?? null,

@@ -60,7 +60,8 @@ export const useClusterStore = defineStore('cluster', () => {
 
   async function refresh(): Promise<void> {
     try {
-      ensemble.value = await bridge.calls.getEnsemble();
+      // through the same per-frame path as pushed snapshots, so an older one cannot land after it
+      applyEnsemble(await bridge.calls.getEnsemble());
       loaded.value = true;
     } catch (e) {
       notify('error', `Could not read the ensemble: ${messageOf(e)}`);
@@ -68,7 +69,11 @@ export const useClusterStore = defineStore('cluster', () => {
   }
 
   function init(): void {
-    bridge.on('ensemble', (e) => applyEnsemble(e));
+    bridge.on('ensemble', (e) => {
+      applyEnsemble(e);
+      // the last snapshot of a stopped ensemble: ask whether it is gone (back to the start screen)
+      if (e.servers.every((s) => s.state === 'stopped' || s.state === 'crashed')) void refresh();
+    });
     bridge.onStatus((s, detail) => {
       connection.value = s;
       connectionDetail.value = detail;
@@ -80,7 +85,7 @@ export const useClusterStore = defineStore('cluster', () => {
   async function startEnsemble(options: StartEnsembleOptions): Promise<void> {
     starting.value = true;
     try {
-      ensemble.value = await bridge.calls.startEnsemble(options);
+      applyEnsemble(await bridge.calls.startEnsemble(options));
     } catch (e) {
       notify('error', `Could not start the ensemble: ${messageOf(e)}`);
     } finally {
@@ -92,6 +97,7 @@ export const useClusterStore = defineStore('cluster', () => {
     stopping.value = true;
     try {
       await bridge.calls.stopEnsemble();
+      await refresh();
       notify('info', 'Every server stopped.');
     } catch (e) {
       notify('error', `Could not stop the ensemble: ${messageOf(e)}`);

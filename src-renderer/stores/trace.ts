@@ -43,6 +43,9 @@ export const useTraceStore = defineStore('trace', () => {
       else {
         playing.value = false;
         stopTimer();
+        // following: once this one is drawn, move on to the newest request
+        const newest = paths.value.at(-1)?.id;
+        if (follow.value && newest !== undefined && newest !== selected.value?.id) select(newest);
       }
     }, stepMsAtNormalSpeed / speed.value);
   }

@@ -118,7 +118,7 @@ describe('zoolab app --web', () => {
 
   it('keyboard: 3 then s stops server 3, s again starts it', async () => {
     const { page } = browser;
-    await page.locator('body').click({ position: { x: 5, y: 700 } });
+    await page.click('#cluster-title');
     await page.keyboard.press('3');
     await page.waitForSelector('[data-testid=server-card-3].selected');
     await page.keyboard.press('s');
@@ -127,6 +127,67 @@ describe('zoolab app --web', () => {
     await waitForState(page, 3, ['running']);
     await collectPids(page);
     await page.keyboard.press('Escape');
+  });
+
+  it('kill the leader → the others elect a new one within seconds; the election view says why', async () => {
+    const { page } = browser;
+    // a settled ensemble first: one LEADING, the others FOLLOWING (restarted servers rejoin)
+    await page.waitForFunction(
+      "[...document.querySelectorAll('[data-testid=role]')].every((e) => /^(LEADING|FOLLOWING)$/.test(e.textContent.trim()))",
+      undefined,
+      { timeout: 45_000 },
+    );
+    const leaderCard = page.locator('[data-testid^=server-card-].leader');
+    await leaderCard.waitFor({ timeout: uiDeadlineMs });
+    const old = Number((await leaderCard.getAttribute('data-testid'))?.replace('server-card-', ''));
+    await page.click(`[data-testid=kill-${old}]`);
+    await page.waitForSelector(`[data-testid^=server-card-].leader:not([data-testid=server-card-${old}])`, { timeout: 45_000 });
+    await page.click('[data-testid=election-tab]');
+    await page.waitForSelector('[data-testid=election] .why:has-text("wins")', { timeout: uiDeadlineMs });
+    await page.locator('section[aria-label="protocol views"]').screenshot({ path: join(resultsDir, 'app-election.png') });
+    await page.click(`[data-testid=restart-${old}]`);
+    await waitForState(page, old, ['running']);
+    await collectPids(page);
+  });
+
+  it('a write typed in the terminal is drawn: PROPOSAL, ACKs, majority, COMMIT; get reads it back', async () => {
+    const { page } = browser;
+    const rows = page.locator('[data-testid=terminal] .xterm-rows');
+    await rows.filter({ hasText: '(CONNECTED)' }).waitFor({ timeout: uiDeadlineMs });
+    await page.click('[data-testid=terminal] .xterm-host');
+    await page.keyboard.type('create /e2e-node hello-from-the-terminal\r');
+    await rows.filter({ hasText: 'Created /e2e-node' }).waitFor({ timeout: uiDeadlineMs });
+    await page.keyboard.type('get /e2e-node\r');
+    await rows.filter({ hasText: /^(?:(?!get).)*hello-from-the-terminal/m }).first().waitFor({ timeout: uiDeadlineMs });
+    await page.click('#cluster-title');
+    await page.click('[role=tab]:has-text("Write path")');
+    await page.click('[data-testid=write-path] .item:has-text("create"):has-text("/e2e-node")', { timeout: uiDeadlineMs });
+    for (let i = 0; i < 40; i++) await page.click('[data-testid=write-path] button:has-text("▶")');
+    const diagram = page.locator('[data-testid=write-path] svg');
+    await diagram.locator('text=/majority reached: [23] ACKs/').waitFor({ timeout: uiDeadlineMs });
+    await diagram.locator('text=/PROPOSAL 0x/').first().waitFor();
+    await diagram.locator('text=/COMMIT 0x/').first().waitFor();
+    await page.locator('section[aria-label="protocol views"]').screenshot({ path: join(resultsDir, 'app-write-path.png') });
+  });
+
+  it('Stop all → the start screen; start 1 server; its terminal reads and writes', async () => {
+    const { page } = browser;
+    await collectPids(page);
+    await page.click('button:has-text("Stop all")');
+    await page.waitForSelector('[data-testid=start-ensemble]', { timeout: uiDeadlineMs });
+    await page.click('[data-testid=size-1]');
+    await page.click('[data-testid=start-ensemble]');
+    await waitForState(page, 1, ['running']);
+    expect(await page.locator('[data-testid^=server-card-]').count()).toBe(1);
+    await collectPids(page);
+    const rows = page.locator('[data-testid=terminal] .xterm-rows');
+    await rows.filter({ hasText: '(CONNECTED)' }).waitFor({ timeout: uiDeadlineMs });
+    await page.click('[data-testid=terminal] .xterm-host');
+    await page.keyboard.type('create /solo standalone\r');
+    await rows.filter({ hasText: 'Created /solo' }).waitFor({ timeout: uiDeadlineMs });
+    await page.keyboard.type('ls /\r');
+    await rows.filter({ hasText: '[solo, zookeeper]' }).waitFor({ timeout: uiDeadlineMs });
+    await page.click('#cluster-title');
   });
 
   it('light theme is readable too (screenshot)', async () => {
