@@ -163,6 +163,23 @@ describe('zab: leader', () => {
     expect(ae.find((x) => x.type === 'abandoned')).toMatchObject({ reason: expect.stringMatching(/ahead of the leader/) });
   });
 
+  it('leader: an ACKEPOCH of -1 (the learner already accepted this epoch elsewhere) does not count toward the epoch quorum', () => {
+    const q5 = new QuorumMaj([1, 2, 3, 4, 5]);
+    const l = new ZabPeer({ myid: 1, quorum: q5, initLimitTicks: 10, syncLimitTicks: 5 }, empty);
+    step(l, { type: 'lead' });
+    for (const sid of [2, 3]) step(l, { type: 'message', from: sid, msg: { type: 'FOLLOWERINFO', sid, acceptedEpoch: 0, protocolVersion: 0x10000 } });
+    // epoch 1 chosen from (1, 2, 3); persist it
+    const p = step(l, { type: 'message', from: 4, msg: { type: 'FOLLOWERINFO', sid: 4, acceptedEpoch: 1, protocolVersion: 0x10000 } });
+    expect(sends(p)).toEqual([{ type: 'LEADERINFO', newEpoch: 1, protocolVersion: 0x10000 }]);
+    step(l, { type: 'persisted', seq: 1 });
+    step(l, { type: 'message', from: 2, msg: { type: 'ACKEPOCH', currentEpoch: 0, lastZxid: 0n } });
+    // 4 had accepted epoch 1 from another would-be leader: its -1 must not make (1, 2, 4) a quorum
+    const e = step(l, { type: 'message', from: 4, msg: { type: 'ACKEPOCH', currentEpoch: -1, lastZxid: 0n } });
+    expect(persists(e).map((x) => x.op.kind)).not.toContain('currentEpoch');
+    const e3 = step(l, { type: 'message', from: 3, msg: { type: 'ACKEPOCH', currentEpoch: 0, lastZxid: 0n } });
+    expect(persists(e3).map((x) => x.op)).toContainEqual({ kind: 'currentEpoch', epoch: 1 });
+  });
+
   it('leader: sync is answered only after a quorum confirms this leader after the request', () => {
     const l = establishedLeader();
     const s = step(l, { type: 'sync', sessionId: 0x77n, xid: 4 });
