@@ -54,10 +54,9 @@ if (reason) {
 }
 
 const child = spawn(process.execPath, [join(root, 'out/main/cli.js'), 'app', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
-// Ctrl-C reaches the child from the terminal itself (same process group): forwarding SIGINT
-// too would look like a second Ctrl-C (which means "exit now, don't wait for the servers").
-process.on('SIGINT', () => {});
-for (const signal of ['SIGTERM', 'SIGHUP']) {
+// forwarded even though a terminal's Ctrl-C reaches the child too: `zoolab app` takes a
+// repeat within a second as the same request (a later one means "exit now")
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => child.kill(signal));
 }
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

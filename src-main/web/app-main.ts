@@ -39,16 +39,22 @@ function electronPackageJson(): string | null {
   }
 }
 
-/** Resolves on the first of SIGINT, SIGTERM, SIGHUP; a second one exits at once. */
+/**
+ * Resolves on the first of SIGINT, SIGTERM, SIGHUP; another one, a second or more later,
+ * exits at once. (One Ctrl-C can arrive twice: from the terminal and from a parent such as
+ * `npm start` that forwards it.)
+ */
 function untilSignal(): Promise<NodeJS.Signals> {
+  const echoWindowMs = 1_000;
   return new Promise((resolveSignal) => {
-    let seen = false;
+    let firstMs: number | null = null;
     const on = (signal: NodeJS.Signals) => {
-      if (seen) {
+      if (firstMs !== null) {
+        if (Date.now() - firstMs < echoWindowMs) return;
         warn(`${signal} again: exiting without waiting for the servers to stop`);
         process.exit(130);
       }
-      seen = true;
+      firstMs = Date.now();
       resolveSignal(signal);
     };
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, on);
@@ -90,9 +96,7 @@ async function runWebShell(options: AppOptions): Promise<number> {
 
 async function runElectron(binary: string, args: readonly string[]): Promise<number> {
   const child = spawn(binary, [appRoot, ...args], { stdio: 'inherit' });
-  // Ctrl-C reaches Electron from the terminal already (same process group)
-  process.on('SIGINT', () => {});
-  for (const s of ['SIGTERM', 'SIGHUP'] as const) process.on(s, () => child.kill(s));
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => child.kill(s));
   return new Promise((resolveCode) => {
     child.on('error', (e) => {
       warn(`could not start Electron: ${e.message}`);
