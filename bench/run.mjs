@@ -18,8 +18,8 @@ import { measureStandalone, OPS, OUTSTANDING, connectionsFor } from './suites/st
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const settings = quick
-  ? { coldStarts: 1, warmupMs: 200, measureMs: 500, opsMax: 50_000 }
-  : { coldStarts: 2, warmupMs: 300, measureMs: 2000, opsMax: 200_000 };
+  ? { coldStarts: 1, rounds: 1, warmupMs: 200, measureMs: 500, opsMax: 50_000 }
+  : { coldStarts: 2, rounds: 2, warmupMs: 300, measureMs: 1500, opsMax: 200_000 };
 const TARGETS = { throughputRatioMin: 1.0, coldStartMsMax: 300, idleRssMiBMax: 50 };
 const BENCH_DEADLINE_MS = 170_000;
 
@@ -42,10 +42,10 @@ async function main() {
   const loadBefore = loadavg()[0];
   log(`bench: ${quick ? 'quick' : 'full'} run on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${mib(totalmem())} MiB, node ${process.version}${apache.available ? `, ${apache.java}` : ''}`);
 
-  const zoolab = await measureStandalone({ name: 'ZooLab', start: () => startZooLab() }, { ...settings, log });
-  let zookeeper = null;
-  if (apache.available) zookeeper = await measureStandalone({ name: 'ZooKeeper', start: () => startApacheZooKeeper() }, { ...settings, log });
+  const targets = [{ name: 'ZooLab', start: () => startZooLab() }];
+  if (apache.available) targets.push({ name: 'ZooKeeper', start: () => startApacheZooKeeper() });
   else log(`bench: Apache ZooKeeper not measured: ${apache.reason}`);
+  const [zoolab, zookeeper = null] = await measureStandalone(targets, { ...settings, log });
 
   const report = renderReport({ zoolab, zookeeper, apache, quick, seconds: (Date.now() - started) / 1000, load: [loadBefore, loadavg()[0]] });
   log('');
@@ -107,7 +107,7 @@ function renderReport({ zoolab, zookeeper, apache, quick, seconds, load }) {
     '# Bench results',
     '',
     'Written by `npm run bench` (`node bench/run.mjs` after a build). ZooLab and Apache ZooKeeper are both',
-    'started by the bench, on this machine, in the same run, one after the other, each with a fresh',
+    'started by the bench, on this machine, in the same run, measured alternately (never both under load), each with a fresh',
     'dataDir on the same disk, `forceSync=yes` (fsync before each acknowledged write), admin server off.',
     '',
     `- Run: ${new Date().toISOString()}, ${seconds.toFixed(0)} s${quick ? ' (quick)' : ''}`,
@@ -116,7 +116,8 @@ function renderReport({ zoolab, zookeeper, apache, quick, seconds, load }) {
     `- ZooKeeper: ${apache.available ? `Debian package (/usr/share/java/zookeeper.jar), ${apache.java}, -Xmx${process.env.BENCH_ZK_HEAP_MB ?? 1000}m (zkEnv.sh default)` : `not measured: ${apache.reason}`}`,
     `- Load: a closed loop; 1 outstanding request = 1 session; 32 and 256 = ${connectionsFor(32)} sessions sharing them; 100-byte values;`,
     '  create = new znodes, get = getData over 1000 znodes, set = setData over the same znodes (version -1);',
-    `  ${settings.warmupMs} ms warm-up discarded, then ${settings.measureMs} ms (or ${settings.opsMax} ops) measured. Latency = send → reply at the client.`,
+    `  ${settings.warmupMs} ms warm-up discarded, then ${settings.measureMs} ms (or ${settings.opsMax} ops) measured; best of ${settings.rounds} rounds`,
+    '  (by throughput). Latency = send → reply at the client.',
     '- Cold start = process spawn → first session established (ConnectResponse), median of runs',
     '  (ZooKeeper\'s includes JVM start-up). Idle RSS = /proc/<pid>/status VmRSS once settled after start.',
     '',
