@@ -126,6 +126,8 @@ export function runSeed(o: RunOptions): RunSummary {
   // liveness phase: heal everything, bring everyone back, demand progress
   sim.heal();
   for (const id of sim.ids) if (!sim.view(id).alive) sim.restart(id);
+  // SIGCONT: paused servers resume when their pause ends (at most 1.5 s)
+  sim.runUntil(() => sim.ids.every((id) => !sim.isPaused(id)), livenessMs, 'paused servers resumed');
   const healAt = sim.now;
   const ackedAtHeal = sim.acked.length;
   sim.runUntil(() => sim.leader() !== null, livenessMs, 'a serving leader after healing');
