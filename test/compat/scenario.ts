@@ -574,6 +574,117 @@ async function watchesPersistent(s: Section): Promise<void> {
   await s.events(w);
 }
 
+/** When several checks fail at once, the first in ZooKeeper's order decides the code. */
+async function orderOfChecks(s: Section): Promise<void> {
+  const { client: a } = await s.client('a');
+  const locked = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
+  const badAcl = [{ perms: 31, id: { scheme: 'world', id: 'nobody' } }];
+  await s.do('create /oc', () => a.create('/oc'));
+  await s.do('create /oc/ro (world READ only)', () => a.create('/oc/ro', 'x', { acl: locked }));
+  await s.do('create /oc/ro/a: no CREATE on parent', () => a.create('/oc/ro/a'));
+  await s.do('create /oc/missing/a with a bad ACL: INVALIDACL or NONODE?', () => a.create('/oc/missing/a', null, { acl: badAcl }));
+  await s.do('create /oc/ro with a bad ACL: INVALIDACL or NODEEXISTS?', () => a.create('/oc/ro', null, { acl: badAcl }));
+  await s.do('create /oc/ro/a/ (bad path) under no-CREATE parent', () => a.create('/oc/ro/a/'));
+  await s.do('create /oc/missing/a/ (bad path, parent missing)', () => a.create('/oc/missing/a/'));
+  await s.do('create /oc/ro again (exists, parent /oc open)', () => a.create('/oc/ro'));
+  await s.do('create /oc/ro/a- SEQUENTIAL under no-CREATE parent', () => a.create('/oc/ro/a-', null, { mode: CreateFlags.PERSISTENT_SEQUENTIAL }));
+  await s.do('delete /oc/ro/nothing: no DELETE on parent, node missing', () => a.delete('/oc/ro/nothing'));
+  await s.do('setData /oc/ro v=5: no WRITE and bad version', () => a.setData('/oc/ro', 'y', 5));
+  await s.do('setACL /oc/nothing with a bad ACL: INVALIDACL or NONODE?', () => a.setACL('/oc/nothing', badAcl));
+  await s.do('setACL /oc/ro v=7: no ADMIN and bad aversion', () => a.setACL('/oc/ro', Acls.OPEN_ACL_UNSAFE, 7));
+  await s.do('setACL /oc/ro with a bad ACL and no ADMIN', () => a.setACL('/oc/ro', badAcl));
+  await s.do('create /oc/e EPHEMERAL', () => a.create('/oc/e', null, { mode: CreateFlags.EPHEMERAL }));
+  await s.do('create /oc/e/x with a bad ACL: INVALIDACL or NOCHILDRENFOREPHEMERALS?', () => a.create('/oc/e/x', null, { acl: badAcl }));
+  await s.do('create /oc/e (exists) EPHEMERAL', () => a.create('/oc/e', null, { mode: CreateFlags.EPHEMERAL }));
+  await s.do('create /oc/ttl TTL 0 under missing parent', () => a.create('/oc/missing/ttl', null, { mode: CreateFlags.PERSISTENT_WITH_TTL, ttl: 0 }));
+  await s.do('create /oc/missing/x flags 9', () => a.send({ type: OpCode.create, req: { path: '/oc/missing/x', data: null, acl: badAcl, flags: 9 } }), (r) => errorCodeName(r.header.err));
+  await s.do('getData /oc/ro/nothing (no node, parent unreadable?)', () => a.getData('/oc/ro/nothing'));
+  await s.do('create /oc/noread (no READ, all else)', () => a.create('/oc/noread', 'secret', { acl: [{ perms: 30, id: { scheme: 'world', id: 'anyone' } }] }));
+  await s.do('getData /oc/noread', () => a.getData('/oc/noread'));
+  await s.do('getChildren /oc/noread', () => a.getChildren('/oc/noread'));
+  await s.do('getChildren2 /oc/noread', () => a.getChildren2('/oc/noread'));
+  await s.do('getACL /oc/noread (ADMIN without READ)', async () => s.acl((await a.getACL('/oc/noread')).acl), (v) => v);
+  await s.do('getAllChildrenNumber /oc/noread', () => a.getAllChildrenNumber('/oc/noread'));
+  await s.do('setData /oc/noread', () => a.setData('/oc/noread', 'w'));
+  await s.do('create /oc/noread/c', () => a.create('/oc/noread/c'));
+  await s.do('multiRead getData+getChildren /oc/noread', () => a.multiRead([op.getData('/oc/noread'), op.getChildren('/oc/noread')]), (r) => r.map((y) => s.result(y)).join(', '));
+  await s.do('multi check /oc/noread', () => a.multi([op.check('/oc/noread', 1)]), (r) => r.map((y) => s.result(y)).join(', '));
+  await s.do('sync /oc/noread', () => a.sync('/oc/noread'));
+  await s.do('addWatch /oc/noread', () => a.addWatch('/oc/noread', AddWatchMode.PERSISTENT));
+}
+
+/** setWatches / setWatches2 after a reconnect: catch-up events for changes since relativeZxid, then live watches. */
+async function setWatchesCatchUp(s: Section): Promise<void> {
+  const { client: x } = await s.client('x');
+  await s.do('create /sw', () => x.create('/sw'));
+  for (const n of ['a', 'b', 'gone', 'kids']) await s.do(`create /sw/${n}`, () => x.create(`/sw/${n}`, n));
+  await s.do('create /sw/kids/k1', () => x.create('/sw/kids/k1'));
+  const raw = await RawConnection.open(s.target.port);
+  const hello = await raw.handshake();
+  s.nameSession(hello?.sessionId ?? 0n, 'raw');
+  const probe = await raw.request({ type: OpCode.exists, req: { path: '/sw', watch: false } });
+  const relativeZxid = probe?.header.zxid ?? 0n;
+  s.note(`raw learns the server's zxid ${s.zxid(relativeZxid)}`);
+  await s.do('x setData /sw/a (after relativeZxid)', () => x.setData('/sw/a', 'changed'));
+  await s.do('x delete /sw/gone', () => x.delete('/sw/gone'));
+  await s.do('x create /sw/new', () => x.create('/sw/new'));
+  await s.do('x create /sw/kids/k2', () => x.create('/sw/kids/k2'));
+  const drain = async (label: string): Promise<void> => {
+    // a round trip: every notification sent before its reply has been collected
+    await raw.request({ type: OpCode.exists, req: { path: '/', watch: false } });
+    s.note(`${label}: [${raw.notifications.splice(0).map((e) => `${EVENT_NAMES[e.type] ?? e.type} ${e.path} state=${e.state}`).join(', ')}]`);
+  };
+  const sw = await raw.request({
+    type: OpCode.setWatches,
+    req: {
+      relativeZxid,
+      dataWatches: ['/sw/a', '/sw/b', '/sw/gone'],
+      existWatches: ['/sw/new', '/sw/absent'],
+      childWatches: ['/sw', '/sw/kids', '/sw/b', '/sw/nothere'],
+    },
+  });
+  s.note(`setWatches → ${sw === null ? 'closed' : errorCodeName(sw.header.err)}`);
+  await drain('catch-up events');
+  await s.do('x setData /sw/b', () => x.setData('/sw/b', 'now'));
+  await s.do('x create /sw/absent', () => x.create('/sw/absent'));
+  await s.do('x create /sw/b/c', () => x.create('/sw/b/c'));
+  await s.do('x setData /sw/a (its watch fired at catch-up)', () => x.setData('/sw/a', 'again'));
+  await drain('live events after setWatches');
+  const probe2 = await raw.request({ type: OpCode.exists, req: { path: '/sw', watch: false } });
+  const z2 = probe2?.header.zxid ?? 0n;
+  await s.do('x create /sw/p', () => x.create('/sw/p'));
+  const sw2 = await raw.request({
+    type: OpCode.setWatches2,
+    req: { relativeZxid: z2, dataWatches: [], existWatches: [], childWatches: [], persistentWatches: ['/sw/p'], persistentRecursiveWatches: ['/sw/kids'] },
+  });
+  s.note(`setWatches2 (persistent /sw/p, recursive /sw/kids) → ${sw2 === null ? 'closed' : errorCodeName(sw2.header.err)}`);
+  await drain('catch-up events (persistent: none)');
+  await s.do('x setData /sw/p', () => x.setData('/sw/p', '1'));
+  await s.do('x setData /sw/p again', () => x.setData('/sw/p', '2'));
+  await s.do('x create /sw/kids/k3', () => x.create('/sw/kids/k3'));
+  await s.do('x setData /sw/kids/k3', () => x.setData('/sw/kids/k3', 'x'));
+  await drain('live persistent events');
+  raw.destroy();
+}
+
+/** Quota nodes as zkCli's setquota writes them; the server keeps zookeeper_stats current. */
+async function quota(s: Section): Promise<void> {
+  const { client: a } = await s.client('a');
+  await s.do('create /qt', () => a.create('/qt', '12345'));
+  await s.do('create /qt/a', () => a.create('/qt/a', 'abc'));
+  await s.do('create /zookeeper/quota/qt', () => a.create('/zookeeper/quota/qt'));
+  await s.do('create zookeeper_limits', () => a.create('/zookeeper/quota/qt/zookeeper_limits', 'count=10,bytes=1000'));
+  await s.do('create zookeeper_stats', () => a.create('/zookeeper/quota/qt/zookeeper_stats', 'count=2,bytes=8'));
+  await s.do('create /qt/b (+1 node, +4 bytes)', () => a.create('/qt/b', 'four'));
+  await s.do('setData /qt/a (3 → 6 bytes)', () => a.setData('/qt/a', 'abcdef'));
+  await s.do('getData zookeeper_stats', () => a.getData('/zookeeper/quota/qt/zookeeper_stats'));
+  await s.do('delete /qt/b', () => a.delete('/qt/b'));
+  await s.do('getData zookeeper_stats after delete', () => a.getData('/zookeeper/quota/qt/zookeeper_stats'));
+  await s.do('getChildren /zookeeper/quota', async () => sorted(await a.getChildren('/zookeeper/quota')), (v) => v);
+  for (let i = 0; i < 12; i++) await s.do(`create /qt/over-${i} (count limit 10 is soft)`, () => a.create(`/qt/over-${i}`));
+  await s.do('getData zookeeper_stats over the limit', () => a.getData('/zookeeper/quota/qt/zookeeper_stats'));
+}
+
 /** WatcherType Persistent (4) / PersistentRecursive (5) in checkWatches/removeWatches. */
 async function persistentWatcherTypes(s: Section): Promise<void> {
   const w = await s.client('w');
@@ -800,13 +911,16 @@ export const SECTIONS: Record<string, (s: Section) => Promise<void>> = {
   'versions': versions,
   'data over 1 MiB': largeData,
   'multi and multiRead': multis,
+  'order of checks when several fail': orderOfChecks,
   'ACLs and auth': acls,
   'one-shot watches': watchesOneShot,
   'persistent and recursive watches': watchesPersistent,
   'watcher types Persistent/PersistentRecursive (3.9) in checkWatches/removeWatches': persistentWatcherTypes,
+  'setWatches and setWatches2 catch-up on reconnect': setWatchesCatchUp,
   'sessions: timeouts, resume, expiry, close': sessions,
   'containers and TTL nodes': containersAndTtl,
   'sync, reconfig, unknown opcode, odd ops': miscOps,
+  'quota bookkeeping (zookeeper_limits / zookeeper_stats)': quota,
   'four-letter words and the whitelist': fourLetterWords,
 };
 
