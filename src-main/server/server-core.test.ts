@@ -348,7 +348,7 @@ describe('pipeline: prep sees unapplied predecessors, replies stay in request or
     t.send(1, 2, null, 999);
     t.send(1, 3, exists('/u'));
     t.releaseLog();
-    expect(t.take(1).map((x) => (x.kind === 'reply' ? [x.header.xid, x.header.err] : x.kind))).toEqual([[1, 0], [2, E.UNIMPLEMENTED], 'close']);
+    expect(t.take(1).map((x) => (x.kind === 'reply' ? [x.header.xid, x.header.err, x.header.zxid] : x.kind))).toEqual([[1, 0, 2n], [2, E.UNIMPLEMENTED, -1n], 'close']);
   });
 
   it('top-level check is refused and never logged; createSession mid-session closes', () => {
@@ -382,6 +382,8 @@ describe('pipeline: prep sees unapplied predecessors, replies stay in request or
     const t = h();
     t.connect(1);
     expect(t.call(1, 1, { type: OpCode.reconfig, req: { joiningServers: null, leavingServers: null, newMembers: null, curConfigId: -1n } }).err).toBe(E.RECONFIGDISABLED);
+    // refused in prep, so like upstream it is an error txn with a zxid of its own
+    expect(t.logged[t.logged.length - 1]!.txn).toEqual({ type: OpCode.error, err: E.RECONFIGDISABLED });
     expect(t.call(1, 2, exists('/')).err).toBe(0);
   });
 });

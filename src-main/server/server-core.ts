@@ -22,35 +22,25 @@ import type {
   ConnectRequest,
   Id,
   MultiOp,
-  MultiResult,
   Request,
   RequestHeader,
-  Response,
-  SetWatches,
-  SetWatches2,
   Txn,
   TxnEntry,
 } from '../jute/types';
-import { AddWatchMode, KeeperState, OpCode, Perms, WatcherEventType } from '../jute/types';
-import { authenticate, checkAcl, normalizeAddress, redactDigests } from '../tree/acl';
+import { KeeperState, OpCode, Perms } from '../jute/types';
+import { authenticate, checkAcl, normalizeAddress } from '../tree/acl';
 import type { ApplyResult, NodeChange } from '../tree/data-tree';
 import { DataTree } from '../tree/data-tree';
 import { WatchTable } from '../tree/watch-table';
 import type { PrepContext } from './prep';
 import { OutstandingChanges, StagedView, prepCloseSession, prepDelete, prepMulti, prepOp, prepSetAcl } from './prep';
 import { Fifo } from './fifo';
+import type { Reply } from './replies';
+import { executeRead, pathOf, writeReply } from './replies';
 import { decodeForwarded, encodeForwarded } from './forwarding';
 import { SessionTracker, bytesEqual, initialSessionId, sessionPassword } from './sessions';
 import type { ConnectionInfo, LatencyStats, ServerCoreOptions, ServerEffect, ServerEnv, ServerStats, SessionDump } from './types';
 
-interface Reply {
-  err: number;
-  response: Response | null;
-  /** close the connection once this reply is written */
-  closeAfter?: boolean;
-  /** ReplyHeader.zxid when it is not lastProcessedZxid (auth replies carry 0) */
-  zxid?: Zxid;
-}
 
 type Item =
   | { kind: 'write'; xid: number; op: number; receivedMs: number; reply?: Reply }
@@ -326,7 +316,8 @@ export class ServerCore {
         return;
       }
       conn.doomed = true;
-      ready({ err: ErrorCode.UNIMPLEMENTED, response: null, closeAfter: true });
+      // upstream answers an unknown opcode with zxid -1 in the header
+      ready({ err: ErrorCode.UNIMPLEMENTED, response: null, closeAfter: true, zxid: -1n });
       this.drain(conn);
       return;
     }
@@ -347,7 +338,7 @@ export class ServerCore {
       case OpCode.check:
         // top-level check is multi-only (never logged, ZOOKEEPER-2623)
         conn.doomed = true;
-        ready({ err: ErrorCode.UNIMPLEMENTED, response: null, closeAfter: true });
+        ready({ err: ErrorCode.UNIMPLEMENTED, response: null, closeAfter: true, zxid: -1n });
         break;
       case OpCode.sasl:
         // no SASL mechanism is offered: answered as upstream without a JAAS section (an empty
@@ -355,7 +346,8 @@ export class ServerCore {
         ready({ err: 0, response: { type: OpCode.sasl, token: null } });
         break;
       case OpCode.reconfig:
-        ready({ err: ErrorCode.RECONFIGDISABLED, response: null });
+        // reconfigEnabled=false: refused in prep, so (as upstream) an error txn takes a zxid
+        this.handleWrite(conn, xid, request, now);
         break;
       case OpCode.sync:
         if (this.role === 'standalone') {
@@ -906,6 +898,10 @@ export class ServerCore {
         ok = r.ok;
         break;
       }
+      case OpCode.reconfig:
+        txn = { type: OpCode.error, err: ErrorCode.RECONFIGDISABLED };
+        ok = false;
+        break;
       default:
         // deleteContainer: upstream reads this op's body as a bare path (it is meant for its own
         // reaper), so a client's DeleteContainerRequest always fails its path check
@@ -1003,7 +999,18 @@ export class ServerCore {
           reply = { err: 0, response: { type: OpCode.sync, path: head.path } };
           break;
         case 'read':
-          reply = this.execRead(conn, head.request, head.authIds);
+          reply = executeRead(
+            {
+              tree: this.tree,
+              watches: this.watches,
+              watcher: conn.id,
+              sessionId: conn.sessionId,
+              ids: head.authIds,
+              skipAcl: this.opts.skipAcl,
+              notify: (type, path) => this.send(conn, { kind: 'notification', connId: conn.id, zxid: -1n, event: { type, state: KeeperState.SyncConnected, path } }),
+            },
+            head.request,
+          );
           break;
         case 'ready':
           reply = head.reply;
@@ -1032,190 +1039,4 @@ export class ServerCore {
     }
     if (conn.queue.length === 0) this.syncWaiters.delete(conn.id);
   }
-
-  private canRead(ids: readonly Id[], acl: readonly ACL[] | undefined, perm: number = Perms.READ): boolean {
-    return acl === undefined || this.opts.skipAcl || checkAcl(acl, perm, ids);
-  }
-
-  /** Reads and watch management, answered from the tree when they reach the head of the queue. */
-  private execRead(conn: Conn, request: Request, ids: readonly Id[]): Reply {
-    const tree = this.tree;
-    const err = (code: number): Reply => ({ err: code, response: null });
-    switch (request.type) {
-      case OpCode.exists: {
-        const { path, watch } = request.req;
-        if (path.includes('\u0000')) return err(ErrorCode.BADARGUMENTS);
-        const acl = tree.aclOf(path);
-        if (acl && !this.canRead(ids, acl)) return err(ErrorCode.NOAUTH);
-        if (watch) this.watches.addDataWatch(path, conn.id);
-        const stat = tree.stat(path);
-        return stat ? { err: 0, response: { type: OpCode.exists, stat } } : err(ErrorCode.NONODE);
-      }
-      case OpCode.getData: {
-        const { path, watch } = request.req;
-        const d = tree.getData(path);
-        if (!d) return err(ErrorCode.NONODE);
-        if (!this.canRead(ids, tree.aclOf(path))) return err(ErrorCode.NOAUTH);
-        if (watch) this.watches.addDataWatch(path, conn.id);
-        return { err: 0, response: { type: OpCode.getData, data: d.data, stat: d.stat } };
-      }
-      case OpCode.getChildren:
-      case OpCode.getChildren2: {
-        const { path, watch } = request.req;
-        const c = tree.getChildren(path);
-        if (!c) return err(ErrorCode.NONODE);
-        if (!this.canRead(ids, tree.aclOf(path))) return err(ErrorCode.NOAUTH);
-        if (watch) this.watches.addChildWatch(path, conn.id);
-        return request.type === OpCode.getChildren
-          ? { err: 0, response: { type: OpCode.getChildren, children: c.children } }
-          : { err: 0, response: { type: OpCode.getChildren2, children: c.children, stat: c.stat } };
-      }
-      case OpCode.getACL: {
-        const a = tree.getAcl(request.req.path);
-        if (!a) return err(ErrorCode.NONODE);
-        if (!this.canRead(ids, a.acl, Perms.READ | Perms.ADMIN)) return err(ErrorCode.NOAUTH);
-        const acl = this.canRead(ids, a.acl, Perms.ADMIN) ? a.acl : redactDigests(a.acl);
-        return { err: 0, response: { type: OpCode.getACL, acl, stat: a.stat } };
-      }
-      case OpCode.getAllChildrenNumber: {
-        const path = request.req.path;
-        const n = tree.allChildrenNumber(path);
-        if (n === undefined) return err(ErrorCode.NONODE);
-        if (!this.canRead(ids, tree.aclOf(path))) return err(ErrorCode.NOAUTH);
-        return { err: 0, response: { type: OpCode.getAllChildrenNumber, totalNumber: n } };
-      }
-      case OpCode.getEphemerals: {
-        const prefix = request.req.prefixPath.trim();
-        const all = tree.ephemeralsOf(conn.sessionId);
-        const ephemerals = prefix === '' || prefix === '/' ? all : all.filter((p) => p.startsWith(request.req.prefixPath));
-        return { err: 0, response: { type: OpCode.getEphemerals, ephemerals } };
-      }
-      case OpCode.whoAmI: {
-        // in the order they were added (upstream keeps a hash set: its order means nothing)
-        const ordered = ids;
-        return {
-          err: 0,
-          response: {
-            type: OpCode.whoAmI,
-            clientInfo: ordered.map((i) => ({ authScheme: i.scheme, user: i.scheme === 'digest' ? (i.id.split(':', 1)[0] ?? '') : i.id })),
-          },
-        };
-      }
-      case OpCode.checkWatches:
-      case OpCode.removeWatches: {
-        const { path, type } = request.req;
-        if (type < 1 || type > 5) return err(ErrorCode.BADARGUMENTS);
-        const found = request.type === OpCode.checkWatches ? this.watches.contains(path, type, conn.id) : this.watches.remove(path, type, conn.id);
-        return found ? { err: 0, response: { type: 'empty' } } : err(ErrorCode.NOWATCHER);
-      }
-      case OpCode.addWatch: {
-        const { path, mode } = request.req;
-        if (mode !== AddWatchMode.PERSISTENT && mode !== AddWatchMode.PERSISTENT_RECURSIVE) return err(ErrorCode.BADARGUMENTS);
-        this.watches.addPersistentWatch(path, conn.id, mode === AddWatchMode.PERSISTENT_RECURSIVE);
-        return { err: 0, response: { type: OpCode.addWatch } };
-      }
-      case OpCode.setWatches:
-      case OpCode.setWatches2:
-        this.setWatches(conn, request.req, ids);
-        return { err: 0, response: { type: 'empty' } };
-      case OpCode.multiRead: {
-        const results: MultiResult[] = request.req.ops.map((op): MultiResult => {
-          if (op.type !== OpCode.getData && op.type !== OpCode.getChildren) return { type: OpCode.error, err: ErrorCode.BADARGUMENTS };
-          const path = op.req.path;
-          if (!tree.has(path)) return { type: OpCode.error, err: ErrorCode.NONODE };
-          if (!this.canRead(ids, tree.aclOf(path))) return { type: OpCode.error, err: ErrorCode.NOAUTH };
-          if (op.type === OpCode.getData) {
-            const d = tree.getData(path)!;
-            return { type: OpCode.getData, data: d.data, stat: d.stat };
-          }
-          return { type: OpCode.getChildren, children: tree.getChildren(path)!.children };
-        });
-        return { err: 0, response: { type: OpCode.multiRead, results } };
-      }
-      default:
-        return err(ErrorCode.UNIMPLEMENTED);
-    }
-  }
-
-  /**
-   * setWatches / setWatches2 after a reconnect: events for what changed since relativeZxid go
-   * out first (before the reply); the rest are registered.
-   */
-  private setWatches(conn: Conn, req: SetWatches | SetWatches2, ids: readonly Id[]): void {
-    const tree = this.tree;
-    const rel = req.relativeZxid;
-    const notify = (type: number, path: string) => {
-      this.send(conn, { kind: 'notification', connId: conn.id, zxid: -1n, event: { type, state: KeeperState.SyncConnected, path } });
-    };
-    const readable = (path: string) => this.canRead(ids, tree.aclOf(path));
-    for (const path of req.dataWatches) {
-      const s = tree.stat(path);
-      if (!s) notify(WatcherEventType.NodeDeleted, path);
-      else if (s.mzxid > rel) {
-        if (readable(path)) notify(WatcherEventType.NodeDataChanged, path);
-      } else this.watches.addDataWatch(path, conn.id);
-    }
-    for (const path of req.existWatches) {
-      if (tree.has(path)) {
-        if (readable(path)) notify(WatcherEventType.NodeCreated, path);
-      } else this.watches.addDataWatch(path, conn.id);
-    }
-    for (const path of req.childWatches) {
-      const s = tree.stat(path);
-      if (!s) notify(WatcherEventType.NodeDeleted, path);
-      else if (s.pzxid > rel) {
-        if (readable(path)) notify(WatcherEventType.NodeChildrenChanged, path);
-      } else this.watches.addChildWatch(path, conn.id);
-    }
-    if ('persistentWatches' in req) {
-      for (const path of req.persistentWatches) this.watches.addPersistentWatch(path, conn.id, false);
-      for (const path of req.persistentRecursiveWatches) this.watches.addPersistentWatch(path, conn.id, true);
-    }
-  }
 }
-
-function pathOf(request: Request): { path?: string } {
-  const req = request.req as { path?: unknown } | null;
-  return req && typeof req.path === 'string' ? { path: req.path } : {};
-}
-
-/** The reply to a write, from what applying its txn did. */
-function writeReply(op: number, r: ApplyResult): Reply {
-  if (op === OpCode.multi) {
-    const results: MultiResult[] = (r.multi ?? []).map((sub): MultiResult => {
-      if (sub.type === OpCode.error) return { type: OpCode.error, err: sub.err };
-      if (sub.err !== 0) return { type: OpCode.error, err: sub.err };
-      // upstream decodes every create sub-op as a plain create unless its mode is container or
-      // TTL, so a create2 sub-op is answered like create (type 1, path only): the txn type decides
-      switch (sub.type) {
-        case OpCode.create:
-          return { type: OpCode.create, path: sub.path! };
-        case OpCode.createContainer:
-        case OpCode.createTTL:
-          return { type: OpCode.create2, path: sub.path!, stat: sub.stat! };
-        case OpCode.delete:
-          return { type: OpCode.delete };
-        case OpCode.setData:
-          return { type: OpCode.setData, stat: sub.stat! };
-        default:
-          return { type: OpCode.check };
-      }
-    });
-    return { err: 0, response: { type: OpCode.multi, results } };
-  }
-  if (r.err !== 0) return { err: r.err, response: null };
-  switch (op) {
-    case OpCode.create:
-      return { err: 0, response: { type: OpCode.create, path: r.path! } };
-    case OpCode.create2:
-    case OpCode.createContainer:
-    case OpCode.createTTL:
-      return { err: 0, response: { type: op, path: r.path!, stat: r.stat! } };
-    case OpCode.setData:
-    case OpCode.setACL:
-      return { err: 0, response: { type: op, stat: r.stat! } };
-    default:
-      return { err: 0, response: { type: 'empty' } };
-  }
-}
-
