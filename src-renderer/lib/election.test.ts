@@ -64,6 +64,20 @@ describe('buildElections', () => {
     expect(all).toHaveLength(2);
     expect(all[1]?.startT).toBe(60_000);
   });
+  it('a restarted server joining an established leader is its own short election, explained as joining', () => {
+    const join: TraceEvent[] = [
+      { t: 50_000, kind: 'election.started', server: 2, zxid: '0x100000005', epoch: 1 },
+      vote(50_001, 2, 1, 2, '0x100000005'),
+      { t: 50_002, kind: 'election.vote.received', server: 2, peer: 3, zxid: '0x100000005', epoch: 1, detail: { leader: 3, round: 2, state: 'LEADING' } },
+      { t: 50_003, kind: 'election.decided', server: 2, detail: { role: 'following', leader: 3, round: 2 } },
+      { t: 50_010, kind: 'zab.sync.sent', server: 3, peer: 2, zxid: '0x100000005', detail: { how: 'DIFF' } },
+    ];
+    const all = buildElections([...election(1000), ...join]);
+    expect(all).toHaveLength(2);
+    expect(all[1]?.why).toBe('server 3 already leads: server 2 joined it (a LOOKING server follows the leader its peers report)');
+    expect(all[1]?.syncs.map((x) => `${x.leader}>${x.follower} ${x.how}`)).toEqual(['3>2 DIFF']);
+  });
+
   it('no decisions yet → no leader, said so', () => {
     const [e] = buildElections(election(0).filter((x) => x.kind !== 'election.decided'));
     expect(e?.leader).toBeNull();

@@ -55,10 +55,12 @@ export function compareVotes(a: Vote, b: Vote): number {
   return a.leader - b.leader;
 }
 
-export function explainWinner(candidates: readonly Vote[]): string {
+export function explainWinner(candidates: readonly Vote[], leader?: number): string {
   const sorted = [...candidates].sort((a, b) => compareVotes(b, a));
   const [win, next] = sorted;
   if (!win) return '';
+  // the trace may miss a candidate's history (trimmed, or it started before we listened)
+  if (leader !== undefined && win.leader !== leader) return `server ${leader} won: a majority voted for it`;
   const who = `server ${win.leader}`;
   if (!next) return `${who} is the only candidate`;
   if (win.epoch !== next.epoch) return `${who} wins: its epoch ${win.epoch} is the newest (server ${next.leader} has ${next.epoch})`;
@@ -76,20 +78,43 @@ function sameVote(a: Vote | null, b: Vote): boolean {
   return a !== null && a.leader === b.leader && a.zxid === b.zxid && a.epoch === b.epoch;
 }
 
-/** Elections found in `events`, oldest first; `quietMs` without election traffic ends one. */
+/**
+ * Elections found in `events`, oldest first. One opens when a server starts LOOKING while no
+ * election is open, takes in every server that starts LOOKING meanwhile, and closes when all
+ * of them have decided (or after `quietMs` × 5 without a word: a LOOKING server was killed).
+ * Votes and syncs arriving within `quietMs` after the close still belong to it.
+ */
 export function buildElections(events: readonly TraceEvent[], quietMs = 2_000, electionsMax = 20): Election[] {
   const relevant = events.filter((e) => electionKinds.has(e.kind)).sort((a, b) => a.t - b.t);
   const bursts: TraceEvent[][] = [];
-  let lastT = -Infinity;
+  let open: { events: TraceEvent[]; looking: Set<number>; lastT: number } | null = null;
+  let closed: { events: TraceEvent[]; endT: number } | null = null;
   for (const e of relevant) {
-    if (e.t - lastT > quietMs || bursts.length === 0) bursts.push([]);
-    (bursts.at(-1) as TraceEvent[]).push(e);
-    lastT = e.t;
+    if (open && e.t - open.lastT > quietMs * 5) {
+      closed = { events: open.events, endT: open.lastT };
+      open = null;
+    }
+    const isElection = e.kind.startsWith('election.');
+    if (!open && (e.kind === 'election.started' || (isElection && !(closed && e.t - closed.endT <= quietMs)))) {
+      open = { events: [], looking: new Set(), lastT: e.t };
+      bursts.push(open.events);
+    }
+    if (open) {
+      open.events.push(e);
+      open.lastT = e.t;
+      if (e.kind === 'election.started') open.looking.add(e.server);
+      if (e.kind === 'election.decided') {
+        open.looking.delete(e.server);
+        if (open.looking.size === 0) {
+          closed = { events: open.events, endT: e.t };
+          open = null;
+        }
+      }
+    } else if (closed && e.t - closed.endT <= quietMs) {
+      closed.events.push(e);
+    }
   }
-  return bursts
-    .filter((b) => b.some((e) => e.kind.startsWith('election.')))
-    .slice(-electionsMax)
-    .map(toElection);
+  return bursts.slice(-electionsMax).map(toElection);
 }
 
 function toElection(burst: TraceEvent[]): Election {
@@ -126,15 +151,22 @@ function toElection(burst: TraceEvent[]): Election {
   const counts = new Map<number, number>();
   for (const v of voters) if (v.decided) counts.set(v.decided.leader, (counts.get(v.decided.leader) ?? 0) + 1);
   const leader = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
-  // each server's first vote is for itself with its own history: those are the candidates
-  const own = voters.flatMap((v) => (v.first !== null && v.first.leader === v.server ? [v.first] : []));
-  const candidates = own.length > 0 ? own : voters.flatMap((v) => (v.first ? [v.first] : []));
+  // the candidates: each server that started LOOKING, with its own (epoch, last zxid, id)
+  const started = new Map<number, Vote>();
+  for (const e of burst) if (e.kind === 'election.started') started.set(e.server, { leader: e.server, zxid: e.zxid ?? '0x0', epoch: e.epoch ?? 0 });
+  const selfVotes = voters.flatMap((v) => (v.first !== null && v.first.leader === v.server ? [v.first] : []));
+  const candidates = started.size > 0 ? [...started.values()] : selfVotes;
   return {
     startT: (burst[0] as TraceEvent).t,
     endT: (burst.at(-1) as TraceEvent).t,
     voters,
     leader,
-    why: leader === null ? 'no leader yet: not enough votes agree' : explainWinner(candidates),
+    why:
+      leader === null
+        ? 'no leader yet: not enough votes agree'
+        : candidates.some((c) => c.leader === leader)
+          ? explainWinner(candidates, leader)
+          : `server ${leader} already leads: ${voters.filter((v) => v.server !== leader).map((v) => `server ${v.server}`).join(', ')} joined it (a LOOKING server follows the leader its peers report)`,
     syncs,
   };
 }

@@ -19,7 +19,7 @@ export interface Notice {
   text: string;
 }
 
-const noticesMax = 5;
+const noticesMax = 3;
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

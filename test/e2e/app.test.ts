@@ -132,10 +132,10 @@ describe('zoolab app --web', () => {
   it('kill the leader → the others elect a new one within seconds; the election view says why', async () => {
     const { page } = browser;
     // a settled ensemble first: one LEADING, the others FOLLOWING (restarted servers rejoin)
-    await page.waitForFunction(
-      "[...document.querySelectorAll('[data-testid=role]')].every((e) => /^(LEADING|FOLLOWING)$/.test(e.textContent.trim()))",
-      undefined,
-      { timeout: 45_000 },
+    await waitFor(
+      'one LEADING and the others FOLLOWING',
+      async () => (await page.locator('[data-testid=role]').allTextContents()).every((t) => /^(LEADING|FOLLOWING)$/.test(t.trim())),
+      45_000,
     );
     const leaderCard = page.locator('[data-testid^=server-card-].leader');
     await leaderCard.waitFor({ timeout: uiDeadlineMs });
