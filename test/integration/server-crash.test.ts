@@ -140,7 +140,8 @@ describe.skipIf(skip)('server crash: kill -9 while clients write, restart on the
   };
 
   beforeAll(async () => {
-    server = await startZooLabServer({ tickTimeMs: 500 });
+    // snapCount 200: snapshots are taken (and interrupted by the kill) while the clients write
+    server = await startZooLabServer({ tickTimeMs: 500, extraConfig: { snapCount: '200' } });
   });
   afterAll(async () => {
     for (const c of clients) await c.close().catch(() => undefined);
@@ -174,7 +175,27 @@ describe.skipIf(skip)('server crash: kill -9 while clients write, restart on the
       expect(r.unknownPresent + r.unknownAbsent, 'ops in flight at the kill').toBeGreaterThan(0);
       await checker.close();
     }
+    const snapshots = readdirSync(join(server.dataDir, 'version-2')).filter((n) => n.startsWith('snapshot.'));
+    expect(snapshots.length, 'snapshots were taken during the writes (snapCount=200)').toBeGreaterThan(1);
   }, 120_000);
+
+  it("a session that died with the server: its ephemerals are back after the restart, then expire with it", async () => {
+    const owner = await connectClient(server.connectString, { sessionTimeoutMs: 2000 }, 15_000);
+    await owner.create('/eph-crash', null);
+    await owner.create('/eph-crash/mine', 'e', { mode: 1 });
+    await server.kill();
+    await owner.close();
+    await server.restart();
+    const c = await connect();
+    const stat = await c.exists('/eph-crash/mine');
+    expect(stat, 'the ephemeral is recovered with its session').not.toBeNull();
+    const deleted = new Promise<string>((resolve) => {
+      void c.exists('/eph-crash/mine', (ev) => resolve(`${ev.type} ${ev.path}`));
+    });
+    const timer = new Promise<string>((resolve) => setTimeout(() => resolve('no event within 15 s'), 15_000));
+    expect(await Promise.race([deleted, timer]), 'the session expires (no client resumes it) and its ephemeral goes').toBe('2 /eph-crash/mine');
+    expect(await c.exists('/eph-crash/mine')).toBeNull();
+  }, 60_000);
 
   it('torn log tail: garbage after the newest txn is cut with a log line; later writes survive the next crash', async () => {
     const c = await connect();
