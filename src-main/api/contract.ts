@@ -105,19 +105,60 @@ export interface TerminalEvents {
   terminalExit: { id: number; code: number };
 }
 
-/** Everything the renderer can call and hear: the supervisor's Backend plus terminals. */
-export type AppCalls = BackendCalls & TerminalCalls;
-export type AppEvents = BackendEvents & TerminalEvents;
+/** A znode's Stat at a text boundary: zxids and the owner session in hex, times in ms. */
+export interface StatView {
+  czxid: string;
+  mzxid: string;
+  pzxid: string;
+  ctime: number;
+  mtime: number;
+  version: number;
+  cversion: number;
+  aversion: number;
+  /** "0x0" for a persistent node */
+  ephemeralOwner: string;
+  dataLength: number;
+  numChildren: number;
+}
+
+export type CreateModeName = 'persistent' | 'ephemeral' | 'persistent-sequential' | 'ephemeral-sequential' | 'container';
+
+/**
+ * The znode tree of the running ensemble, through one ZooKeeper session the host keeps
+ * (src-main/web/tree-host.ts). Reads leave watches; their firing arrives as `treeChanged`.
+ * Data travels as base64 (bytes, not text: the renderer picks how to show them).
+ */
+export interface TreeCalls {
+  treeChildren(path: string): Promise<{ children: string[]; stat: StatView }>;
+  treeGet(path: string): Promise<{ dataBase64: string | null; stat: StatView }>;
+  /** version -1 = any; a stale version fails with "version conflict: …" and changes nothing */
+  treeSet(path: string, dataBase64: string | null, version: number): Promise<StatView>;
+  /** returns the created path (with the sequence suffix for sequential modes) */
+  treeCreate(path: string, dataBase64: string | null, mode: CreateModeName): Promise<string>;
+  /** recursive: the whole subtree, children first */
+  treeDelete(path: string, version: number, recursive: boolean): Promise<void>;
+}
+
+export interface TreeEvents {
+  /** a watch fired: `children` of path changed, its `data` changed, or it was `deleted`/`created` */
+  treeChanged: { path: string; what: 'children' | 'data' | 'deleted' | 'created' };
+}
+
+/** Everything the renderer can call and hear: the supervisor's Backend plus terminals and the tree. */
+export type AppCalls = BackendCalls & TerminalCalls & TreeCalls;
+export type AppEvents = BackendEvents & TerminalEvents & TreeEvents;
 export type AppCallName = keyof AppCalls;
 export type AppEventName = keyof AppEvents;
 
 export const terminalCallNames: readonly (keyof TerminalCalls)[] = ['openTerminal', 'terminalInput', 'resizeTerminal', 'closeTerminal'] as const;
 
+export const treeCallNames: readonly (keyof TreeCalls)[] = ['treeChildren', 'treeGet', 'treeSet', 'treeCreate', 'treeDelete'] as const;
+
 export function isAppCallName(name: unknown): name is AppCallName {
-  return isCallName(name) || (typeof name === 'string' && (terminalCallNames as readonly string[]).includes(name));
+  return isCallName(name) || (typeof name === 'string' && ([...terminalCallNames, ...treeCallNames] as readonly string[]).includes(name));
 }
 
-/** What the hosts serve: a Backend with terminals (see src-main/web/terminals.ts). */
+/** What the hosts serve: a Backend with terminals and the tree (see src-main/web/app-backend.ts). */
 export interface AppBackend {
   readonly calls: AppCalls;
   on<E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void): () => void;

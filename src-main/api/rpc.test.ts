@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { AppCalls, EnsembleView, WireMessage } from './contract';
 import { checkCallArgs, createRpcClient, parseWireMessage, serveCall } from './rpc';
 
+const stat0 = { czxid: '0x0', mzxid: '0x0', pzxid: '0x0', ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ephemeralOwner: '0x0', dataLength: 0, numChildren: 0 };
+
 /** Records what it was asked; a real BackendCalls shape, so dispatch is checked end to end. */
 function recordingCalls(log: string[]): AppCalls {
   const ensemble: EnsembleView = { dir: '/tmp/e', connectionString: '127.0.0.1:2181', servers: [] };
@@ -26,6 +28,11 @@ function recordingCalls(log: string[]): AppCalls {
     terminalInput: async (id, data) => void log.push(`input ${id} ${data}`),
     resizeTerminal: async (id, columns) => void log.push(`resize ${id} ${columns}`),
     closeTerminal: async (id) => void log.push(`close ${id}`),
+    treeChildren: async (path) => ({ children: [path], stat: stat0 }),
+    treeGet: async () => ({ dataBase64: null, stat: stat0 }),
+    treeSet: async () => stat0,
+    treeCreate: async (path) => path,
+    treeDelete: async (path) => void log.push(`delete ${path}`),
   };
 }
 
@@ -37,6 +44,9 @@ describe('checkCallArgs', () => {
     expect(checkCallArgs('readServerFile', [1, 'zoo.cfg'])).toBeNull();
     expect(checkCallArgs('openTerminal', [{ server: null, columns: 80 }])).toBeNull();
     expect(checkCallArgs('terminalInput', [3, 'ls /\r'])).toBeNull();
+    expect(checkCallArgs('treeSet', ['/app/config', 'aGVsbG8=', 3])).toBeNull();
+    expect(checkCallArgs('treeCreate', ['/a', null, 'ephemeral-sequential'])).toBeNull();
+    expect(checkCallArgs('treeDelete', ['/a', -1, true])).toBeNull();
   });
   it('refuses other shapes with a sentence', () => {
     expect(checkCallArgs('killServer', ['2'])).toMatch(/server id/);
@@ -51,6 +61,13 @@ describe('checkCallArgs', () => {
     expect(checkCallArgs('openTerminal', [{ server: null, columns: 0 }])).toMatch(/columns/);
     expect(checkCallArgs('terminalInput', [1, 'x'.repeat(70_000)])).toMatch(/at most/);
     expect(checkCallArgs('resizeTerminal', [1, 80.5])).toMatch(/column count/);
+    expect(checkCallArgs('treeGet', ['a'])).toMatch(/starts with \//);
+    expect(checkCallArgs('treeGet', ['/a/'])).toMatch(/must not end with/);
+    expect(checkCallArgs('treeGet', ['/a/../b'])).toMatch(/\. or \.\./);
+    expect(checkCallArgs('treeSet', ['/a', 'not base64!', 0])).toMatch(/base64/);
+    expect(checkCallArgs('treeSet', ['/a', null, -2])).toMatch(/version/);
+    expect(checkCallArgs('treeCreate', ['/a', null, 'forever'])).toMatch(/mode must be one of/);
+    expect(checkCallArgs('treeDelete', ['/a', -1, 'yes'])).toMatch(/recursive/);
   });
 });
 

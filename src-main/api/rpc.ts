@@ -11,7 +11,10 @@ export type CallResult = { ok: true; value: unknown } | { ok: false; error: stri
 
 const serverFiles = ['zoo.cfg', 'myid', 'log'] as const;
 /** every pushed event the hosts relay: the supervisor's and the terminals' */
-export const eventNames: readonly AppEventName[] = ['ensemble', 'trace', 'serverLog', 'terminalOutput', 'terminalExit'] as const;
+export const eventNames: readonly AppEventName[] = ['ensemble', 'trace', 'serverLog', 'terminalOutput', 'terminalExit', 'treeChanged'] as const;
+/** znode data in one call, base64 characters (1 MiB of bytes, like jute.maxbuffer) */
+export const dataBase64CharsMax = Math.ceil((1024 * 1024) / 3) * 4;
+const createModes = ['persistent', 'ephemeral', 'persistent-sequential', 'ephemeral-sequential', 'container'];
 /** bytes per terminalInput call (a paste), columns of a terminal */
 export const terminalInputCharsMax = 64 * 1024;
 export const terminalColumnsMax = 1000;
@@ -31,6 +34,27 @@ function isTerminalId(v: unknown): v is number {
 
 function isColumns(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= terminalColumnsMax;
+}
+
+/** ZooKeeper's path rules, as a sentence when broken */
+export function pathProblem(p: unknown): string | null {
+  if (typeof p !== 'string' || !p.startsWith('/')) return 'a znode path starts with /';
+  if (p.length > 4096) return 'that path is longer than 4096 characters';
+  if (p.length > 1 && p.endsWith('/')) return `path ${p} must not end with /`;
+  if (p.includes('//')) return `path ${p} has an empty segment (//)`;
+  if (p.split('/').some((s) => s === '.' || s === '..')) return `path ${p} may not contain . or .. segments`;
+  if (/[\u0000-\u001f\u007f]/.test(p)) return `path ${JSON.stringify(p)} has a control character`;
+  return null;
+}
+
+function dataProblem(d: unknown): string | null {
+  if (d === null) return null;
+  if (typeof d !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(d)) return 'data must be base64 or null';
+  return d.length <= dataBase64CharsMax ? null : 'data is larger than 1 MiB (jute.maxbuffer)';
+}
+
+function isVersion(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= -1 && v <= 2_147_483_647;
 }
 
 function optionalPositiveInt(o: Record<string, unknown>, key: string): string | null {
@@ -87,6 +111,18 @@ export function checkCallArgs(method: AppCallName, args: unknown): string | null
       return args.length === 2 && isTerminalId(args[0]) && isColumns(args[1]) ? null : 'resizeTerminal takes a terminal id and a column count';
     case 'closeTerminal':
       return args.length === 1 && isTerminalId(args[0]) ? null : 'closeTerminal takes a terminal id';
+    case 'treeChildren':
+    case 'treeGet':
+      return args.length === 1 ? pathProblem(args[0]) : `${method} takes a path`;
+    case 'treeSet':
+      if (args.length !== 3) return 'treeSet takes a path, base64 data (or null) and a version';
+      return pathProblem(args[0]) ?? dataProblem(args[1]) ?? (isVersion(args[2]) ? null : 'treeSet: version must be an integer, -1 for any');
+    case 'treeCreate':
+      if (args.length !== 3) return 'treeCreate takes a path, base64 data (or null) and a mode';
+      return pathProblem(args[0]) ?? dataProblem(args[1]) ?? (createModes.includes(args[2] as string) ? null : `treeCreate: mode must be one of ${createModes.join(', ')}`);
+    case 'treeDelete':
+      if (args.length !== 3) return 'treeDelete takes a path, a version and whether to delete the subtree';
+      return pathProblem(args[0]) ?? (isVersion(args[1]) ? (typeof args[2] === 'boolean' ? null : 'treeDelete: recursive must be true or false') : 'treeDelete: version must be an integer, -1 for any');
   }
 }
 
@@ -231,6 +267,11 @@ export function callsFromInvoke(invoke: (method: AppCallName, args: unknown[]) =
     terminalInput: c('terminalInput'),
     resizeTerminal: c('resizeTerminal'),
     closeTerminal: c('closeTerminal'),
+    treeChildren: c('treeChildren'),
+    treeGet: c('treeGet'),
+    treeSet: c('treeSet'),
+    treeCreate: c('treeCreate'),
+    treeDelete: c('treeDelete'),
   } as AppCalls;
 }
 

@@ -2,14 +2,39 @@
  * What both shells do at launch: make the backend and start the ensemble asked for (3
  * servers by default), reporting progress in lines a person reads in the terminal.
  */
-import type { AppBackend } from '../api/contract';
+import type { AppBackend, AppCalls, AppEventName, AppEvents, Backend } from '../api/contract';
+import { EventHub } from '../api/rpc';
 import { createBackend } from '../supervisor/backend';
 import type { AppOptions } from './app-options';
-import { withTerminals } from './terminals';
+import { createTerminals, type TerminalOptions } from './terminals';
+import { createTreeHost, type TreeHostOptions } from './tree-host';
 
 /** the supervisor's backend (real server processes) plus terminals running the zoolab shell */
 export function createAppBackend(options: Pick<AppOptions, 'dir'>): AppBackend {
-  return withTerminals(options.dir === null ? createBackend() : createBackend({ dir: options.dir }));
+  return withAppServices(options.dir === null ? createBackend() : createBackend({ dir: options.dir }));
+}
+
+/**
+ * What both hosts serve: the supervisor's Backend, plus terminals (the zoolab shell) and the
+ * znode tree, whose events share one hub.
+ */
+export function withAppServices(backend: Backend, options: TerminalOptions & TreeHostOptions = {}): AppBackend {
+  const hub = new EventHub();
+  const terminals = createTerminals(backend, hub, options);
+  const tree = createTreeHost(backend, hub, options);
+  const calls: AppCalls = { ...backend.calls, ...terminals.calls, ...tree.calls };
+  const own = new Set<AppEventName>(['terminalOutput', 'terminalExit', 'treeChanged']);
+  return {
+    calls,
+    on<E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void): () => void {
+      if (own.has(event)) return hub.on(event, listener);
+      return backend.on(event as 'ensemble', listener as (p: AppEvents['ensemble']) => void);
+    },
+    async dispose() {
+      await Promise.allSettled([terminals.dispose(), tree.dispose()]);
+      await backend.dispose();
+    },
+  };
 }
 
 /** Starts `servers` servers (none when 0). Never throws: a failure is reported and the UI offers a retry. */

@@ -1,10 +1,10 @@
 /**
- * Adds terminals to the supervisor's Backend: each one is the zoolab shell (zkCli-compatible,
+ * Terminals beside the supervisor's Backend: each one is the zoolab shell (zkCli-compatible,
  * from src-main/shell) connected to the ensemble or to one server, its output pushed as
  * `terminalOutput` events. Shared by both hosts, so IPC and WebSocket behave the same.
  */
-import type { AppBackend, AppCalls, AppEventName, AppEvents, Backend, TerminalCalls } from '../api/contract';
-import { EventHub } from '../api/rpc';
+import type { Backend, TerminalCalls } from '../api/contract';
+import type { EventHub } from '../api/rpc';
 import { ZooLabError } from '../common/errors';
 import { openTerminalShell, type ShellZkFactory, type TerminalShell } from '../shell';
 
@@ -17,8 +17,8 @@ export interface TerminalOptions {
   sessionTimeoutMs?: number;
 }
 
-export function withTerminals(backend: Backend, options: TerminalOptions = {}): AppBackend {
-  const hub = new EventHub();
+/** Terminal calls over `backend`'s ensemble; output and exits go out through `hub`. */
+export function createTerminals(backend: Backend, hub: EventHub, options: TerminalOptions = {}): { calls: TerminalCalls; dispose(): Promise<void> } {
   const terminals = new Map<number, TerminalShell>();
   let nextId = 1;
 
@@ -68,18 +68,12 @@ export function withTerminals(backend: Backend, options: TerminalOptions = {}): 
     },
   };
 
-  const calls: AppCalls = { ...backend.calls, ...terminalCalls };
   return {
-    calls,
-    on<E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void): () => void {
-      if (event === 'terminalOutput' || event === 'terminalExit') return hub.on(event, listener);
-      return backend.on(event as 'ensemble', listener as (p: AppEvents['ensemble']) => void);
-    },
+    calls: terminalCalls,
     async dispose() {
       const open = [...terminals.values()];
       terminals.clear();
       await Promise.allSettled(open.map((t) => t.dispose()));
-      await backend.dispose();
     },
   };
 }

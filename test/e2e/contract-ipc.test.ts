@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { callsFromInvoke } from '../../src-main/api/rpc';
 import { createPreloadFacade, hostBackendOverIpc } from '../../src-main/electron/ipc-host';
 import { backendOptions, contractSuite } from '../support/contract-suite';
-import { withTerminals } from '../../src-main/web/terminals';
+import { withAppServices } from '../../src-main/web/app-backend';
 import { createIpcPair } from '../support/ipc-pair';
 import { createBackend } from '../../src-main/supervisor/backend';
 
@@ -31,7 +31,7 @@ contractSuite('IPC (preload facade ↔ main)', async (backend) => {
 
 describe('IPC host: sender validation', () => {
   it('a call from another window → refused, backend untouched', async () => {
-    const backend = withTerminals(createBackend(backendOptions));
+    const backend = withAppServices(createBackend(backendOptions));
     const pair = createIpcPair({ frameUrl: pageUrl, webContentsId: 1, senderId: 2 });
     const detach = hostBackendOverIpc(pair.ipcMain, backend, pair.webContents, trusted);
     try {
@@ -43,7 +43,7 @@ describe('IPC host: sender validation', () => {
     }
   });
   it('a call from our window showing a foreign page → refused', async () => {
-    const backend = withTerminals(createBackend(backendOptions));
+    const backend = withAppServices(createBackend(backendOptions));
     const pair = createIpcPair({ frameUrl: 'https://example.com/' });
     const detach = hostBackendOverIpc(pair.ipcMain, backend, pair.webContents, trusted);
     try {

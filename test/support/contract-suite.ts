@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppBackend, AppCalls, AppEventName, AppEvents, EnsembleView } from '../../src-main/api/contract';
 import { createBackend } from '../../src-main/supervisor/backend';
-import { withTerminals } from '../../src-main/web/terminals';
+import { withAppServices } from '../../src-main/web/app-backend';
 
 export interface ContractConnection {
   calls: AppCalls;
@@ -50,7 +50,7 @@ export function isAlive(pid: number): boolean {
 
 /** the backend both hosts serve: real server processes plus terminals running the zoolab shell */
 export function createTestBackend(dir: string): AppBackend {
-  return withTerminals(createBackend({ dir, ...backendOptions }));
+  return withAppServices(createBackend({ dir, ...backendOptions }));
 }
 
 export function contractSuite(transport: string, connect: (backend: AppBackend) => Promise<ContractConnection>): void {
@@ -144,6 +144,31 @@ export function contractSuite(transport: string, connect: (backend: AppBackend) 
       await c.calls.closeTerminal(term.id);
       await expect(c.calls.terminalInput(term.id, 'ls /\r')).rejects.toThrow(/terminal \d+ is closed/);
       await expect(c.calls.openTerminal({ server: 42, columns: 80 })).rejects.toThrow(/no server 42/);
+      off();
+    });
+
+    it('tree: create, list, read, set with versions, conflict, watch events, recursive delete', async () => {
+      const b64 = (t: string) => Buffer.from(t).toString('base64');
+      const changed: { path: string; what: string }[] = [];
+      const off = c.on('treeChanged', (e) => changed.push(e));
+      // the first write waits for the ensemble to have a leader again after the restart above
+      await waitFor('the ensemble to accept a write', async () => (await c.calls.treeCreate('/contract', b64('hello'), 'persistent')) === '/contract');
+      expect((await c.calls.treeChildren('/')).children).toEqual(expect.arrayContaining(['contract', 'zookeeper']));
+      const got = await c.calls.treeGet('/contract');
+      expect(Buffer.from(got.dataBase64 ?? '', 'base64').toString()).toBe('hello');
+      expect(got.stat.version).toBe(0);
+      expect(got.stat.mzxid).toMatch(/^0x[0-9a-f]+$/);
+      expect((await c.calls.treeSet('/contract', b64('world'), 0)).version).toBe(1);
+      await waitFor('a data watch event', async () => changed.some((e) => e.path === '/contract' && e.what === 'data'));
+      await expect(c.calls.treeSet('/contract', b64('stale'), 0)).rejects.toThrow(/version conflict: \/contract changed since you loaded it \(it is at version 1 now/);
+      expect(await c.calls.treeCreate('/contract/a', null, 'persistent')).toBe('/contract/a');
+      expect(await c.calls.treeCreate('/contract/a/b', null, 'persistent')).toBe('/contract/a/b');
+      expect(await c.calls.treeCreate('/contract/seq-', null, 'persistent-sequential')).toMatch(/^\/contract\/seq-\d{10}$/);
+      await expect(c.calls.treeCreate('/contract/a', null, 'persistent')).rejects.toThrow(/already exists/);
+      await expect(c.calls.treeDelete('/contract', -1, false)).rejects.toThrow(/has children/);
+      await c.calls.treeDelete('/contract', -1, true);
+      await expect(c.calls.treeGet('/contract')).rejects.toThrow(/does not exist/);
+      await expect(c.calls.treeDelete('/zookeeper', -1, true)).rejects.toThrow(/belongs to ZooKeeper/);
       off();
     });
 
