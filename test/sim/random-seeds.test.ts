@@ -21,12 +21,12 @@ function check(o: RunOptions): void {
 const groupTimeoutMs = 30_000;
 
 describe('ensemble: random seeds', () => {
-  it('5 voters: 24 seeds', () => {
-    for (let seed = 1; seed <= 24; seed++) check({ seed, servers: 5 });
+  it('5 voters: 40 seeds', () => {
+    for (let seed = 1; seed <= 40; seed++) check({ seed, servers: 5 });
   }, groupTimeoutMs);
 
-  it('3 voters: 24 seeds', () => {
-    for (let seed = 101; seed <= 124; seed++) check({ seed, servers: 3 });
+  it('3 voters: 40 seeds', () => {
+    for (let seed = 101; seed <= 140; seed++) check({ seed, servers: 3 });
   }, groupTimeoutMs);
 
   it('3 voters + 2 observers: 12 seeds', () => {
