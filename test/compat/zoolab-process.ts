@@ -89,7 +89,7 @@ export async function startZooLabServer(options: ZooLabServerOptions = {}): Prom
     if (options.jvmFlags !== undefined) env.SERVER_JVMFLAGS = options.jvmFlags;
     child = spawn(process.execPath, [BUILT_CLI, 'server', cfgPath], { stdio: ['pipe', 'pipe', 'pipe'], env });
     const keep = (c: Buffer): void => {
-      log = (log + c.toString('utf8')).slice(-200_000);
+      log = (log + c.toString('utf8')).slice(-2_000_000);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);

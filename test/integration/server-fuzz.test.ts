@@ -7,6 +7,7 @@
  * stays up; a healthy client keeps its session and is served between every batch. Also
  * maxClientCnxns per address.
  */
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, op, type ZkClient } from '../../src-main/client/index';
 import { ErrorCode } from '../../src-main/common/error-codes';
@@ -179,10 +180,13 @@ function makeCase(r: ReturnType<typeof rng>, k: number): FuzzCase {
 interface Outcome {
   ok: boolean;
   detail: string;
+  /** our end's port, to find the server's log line about this connection */
+  localPort?: number;
 }
 
 async function runCase(port: number, c: FuzzCase): Promise<Outcome> {
   const conn = await RawConnection.open(port);
+  const localPort = conn.socket.localPort;
   try {
     for (const chunk of c.chunks) conn.write(chunk);
     if (c.expect === 'replies') {
@@ -196,8 +200,8 @@ async function runCase(port: number, c: FuzzCase): Promise<Outcome> {
     }
     const deadlineMs = c.expect === 'close' ? CLOSE_DEADLINE_MS : 100;
     const closed = await Promise.race([conn.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), deadlineMs))]);
-    if (c.expect === 'close' && !closed) return { ok: false, detail: `still open after ${CLOSE_DEADLINE_MS} ms` };
-    return { ok: true, detail: '' };
+    if (c.expect === 'close' && !closed) return { ok: false, detail: `still open after ${CLOSE_DEADLINE_MS} ms`, localPort };
+    return { ok: true, detail: '', localPort };
   } finally {
     conn.destroy();
   }
@@ -226,6 +230,7 @@ describe.skipIf(skip)(`server fuzz: malformed input closes that connection, the 
     const r = rng(SEED);
     const failures: string[] = [];
     const kinds = new Map<string, number>();
+    const closedPorts: { port: number; kind: string }[] = [];
     const sessionId = healthy.sessionId;
     const started = Date.now();
     let done = 0;
@@ -233,12 +238,13 @@ describe.skipIf(skip)(`server fuzz: malformed input closes that connection, the 
       const cases = Array.from({ length: BATCH }, (_, i) => makeCase(r, done + i));
       for (let i = 0; i < cases.length; i += CONCURRENCY) {
         const slice = cases.slice(i, i + CONCURRENCY);
-        const outcomes = await Promise.all(slice.map((c) => runCase(server.port, c).catch((e: Error) => ({ ok: false, detail: `connect: ${e.message}` }))));
+        const outcomes = await Promise.all(slice.map((c) => runCase(server.port, c).catch((e: Error): Outcome => ({ ok: false, detail: `connect: ${e.message}` }))));
         outcomes.forEach((o, j) => {
           const c = slice[j]!;
           const kind = c.kind.replace(/-?\d+/g, 'N');
           kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
           if (!o.ok && failures.length < 20) failures.push(`case ${done + i + j} (${c.kind}): ${o.detail}`);
+          if (o.ok && c.expect === 'close' && o.localPort !== undefined) closedPorts.push({ port: o.localPort, kind: c.kind });
         });
       }
       done += cases.length;
@@ -253,6 +259,11 @@ describe.skipIf(skip)(`server fuzz: malformed input closes that connection, the 
     expect(done).toBeGreaterThanOrEqual(1000);
     expect(disconnects, 'the healthy client never lost its connection').toBe(0);
     expect((await server.fourLetterWord('ruok')).trim()).toBe('imok');
+    if (process.env.FUZZ_LOG_FILE !== undefined) writeFileSync(process.env.FUZZ_LOG_FILE, server.output());
+    // each connection closed for bad input left a log line naming it
+    const output = server.output();
+    const unlogged = closedPorts.filter(({ port }) => !output.includes(`127.0.0.1:${port}`));
+    expect(unlogged.slice(0, 10).map((u) => `${u.kind} from port ${u.port}`), 'closed without a log line').toEqual([]);
     // the server logs what it closed, without flooding: at most a few lines per connection
     const lines = server.output().split('\n').length;
     expect(lines).toBeLessThan(done * 3 + 100);
