@@ -502,6 +502,15 @@ async function watchesOneShot(s: Section): Promise<void> {
   await s.do('w getChildren /w watch', async () => sorted(await w.client.getChildren('/w', true)), (v) => v);
   await s.do('x delete /w/missing', () => x.delete('/w/missing'));
   await s.events(w);
+  // another client's write: the event reaches w before w's next reply that shows the change
+  await s.do('w getData /w/missing2 watch', () => w.client.getData('/w/missing2', true));
+  const seenBefore = w.events.length;
+  await s.do('x setData /w/missing2', () => x.setData('/w/missing2', 'seen'));
+  await s.do('w getData /w/missing2 (shows the change)', async () => {
+    const r = await w.client.getData('/w/missing2');
+    return `${s.data(r.data)}; events already delivered: ${w.events.length - seenBefore}`;
+  }, (v) => v);
+  await s.events(w);
   await s.do('w exists /w/self watch', () => w.client.exists('/w/self', true));
   const before = w.events.length;
   await s.do('w create /w/self (its own write)', () => w.client.create('/w/self'));
