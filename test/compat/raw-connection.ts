@@ -103,7 +103,13 @@ export class RawConnection {
   }
 
   /** Sends ConnectRequest, returns the ConnectResponse (null if the server closed instead). */
-  async handshake(options: { timeOutMs?: number; sessionId?: SessionId; passwd?: Uint8Array; lastZxidSeen?: bigint; readOnly?: boolean } = {}): Promise<ConnectResponse | null> {
+  /** The payload length of the last ConnectResponse (36 without the readOnly byte, 37 with it). */
+  connectResponseBytes = 0;
+
+  /** `omitReadOnly`: the 44-byte ConnectRequest of node-zookeeper-client. */
+  async handshake(
+    options: { timeOutMs?: number; sessionId?: SessionId; passwd?: Uint8Array; lastZxidSeen?: bigint; readOnly?: boolean; omitReadOnly?: boolean } = {},
+  ): Promise<ConnectResponse | null> {
     this.write(
       encodeConnectRequestFrame({
         protocolVersion: 0,
@@ -111,11 +117,28 @@ export class RawConnection {
         timeOut: options.timeOutMs ?? 30_000,
         sessionId: options.sessionId ?? 0n,
         passwd: options.passwd ?? new Uint8Array(16),
-        readOnly: options.readOnly ?? false,
+        ...(options.omitReadOnly === true ? {} : { readOnly: options.readOnly ?? false }),
       }),
     );
     const frame = await this.nextFrame();
-    return frame === null ? null : decodeConnectResponse(frame);
+    if (frame === null) return null;
+    this.connectResponseBytes = frame.length;
+    return decodeConnectResponse(frame);
+  }
+
+  /** Sends a request with a chosen xid (ping -2, setWatches -8 …); returns the next reply that is not a notification. */
+  async requestWithXid(xid: number, request: Request, timeoutMs = 5000): Promise<RawReplyFrame | null> {
+    this.write(encodeRequestFrame(xid, request));
+    for (;;) {
+      const frame = await this.nextFrame(timeoutMs);
+      if (frame === null) return null;
+      const { header, body } = decodeReplyHeader(frame);
+      if (header.xid === -1) {
+        this.notifications.push(decodeNotification(body));
+        continue;
+      }
+      return { header, body: frame.subarray(16) };
+    }
   }
 
   /** Sends a request, returns its reply (notifications met on the way are kept), null on close. */

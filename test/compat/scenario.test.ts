@@ -3,12 +3,13 @@
  * ZooKeeper 3.8 (Debian package) and against a ZooLab standalone server process, both
  * configured alike (tickTime 500, extendedTypesEnabled, a super digest, container checks every
  * second, every four-letter word allowed), plus a second server of each kind with zoo.cfg
- * defaults except `4lw.commands.whitelist=ruok,srvr`. Each section's normalised transcript
+ * defaults except `4lw.commands.whitelist=ruok,srvr` and session timeout bounds 3000..5000 ms. Each section's normalised transcript
  * must be equal. Skips with the reason when ZooKeeper or Java is not installed.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient } from '../../src-main/client/index';
 import { apacheZooKeeperAvailability, startApacheZooKeeper, type ApacheZooKeeper } from '../support/apache-zookeeper';
 import { runScenario, SECTIONS, superDigestConfig, type ScenarioTarget, type Transcript } from './scenario';
 import { startZooLabServer, zoolabBuilt, type ZooLabServer } from './zoolab-process';
@@ -20,7 +21,7 @@ const ONLY = process.env.COMPAT_SECTIONS?.split('|');
 /** ContainerManager's interval is a JVM property without the zookeeper. prefix (ZooKeeperServerMain). */
 const CONTAINER_FLAGS = '-Dznode.container.checkIntervalMs=1000';
 const mainConfig = (): Record<string, string> => ({ extendedTypesEnabled: 'true', ...superDigestConfig() });
-const restrictedConfig = { '4lw.commands.whitelist': 'ruok,srvr' };
+const restrictedConfig = { '4lw.commands.whitelist': 'ruok,srvr', minSessionTimeout: '3000', maxSessionTimeout: '5000' };
 
 const availability = apacheZooKeeperAvailability();
 const skipReason = !availability.available ? availability.reason : !zoolabBuilt() ? 'out/main/cli.js is missing (npm run build)' : '';
@@ -57,6 +58,8 @@ describe.skipIf(skipReason !== '')(`compat: one scenario, Apache ZooKeeper 3.8 v
       startZooLabServer({ tickTimeMs: TICK_MS, extraConfig: mainConfig(), jvmFlags: CONTAINER_FLAGS }),
       startZooLabServer({ tickTimeMs: TICK_MS, extraConfig: restrictedConfig }),
     ]);
+    // ruok answers imok before ZooKeeper serves sessions: wait until each server grants one
+    for (const server of [zk, zkRestricted, zl, zlRestricted]) await (await connectClient(server.connectString, { sessionTimeoutMs: 10_000 }, 30_000)).close();
     const target = (name: string, main: ApacheZooKeeper | ZooLabServer, restricted: ApacheZooKeeper | ZooLabServer): ScenarioTarget => ({
       name,
       port: main.port,

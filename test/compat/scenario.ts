@@ -32,7 +32,7 @@ export interface ScenarioTarget {
   connectString: string;
   tickTimeMs: number;
   fourLetterWord(word: string): Promise<string>;
-  /** a second server of the same kind, zoo.cfg defaults except `4lw.commands.whitelist=ruok,srvr` and no extended types */
+  /** a second server of the same kind, zoo.cfg defaults except `4lw.commands.whitelist=ruok,srvr`, minSessionTimeout=3000, maxSessionTimeout=5000 (no extended types) */
   restricted: { port: number; connectString: string; fourLetterWord(word: string): Promise<string> };
 }
 
@@ -851,6 +851,44 @@ export const MNTR_CORE_KEYS = [
   'zk_uptime', 'zk_global_sessions', 'zk_local_sessions', 'zk_auth_failed_count',
 ];
 
+/** Wire details clients depend on: the readOnly byte, pings, xid -8, closeSession, configured timeout bounds. */
+async function wireDetails(s: Section): Promise<void> {
+  const withByte = await RawConnection.open(s.target.port);
+  await withByte.handshake();
+  s.note(`ConnectRequest with readOnly → ConnectResponse of ${withByte.connectResponseBytes} bytes`);
+  const without = await RawConnection.open(s.target.port);
+  const hello = await without.handshake({ omitReadOnly: true });
+  s.note(`ConnectRequest without readOnly (44 bytes) → ConnectResponse of ${without.connectResponseBytes} bytes, timeOut ${hello === null ? 'closed' : hello.timeOut / s.target.tickTimeMs} × tickTime`);
+  const ro = await RawConnection.open(s.target.port);
+  const roHello = await ro.handshake({ readOnly: true });
+  s.note(`ConnectRequest asking readOnly=true of a read-write server → readOnly ${String(roHello?.readOnly)}`);
+  ro.destroy();
+  const ping = await without.requestWithXid(-2, { type: OpCode.ping, req: null });
+  s.note(`ping → xid ${ping?.header.xid} err ${ping === null ? 'closed' : errorCodeName(ping.header.err)} body ${ping?.body.length} bytes zxid ${ping === null ? '' : ping.header.zxid > 0n ? '>0' : '0'}`);
+  const sw = await without.requestWithXid(-8, { type: OpCode.setWatches, req: { relativeZxid: 0n, dataWatches: [], existWatches: ['/nowhere'], childWatches: [] } });
+  s.note(`setWatches with xid -8 (C client) → xid ${sw?.header.xid} err ${sw === null ? 'closed' : errorCodeName(sw.header.err)}`);
+  const auth = await without.requestWithXid(-4, { type: OpCode.auth, req: { type: 0, scheme: 'digest', auth: new TextEncoder().encode('u:p') } });
+  s.note(`auth with xid -4 → xid ${auth?.header.xid} zxid ${auth?.header.zxid} err ${auth === null ? 'closed' : errorCodeName(auth.header.err)}`);
+  const exists = await without.request({ type: OpCode.exists, req: { path: '/', watch: false } });
+  s.note(`exists / after those → ${exists === null ? 'closed' : errorCodeName(exists.header.err)}`);
+  const close = await without.request({ type: OpCode.closeSession, req: null });
+  s.note(`closeSession → ${close === null ? 'closed without reply' : `err ${errorCodeName(close.header.err)} body ${close.body.length} bytes`}`);
+  const closedAfter = await Promise.race([without.closed.then(() => 'closed'), new Promise<string>((r) => setTimeout(() => r('still open after 5 s'), 5000))]);
+  s.note(`after closeSession the server ${closedAfter === 'closed' ? 'closed the socket' : closedAfter}`);
+  const reuse = await RawConnection.open(s.target.port);
+  const reuseHello = await reuse.handshake({ sessionId: hello?.sessionId ?? 0n, passwd: hello?.passwd ?? new Uint8Array(16) });
+  s.note(`resuming the closed session → ${reuseHello === null ? 'closed without answer' : `timeOut ${reuseHello.timeOut}`}`);
+  reuse.destroy();
+  withByte.destroy();
+  // the restricted server has minSessionTimeout=3000, maxSessionTimeout=5000
+  for (const asked of [1, 4000, 10_000_000]) {
+    const c = await RawConnection.open(s.target.restricted.port);
+    const h = await c.handshake({ timeOutMs: asked });
+    s.note(`minSessionTimeout=3000 maxSessionTimeout=5000: asked ${asked} → ${h === null ? 'closed' : h.timeOut}`);
+    c.destroy();
+  }
+}
+
 /** Four-letter words: compare the shape (keys, line prefixes), not the values. */
 export function fourLetterShape(word: string, text: string): string {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
@@ -930,6 +968,7 @@ export const SECTIONS: Record<string, (s: Section) => Promise<void>> = {
   'containers and TTL nodes': containersAndTtl,
   'sync, reconfig, unknown opcode, odd ops': miscOps,
   'quota bookkeeping (zookeeper_limits / zookeeper_stats)': quota,
+  'wire details: readOnly byte, ping, xids -4/-8, closeSession, timeout bounds': wireDetails,
   'four-letter words and the whitelist': fourLetterWords,
 };
 
