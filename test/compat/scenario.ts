@@ -922,7 +922,9 @@ export function fourLetterShape(word: string, text: string): string {
               .replace(/\((.*)\)/, (_, inner: string) => `(${inner.split(',').map((kv) => kv.split('=')[0]).join(',')})`),
           ),
         ),
-      ].join('\n');
+      ]
+        .sort() // ZooKeeper lists connections in hash-set order
+        .join('\n');
     case 'dump':
       // how many expiry buckets there are depends on timing: the distinct line shapes only
       return [...new Set(lines.map(shapeValue).map((l) => l.replace(/expire at .*:$/, 'expire at DATE:')))].join('\n');
