@@ -164,7 +164,7 @@ class Connection implements ClientConnection {
   }
 
   info(): ConnectionInfo {
-    return { remote: this.remote, queued: 0, received: this.received, sent: this.sent };
+    return { id: this.id, remote: this.remote, queued: 0, received: this.received, sent: this.sent };
   }
 
   resetStats(): void {

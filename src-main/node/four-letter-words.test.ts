@@ -75,3 +75,52 @@ describe('four-letter words', () => {
     expect(javaDouble(0.0001)).toBe('1.0E-4');
   });
 });
+
+describe('four-letter words from the pipeline\'s details', () => {
+  const details = {
+    connections: () => [
+      {
+        connId: 7, remoteAddress: '127.0.0.1', sessionId: 0x1000abcn, queued: 0, received: 4, sent: 4, lastOp: 'getData', establishedMs: 1000,
+        sessionTimeoutMs: 30000, lastCxid: 3, lastZxid: 0x5n, lastResponseMs: 2000, lastLatencyMs: 1, latency: { minMs: 0, avgMs: 0.5, maxMs: 1, count: 2 },
+      },
+    ],
+    watchSummary: () => ({ connections: 1, paths: 1, total: 2 }),
+    watchesBySession: () => new Map([[0x1000abcn, ['/flw', '/flw']]]),
+    watchesByPath: () => new Map([['/flw', [0x1000abcn, 0x1000abcn]]]),
+    dump: () => ({
+      sessions: [{ id: 0x1000abcn, timeoutMs: 30000, expiresAtMs: 1_700_000_000_100, connId: 7, closing: false }],
+      ephemerals: new Map([[0x1000abcn, ['/flw/e']]]),
+    }),
+    globalSessions: 1,
+    tickTimeMs: 2000,
+  };
+  const withDetails = (): FourLetterContext => {
+    const c = ctx(all, {});
+    return { ...c, details: () => details, connections: () => [{ id: 7, remote: '127.0.0.1:5000', queued: 0, received: 4, sent: 4 }, { id: 8, remote: '127.0.0.1:5001', queued: 0, received: 1, sent: 0 }] };
+  };
+  it('cons: sessionless connections short, session connections with every field', () => {
+    expect(answerFourLetterWord('cons', withDetails())).toBe(
+      ' /127.0.0.1:5001[0](queued=0,recved=1,sent=0)\n' +
+        ' /127.0.0.1:5000[1](queued=0,recved=4,sent=4,sid=0x1000abc,lop=GETD,est=1000,to=30000,lcxid=0x3,lzxid=0x5,lresp=2000,llat=1,minlat=0,avglat=0.5,maxlat=1)\n\n',
+    );
+  });
+  it('wchs / wchc / wchp', () => {
+    expect(answerFourLetterWord('wchs', withDetails())).toBe('1 connections watching 1 paths\nTotal watches:2\n');
+    expect(answerFourLetterWord('wchc', withDetails())).toBe('0x1000abc\n\t/flw\n\n');
+    expect(answerFourLetterWord('wchp', withDetails())).toBe('/flw\n\t0x1000abc\n\n');
+  });
+  it('dump: sessions by expiry (rounded up to the tick), ephemerals, connections', () => {
+    const text = answerFourLetterWord('dump', withDetails());
+    expect(text).toMatch(/^SessionTracker dump:\nSession Sets \(1\)\/\(1\):\n1 expire at \w{3} \w{3} \d\d \d\d:\d\d:\d\d UTC \d{4}:\n\t0x1000abc\n/);
+    expect(text).toContain('ephemeral nodes dump:\nSessions with Ephemerals (1):\n0x1000abc:\n\t/flw/e\n');
+    expect(text).toMatch(/Connections dump:\nConnections Sets \(1\)\/\(1\):\n1 expire at .*:\n\tip: \/127\.0\.0\.1:5000 sessionId: 0x1000abc\n$/);
+  });
+  it('mntr carries the 3.6+ general keys', () => {
+    const text = answerFourLetterWord('mntr', withDetails());
+    for (const k of ['zk_uptime', 'zk_global_sessions\t1', 'zk_local_sessions\t0', 'zk_auth_failed_count\t0']) expect(text).toContain(k);
+  });
+  it('envi and gtmk', () => {
+    expect(answerFourLetterWord('envi', withDetails())).toMatch(/^Environment:\nzookeeper\.version=3\.8\.4-zoolab/);
+    expect(answerFourLetterWord('gtmk', withDetails())).toBe('306\n');
+  });
+});

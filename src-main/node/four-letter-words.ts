@@ -4,6 +4,10 @@
  * socket in it: the listener hands it the word and writes back the text.
  */
 import { hex } from '../common/ids';
+import type { SessionId } from '../common/ids';
+import type { ConnectionInfo as CoreConnectionInfo, SessionDump } from '../server/types';
+import { readdirSync, readFileSync } from 'node:fs';
+import os, { hostname } from 'node:os';
 import type { ZooCfg } from './config';
 
 /** The ZooKeeper release whose behaviour ZooLab follows; tools parse the x.y.z. */
@@ -32,7 +36,20 @@ export interface ServerStatus {
   counters?: { packetsReceived: number; packetsSent: number; minLatencyMs: number; avgLatencyMs: number; maxLatencyMs: number; connections: number };
 }
 
+/** What the request pipeline can tell about sessions, connections and watches (cons, wchs, wchc, wchp, dump). */
+export interface FourLetterDetails {
+  connections(): CoreConnectionInfo[];
+  watchSummary(): { connections: number; paths: number; total: number };
+  watchesBySession(): Map<SessionId, string[]>;
+  watchesByPath(): Map<string, SessionId[]>;
+  dump(): SessionDump;
+  globalSessions: number;
+  tickTimeMs: number;
+}
+
 export interface ConnectionInfo {
+  /** listener connection id (the pipeline's connId) */
+  id?: number;
   /** e.g. 127.0.0.1:54321 */
   remote: string;
   queued: number;
@@ -87,6 +104,12 @@ export interface FourLetterContext {
   resetConnectionStats(): void;
   /** srst: reset the request pipeline's own counters too */
   resetServerStats?(): void;
+  /** the request pipeline's sessions, connections and watches, when it has them */
+  details?(): FourLetterDetails | null;
+  /** process start (for zk_uptime) */
+  startedAtMs?: number;
+  /** ZooKeeper's trace mask (gtmk) */
+  traceMask?: number;
   /** bytes under dataDir / dataLogDir, for conf and dirs */
   dirSizes(): { dataDirBytes: number; dataLogDirBytes: number };
 }
@@ -176,9 +199,168 @@ export function answerFourLetterWord(word: string, ctx: FourLetterContext): stri
     case 'mntr':
       if (!serving) return `${NOT_SERVING}\n`;
       return mntrText(ctx, status);
+    case 'cons':
+      return consText(ctx);
+    case 'wchs': {
+      if (!serving) return `${NOT_SERVING}\n`;
+      const w = ctx.details?.()?.watchSummary() ?? { connections: 0, paths: 0, total: 0 };
+      return `${w.connections} connections watching ${w.paths} paths\nTotal watches:${w.total}\n`;
+    }
+    case 'wchc': {
+      if (!serving) return `${NOT_SERVING}\n`;
+      let out = '';
+      for (const [sid, paths] of ctx.details?.()?.watchesBySession() ?? new Map<SessionId, string[]>()) {
+        out += `${hex(sid)}\n${[...new Set(paths)].map((p) => `\t${p}\n`).join('')}`;
+      }
+      return `${out}\n`;
+    }
+    case 'wchp': {
+      if (!serving) return `${NOT_SERVING}\n`;
+      let out = '';
+      for (const [path, sids] of ctx.details?.()?.watchesByPath() ?? new Map<string, SessionId[]>()) {
+        out += `${path}\n${[...new Set(sids)].map((sid) => `\t${hex(sid)}\n`).join('')}`;
+      }
+      return `${out}\n`;
+    }
+    case 'dump':
+      if (!serving) return `${NOT_SERVING}\n`;
+      return dumpText(ctx);
+    case 'envi':
+      return enviText();
+    case 'gtmk':
+      return `${ctx.traceMask ?? 306}\n`;
     default:
       return `${word} is not supported by ZooLab yet.\n`;
   }
+}
+
+/** ZooKeeper's FinalRequestProcessor names for `lop=` */
+const LAST_OP: Record<string, string> = {
+  ping: 'PING', createSession: 'SESS', closeSession: 'CLOS', create: 'CREA', create2: 'CREA', createContainer: 'CREA',
+  createTTL: 'CREA', delete: 'DELE', deleteContainer: 'DELE', exists: 'EXIS', getData: 'GETD', setData: 'SETD',
+  getACL: 'GETA', setACL: 'SETA', getChildren: 'GETC', getChildren2: 'GETC', sync: 'SYNC', check: 'CHEC',
+  multi: 'MULT', multiRead: 'MLTR', setWatches: 'SETW', setWatches2: 'STW2', removeWatches: 'REMW', checkWatches: 'CHKW',
+  addWatch: 'ADDW', getEphemerals: 'GETE', getAllChildrenNumber: 'GETACN', whoAmI: 'HOMI', auth: 'AUTH', sasl: 'SASL', reconfig: 'RECO',
+};
+
+function consLine(c: CoreConnectionInfo, remote: string): string {
+  const lop = c.lastOp === 'NA' ? 'NA' : (LAST_OP[c.lastOp] ?? c.lastOp.toUpperCase().slice(0, 4));
+  return (
+    ` /${remote}[1](queued=${c.queued},recved=${c.received},sent=${c.sent},sid=${hex(c.sessionId)},lop=${lop},` +
+    `est=${c.establishedMs},to=${c.sessionTimeoutMs},lcxid=0x${(c.lastCxid >>> 0).toString(16)},lzxid=${hex(c.lastZxid)},` +
+    `lresp=${c.lastResponseMs},llat=${c.lastLatencyMs},minlat=${c.latency.minMs},avglat=${javaDouble(c.latency.avgMs)},maxlat=${c.latency.maxMs})\n`
+  );
+}
+
+/** listener connection id → ip:port (the core knows the ip only) */
+function remotesById(ctx: FourLetterContext): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const c of ctx.connections()) if (c.id !== undefined) m.set(c.id, c.remote);
+  return m;
+}
+
+function consText(ctx: FourLetterContext): string {
+  const details = ctx.details?.() ?? null;
+  const withSession = details?.connections() ?? [];
+  const known = new Set(withSession.map((c) => c.connId));
+  const remotes = remotesById(ctx);
+  // connections without a session (such as the one asking) first, as ZooKeeper prints them
+  let out = '';
+  for (const c of ctx.connections()) {
+    if (c.id !== undefined && known.has(c.id)) continue;
+    out += ` /${c.remote}[0](queued=${c.queued},recved=${c.received},sent=${c.sent})\n`;
+  }
+  out += withSession.map((c) => consLine(c, remotes.get(c.connId) ?? c.remoteAddress)).join('');
+  return `${out}\n`;
+}
+
+/** Java's Date.toString, e.g. "Wed Nov 25 08:50:00 UTC 2026" */
+export function javaDate(ms: number): string {
+  const d = new Date(ms);
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${day} ${mon} ${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
+}
+
+/** ZooKeeper's ExpiryQueue.dump: expiry times rounded up to the tick, oldest first. */
+function expiryQueue(title: string, items: { expiresAtMs: number; text: string }[], tickMs: number): string {
+  const buckets = new Map<number, string[]>();
+  for (const it of items) {
+    const at = Math.ceil(it.expiresAtMs / tickMs) * tickMs;
+    const list = buckets.get(at) ?? [];
+    list.push(it.text);
+    buckets.set(at, list);
+  }
+  let out = `${title} Sets (${buckets.size})/(${items.length}):\n`;
+  for (const at of [...buckets.keys()].sort((a, b) => a - b)) {
+    const list = buckets.get(at) as string[];
+    out += `${list.length} expire at ${javaDate(at)}:\n${list.map((t) => `\t${t}\n`).join('')}`;
+  }
+  return out;
+}
+
+function dumpText(ctx: FourLetterContext): string {
+  const details = ctx.details?.();
+  if (!details) return 'SessionTracker dump:\nSession Sets (0)/(0):\nephemeral nodes dump:\nSessions with Ephemerals (0):\nConnections dump:\n';
+  const d = details.dump();
+  const tick = details.tickTimeMs;
+  let out = 'SessionTracker dump:\n';
+  out += expiryQueue('Session', d.sessions.map((s) => ({ expiresAtMs: s.expiresAtMs, text: hex(s.id) })), tick);
+  out += 'ephemeral nodes dump:\n';
+  const eph = [...d.ephemerals].filter(([, paths]) => paths.length > 0);
+  out += `Sessions with Ephemerals (${eph.length}):\n`;
+  for (const [sid, paths] of eph) out += `${hex(sid)}:\n${[...paths].sort().map((p) => `\t${p}\n`).join('')}`;
+  out += 'Connections dump:\n';
+  const byConn = new Map(details.connections().map((c) => [c.connId, c]));
+  const remotes = remotesById(ctx);
+  const conns = d.sessions
+    .filter((s) => s.connId !== null && byConn.has(s.connId))
+    .map((s) => ({
+      expiresAtMs: s.expiresAtMs,
+      text: `ip: /${remotes.get(s.connId as number) ?? byConn.get(s.connId as number)?.remoteAddress} sessionId: ${hex(s.id)}`,
+    }));
+  out += expiryQueue('Connections', conns, tick);
+  return out;
+}
+
+function enviText(): string {
+  const mem = process.memoryUsage();
+  const rows: [string, string][] = [
+    ['zookeeper.version', `${ZOOKEEPER_COMPAT_VERSION}-zoolab-${ZOOLAB_VERSION}, built on 2026-11-25 00:00 UTC`],
+    ['host.name', hostname()],
+    ['os.name', os.type()],
+    ['os.arch', os.arch()],
+    ['os.version', os.release()],
+    ['user.name', safe(() => os.userInfo().username)],
+    ['user.home', os.homedir()],
+    ['user.dir', process.cwd()],
+    ['os.memory.free', `${Math.round((mem.heapTotal - mem.heapUsed) / 1048576)}MB`],
+    ['os.memory.max', `${Math.round(os.totalmem() / 1048576)}MB`],
+    ['os.memory.total', `${Math.round(mem.heapTotal / 1048576)}MB`],
+  ];
+  return `Environment:\n${rows.map(([k, v]) => `${k}=${v}\n`).join('')}`;
+}
+
+function safe(f: () => string): string {
+  try {
+    return f();
+  } catch {
+    return '?';
+  }
+}
+
+function fileDescriptors(): { open: number; max: number } {
+  let open = -1;
+  let max = -1;
+  try {
+    open = readdirSync('/proc/self/fd').length;
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) max = Number(m[1]);
+  } catch {
+    // not Linux
+  }
+  return { open, max };
 }
 
 function confText(ctx: FourLetterContext): string {
@@ -234,6 +416,14 @@ function mntrText(ctx: FourLetterContext, status: ServerStatus): string {
     ['ephemerals_count', status.ephemeralsCount],
     ['approximate_data_size', status.approximateDataSize],
   ];
+  const fds = fileDescriptors();
+  if (fds.open >= 0) rows.push(['open_file_descriptor_count', fds.open], ['max_file_descriptor_count', fds.max]);
+  rows.push(
+    ['uptime', Math.max(0, Date.now() - (ctx.startedAtMs ?? Date.now()))],
+    ['global_sessions', ctx.details?.()?.globalSessions ?? 0],
+    ['local_sessions', 0],
+    ['auth_failed_count', 0],
+  );
   if (status.mode === 'leader') {
     const p = status.proposalSizes ?? { last: -1, min: -1, max: -1 };
     rows.push(

@@ -10,7 +10,7 @@
 import type { TraceSink } from '../common/trace';
 import type { ZooCfg } from './config';
 import type { ConnectionHandler } from './client-listener';
-import type { ServerStats, ServerStatus } from './four-letter-words';
+import type { FourLetterDetails, ServerStats, ServerStatus } from './four-letter-words';
 import type { Logger } from './log';
 
 export interface RequestPipeline {
@@ -25,6 +25,8 @@ export interface RequestPipeline {
   resetConnectionStats?(): void;
   /** a message from the supervisor's control channel (e.g. `{ faults: LinkRule[] }`) */
   control?(message: unknown): void;
+  /** sessions, connections and watches for cons / wchs / wchc / wchp / dump */
+  details?(): FourLetterDetails | null;
 }
 
 export interface PipelineDeps {

@@ -48,6 +48,7 @@ import { ElectionNetwork, FaultTable, QuorumNetwork } from './peer-network';
 import type { LinkRule, PeerAddress } from './peer-network';
 import type { PipelineDeps, RequestPipeline } from './pipeline';
 import { ReadThrottle } from './read-throttle';
+import { coreDetails } from './core-details';
 
 function sha1(bytes: Uint8Array): Uint8Array {
   return createHash('sha1').update(bytes).digest();
@@ -616,6 +617,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       disk.close();
     },
     resetStats: () => core?.resetStats(),
+    details: () => (core ? coreDetails(core, cfg.tickTimeMs) : null),
     resetConnectionStats: () => core?.resetConnectionStats(),
     control(message) {
       const m = message as { faults?: unknown };

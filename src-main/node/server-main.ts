@@ -109,6 +109,8 @@ export async function startServer(cfgPath: string, options: StartServerOptions =
       pipeline.resetConnectionStats?.();
     },
     resetServerStats: () => pipeline.resetStats?.(),
+    details: () => pipeline.details?.() ?? null,
+    startedAtMs: Date.now(),
     dirSizes: () => ({
       dataDirBytes: dirBytes(join(cfg.dataDir, 'version-2')),
       dataLogDirBytes: dirBytes(join(cfg.dataLogDir, 'version-2')),

@@ -41,6 +41,7 @@ import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
 import type { PipelineDeps, RequestPipeline } from './pipeline';
 import { ReadThrottle } from './read-throttle';
+import { coreDetails } from './core-details';
 import { sessionSecret } from './session-secret';
 
 export interface StandaloneDeps extends PipelineDeps {
@@ -304,6 +305,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
       disk.close();
     },
     resetStats: () => core.resetStats(),
+    details: () => coreDetails(core, cfg.tickTimeMs),
     resetConnectionStats: () => core.resetConnectionStats(),
   };
 }
