@@ -48,7 +48,7 @@ import { ElectionNetwork, FaultTable, QuorumNetwork } from './peer-network';
 import type { LinkRule, PeerAddress } from './peer-network';
 import type { PipelineDeps, RequestPipeline } from './pipeline';
 import { ReadThrottle } from './read-throttle';
-import { coreDetails } from './core-details';
+import { containerOptions, coreDetails } from './core-details';
 
 function sha1(bytes: Uint8Array): Uint8Array {
   return createHash('sha1').update(bytes).digest();
@@ -206,6 +206,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         superDigest: sys.get('zookeeper.DigestAuthenticationProvider.superDigest'),
         extendedTypesEnabled: cfg.extendedTypesEnabled,
         skipAcl: sys.get('zookeeper.skipACL') === 'yes',
+        ...containerOptions(sys),
         tree,
         role: zabRole === 'leading' ? 'leader' : 'learner',
         ...(zabRole === 'leading' ? { epoch } : {}),

@@ -41,7 +41,7 @@ import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
 import type { PipelineDeps, RequestPipeline } from './pipeline';
 import { ReadThrottle } from './read-throttle';
-import { coreDetails } from './core-details';
+import { containerOptions, coreDetails } from './core-details';
 import { sessionSecret } from './session-secret';
 
 export interface StandaloneDeps extends PipelineDeps {
@@ -91,6 +91,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
       superDigest: sys.get('zookeeper.DigestAuthenticationProvider.superDigest'),
       extendedTypesEnabled: cfg.extendedTypesEnabled,
       skipAcl: sys.get('zookeeper.skipACL') === 'yes',
+      ...containerOptions(sys),
       tree,
       commitMode: 'standalone',
       sessionSecret: sessionSecret(cfg, deps.env ?? process.env),
