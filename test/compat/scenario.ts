@@ -880,6 +880,18 @@ async function wireDetails(s: Section): Promise<void> {
   s.note(`resuming the closed session → ${reuseHello === null ? 'closed without answer' : `timeOut ${reuseHello.timeOut}`}`);
   reuse.destroy();
   withByte.destroy();
+  // a session resumed on a second connection while the first is open: the first is closed
+  const first = await RawConnection.open(s.target.port);
+  const firstHello = await first.handshake();
+  const second = await RawConnection.open(s.target.port);
+  const moved = await second.handshake({ sessionId: firstHello?.sessionId ?? 0n, passwd: firstHello?.passwd ?? new Uint8Array(16) });
+  s.note(`resume on a second connection while the first is open → ${moved === null ? 'closed' : moved.sessionId === firstHello?.sessionId ? 'same session' : 'other'}`);
+  const firstClosed = await Promise.race([first.closed.then(() => 'closed'), new Promise<string>((r) => setTimeout(() => r('still open after 5 s'), 5000))]);
+  s.note(`the first connection is then ${firstClosed}`);
+  const onSecond = await second.request({ type: OpCode.exists, req: { path: '/', watch: false } });
+  s.note(`the second connection serves → ${onSecond === null ? 'closed' : errorCodeName(onSecond.header.err)}`);
+  first.destroy();
+  second.destroy();
   // the restricted server has minSessionTimeout=3000, maxSessionTimeout=5000
   for (const asked of [1, 4000, 10_000_000]) {
     const c = await RawConnection.open(s.target.restricted.port);
