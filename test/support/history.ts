@@ -1,0 +1,220 @@
+/**
+ * Recording what real clients did to compare-and-set registers kept in znodes, for the
+ * linearizability checker (src-main/sim/linearizability.ts), plus a workload of sequential
+ * clients that read, sync+read, write, cas and create under faults.
+ *
+ * Every operation is stamped with one clock (performance.now in this process) at invocation
+ * and at reply. Outcomes: a reply → ok; BADVERSION → fail (a definite refusal); connection
+ * loss, request timeout, session expiry, … → unknown (it may or may not have taken effect).
+ */
+import { connectClient, KeeperError } from '../../src-main/client/index';
+import type { ZkClient } from '../../src-main/client/index';
+import { ErrorCode } from '../../src-main/common/error-codes';
+import type { HistoryOp, RegisterCall, RegisterOutcome, RegisterState } from '../../src-main/sim/linearizability';
+import { Prng } from '../../src-main/sim/prng';
+
+const text = (b: Uint8Array | null): string => new TextDecoder().decode(b ?? new Uint8Array());
+
+/** Errors after which the operation may or may not have taken effect. */
+const UNCERTAIN = new Set<number>([ErrorCode.CONNECTIONLOSS, ErrorCode.OPERATIONTIMEOUT, ErrorCode.REQUESTTIMEOUT, ErrorCode.SESSIONEXPIRED, ErrorCode.SESSIONMOVED]);
+
+export class HistoryRecorder {
+  readonly ops: HistoryOp[] = [];
+  /** errors no register operation should ever get (NONODE on a register, a crash of the client…) */
+  readonly unexpected: string[] = [];
+  /** creates of unique znodes: acknowledged ones must be on every server; unknown ones may be */
+  readonly ackedCreates = new Set<string>();
+  readonly unknownCreates = new Set<string>();
+  private readonly t0 = performance.now();
+
+  now(): number {
+    return performance.now() - this.t0;
+  }
+
+  /** Run one register operation and record it; returns the outcome. */
+  async run(client: string, key: string, call: RegisterCall, act: () => Promise<RegisterOutcome>, invokeMs = this.now()): Promise<RegisterOutcome> {
+    let outcome: RegisterOutcome;
+    try {
+      outcome = await act();
+    } catch (e) {
+      outcome = this.classify(e, `${client} ${call.kind} ${key}`);
+    }
+    this.ops.push({ client, key, call, outcome, invokeMs, returnMs: this.now() });
+    return outcome;
+  }
+
+  classify(e: unknown, what: string): RegisterOutcome {
+    if (e instanceof KeeperError) {
+      if (e.code === ErrorCode.BADVERSION) return { status: 'fail', reason: 'BADVERSION' };
+      if (UNCERTAIN.has(e.code)) return { status: 'unknown', reason: e.codeName };
+    }
+    this.unexpected.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+    return { status: 'unknown', reason: e instanceof Error ? e.message : String(e) };
+  }
+
+  counts(): { ok: number; fail: number; unknown: number; acked: number } {
+    let ok = 0;
+    let fail = 0;
+    let unknown = 0;
+    let acked = 0;
+    for (const op of this.ops) {
+      if (op.outcome.status === 'ok') {
+        ok += 1;
+        if (op.call.kind !== 'read') acked += 1;
+      } else if (op.outcome.status === 'fail') fail += 1;
+      else unknown += 1;
+    }
+    return { ok, fail, unknown, acked: acked + this.ackedCreates.size };
+  }
+
+  /** acknowledged register writes (write/cas with an ok reply) plus acknowledged creates */
+  ackedWrites(): number {
+    return this.counts().acked;
+  }
+}
+
+export interface WorkloadOptions {
+  connectString: string;
+  /** register znodes (created by `setup` with data '' and version 0) */
+  keys: readonly string[];
+  /** where unique creates go (created by `setup`) */
+  createsUnder: string;
+  clients: number;
+  seed: number;
+  sessionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** per client, an upper bound on operations (the workload also stops on stop()) */
+  opsPerClientMax?: number;
+}
+
+/**
+ * `clients` sequential clients, each on its own session, each doing one operation at a time on
+ * random registers: 25% plain read, 25% sync+read, 25% cas on the version it last saw, 10%
+ * blind write, 15% create of a unique znode. A client whose session expired starts a new one
+ * (a new client name: program order is per session).
+ */
+export class RegisterWorkload {
+  readonly recorder = new HistoryRecorder();
+  private stopping = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly live = new Set<ZkClient>();
+  readonly initial: RegisterState = { value: '', version: 0 };
+
+  constructor(private readonly o: WorkloadOptions) {}
+
+  /** Create the registers and the folder for creates (idempotent), through a short-lived session. */
+  static async setup(connectString: string, keys: readonly string[], createsUnder: string): Promise<void> {
+    const c = await connectClient(connectString, { sessionTimeoutMs: 10_000 }, 20_000);
+    try {
+      const parents = new Set<string>([createsUnder, ...keys.map((k) => k.slice(0, k.lastIndexOf('/')))].filter((p) => p.length > 0));
+      for (const p of [...parents].sort()) await c.create(p, '').catch((e: unknown) => ignoreExists(e));
+      for (const k of keys) await c.create(k, '').catch((e: unknown) => ignoreExists(e));
+    } finally {
+      await c.close();
+    }
+  }
+
+  start(): void {
+    for (let i = 0; i < this.o.clients; i += 1) this.loops.push(this.clientLoop(i));
+  }
+
+  /** Stop issuing operations, let each client finish its current one, close the sessions. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.loops);
+  }
+
+  /** Close every session at once without waiting for loops (cleanup after a failure). */
+  async abort(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.live].map((c) => c.close().catch(() => {})));
+  }
+
+  private async clientLoop(index: number): Promise<void> {
+    const rnd = new Prng((this.o.seed * 7919 + index * 104_729) >>> 0);
+    // each client starts on a different server so the load spreads; it moves on by itself
+    const hosts = this.o.connectString.split(',');
+    const shift = index % hosts.length;
+    const connectString = [...hosts.slice(shift), ...hosts.slice(0, shift)].join(',');
+    const opsMax = this.o.opsPerClientMax ?? 5000;
+    let generation = 0;
+    let ops = 0;
+    while (!this.stopping && ops < opsMax) {
+      const name = `c${index}.${generation}`;
+      let client: ZkClient;
+      try {
+        client = await connectClient(connectString, { sessionTimeoutMs: this.o.sessionTimeoutMs ?? 8000, requestTimeoutMs: this.o.requestTimeoutMs ?? 4000 }, 15_000);
+      } catch {
+        generation += 1;
+        continue; // no server granted a session in time (no quorum): try again, bounded by stop()
+      }
+      this.live.add(client);
+      const seen = new Map<string, number>();
+      try {
+        while (!this.stopping && ops < opsMax && client.state !== 'expired' && client.state !== 'closed') {
+          ops += 1;
+          await this.oneOp(client, name, rnd, seen, `${name}-${ops}`);
+        }
+      } finally {
+        this.live.delete(client);
+        await client.close().catch(() => {});
+      }
+      generation += 1;
+    }
+  }
+
+  private async oneOp(c: ZkClient, name: string, rnd: Prng, seen: Map<string, number>, unique: string): Promise<void> {
+    const rec = this.recorder;
+    const key = this.o.keys[Math.floor(rnd.float() * this.o.keys.length)] as string;
+    const r = rnd.float();
+    if (r < 0.25) {
+      await rec.run(name, key, { kind: 'read' }, async () => {
+        const { data, stat } = await c.getData(key);
+        seen.set(key, stat.version);
+        return { status: 'ok', value: text(data), version: stat.version };
+      });
+    } else if (r < 0.5) {
+      // the read's invocation is the sync's: the pair must see everything acknowledged before the sync started
+      const invokeMs = rec.now();
+      await rec.run(
+        name,
+        key,
+        { kind: 'read', afterSync: true },
+        async () => {
+          await c.sync(key);
+          const { data, stat } = await c.getData(key);
+          seen.set(key, stat.version);
+          return { status: 'ok', value: text(data), version: stat.version };
+        },
+        invokeMs,
+      );
+    } else if (r < 0.75) {
+      const expectedVersion = seen.get(key) ?? 0;
+      await rec.run(name, key, { kind: 'cas', expectedVersion, value: unique }, async () => {
+        const stat = await c.setData(key, unique, expectedVersion);
+        seen.set(key, stat.version);
+        return { status: 'ok', version: stat.version };
+      });
+    } else if (r < 0.85) {
+      await rec.run(name, key, { kind: 'write', value: unique }, async () => {
+        const stat = await c.setData(key, unique, -1);
+        seen.set(key, stat.version);
+        return { status: 'ok', version: stat.version };
+      });
+    } else {
+      const path = `${this.o.createsUnder}/${unique}`;
+      try {
+        await c.create(path, unique);
+        rec.ackedCreates.add(path);
+      } catch (e) {
+        const o = rec.classify(e, `${name} create ${path}`);
+        if (o.status === 'unknown') rec.unknownCreates.add(path);
+      }
+    }
+  }
+}
+
+function ignoreExists(e: unknown): void {
+  if (e instanceof KeeperError && e.code === ErrorCode.NODEEXISTS) return;
+  throw e;
+}
