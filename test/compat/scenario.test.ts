@@ -2,16 +2,17 @@
  * The compatibility suite: the scripted scenario of ./scenario.ts run against Apache
  * ZooKeeper 3.8 (Debian package) and against a ZooLab standalone server process, both
  * configured alike (tickTime 500, extendedTypesEnabled, a super digest, container checks every
- * second, every four-letter word allowed), plus a second server of each kind with zoo.cfg
+ * second, SASL DIGEST-MD5 with a JAAS file, every four-letter word allowed), plus a second server of each kind with zoo.cfg
  * defaults except `4lw.commands.whitelist=ruok,srvr` and session timeout bounds 3000..5000 ms. Each section's normalised transcript
  * must be equal. Skips with the reason when ZooKeeper or Java is not installed.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient } from '../../src-main/client/index';
 import { apacheZooKeeperAvailability, startApacheZooKeeper, type ApacheZooKeeper } from '../support/apache-zookeeper';
-import { runScenario, SECTIONS, superDigestConfig, type ScenarioTarget, type Transcript } from './scenario';
+import { JAAS_TEXT, runScenario, saslConfig, SECTIONS, superDigestConfig, type ScenarioTarget, type Transcript } from './scenario';
 import { startZooLabServer, zoolabBuilt, type ZooLabServer } from './zoolab-process';
 import { runNodeZookeeperClientScenario } from './nzk-scenario';
 import { KNOWN_DIFFERENCES, staleKnownDifferences, tolerateKnown } from './known-differences';
@@ -20,8 +21,11 @@ const TICK_MS = 500;
 /** COMPAT_SECTIONS="name|name" runs only those sections (names as in SECTIONS), for quick iteration */
 const ONLY = process.env.COMPAT_SECTIONS?.split('|');
 /** ContainerManager's interval is a JVM property without the zookeeper. prefix (ZooKeeperServerMain). */
-const CONTAINER_FLAGS = '-Dznode.container.checkIntervalMs=1000';
-const mainConfig = (): Record<string, string> => ({ extendedTypesEnabled: 'true', ...superDigestConfig() });
+const jaasDir = mkdtempSync(join(tmpdir(), 'zoolab-compat-jaas-'));
+const JAAS_PATH = join(jaasDir, 'jaas.conf');
+writeFileSync(JAAS_PATH, JAAS_TEXT);
+const MAIN_FLAGS = `-Dznode.container.checkIntervalMs=1000 -Djava.security.auth.login.config=${JAAS_PATH}`;
+const mainConfig = (): Record<string, string> => ({ extendedTypesEnabled: 'true', ...superDigestConfig(), ...saslConfig() });
 const restrictedConfig = { '4lw.commands.whitelist': 'ruok,srvr', minSessionTimeout: '3000', maxSessionTimeout: '5000' };
 
 const availability = apacheZooKeeperAvailability();
@@ -54,9 +58,9 @@ describe.skipIf(skipReason !== '')(`compat: one scenario, Apache ZooKeeper 3.8 v
 
   beforeAll(async () => {
     [zk, zkRestricted, zl, zlRestricted] = await Promise.all([
-      startApache({ tickTimeMs: TICK_MS, extraConfig: mainConfig() }, CONTAINER_FLAGS),
+      startApache({ tickTimeMs: TICK_MS, extraConfig: mainConfig() }, MAIN_FLAGS),
       startApache({ tickTimeMs: TICK_MS, extraConfig: restrictedConfig }),
-      startZooLabServer({ tickTimeMs: TICK_MS, extraConfig: mainConfig(), jvmFlags: CONTAINER_FLAGS }),
+      startZooLabServer({ tickTimeMs: TICK_MS, extraConfig: mainConfig(), jvmFlags: MAIN_FLAGS }),
       startZooLabServer({ tickTimeMs: TICK_MS, extraConfig: restrictedConfig }),
     ]);
     // ruok answers imok before ZooKeeper serves sessions: wait until each server grants one
@@ -87,6 +91,7 @@ describe.skipIf(skipReason !== '')(`compat: one scenario, Apache ZooKeeper 3.8 v
 
   afterAll(async () => {
     await Promise.all([zk?.stop(), zkRestricted?.stop(), zl?.stop(), zlRestricted?.stop()]);
+    rmSync(jaasDir, { recursive: true, force: true });
   });
 
   for (const name of Object.keys(SECTIONS)) {

@@ -16,6 +16,7 @@ import { Acls, connectClient, digestAuthId, KeeperError, op, type ClientOptions,
 import {
   AddWatchMode,
   CreateFlags,
+  JuteReader,
   OpCode,
   WatcherType,
   type ACL,
@@ -23,6 +24,7 @@ import {
   type Stat,
 } from '../../src-main/jute/index';
 import { RawConnection } from './raw-connection';
+import { digestMd5Response, parseDigestChallenge } from './sasl-digest-md5';
 
 /** The server under test, as the scenario needs it. */
 export interface ScenarioTarget {
@@ -41,6 +43,10 @@ export const SUPER_PASSWORD = 'sup3r';
 export const superDigestConfig = (): Record<string, string> => ({
   'DigestAuthenticationProvider.superDigest': digestAuthId('super', SUPER_PASSWORD),
 });
+
+/** The JAAS file both servers get (-Djava.security.auth.login.config) and the SASL provider line. */
+export const JAAS_TEXT = 'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_alice="alice-secret";\n};\n';
+export const saslConfig = (): Record<string, string> => ({ 'authProvider.1': 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider' });
 
 export type Transcript = Map<string, string[]>;
 
@@ -901,6 +907,64 @@ async function wireDetails(s: Section): Promise<void> {
   }
 }
 
+/** SASL DIGEST-MD5 over opcode 102 against the JAAS users (Server { user_alice="alice-secret" }). */
+async function sasl(s: Section): Promise<void> {
+  const { client: a } = await s.client('a');
+  await s.do('create /sasl', () => a.create('/sasl'));
+  await s.do('create /sasl/alice ACL sasl:alice ALL', () => a.create('/sasl/alice', 'for alice', { acl: [{ perms: 31, id: { scheme: 'sasl', id: 'alice' } }] }));
+  await s.do('getData /sasl/alice without SASL → NOAUTH', () => a.getData('/sasl/alice'));
+  const login = async (name: string, password: string): Promise<RawConnection> => {
+    const raw = await RawConnection.open(s.target.port);
+    const hello = await raw.handshake();
+    s.nameSession(hello?.sessionId ?? 0n, name);
+    const first = await raw.request({ type: OpCode.sasl, req: { token: new Uint8Array(0) } });
+    if (first === null || first.header.err !== 0) {
+      s.note(`${name}: first SASL token → ${first === null ? 'closed' : errorCodeName(first.header.err)}`);
+      return raw;
+    }
+    const challengeBytes = new JuteReader(first.body).buffer();
+    const challenge = parseDigestChallenge(new TextDecoder().decode(challengeBytes ?? new Uint8Array(0)));
+    s.note(`${name}: challenge keys [${[...challenge.keys()].sort().join(', ')}] realm=${challenge.get('realm')} qop=${challenge.get('qop')} algorithm=${challenge.get('algorithm')}`);
+    const second = await raw.request({ type: OpCode.sasl, req: { token: digestMd5Response(challenge, name, password) } });
+    if (second === null || second.header.err !== 0) {
+      s.note(`${name}: response → ${second === null ? 'closed' : errorCodeName(second.header.err)}`);
+      const closed = await Promise.race([raw.closed.then(() => 'closed'), new Promise<string>((r) => setTimeout(() => r('open'), 3000))]);
+      s.note(`${name}: connection then ${closed}`);
+      return raw;
+    }
+    const final = new TextDecoder().decode(new JuteReader(second.body).buffer() ?? new Uint8Array(0));
+    s.note(`${name}: response → OK, server token ${final.startsWith('rspauth=') ? 'rspauth=…' : JSON.stringify(final)}`);
+    return raw;
+  };
+  const alice = await login('alice', 'alice-secret');
+  const who = await alice.request({ type: OpCode.whoAmI, req: null });
+  if (who !== null && who.header.err === 0) {
+    const r = new JuteReader(who.body);
+    const n = r.int();
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) ids.push(`${r.ustring()}:${r.ustring()}`);
+    s.note(`alice whoAmI → [${ids.sort().join(', ')}]`);
+  } else s.note(`alice whoAmI → ${who === null ? 'closed' : errorCodeName(who.header.err)}`);
+  const got = await alice.request({ type: OpCode.getData, req: { path: '/sasl/alice', watch: false } });
+  s.note(`alice getData /sasl/alice → ${got === null ? 'closed' : errorCodeName(got.header.err)}`);
+  const made = await alice.request({ type: OpCode.create, req: { path: '/sasl/by-alice', data: null, acl: Acls.CREATOR_ALL_ACL, flags: 0 } });
+  s.note(`alice create /sasl/by-alice CREATOR_ALL → ${made === null ? 'closed' : errorCodeName(made.header.err)}`);
+  const acl = await alice.request({ type: OpCode.getACL, req: { path: '/sasl/by-alice' } });
+  if (acl !== null && acl.header.err === 0) {
+    const r = new JuteReader(acl.body);
+    const n = r.int();
+    const entries: string[] = [];
+    for (let i = 0; i < n; i++) entries.push(`${r.int()}:${r.ustring()}:${r.ustring()}`);
+    s.note(`alice getACL /sasl/by-alice (auth expanded) → [${entries.join(', ')}]`);
+  } else s.note(`alice getACL /sasl/by-alice → ${acl === null ? 'closed' : errorCodeName(acl.header.err)}`);
+  await s.do('getACL /sasl/by-alice by a (no SASL)', async () => s.acl((await a.getACL('/sasl/by-alice')).acl), (v) => v);
+  alice.destroy();
+  const mallory = await login('alice', 'wrong');
+  mallory.destroy();
+  const nobody = await login('bob', 'whatever');
+  nobody.destroy();
+}
+
 /** Four-letter words: compare the shape (keys, line prefixes), not the values. */
 export function fourLetterShape(word: string, text: string): string {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
@@ -982,6 +1046,7 @@ export const SECTIONS: Record<string, (s: Section) => Promise<void>> = {
   'containers and TTL nodes': containersAndTtl,
   'sync, reconfig, unknown opcode, odd ops': miscOps,
   'quota bookkeeping (zookeeper_limits / zookeeper_stats)': quota,
+  'SASL DIGEST-MD5 login (opcode 102) and sasl ACLs': sasl,
   'wire details: readOnly byte, ping, xids -4/-8, closeSession, timeout bounds': wireDetails,
   'four-letter words and the whitelist': fourLetterWords,
 };
