@@ -109,14 +109,14 @@ describe('zoolab up', () => {
   it('bad input: a folder in use, or of another size, is a clear usage error', () => {
     const dir = newDir();
     const a = zoolab(['up', '-n', '3', '--dir', dir, '--detach']);
-    expect(a.code).toBe(0);
+    expect(a.code, a.stderr).toBe(0);
     for (const s of manifest(dir).servers) pids.add(s.pid as number);
     const b = zoolab(['up', '-n', '5', '--dir', dir, '--detach']);
-    expect(b.code).toBe(2);
+    expect(b.code, b.stderr).toBe(2);
     expect(b.stderr).toMatch(/is in use: server 1 \(pid \d+\), server 2 \(pid \d+\), server 3 \(pid \d+\) still running/);
     expect(zoolab(['down', '--dir', dir]).code).toBe(0);
     const c = zoolab(['up', '-n', '5', '--dir', dir, '--detach']);
-    expect(c.code).toBe(2);
+    expect(c.code, c.stderr).toBe(2);
     expect(c.stderr).toContain('already holds an ensemble of 3 servers');
   });
 });
