@@ -465,6 +465,16 @@ async function acls(s: Section): Promise<void> {
   await s.do('getData /acl/perm0', () => a.getData('/acl/perm0'));
   await s.do('setACL /acl/d (alice) v=0', () => alice.setACL('/acl/d', [{ perms: 31, id: { scheme: 'digest', id: aliceId } }, { perms: 1, id: { scheme: 'world', id: 'anyone' } }], 0));
   await s.do('b getData /acl/d after world READ added', () => b.getData('/acl/d'));
+  // watch events on nodes the watcher cannot read (ZOOKEEPER-4799 filters them from 3.8.4 on)
+  const watcher = await s.client('watcher');
+  await s.do('create /acl/rw', () => a.create('/acl/rw'));
+  await s.do('watcher addWatch /acl/rw PERSISTENT_RECURSIVE', () => watcher.client.addWatch('/acl/rw', AddWatchMode.PERSISTENT_RECURSIVE));
+  await s.do('watcher getChildren /acl/rw watch', async () => sorted(await watcher.client.getChildren('/acl/rw', true)), (v) => v);
+  await s.do('alice create /acl/rw/hidden (alice only)', () => alice.create('/acl/rw/hidden', 'h', { acl: [{ perms: 31, id: { scheme: 'digest', id: aliceId } }] }));
+  await s.do('watcher exists /acl/rw/hidden watch', () => watcher.client.exists('/acl/rw/hidden', true));
+  await s.do('alice setData /acl/rw/hidden', () => alice.setData('/acl/rw/hidden', 'h2'));
+  await s.do('alice delete /acl/rw/hidden', () => alice.delete('/acl/rw/hidden'));
+  await s.events(watcher);
   const { client: sup } = await s.client('super');
   await s.do('super addauth digest super:…', () => sup.addAuth('digest', `super:${SUPER_PASSWORD}`));
   await s.do('super getData /acl/r', () => sup.getData('/acl/r'));
@@ -584,6 +594,9 @@ async function watchesPersistent(s: Section): Promise<void> {
   await s.do('w addWatch / PERSISTENT_RECURSIVE', () => w.client.addWatch('/', AddWatchMode.PERSISTENT_RECURSIVE));
   await s.do('x create /pw/all', () => x.create('/pw/all'));
   await s.do('x multi setData /pw/all + create /pw/all/k', () => x.multi([op.setData('/pw/all', 'x'), op.create('/pw/all/k')]), (r) => r.map((y) => s.result(y)).join(', '));
+  await s.events(w);
+  await s.do('x multi create, setData, create child, delete child, delete /pw/flash', () =>
+    x.multi([op.create('/pw/flash', 'a'), op.setData('/pw/flash', 'b'), op.create('/pw/flash/c'), op.delete('/pw/flash/c'), op.delete('/pw/flash')]), (r) => r.map((y) => s.result(y)).join(', '));
   await s.events(w);
   await s.do('w removeWatches / Any', () => w.client.removeWatches('/', WatcherType.Any));
   await s.events(w);
