@@ -161,19 +161,26 @@ async function up(args: UpArgs): Promise<number> {
   });
   err(`zoolab: ensemble of ${args.servers}${args.observers ? ` + ${args.observers} observers` : ''} in ${ensemble.dir}`);
   try {
-    await ensemble.waitForAll('running', args.timeoutMs);
+    await ensemble.waitForAllSettled(args.timeoutMs);
   } catch (e) {
     err(`zoolab: ${(e as Error).message}`);
     await ensemble.shutdown();
     return 1;
   }
+  const failed = ensemble.view().servers.filter((s) => s.state === 'crashed');
+  if (failed.length === ensemble.ids().length) {
+    err('zoolab: no server could start');
+    await ensemble.shutdown();
+    return 1;
+  }
+  for (const s of failed) err(`zoolab: server ${s.id} failed to start: ${s.lastError ?? 'no reason given'} (the others keep running)`);
   process.stdout.write(`${ensemble.connectionString}\n`);
   if (args.detach) {
     ensemble.detach();
     err(`zoolab: running detached; 'zoolab status --dir ${ensemble.dir}', 'zoolab down --dir ${ensemble.dir}'`);
-    return 0;
+    return failed.length > 0 ? 1 : 0;
   }
-  err('zoolab: all servers serve; Ctrl-C stops them');
+  err(failed.length > 0 ? 'zoolab: the other servers serve; Ctrl-C stops them' : 'zoolab: all servers serve; Ctrl-C stops them');
   return new Promise<number>((resolveExit) => {
     let stopping = false;
     const stop = (signal: string): void => {

@@ -110,7 +110,13 @@ export class Ensemble {
     try {
       await Promise.all([...e.procs.values()].map((p) => p.start()));
       e.saveManifest();
-      if (options.waitRunning ?? true) await e.waitForAll('running', options.readyTimeoutMs ?? 60_000);
+      if (options.waitRunning ?? true) {
+        await e.waitForAllSettled(options.readyTimeoutMs ?? 60_000);
+        const crashed = e.view().servers.filter((s) => s.state === 'crashed');
+        if (crashed.length > 0) {
+          throw new ZooLabError('PROCESS_FAILED', crashed.map((s) => `server ${s.id} failed to start: ${s.lastError ?? 'no reason given'}`).join('; '));
+        }
+      }
     } catch (err) {
       await e.shutdown();
       throw err;
@@ -277,6 +283,16 @@ export class Ensemble {
         [...this.procs.values()]
           .map((p) => `server ${p.slot.id} ${p.state.state}${p.state.lastError ? ` (${p.state.lastError})` : ''}`)
           .join(', '),
+    );
+  }
+
+  /** Wait until every server is running or has crashed (a crash does not make the others wait). */
+  waitForAllSettled(timeoutMs = 60_000): Promise<void> {
+    return this.waitUntil(
+      () => [...this.procs.values()].every((p) => p.state.state === 'running' || p.state.state === 'crashed'),
+      'every server to run (or fail)',
+      timeoutMs,
+      () => [...this.procs.values()].map((p) => `server ${p.slot.id} ${p.state.state}`).join(', '),
     );
   }
 

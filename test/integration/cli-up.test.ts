@@ -106,6 +106,14 @@ describe('zoolab up', () => {
     for (const p of pids) await waitUntil(() => !pidAlive(p), `pid ${p} to be gone`, 10_000);
   });
 
+  it('bad input: a zoo.cfg line no server accepts → every server named with the cause, exit 1', () => {
+    const r = zoolab(['up', '-n', '3', '--cfg', 'maxClientCnxns=lots', '-q']);
+    expect(r.code, r.stderr).toBe(1);
+    for (const id of [1, 2, 3]) expect(r.stderr).toMatch(new RegExp(`server ${id} crashed: .*maxClientCnxns=lots: not a whole number`));
+    expect(r.stderr).toContain('no server could start');
+    expect(r.stdout).toBe('');
+  });
+
   it('bad input: a folder in use, or of another size, is a clear usage error', () => {
     const dir = newDir();
     const a = zoolab(['up', '-n', '3', '--dir', dir, '--detach']);

@@ -145,3 +145,13 @@ describe('ensemble: 3 real server processes', () => {
     await waitUntil(() => [...seenPids].every((p) => !pidAlive(p)), 'every server pid to be gone', 10_000);
   });
 });
+
+describe('ensemble: a bad config', () => {
+  it('startEnsemble fails fast, naming the server and the line of its zoo.cfg', async () => {
+    const started = Date.now();
+    await expect(startEnsemble({ servers: 1, cfg: { maxClientCnxns: 'lots' } })).rejects.toThrow(
+      /server 1 failed to start: exited with code 1: CONFIG_INVALID: .*zoo\.cfg:\d+: maxClientCnxns=lots: not a whole number/,
+    );
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
