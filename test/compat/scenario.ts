@@ -384,6 +384,15 @@ async function largeData(s: Section): Promise<void> {
   });
   await s.do('exists /big3', () => a.exists('/big3'));
   await s.do('delete /big', () => a.delete('/big'));
+  // the exact limit: a create of /bigb with L bytes (open ACL) is a frame payload of L + 52 bytes
+  for (const size of [1_048_400, 1_048_523, 1_048_524]) {
+    const created = await s.do(`create /bigb with ${size} bytes (payload ${size + 52} bytes)`, () => a.create('/bigb', bytes(size)));
+    await s.do('connected again', async () => {
+      await a.waitUntilConnected(15_000);
+      return a.isConnected;
+    });
+    if (created !== undefined) await s.do('delete /bigb', () => a.delete('/bigb'));
+  }
 }
 
 async function multis(s: Section): Promise<void> {
