@@ -17,10 +17,16 @@ export const useTerminalStore = defineStore('terminal', () => {
   const error = ref<string | null>(null);
   let write: ((data: string) => void) | null = null;
   let columns = 80;
-  let opening: Promise<void> | null = null;
+  /** an openTerminal call is on its way (its output may arrive before its answer) */
+  let opening = false;
+  let generation = 0;
 
+  /** output that arrives before openTerminal's answer (the shell starts writing at once) */
+  let early = new Map<number, string>();
+  const earlyCharsMax = 64 * 1024;
   bridge.on('terminalOutput', (o) => {
     if (o.id === id.value) write?.(o.data);
+    else if (opening) early.set(o.id, ((early.get(o.id) ?? '') + o.data).slice(-earlyCharsMax));
   });
   bridge.on('terminalExit', (e) => {
     if (e.id !== id.value) return;
@@ -29,23 +35,35 @@ export const useTerminalStore = defineStore('terminal', () => {
     write?.(`\r\n\x1b[2m[the shell ended (status ${e.code}): press Enter for a new one]\x1b[0m\r\n`);
   });
 
+  /**
+   * Opens a fresh shell. Each open (and each detach) starts a new generation: an answer for an
+   * older one (the pane was closed or reopened meanwhile) closes that shell instead of using it.
+   */
   async function open(): Promise<void> {
-    opening ??= (async () => {
-      try {
-        if (id.value !== null) await bridge.calls.closeTerminal(id.value).catch(() => {});
-        id.value = null;
-        ended.value = false;
-        error.value = null;
-        const t = await bridge.calls.openTerminal({ server: target.value, columns });
-        id.value = t.id;
-        connectString.value = t.connectString;
-      } catch (e) {
-        error.value = `Could not open a shell: ${e instanceof Error ? e.message : String(e)}`;
-      } finally {
-        opening = null;
+    const gen = ++generation;
+    if (id.value !== null) void bridge.calls.closeTerminal(id.value).catch(() => {});
+    id.value = null;
+    ended.value = false;
+    error.value = null;
+    opening = true;
+    try {
+      const t = await bridge.calls.openTerminal({ server: target.value, columns });
+      if (gen !== generation) {
+        void bridge.calls.closeTerminal(t.id).catch(() => {});
+        return;
       }
-    })();
-    return opening;
+      id.value = t.id;
+      connectString.value = t.connectString;
+      const first = early.get(t.id);
+      if (first) write?.(first);
+    } catch (e) {
+      if (gen === generation) error.value = `Could not open a shell: ${e instanceof Error ? e.message : String(e)}`;
+    } finally {
+      if (gen === generation) {
+        opening = false;
+        early = new Map();
+      }
+    }
   }
 
   /** the mounted xterm: where output goes, and its width */
@@ -54,6 +72,8 @@ export const useTerminalStore = defineStore('terminal', () => {
     columns = cols;
   }
   function detach(): void {
+    generation++;
+    opening = false;
     write = null;
     if (id.value !== null) void bridge.calls.closeTerminal(id.value).catch(() => {});
     id.value = null;

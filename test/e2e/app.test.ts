@@ -8,9 +8,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { createRequire } from 'node:module';
 import { startApp, type AppProcess } from '../support/app-process';
 import { launchBrowser, type BrowserSession } from '../support/browser';
 import { isAlive, waitFor } from '../support/contract-suite';
+
+/** node-zookeeper-client (untyped): an independent client making the big parent */
+interface Nzk {
+  once(event: 'connected', cb: () => void): void;
+  connect(): void;
+  close(): void;
+  create(path: string, cb: (e: Error | null) => void): void;
+}
+const zookeeper = createRequire(import.meta.url)('node-zookeeper-client') as { createClient(cs: string, o: { sessionTimeout: number }): Nzk };
 
 const resultsDir = resolve(import.meta.dirname, '../../test-results');
 const uiDeadlineMs = 30_000;
@@ -129,6 +139,96 @@ describe('zoolab app --web', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('a write typed in the terminal is drawn: PROPOSAL, ACKs, majority, COMMIT; get reads it back', async () => {
+    const { page } = browser;
+    const rows = page.locator('[data-testid=terminal] .xterm-rows');
+    // xterm draws only while the pane is on screen
+    await page.locator('[data-testid=terminal]').scrollIntoViewIfNeeded();
+    await rows.filter({ hasText: '(CONNECTED)' }).waitFor({ timeout: uiDeadlineMs });
+    await page.click('[data-testid=terminal] .xterm-host');
+    await page.keyboard.type('create /e2e-node hello-from-the-terminal\r');
+    await rows.filter({ hasText: 'Created /e2e-node' }).waitFor({ timeout: uiDeadlineMs });
+    await page.keyboard.type('get /e2e-node\r');
+    await rows.filter({ hasText: /e2e-node.*hello-from-the-terminal.*\(CONNECTED\) 2\]/ }).waitFor({ timeout: uiDeadlineMs });
+    await page.click('#cluster-title');
+    await page.click('[role=tab]:has-text("Write path")');
+    await page.click('[data-testid=write-path] .item:has-text("create"):has-text("/e2e-node")', { timeout: uiDeadlineMs });
+    for (let i = 0; i < 40; i++) await page.click('[data-testid=write-path] button:has-text("▶")');
+    const diagram = page.locator('[data-testid=write-path] svg');
+    await diagram.locator('text=/majority reached: [23] ACKs/').waitFor({ timeout: uiDeadlineMs });
+    await diagram.locator('text=/PROPOSAL 0x/').first().waitFor();
+    await diagram.locator('text=/COMMIT 0x/').first().waitFor();
+    await page.locator('section[aria-label="protocol views"]').screenshot({ path: join(resultsDir, 'app-write-path.png') });
+  });
+
+  it('tree: the terminal’s znode appears live; edit and save; a concurrent change is a conflict that keeps the edit; create a child; delete the subtree', async () => {
+    const { page } = browser;
+    const row = (path: string) => page.locator(`[data-testid=tree-list] [data-path="${path}"]`);
+    const rows = page.locator('[data-testid=terminal] .xterm-rows');
+    const typeInTerminal = async (line: string) => {
+      await page.locator('[data-testid=terminal]').scrollIntoViewIfNeeded();
+      await page.click('[data-testid=terminal] .xterm-host');
+      await page.keyboard.type(`${line}\r`);
+    };
+    await row('/e2e-node').waitFor({ timeout: uiDeadlineMs });
+    await row('/e2e-node').click();
+    const data = page.locator('[data-testid=node-data]');
+    await waitFor('the node data in the editor', async () => (await data.inputValue()) === 'hello-from-the-terminal');
+    await data.fill('edited-in-the-tree');
+    await page.click('[data-testid=node-save]');
+    await page.locator('[data-testid=node-editor] .pill:has-text("v1")').waitFor({ timeout: uiDeadlineMs });
+    await typeInTerminal('get /e2e-node');
+    await rows.filter({ hasText: 'edited-in-the-tree' }).waitFor({ timeout: uiDeadlineMs });
+
+    // someone else writes: the editor says so; saving over a stale version is refused, the draft stays
+    await typeInTerminal('set /e2e-node from-the-terminal');
+    await page.locator('[data-testid=node-editor] .banner').waitFor({ timeout: uiDeadlineMs });
+    await data.fill('my concurrent edit');
+    await page.click('[data-testid=node-save]');
+    await page.locator('[data-testid=tree] .error:has-text("version conflict")').waitFor({ timeout: uiDeadlineMs });
+    expect(await data.inputValue()).toBe('my concurrent edit');
+
+    await page.fill('[data-testid=create-child] input[aria-label="child name"]', 'child');
+    await page.fill('[data-testid=create-child] input[aria-label="child data"]', 'kid');
+    await page.click('[data-testid=create-child] button[type=submit]');
+    await row('/e2e-node/child').waitFor({ timeout: uiDeadlineMs });
+    await page.locator('[data-testid=node-path]:has-text("/e2e-node/child")').waitFor();
+    await page.locator('[data-testid=tree]').screenshot({ path: join(resultsDir, 'app-tree.png') });
+
+    await row('/e2e-node').click();
+    await page.locator('[data-testid=node-path]:text-is("/e2e-node")').waitFor();
+    await page.click('[data-testid=node-delete]');
+    await page.check('[role=alertdialog] input[type=checkbox]');
+    await page.click('[data-testid=node-delete-confirm]');
+    await row('/e2e-node').waitFor({ state: 'detached', timeout: uiDeadlineMs });
+    await typeInTerminal('ls /');
+    await rows.filter({ hasText: '[zookeeper]' }).waitFor({ timeout: uiDeadlineMs });
+    await page.click('#cluster-title');
+  });
+
+  it('tree: a parent with 5,000 children (made by node-zookeeper-client) expands and scrolls, rendering only the rows in view', async () => {
+    const { page } = browser;
+    const connect = (await page.textContent('[data-testid=connection-string] code')) ?? '';
+    const client = zookeeper.createClient(connect, { sessionTimeout: 10_000 });
+    await new Promise<void>((resolve) => {
+      client.once('connected', () => resolve());
+      client.connect();
+    });
+    const create = (path: string) => new Promise<void>((resolve, reject) => client.create(path, (e: Error | null) => (e ? reject(e) : resolve())));
+    await create('/big');
+    const names = Array.from({ length: 5000 }, (_, i) => `n${String(i).padStart(5, '0')}`);
+    for (let i = 0; i < names.length; i += 500) await Promise.all(names.slice(i, i + 500).map((n) => create(`/big/${n}`)));
+    client.close();
+    const row = (path: string) => page.locator(`[data-testid=tree-list] [data-path="${path}"]`);
+    await row('/big').waitFor({ timeout: uiDeadlineMs });
+    await page.click('[aria-label="expand /big"]');
+    await row('/big/n00000').waitFor({ timeout: uiDeadlineMs });
+    expect(await page.locator('[data-testid=tree-list] [role=treeitem]').count()).toBeLessThan(80);
+    await page.locator('[data-testid=tree-list]').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await row('/big/n04999').waitFor({ timeout: uiDeadlineMs });
+    expect(await page.locator('[data-testid=tree-list] [role=treeitem]').count()).toBeLessThan(80);
+  });
+
   it('kill the leader → the others elect a new one within seconds; the election view says why', async () => {
     const { page } = browser;
     // a settled ensemble first: one LEADING, the others FOLLOWING (restarted servers rejoin)
@@ -150,26 +250,6 @@ describe('zoolab app --web', () => {
     await collectPids(page);
   });
 
-  it('a write typed in the terminal is drawn: PROPOSAL, ACKs, majority, COMMIT; get reads it back', async () => {
-    const { page } = browser;
-    const rows = page.locator('[data-testid=terminal] .xterm-rows');
-    await rows.filter({ hasText: '(CONNECTED)' }).waitFor({ timeout: uiDeadlineMs });
-    await page.click('[data-testid=terminal] .xterm-host');
-    await page.keyboard.type('create /e2e-node hello-from-the-terminal\r');
-    await rows.filter({ hasText: 'Created /e2e-node' }).waitFor({ timeout: uiDeadlineMs });
-    await page.keyboard.type('get /e2e-node\r');
-    await rows.filter({ hasText: /^(?:(?!get).)*hello-from-the-terminal/m }).first().waitFor({ timeout: uiDeadlineMs });
-    await page.click('#cluster-title');
-    await page.click('[role=tab]:has-text("Write path")');
-    await page.click('[data-testid=write-path] .item:has-text("create"):has-text("/e2e-node")', { timeout: uiDeadlineMs });
-    for (let i = 0; i < 40; i++) await page.click('[data-testid=write-path] button:has-text("▶")');
-    const diagram = page.locator('[data-testid=write-path] svg');
-    await diagram.locator('text=/majority reached: [23] ACKs/').waitFor({ timeout: uiDeadlineMs });
-    await diagram.locator('text=/PROPOSAL 0x/').first().waitFor();
-    await diagram.locator('text=/COMMIT 0x/').first().waitFor();
-    await page.locator('section[aria-label="protocol views"]').screenshot({ path: join(resultsDir, 'app-write-path.png') });
-  });
-
   it('Stop all → the start screen; start 1 server; its terminal reads and writes', async () => {
     const { page } = browser;
     await collectPids(page);
@@ -181,6 +261,8 @@ describe('zoolab app --web', () => {
     expect(await page.locator('[data-testid^=server-card-]').count()).toBe(1);
     await collectPids(page);
     const rows = page.locator('[data-testid=terminal] .xterm-rows');
+    // xterm draws only while the pane is on screen
+    await page.locator('[data-testid=terminal]').scrollIntoViewIfNeeded();
     await rows.filter({ hasText: '(CONNECTED)' }).waitFor({ timeout: uiDeadlineMs });
     await page.click('[data-testid=terminal] .xterm-host');
     await page.keyboard.type('create /solo standalone\r');
