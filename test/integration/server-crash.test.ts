@@ -269,3 +269,52 @@ describe.skipIf(skip)('server crash: kill -9 while clients write, restart on the
     }
   }, 60_000);
 });
+
+describe.skipIf(skip)('server durability: autopurge keeps what recovery needs', () => {
+  let server: ZooLabServer;
+  beforeAll(async () => {
+    server = await startZooLabServer({
+      tickTimeMs: 500,
+      extraConfig: { snapCount: '100', 'autopurge.snapRetainCount': '3', 'autopurge.purgeInterval': '1' },
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('with snapCount=100 and snapRetainCount=3: old snapshots and logs go, a kill -9 + restart still has every write', async () => {
+    const c = await connectClient(server.connectString, { sessionTimeoutMs: 10_000 }, 15_000);
+    await c.create('/purge');
+    // 1,500 writes in pipelined batches: a dozen snapshots or more
+    for (let batch = 0; batch < 15; batch++) {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => c.create(`/purge/n-${batch}-${i}`, `${batch}:${i}`)));
+    }
+    const dir = join(server.dataDir, 'version-2');
+    const files = (): string[] => readdirSync(dir);
+    // purging follows the snapshot that triggered it; wait for it to settle
+    const deadline = Date.now() + 10_000;
+    while (files().filter((n) => n.startsWith('snapshot.')).length > 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const snapshots = files().filter((n) => n.startsWith('snapshot.'));
+    expect(snapshots.length, `snapshots kept: ${snapshots.join(', ')}`).toBeLessThanOrEqual(3);
+    expect(snapshots.length).toBeGreaterThan(0);
+    // many more than 3 were taken: the newest is past zxid 1000 (so the older ones were purged)
+    const newest = snapshots.map((n) => BigInt(`0x${n.slice('snapshot.'.length)}`)).reduce((a, b) => (a > b ? a : b));
+    expect(newest > 1000n, `newest snapshot zxid ${newest}`).toBe(true);
+    await c.close();
+    await server.kill();
+    await server.restart();
+    const d = await connectClient(server.connectString, { sessionTimeoutMs: 10_000 }, 15_000);
+    try {
+      expect((await d.getChildren('/purge')).length).toBe(1500);
+      for (const [b, i] of [
+        [0, 0],
+        [7, 42],
+        [14, 99],
+      ] as const) {
+        expect(text((await d.getData(`/purge/n-${b}-${i}`)).data)).toBe(`${b}:${i}`);
+      }
+    } finally {
+      await d.close();
+    }
+  }, 60_000);
+});
