@@ -193,6 +193,14 @@ interface Node {
   /** return-order list of unplaced definite timed ops */
   retPrev: Node | null;
   retNext: Node | null;
+  /** the client's list of unplaced ops, in its order */
+  chainPrev: Node | null;
+  chainNext: Node | null;
+  /** the exact version this op needs to find (from what its reply showed), or null */
+  readonly needsVersion: number | null;
+  /** needs-version-ascending list of unplaced definite ops that need one */
+  needPrev: Node | null;
+  needNext: Node | null;
 }
 
 interface Frame {
@@ -236,6 +244,11 @@ function checkKey(mode: Mode, key: string, ops: HistoryOp[], init: RegisterState
       invNext: null,
       retPrev: null,
       retNext: null,
+      chainPrev: null,
+      chainNext: null,
+      needsVersion: neededVersion(op),
+      needPrev: null,
+      needNext: null,
     };
     chain.push(node);
     return node;
@@ -259,6 +272,26 @@ function checkKey(mode: Mode, key: string, ops: HistoryOp[], init: RegisterState
     prev = x;
   }
 
+  const needHead: Node = sentinel(-4);
+  prev = needHead;
+  for (const x of nodes.filter((y) => y.needsVersion !== null).sort((a, b) => (a.needsVersion as number) - (b.needsVersion as number) || a.i - b.i)) {
+    prev.needNext = x;
+    x.needPrev = prev;
+    prev = x;
+  }
+
+  // per client: a list of its unplaced ops (sentinel heads)
+  const chainHeads = chains.map((chain, c) => {
+    const head = sentinel(-5 - c);
+    let last = head;
+    for (const x of chain) {
+      last.chainNext = x;
+      x.chainPrev = last;
+      last = x;
+    }
+    return head;
+  });
+
   // sequential consistency: per client, the position of its first unplaced definite op
   const nextDefinite = chains.map((chain) => {
     const next = new Array<number>(chain.length + 1).fill(chain.length);
@@ -274,6 +307,12 @@ function checkKey(mode: Mode, key: string, ops: HistoryOp[], init: RegisterState
     (placed[x.i >> 4] as number) |= 1 << (x.i & 15);
     if (x.invPrev) x.invPrev.invNext = x.invNext;
     if (x.invNext) x.invNext.invPrev = x.invPrev;
+    if (x.chainPrev) x.chainPrev.chainNext = x.chainNext;
+    if (x.chainNext) x.chainNext.chainPrev = x.chainPrev;
+    if (x.needsVersion !== null) {
+      if (x.needPrev) x.needPrev.needNext = x.needNext;
+      if (x.needNext) x.needNext.needPrev = x.needPrev;
+    }
     if (x.definite) {
       placedDefinite += 1;
       if (x.timed) {
@@ -287,6 +326,12 @@ function checkKey(mode: Mode, key: string, ops: HistoryOp[], init: RegisterState
     (placed[x.i >> 4] as number) &= ~(1 << (x.i & 15));
     if (x.invPrev) x.invPrev.invNext = x;
     if (x.invNext) x.invNext.invPrev = x;
+    if (x.chainPrev) x.chainPrev.chainNext = x;
+    if (x.chainNext) x.chainNext.chainPrev = x;
+    if (x.needsVersion !== null) {
+      if (x.needPrev) x.needPrev.needNext = x;
+      if (x.needNext) x.needNext.needPrev = x;
+    }
     if (x.definite) {
       placedDefinite -= 1;
       if (x.timed) {
@@ -312,19 +357,16 @@ function checkKey(mode: Mode, key: string, ops: HistoryOp[], init: RegisterState
       for (let x = invHead.invNext; x !== null && !(x.op.invokeMs > minRet); x = x.invNext) out.push(x);
     } else {
       for (let c = 0; c < chains.length; c += 1) {
-        const chain = chains[c] as Node[];
-        const limit = Math.min(first[c] as number, chain.length - 1);
-        for (let p = 0; p <= limit; p += 1) {
-          const x = chain[p] as Node;
-          if (((placed[x.i >> 4] as number) & (1 << (x.i & 15))) !== 0) continue;
-          if (timelyOk(x)) out.push(x);
-        }
+        const limit = first[c] as number;
+        for (let x = (chainHeads[c] as Node).chainNext; x !== null && x.posInClient <= limit; x = x.chainNext) if (timelyOk(x)) out.push(x);
       }
     }
     // A legal state-preserving op (a read, a refused cas) can always go first among the rest:
     // placing it earlier only removes constraints. Take it alone: no branching needed.
     for (const x of out) if (x.pure && x.definite && stepRegister(state, x.op) !== null) return [x];
-    return out;
+    // ops that surely happened first: an unknown op is placed only when nothing else works
+    // (placing it last, or never, changes nothing anyone saw)
+    return [...out.filter((x) => x.definite), ...out.filter((x) => !x.definite)];
   };
 
   const memo = new Set<string>();
@@ -353,6 +395,9 @@ function checkKey(mode: Mode, key: string, ops: HistoryOp[], init: RegisterState
     } else {
       for (let x = retHead.retNext; x !== null && blocked.length < 3; x = x.retNext) blocked.push(x);
     }
+    // and the op that needs the oldest version: often the one that saw (or missed) something
+    const needy = needHead.needNext;
+    if (needy !== null && !blocked.includes(needy)) blocked.unshift(needy);
     deepestBlocked = blocked.slice(0, 4);
   };
 
@@ -377,8 +422,16 @@ function checkKey(mode: Mode, key: string, ops: HistoryOp[], init: RegisterState
     }
     const nextState = stepRegister(frame.state, x.op);
     if (nextState === null) continue;
+    // an unknown op that would change nothing here is better left unplaced (it constrains nobody)
+    if (!x.definite && nextState === frame.state) continue;
     const prevFirst = first[x.client] as number;
     place(x);
+    // versions only grow: an unplaced op that needs an older version could never be placed
+    const needy = needHead.needNext;
+    if (needy !== null && (needy.needsVersion as number) < nextState.version) {
+      unplace(x, prevFirst);
+      continue;
+    }
     const k = configKey(nextState);
     if (memo.has(k)) {
       unplace(x, prevFirst);
@@ -419,5 +472,25 @@ function sentinel(i: number): Node {
     invNext: null,
     retPrev: null,
     retNext: null,
+    chainPrev: null,
+    chainNext: null,
+    needsVersion: null,
+    needPrev: null,
+    needNext: null,
   };
+}
+
+/**
+ * The version the register must have when `op` takes effect, when its reply pins it down: a
+ * read that saw version v needs v; a write or cas acknowledged with version v needs v − 1; a
+ * successful cas needs its expected version. Versions only grow, so once the register is past
+ * this version the op can no longer be placed (the search prunes there).
+ */
+export function neededVersion(op: HistoryOp): number | null {
+  const o = op.outcome;
+  if (o.status !== 'ok') return null;
+  const c = op.call;
+  if (c.kind === 'read') return o.version ?? null;
+  if (c.kind === 'cas' && c.expectedVersion !== undefined) return c.expectedVersion;
+  return o.version !== undefined ? o.version - 1 : null;
 }
