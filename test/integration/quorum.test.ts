@@ -110,12 +110,78 @@ describe('quorum: 3 servers elect, replicate, fail over', () => {
     expect(text((await c.getData('/eph')).data)).toBe('mine');
   });
 
+  it('a wiped follower resyncs from the leader and serves everything, also after its own restart', async () => {
+    const f = zk.servers().find((s) => s.role === 'follower' && s.state === 'running');
+    expect(f).toBeDefined();
+    const id = f!.id;
+    await zk.stopServer(id);
+    zk.wipe(id);
+    await zk.start(id);
+    await waitUntil(() => zk.server(id).role === 'follower', `server ${id} following after the wipe`, 30_000);
+    const c = await connectClient(`127.0.0.1:${zk.server(id).clientPort}`, { sessionTimeoutMs: 20_000 }, 20_000);
+    try {
+      await c.sync('/');
+      expect(text((await c.getData('/via-follower')).data)).toBe('hello');
+      await c.create('/after-wipe', 'w');
+    } finally {
+      await c.close();
+    }
+    // restart it: recovery from the received snapshot + its new log
+    await zk.restart(id);
+    await waitUntil(() => zk.server(id).role === 'follower', `server ${id} following after its restart`, 30_000);
+    const d = await connectClient(`127.0.0.1:${zk.server(id).clientPort}`, { sessionTimeoutMs: 20_000 }, 20_000);
+    try {
+      await d.sync('/');
+      expect(text((await d.getData('/via-follower')).data)).toBe('hello');
+      expect(text((await d.getData('/after-wipe')).data)).toBe('w');
+    } finally {
+      await d.close();
+    }
+  });
+
   it('the killed server restarts, rejoins as a follower', async () => {
     const down = zk.servers().find((s) => s.state === 'stopped');
     expect(down).toBeDefined();
     await zk.restart(down!.id);
     await waitUntil(() => zk.server(down!.id).role === 'follower', `server ${down!.id} following`, 30_000);
     expect(roles().filter((r) => r === 'leader')).toHaveLength(1);
+  });
+
+  it('a follower more than 500 txns behind gets a snapshot (SNAP), serves them, and recovers from it after a restart', async () => {
+    await waitUntil(() => zk.servers().filter((s) => s.role === 'follower').length >= 1 && zk.leader() !== null, 'a leader and a follower', 30_000);
+    const f = zk.servers().find((s) => s.role === 'follower')!;
+    // keep a quorum while f is down: start the third server if it is down
+    const third = zk.servers().find((s) => s.state === 'stopped');
+    if (third) await zk.start(third.id);
+    await waitUntil(() => zk.servers().filter((s) => s.role === 'follower' || s.role === 'leader').length === 3, 'three serving', 30_000);
+    await zk.stopServer(f.id);
+    const live = zk.servers().filter((s) => s.state === 'running').map((s) => `127.0.0.1:${s.clientPort}`).join(',');
+    const w = await connectClient(live, { sessionTimeoutMs: 20_000 }, 20_000);
+    try {
+      await w.create('/many', '');
+      await Promise.all(Array.from({ length: 600 }, (_, i) => w.create(`/many/n${i}`, `${i}`)));
+    } finally {
+      await w.close();
+    }
+    const traceMark = zk.ensemble.traceEvents().length;
+    await zk.start(f.id);
+    await waitUntil(() => zk.server(f.id).role === 'follower', `server ${f.id} following again`, 30_000);
+    const syncs = zk.ensemble.traceEvents().slice(traceMark).filter((e) => e.kind === 'zab.sync.received' && e.server === f.id);
+    expect(syncs.map((e) => e.detail?.how)).toContain('SNAP');
+    const check = async (): Promise<void> => {
+      const c = await connectClient(`127.0.0.1:${zk.server(f.id).clientPort}`, { sessionTimeoutMs: 20_000 }, 20_000);
+      try {
+        await c.sync('/');
+        expect((await c.getChildren('/many')).length).toBe(600);
+        expect(text((await c.getData('/many/n599')).data)).toBe('599');
+      } finally {
+        await c.close();
+      }
+    };
+    await check();
+    await zk.restart(f.id);
+    await waitUntil(() => zk.server(f.id).role === 'follower', `server ${f.id} following after its restart`, 30_000);
+    await check();
   });
 });
 
