@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient } from '../../src-main/client/index';
 import { apacheZooKeeperAvailability, startApacheZooKeeper, type ApacheZooKeeper } from '../support/apache-zookeeper';
-import { JAAS_TEXT, runScenario, saslConfig, SECTIONS, superDigestConfig, type ScenarioTarget, type Transcript } from './scenario';
+import { dumpTree, JAAS_TEXT, runScenario, saslConfig, SECTIONS, superDigestConfig, type ScenarioTarget, type Transcript } from './scenario';
 import { startZooLabServer, zoolabBuilt, type ZooLabServer } from './zoolab-process';
 import { runNodeZookeeperClientScenario } from './nzk-scenario';
 import { KNOWN_DIFFERENCES, staleKnownDifferences, tolerateKnown } from './known-differences';
@@ -54,6 +54,8 @@ describe.skipIf(skipReason !== '')(`compat: one scenario, Apache ZooKeeper 3.8 v
   let actual: Transcript = new Map();
   let nzkExpected: string[] = [];
   let nzkActual: string[] = [];
+  let treeExpected: string[] = [];
+  let treeActual: string[] = [];
   let mntrKeys: { zk: Set<string>; zl: Set<string> } = { zk: new Set(), zl: new Set() };
 
   beforeAll(async () => {
@@ -76,6 +78,8 @@ describe.skipIf(skipReason !== '')(`compat: one scenario, Apache ZooKeeper 3.8 v
     // side by side: the sections wait on expiry and reaping, which overlap well
     [expected, actual] = await Promise.all([runScenario(target('ZooKeeper', zk, zkRestricted), ONLY), runScenario(target('ZooLab', zl, zlRestricted), ONLY)]);
     [nzkExpected, nzkActual] = await Promise.all([runNodeZookeeperClientScenario(zk.connectString), runNodeZookeeperClientScenario(zl.connectString)]);
+    // the end state after every section, on both
+    [treeExpected, treeActual] = await Promise.all([dumpTree(zk.connectString), dumpTree(zl.connectString)]);
     const keys = (text: string): Set<string> => new Set(text.split('\n').filter((l) => l !== '').map((l) => l.split('\t')[0]!));
     mntrKeys = { zk: keys(await zk.fourLetterWord('mntr')), zl: keys(await zl.fourLetterWord('mntr')) };
     // COMPAT_TRANSCRIPT_DIR=dir keeps both transcripts for reading side by side (diff -u)
@@ -110,6 +114,18 @@ describe.skipIf(skipReason !== '')(`compat: one scenario, Apache ZooKeeper 3.8 v
 
   it('node-zookeeper-client (an unmodified third-party client): same transcript', () => {
     expect(nzkActual).toEqual(nzkExpected);
+  });
+
+  it.skipIf(ONLY !== undefined)('the whole tree after the scenario: same paths, data, ACLs and Stats', () => {
+    expect(treeExpected.length).toBeGreaterThan(50);
+    expect(treeActual).toEqual(treeExpected);
+  });
+
+  it('ZooLab after kill -9 and restart: the same tree, zxid for zxid and ms for ms', async () => {
+    const before = await dumpTree(zl!.connectString, { raw: true });
+    await zl!.kill();
+    await zl!.restart();
+    expect(await dumpTree(zl!.connectString, { raw: true })).toEqual(before);
   });
 
   it('mntr: ZooLab prints no key that ZooKeeper 3.8 lacks', () => {

@@ -1073,6 +1073,50 @@ export const SECTIONS: Record<string, (s: Section) => Promise<void>> = {
   'four-letter words and the whitelist': fourLetterWords,
 };
 
+/**
+ * Every znode under `root` with its data digest, ACL and Stat; zxids ranked over the whole
+ * tree, ephemeral owners as EPH, times as T. `raw` keeps zxids and times as they are (for
+ * comparing a server with itself across a restart).
+ */
+export async function dumpTree(connectString: string, options: { raw?: boolean; root?: string } = {}): Promise<string[]> {
+  const c = await connectClient(connectString, { sessionTimeoutMs: 10_000 }, 15_000);
+  const lines: string[] = [];
+  const rows: { path: string; data: Uint8Array | null; acl: ACL[]; stat: Stat }[] = [];
+  try {
+    const walk = async (path: string): Promise<void> => {
+      const got = await c.getData(path).catch(() => null);
+      const acl = await c.getACL(path).catch(() => null);
+      if (got === null || acl === null) return; // gone meanwhile, or not readable
+      rows.push({ path, data: got.data, acl: acl.acl, stat: got.stat });
+      const children = await c.getChildren(path).catch(() => [] as string[]);
+      for (const child of [...children].sort()) await walk(path === '/' ? `/${child}` : `${path}/${child}`);
+    };
+    await walk(options.root ?? '/');
+  } finally {
+    await c.close();
+  }
+  // zxids ranked within each top-level subtree (one section each), so a difference in one
+  // section does not shift every rank after it
+  const top = (path: string): string => path.split('/').slice(0, 2).join('/') || '/';
+  const ranks = new Map<string, Map<bigint, string>>();
+  for (const group of new Set(rows.map((r) => top(r.path)))) {
+    const zs = new Set<bigint>();
+    for (const r of rows) if (top(r.path) === group) for (const v of [r.stat.czxid, r.stat.mzxid, r.stat.pzxid]) zs.add(v);
+    const ranked = [...zs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    ranks.set(group, new Map(ranked.map((v, i) => [v, `z${i + 1}`])));
+  }
+  for (const { path, data, acl, stat } of rows) {
+    const z = (v: bigint): string => (options.raw ? v.toString() : v === 0n ? '0' : ranks.get(top(path))!.get(v)!);
+    const digest = data === null ? 'null' : createHash('sha1').update(data).digest('hex').slice(0, 12);
+    const eo = stat.ephemeralOwner === 0n ? '0' : options.raw ? stat.ephemeralOwner.toString() : BigInt.asIntN(64, stat.ephemeralOwner) === CONTAINER_OWNER ? 'CONTAINER' : 'EPH';
+    const t = (v: bigint): string => (options.raw ? v.toString() : 'T');
+    lines.push(
+      `${path} data=${digest} acl=${acl.map((a) => `${a.perms}:${a.id.scheme}:${a.id.id}`).join(',')} cz=${z(stat.czxid)} mz=${z(stat.mzxid)} pz=${z(stat.pzxid)} ct=${t(stat.ctime)} mt=${t(stat.mtime)} v=${stat.version} cv=${stat.cversion} av=${stat.aversion} eo=${eo} dl=${stat.dataLength} nc=${stat.numChildren}`,
+    );
+  }
+  return lines;
+}
+
 /** Runs every section in order against the target; a section that throws records why. */
 export async function runScenario(target: ScenarioTarget, only?: readonly string[]): Promise<Transcript> {
   const out: Transcript = new Map();
