@@ -14,7 +14,7 @@ import type { TraceEvent } from '../common/trace';
 import { ZooLabError } from '../common/errors';
 import { releaseAllPorts } from './ports';
 import { ServerProcess } from './server-process';
-import type { ServerProcessOptions } from './server-process';
+import type { HealthSample, ServerProcessOptions } from './server-process';
 import type { LinkRule } from '../node/peer-network';
 import { requestStory } from './trace-story';
 import { prepareWorkspace, writeManifest } from './workspace';
@@ -322,6 +322,11 @@ export class Ensemble {
 
   logs(id: number): readonly string[] {
     return this.server(id).logs();
+  }
+
+  /** srvr samples of one server (role, zxid, connections, outstanding, latency), oldest first. */
+  health(id: number): readonly HealthSample[] {
+    return this.server(id).health();
   }
 
   /** Stop every server (SIGTERM, then SIGKILL after the deadline), release ports. Idempotent. */

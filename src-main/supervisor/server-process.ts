@@ -32,11 +32,28 @@ export interface ServerProcessOptions {
   pollIntervalMs?: number;
   /** log lines kept in memory per server */
   logLinesMax?: number;
+  /** srvr samples kept per server (default 600: five minutes at the default poll) */
+  healthSamplesMax?: number;
   /**
    * Servers that outlive this process (`zoolab up --detach`): own session, log straight to
    * logs/server.log, no parent watch. Default false: children die with their supervisor.
    */
   detached?: boolean;
+}
+
+/** One `srvr` poll, for charts. */
+export interface HealthSample {
+  t: number;
+  role: ServerRole;
+  /** hex */
+  zxid: string | null;
+  epoch: number | null;
+  connections: number | null;
+  outstanding: number | null;
+  latencyAvgMs: number | null;
+  latencyMaxMs: number | null;
+  received: number | null;
+  sent: number | null;
 }
 
 export interface ServerProcessEvents {
@@ -81,6 +98,7 @@ export class ServerProcess {
   private startTimer: NodeJS.Timeout | null = null;
   private killTimer: NodeJS.Timeout | null = null;
   private readonly logLines: string[] = [];
+  private readonly healthSamples: HealthSample[] = [];
   private lastProblem: string | null = null;
   private polling = false;
   role: ServerRole = 'unknown';
@@ -126,6 +144,11 @@ export class ServerProcess {
 
   logs(): readonly string[] {
     return this.logLines;
+  }
+
+  /** srvr samples, oldest first (bounded: the last healthSamplesMax) */
+  health(): readonly HealthSample[] {
+    return this.healthSamples;
   }
 
   private apply(e: LifecycleEvent): void {
@@ -310,6 +333,20 @@ export class ServerProcess {
       const zxid = r.zxid === null ? null : `0x${r.zxid.toString(16)}`;
       const epoch = r.zxid === null ? null : Number(r.zxid >> 32n);
       const changed = role !== this.role || zxid !== this.lastZxid || r.connections !== this.connections;
+      this.healthSamples.push({
+        t: Date.now(),
+        role,
+        zxid,
+        epoch,
+        connections: r.connections,
+        outstanding: r.outstanding,
+        latencyAvgMs: r.latency?.avg ?? null,
+        latencyMaxMs: r.latency?.max ?? null,
+        received: r.received,
+        sent: r.sent,
+      });
+      const max = this.opts.healthSamplesMax ?? 600;
+      if (this.healthSamples.length > max) this.healthSamples.splice(0, this.healthSamples.length - max);
       this.role = role;
       this.lastZxid = zxid;
       this.epoch = epoch;

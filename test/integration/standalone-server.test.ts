@@ -35,6 +35,8 @@ describe('standalone server: client protocol over TCP, durable across kill -9', 
 
   it('srvr: Mode standalone, a fresh tree has ZooKeeper\'s 5 nodes', async () => {
     expect(zk.server(1).role).toBe('standalone');
+    await zk.ensemble.waitUntil(() => zk.ensemble.health(1).length >= 2, 'two health samples', 10_000);
+    expect(zk.ensemble.health(1).at(-1)).toMatchObject({ role: 'standalone', zxid: '0x0', outstanding: 0, latencyAvgMs: 0 });
     const r = parseSrvr(await askFourLetterWord('127.0.0.1', zk.server(1).clientPort, 'srvr'));
     expect(r).toMatchObject({ serving: true, mode: 'standalone', nodeCount: 5 });
   });
