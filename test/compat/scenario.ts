@@ -864,6 +864,25 @@ async function miscOps(s: Section): Promise<void> {
   await s.do('getChildren /misc raw op 8', () => a.send({ type: OpCode.getChildren, req: { path: '/misc', watch: false } }), (r) => errorCodeName(r.header.err));
   await s.do('deleteContainer /misc (raw op 20)', () => a.send({ type: OpCode.deleteContainer, req: { path: '/misc' } }), (r) => errorCodeName(r.header.err));
   await s.do('exists /misc after deleteContainer of a persistent node', async () => (await a.exists('/misc')) !== null);
+  // FIFO per client: pipelined (not awaited one by one), every read sees the writes sent before it
+  await s.do('create /misc/fifo', () => a.create('/misc/fifo', '0'));
+  await s.do('100 pipelined setData + getData pairs: each read sees its write', async () => {
+    const pairs = Array.from({ length: 100 }, (_, i) => [a.setData('/misc/fifo', String(i + 1)), a.getData('/misc/fifo')] as const);
+    const seen = await Promise.all(pairs.map(async ([w, r]) => {
+      const stat = await w;
+      const got = await r;
+      return `${stat.version}:${new TextDecoder().decode(got.data!)}:${got.stat.version}`;
+    }));
+    const wrong = seen.filter((v, i) => v !== `${i + 1}:${i + 1}:${i + 1}`);
+    return wrong.length === 0 ? 'all 100 in order' : `out of order: ${wrong.slice(0, 3).join(' ')}`;
+  }, (v) => v);
+  await s.do('pipelined create + getData + delete + exists', async () => {
+    const c = a.create('/misc/fifo/x', 'x');
+    const g = a.getData('/misc/fifo/x');
+    const d = a.delete('/misc/fifo/x');
+    const e = a.exists('/misc/fifo/x');
+    return `${await c} ${s.data((await g).data)} ${String(await d)} ${String(await e)}`;
+  }, (v) => v);
 }
 
 /**
