@@ -1027,7 +1027,8 @@ export function fourLetterShape(word: string, text: string): string {
         .join('\n');
     case 'srvr':
     case 'stat':
-      return lines.map((l) => (/^\s/.test(l) ? shapeValue(l.trim()).replace(/\[.*?\]/, '[…]').replace(/\(.*\)/, '(…)') : l.includes(':') ? l.slice(0, l.indexOf(':') + 1) : shapeValue(l))).join('\n');
+      // one line per shape: how many client lines `stat` lists depends on connections closing meanwhile
+      return [...new Set(lines.map((l) => (/^\s/.test(l) ? shapeValue(l.trim()).replace(/\[.*?\]/, '[…]').replace(/\(.*\)/, '(…)') : l.includes(':') ? l.slice(0, l.indexOf(':') + 1) : shapeValue(l))))].join('\n');
     case 'cons':
       return [
         ...new Set(
@@ -1050,7 +1051,7 @@ export function fourLetterShape(word: string, text: string): string {
       return `core keys missing: [${MNTR_CORE_KEYS.filter((k) => !keys.has(k)).join(', ')}]`;
     }
     default:
-      return lines.map(shapeValue).join('\n');
+      return [...new Set(lines.map(shapeValue))].join('\n');
   }
 }
 
