@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EnsembleView, ServerView } from '../../src-main/api/contract';
-import { appendBounded, diffEnsembles, matchesFilter, type LogEntry } from './ensemble-diff';
+import { appendBounded, diffEnsembles, matchesFilter, traceToLog, type LogEntry } from './ensemble-diff';
 
 function server(id: number, patch: Partial<ServerView> = {}): ServerView {
   return {
@@ -64,5 +64,29 @@ describe('log helpers', () => {
     expect(matchesFilter(e, new Set(['role']), 'leading')).toBe(true);
     expect(matchesFilter(e, new Set(['role']), 'server 2')).toBe(true);
     expect(matchesFilter(e, new Set(['role']), 'server 3')).toBe(false);
+  });
+});
+
+describe('traceToLog', () => {
+  it('one entry per session event even though every server traces it; watches and faults as they come; the rest ignored', () => {
+    const seen = new Set<string>();
+    const created = (server: number) => ({ t: 1, kind: 'session.created' as const, server, session: '0xabc', zxid: '0x100000001', detail: { timeoutMs: 30000 } });
+    const out = traceToLog(
+      [
+        created(1),
+        created(2),
+        created(3),
+        { t: 2, kind: 'watch.fired', server: 2, session: '0xabc', path: '/a', detail: { type: 3 } },
+        { t: 3, kind: 'zab.ack.sent', server: 2, zxid: '0x1' },
+        { t: 4, kind: 'session.expired', server: 3, session: '0xabc' },
+      ],
+      seen,
+    );
+    expect(out.map((e) => `${e.kind}: ${e.text}`)).toEqual([
+      'session: session 0xabc created (timeout 30000 ms)',
+      'watch: watch fired: NodeDataChanged /a → session 0xabc',
+      'session: session 0xabc expired: its ephemeral znodes go',
+    ]);
+    expect(traceToLog([created(1)], seen)).toEqual([]);
   });
 });

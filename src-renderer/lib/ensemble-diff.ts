@@ -5,7 +5,9 @@
 import type { EnsembleView, ServerView } from '../../src-main/api/contract';
 import { roleLabel } from './server-model';
 
-export type LogKind = 'state' | 'role' | 'error' | 'action' | 'log';
+import type { TraceEvent } from '../../src-main/common/trace';
+
+export type LogKind = 'state' | 'role' | 'error' | 'action' | 'session' | 'watch' | 'fault' | 'log';
 
 export interface LogEntry {
   /** ms since epoch, from the caller's clock */
@@ -62,4 +64,35 @@ export function matchesFilter(e: LogEntry, kinds: ReadonlySet<LogKind>, text: st
   if (text === '') return true;
   const needle = text.toLowerCase();
   return e.text.toLowerCase().includes(needle) || (e.server !== null && `server ${e.server}`.includes(needle));
+}
+
+const watchTypes: Record<number, string> = { 1: 'NodeCreated', 2: 'NodeDeleted', 3: 'NodeDataChanged', 4: 'NodeChildrenChanged' };
+function watchType(t: unknown): string {
+  return typeof t === 'number' ? (watchTypes[t] ?? `type ${t}`) : String(t ?? '');
+}
+
+/**
+ * The trace events a person wants in the log (sessions, watches, faults), as entries. Each
+ * session event is traced by every server that applies it; `seen` keeps one entry per event.
+ */
+export function traceToLog(events: readonly TraceEvent[], seen: Set<string>, seenMax = 10_000): LogEntry[] {
+  const out: LogEntry[] = [];
+  for (const e of events) {
+    let entry: LogEntry | null = null;
+    const key = `${e.kind}:${e.session ?? ''}:${e.zxid ?? ''}:${e.path ?? ''}`;
+    if (e.kind === 'session.created') entry = { t: e.t, kind: 'session', server: e.server, tone: 'info', text: `session ${e.session} created (timeout ${String(e.detail?.['timeoutMs'] ?? '?')} ms)` };
+    else if (e.kind === 'session.closed') entry = { t: e.t, kind: 'session', server: e.server, tone: 'idle', text: `session ${e.session} closed` };
+    else if (e.kind === 'session.expired') entry = { t: e.t, kind: 'session', server: e.server, tone: 'warn', text: `session ${e.session} expired: its ephemeral znodes go` };
+    else if (e.kind === 'watch.fired') entry = { t: e.t, kind: 'watch', server: e.server, tone: 'info', text: `watch fired: ${watchType(e.detail?.['type'])} ${e.path ?? ''} → session ${e.session ?? '?'}` };
+    else if (e.kind === 'fault.set' || e.kind === 'fault.healed') entry = { t: e.t, kind: 'fault', server: e.server, tone: e.kind === 'fault.set' ? 'bad' : 'ok', text: e.kind === 'fault.set' ? `fault injected: ${String(e.detail?.['rules'] ?? '')}` : 'faults healed' };
+    if (!entry) continue;
+    // watch events are per server and per session: keep them all; the others once per ensemble
+    if (e.kind !== 'watch.fired' && !e.kind.startsWith('fault.')) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (seen.size > seenMax) seen.clear();
+    }
+    out.push(entry);
+  }
+  return out;
 }

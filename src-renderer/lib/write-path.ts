@@ -145,9 +145,38 @@ function parseAckers(text: unknown): number[] {
   return typeof text === 'string' && text !== '' ? text.split(',').map(Number).filter((n) => Number.isInteger(n)) : [];
 }
 
+/** a follower's forward comes this long before the leader's first event of the txn, at most */
+const forwardLeadMs = 5_000;
+
+/**
+ * Only the events of the newest requests: one pass finds each txn's first and last time, the
+ * newest `pathsMax` txns are kept with the forwards and reads around them, so a 20,000-event
+ * buffer costs one cheap pass plus a few hundred events of real work per frame.
+ */
+function newestRequests(events: readonly TraceEvent[], pathsMax: number): TraceEvent[] {
+  const span = new Map<string, { first: number; last: number }>();
+  for (const e of events) {
+    const z = txnZxid(e);
+    if (z === null || !pathKinds.has(e.kind)) continue;
+    const s = span.get(z);
+    if (!s) span.set(z, { first: e.t, last: e.t });
+    else {
+      if (e.t < s.first) s.first = e.t;
+      if (e.t > s.last) s.last = e.t;
+    }
+  }
+  const newest = [...span.entries()].sort((a, b) => b[1].last - a[1].last).slice(0, pathsMax);
+  const keep = new Set(newest.map(([z]) => z));
+  const fromT = Math.min(...newest.map(([, s]) => s.first)) - forwardLeadMs;
+  return events.filter((e) => {
+    const z = txnZxid(e);
+    return z !== null ? keep.has(z) : e.t >= fromT || keep.size === 0;
+  });
+}
+
 /** The newest `pathsMax` requests found in `events` (any order), oldest first. */
 export function buildWritePaths(events: readonly TraceEvent[], pathsMax = 50): WritePath[] {
-  const groups = groupRequests(events);
+  const groups = groupRequests(newestRequests(events, pathsMax));
   const paths: WritePath[] = [];
   for (const group of groups) {
     group.sort((a, b) => a.t - b.t || (order[a.kind] ?? 99) - (order[b.kind] ?? 99) || a.server - b.server || (a.peer ?? 0) - (b.peer ?? 0));

@@ -6,17 +6,18 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import { useBridge } from '../bridge';
-import { appendBounded, diffEnsembles, matchesFilter, type LogEntry, type LogKind } from '../lib/ensemble-diff';
+import type { TraceEvent } from '../../src-main/common/trace';
+import { appendBounded, diffEnsembles, matchesFilter, traceToLog, type LogEntry, type LogKind } from '../lib/ensemble-diff';
 import { batchPerFrame } from '../lib/frame-batch';
 import { useClusterStore } from './cluster';
 
 const entriesMax = 2_000;
-export const logKinds: readonly LogKind[] = ['state', 'role', 'error', 'action', 'log'];
+export const logKinds: readonly LogKind[] = ['state', 'role', 'error', 'action', 'session', 'watch', 'fault', 'log'];
 
 export const useEventsStore = defineStore('events', () => {
   const cluster = useClusterStore();
   const entries = shallowRef<LogEntry[]>([]);
-  const kinds = ref<Set<LogKind>>(new Set(['state', 'role', 'error', 'action']));
+  const kinds = ref<Set<LogKind>>(new Set(['state', 'role', 'error', 'action', 'session', 'fault']));
   const filter = ref('');
   const filtered = computed(() => entries.value.filter((e) => matchesFilter(e, kinds.value, filter.value.trim())));
 
@@ -46,6 +47,9 @@ export const useEventsStore = defineStore('events', () => {
       { immediate: true },
     );
     const pushLines = batchPerFrame<LogEntry>((run) => requestAnimationFrame(run), push, entriesMax);
+    const seen = new Set<string>();
+    const pushTrace = batchPerFrame<TraceEvent>((run) => requestAnimationFrame(run), (events) => push(traceToLog(events, seen)), entriesMax);
+    useBridge().on('trace', (batch) => pushTrace(batch));
     useBridge().on('serverLog', ({ server, lines }) => {
       const t = Date.now();
       pushLines(lines.map((text) => ({ t, kind: 'log' as const, server, text, tone: /\b(ERROR|FATAL)\b/.test(text) ? ('bad' as const) : /\bWARN\b/.test(text) ? ('warn' as const) : ('idle' as const) })));
