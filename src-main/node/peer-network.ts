@@ -282,6 +282,18 @@ export class ElectionNetwork {
   }
 }
 
+/** A quorum message held in step mode, as reported to the supervisor. */
+export interface HeldMessage {
+  /** unique within this server process */
+  id: number;
+  from: Sid;
+  to: Sid;
+  type: ZabMessage['type'];
+  /** hex, when the message carries a zxid */
+  zxid?: string;
+  heldAtMs: number;
+}
+
 export interface QuorumNetworkOptions {
   myid: Sid;
   self: PeerAddress;
@@ -290,6 +302,8 @@ export interface QuorumNetworkOptions {
   log: Logger;
   onMessage(from: Sid, msg: ZabMessage): void;
   onDisconnected(peer: Sid): void;
+  /** step mode: a message was held (report it to the supervisor) */
+  onHeld?(m: HeldMessage): void;
 }
 
 interface QuorumLink extends Link {
@@ -308,8 +322,40 @@ export class QuorumNetwork {
   /** accept learners only while leading */
   accepting = false;
   private closed = false;
+  /** step mode: quorum messages (except PING) wait here until released, in order */
+  private holding = false;
+  private readonly held: { m: HeldMessage; link: QuorumLink; frame: Uint8Array }[] = [];
+  private nextHeldId = 1;
 
   constructor(private readonly o: QuorumNetworkOptions) {}
+
+  /**
+   * Step mode on: every quorum message but PING is held until `release` names it (PINGs keep
+   * the links alive). Off: everything held goes out, in order.
+   */
+  setHolding(on: boolean): void {
+    this.holding = on;
+    if (!on) this.release(this.held.map((h) => h.m.id));
+  }
+
+  /** Send the named held messages (in the order they were held; per-link order is kept). */
+  release(ids: readonly number[]): void {
+    const want = new Set(ids);
+    for (let i = 0; i < this.held.length; ) {
+      const h = this.held[i] as (typeof this.held)[number];
+      if (!want.has(h.m.id)) {
+        i += 1;
+        continue;
+      }
+      this.held.splice(i, 1);
+      // a message for a link that is gone is lost, as it would be on the wire
+      if (!h.link.superseded && !h.link.socket.destroyed) h.link.writer.write(h.frame, this.o.faults.delayMs(this.o.myid, h.m.to));
+    }
+  }
+
+  heldMessages(): HeldMessage[] {
+    return this.held.map((h) => h.m);
+  }
 
   async listen(): Promise<void> {
     this.server = await listenOn(this.o.self.host, this.o.self.quorumPort, (s) => this.accept(s), 'quorum port');
@@ -330,7 +376,18 @@ export class QuorumNetwork {
     }
     const link = this.outgoing?.peer === to ? this.outgoing : this.accepted.get(to);
     if (!link || link.superseded) return;
-    link.writer.write(encodeZabMessage(msg), this.o.faults.delayMs(this.o.myid, to));
+    const frame = encodeZabMessage(msg);
+    // a held link keeps its order: once something waits, later messages (PINGs too) wait behind it
+    const linkBusy = this.held.some((h) => h.link === link);
+    if (this.holding && (msg.type !== 'PING' || linkBusy)) {
+      const zxid = 'zxid' in msg ? msg.zxid : 'txn' in msg ? msg.txn.zxid : undefined;
+      const m: HeldMessage = { id: this.nextHeldId++, from: this.o.myid, to, type: msg.type, heldAtMs: Date.now(), ...(zxid !== undefined ? { zxid: `0x${BigInt.asUintN(64, zxid).toString(16)}` } : {}) };
+      this.held.push({ m, link, frame });
+      if (this.held.length > 100_000) this.held.shift();
+      this.o.onHeld?.(m);
+      return;
+    }
+    link.writer.write(frame, this.o.faults.delayMs(this.o.myid, to));
   }
 
   /** Close the connection to `peer`; nothing is reported back. */

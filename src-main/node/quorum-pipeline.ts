@@ -350,6 +350,8 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     log,
     onMessage: (from, msg) => zabStep({ type: 'message', nowMs: Date.now(), from, msg }),
     onDisconnected: (peer) => zabStep({ type: 'disconnected', nowMs: Date.now(), peer }),
+    // step mode: the supervisor learns of each held message on our stdout (one JSON line)
+    onHeld: (m) => process.stdout.write(`${JSON.stringify({ held: m })}\n`),
   });
 
   let servingRole: 'leading' | 'following' | 'observing' | null = null;
@@ -621,7 +623,12 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     details: () => (core ? coreDetails(core, cfg.tickTimeMs) : null),
     resetConnectionStats: () => core?.resetConnectionStats(),
     control(message) {
-      const m = message as { faults?: unknown };
+      const m = message as { faults?: unknown; step?: unknown; release?: unknown };
+      if (typeof m.step === 'boolean') {
+        quorumNet.setHolding(m.step);
+        log.info(`step mode ${m.step ? 'on: quorum messages wait to be released' : 'off'}`);
+      }
+      if (Array.isArray(m.release)) quorumNet.release(m.release.filter((x): x is number => Number.isInteger(x)));
       if (!Array.isArray(m.faults)) return;
       const rules = (m.faults as LinkRule[]).filter(
         (r) => r && (r.from === '*' || Number.isInteger(r.from)) && (r.to === '*' || Number.isInteger(r.to)),

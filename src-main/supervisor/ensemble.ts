@@ -15,7 +15,7 @@ import { ZooLabError } from '../common/errors';
 import { releaseAllPorts } from './ports';
 import { ServerProcess } from './server-process';
 import type { HealthSample, ServerProcessOptions } from './server-process';
-import type { LinkRule } from '../node/peer-network';
+import type { HeldMessage, LinkRule } from '../node/peer-network';
 import { requestStory } from './trace-story';
 import { prepareWorkspace, writeManifest } from './workspace';
 import type { Workspace, WorkspaceOptions } from './workspace';
@@ -75,6 +75,10 @@ export class Ensemble {
   private readonly keepAlive = new Set<number>();
   /** the link fault table every server obeys */
   private faultRules: LinkRule[] = [];
+  /** step mode: quorum messages the servers hold, oldest first */
+  private stepping = false;
+  private heldQueue: (HeldMessage & { server: number })[] = [];
+  private releaseTimer: NodeJS.Timeout | null = null;
   private readonly backoff = new Map<number, { delayMs: number; timer: NodeJS.Timeout | null; runningSinceMs: number | null }>();
 
   private constructor(
@@ -93,6 +97,16 @@ export class Ensemble {
         trace: (events) => this.queueTrace(events),
         spawned: () => {
           if (this.faultRules.length > 0) proc.sendControl({ faults: this.faultRules });
+          if (this.stepping) proc.sendControl({ step: true });
+        },
+        held: (m) => {
+          this.heldQueue.push({ server: slot.id, ...m });
+          if (this.heldQueue.length > 100_000) this.heldQueue.shift();
+          this.changed();
+        },
+        exited: () => {
+          // what a dead server held is lost with it
+          this.heldQueue = this.heldQueue.filter((h) => h.server !== slot.id);
         },
       });
       this.procs.set(slot.id, proc);
@@ -182,6 +196,50 @@ export class Ensemble {
 
   pause(id: number): void {
     this.server(id).pause();
+  }
+
+  /**
+   * Step mode: every server holds its quorum messages (PROPOSAL, ACK, COMMIT, … but not PING)
+   * until `release` lets them go, so a person can follow one write message by message. Use a
+   * long tickTime with it, or the held messages run into syncLimit. Off releases everything.
+   */
+  setStepMode(on: boolean): void {
+    this.stepping = on;
+    if (!on) {
+      this.releaseEvery(null);
+      this.heldQueue = [];
+    }
+    for (const p of this.procs.values()) p.sendControl({ step: on });
+    this.changed();
+  }
+
+  get stepMode(): boolean {
+    return this.stepping;
+  }
+
+  /** The messages held right now, oldest first (`server` holds it; `to` will receive it). */
+  heldMessages(): readonly (HeldMessage & { server: number })[] {
+    return this.heldQueue;
+  }
+
+  /** Let the `count` oldest held messages go (per-link order is kept); returns them. */
+  release(count = 1): (HeldMessage & { server: number })[] {
+    const out = this.heldQueue.splice(0, Math.max(0, count));
+    const byServer = new Map<number, number[]>();
+    for (const h of out) byServer.set(h.server, [...(byServer.get(h.server) ?? []), h.id]);
+    for (const [server, ids] of byServer) this.procs.get(server)?.sendControl({ release: ids });
+    if (out.length > 0) this.changed();
+    return out;
+  }
+
+  /** Release one held message every `intervalMs` (a slowed-down run); null stops. */
+  releaseEvery(intervalMs: number | null): void {
+    if (this.releaseTimer) clearInterval(this.releaseTimer);
+    this.releaseTimer = null;
+    if (intervalMs === null) return;
+    if (!(intervalMs >= 1)) throw new ZooLabError('USAGE', `release interval ${intervalMs} ms: at least 1`);
+    this.releaseTimer = setInterval(() => this.release(1), intervalMs);
+    this.releaseTimer.unref();
   }
 
   /** The current link fault table. */
@@ -334,6 +392,7 @@ export class Ensemble {
     if (this.closed) return;
     this.closed = true;
     for (const b of this.backoff.values()) if (b.timer) clearTimeout(b.timer);
+    if (this.releaseTimer) clearInterval(this.releaseTimer);
     await Promise.all(
       [...this.procs.values()].map(async (p) => {
         const st = p.state.state;

@@ -49,6 +49,9 @@ export interface LocalEnsemble {
   dropLink(from: number, to: number): void;
   delayLink(from: number, to: number, delayMs: number): void;
   heal(): void;
+  /** step mode: quorum messages wait until released (one at a time, or one every intervalMs) */
+  stepMode(on: boolean): void;
+  release(count?: number): { server: number; from: number; to: number; type: string; zxid?: string }[];
   waitFor(id: number, state: ServerState, timeoutMs?: number): Promise<void>;
   logs(id: number): readonly string[];
   /** stop everything; nothing is left running */
@@ -84,6 +87,8 @@ export async function startEnsemble(options: StartEnsembleOptions = {}): Promise
     dropLink: (from, to) => e.dropLink(from, to),
     delayLink: (from, to, ms) => e.delayLink(from, to, ms),
     heal: () => e.heal(),
+    stepMode: (on) => e.setStepMode(on),
+    release: (count) => e.release(count),
     resume: (id) => e.resume(id),
     waitFor: (id, state, timeoutMs) => e.waitFor(id, state, timeoutMs ?? readyMs),
     logs: (id) => e.logs(id),

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ServerRole, ServerView } from '../api/contract';
 import type { TraceEvent } from '../common/trace';
+import type { HeldMessage } from '../node/peer-network';
 import { ZooLabError } from '../common/errors';
 import { parseSrvr } from '../node/four-letter-words';
 import { askFourLetterWord } from './four-letter-client';
@@ -63,6 +64,10 @@ export interface ServerProcessEvents {
   trace?(events: TraceEvent[]): void;
   /** the process is up: time to send it the current control state (faults) */
   spawned?(): void;
+  /** step mode: the server holds this quorum message until released */
+  held?(message: HeldMessage): void;
+  /** the process exited */
+  exited?(): void;
 }
 
 /** Where the built cli.js lives: $ZOOLAB_CLI, else next to this bundle when bundled, else out/main from the repo. */
@@ -162,8 +167,16 @@ export class ServerProcess {
     this.capture([`${new Date().toISOString()} INFO  [supervisor] ${line}`]);
   }
 
-  /** a stdout line: a trace event (NDJSON, starts with {"t":) or a log line */
+  /** a stdout line: a trace event (NDJSON, starts with {"t":), a held message, or a log line */
   private stdoutLine(line: string): void {
+    if (line.startsWith('{"held":')) {
+      try {
+        this.events.held?.((JSON.parse(line) as { held: HeldMessage }).held);
+        return;
+      } catch {
+        // not ours: a log line
+      }
+    }
     if (line.startsWith('{"t":')) {
       try {
         const event = JSON.parse(line) as TraceEvent;
@@ -284,6 +297,7 @@ export class ServerProcess {
     if (this.opts.detached) this.lastProblem = this.problemFromLogFile();
     this.note(`pid ${child.pid} ${signal ? `killed by ${signal}` : `exited with code ${code}`}`);
     this.apply({ type: 'exited', code, signal, lastWords: this.lastProblem });
+    this.events.exited?.();
   }
 
   /** detached servers write their log file themselves: find the last problem there */

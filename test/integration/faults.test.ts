@@ -46,3 +46,39 @@ describe('faults: isolate the leader, heal', () => {
     expect(new TextDecoder().decode((await c.getData('/during-partition')).data ?? new Uint8Array())).toBe('ok');
   });
 });
+
+describe('step mode: one write, message by message', () => {
+  let zk: LocalEnsemble;
+  let c: ZkClient | null = null;
+  afterAll(async () => {
+    zk?.ensemble.setStepMode(false);
+    await c?.close().catch(() => {});
+    await zk?.stop();
+  });
+
+  it('PROPOSALs wait until released; the write is acknowledged only after an ACK is let through', async () => {
+    zk = await startEnsemble({ servers: 3, tickTimeMs: 1000, initLimit: 10, syncLimit: 10, pollIntervalMs: 100 });
+    await waitUntil(() => zk.leader() !== null && zk.servers().filter((s) => s.role === 'follower').length === 2, 'a settled ensemble', 20_000);
+    const leader = zk.leader() as number;
+    c = await connectClient(`127.0.0.1:${zk.server(leader).clientPort}`, { sessionTimeoutMs: 30_000 }, 20_000);
+    zk.ensemble.setStepMode(true);
+    let done = false;
+    const write = c.create('/stepped', 's').then(() => (done = true));
+    await waitUntil(() => zk.ensemble.heldMessages().filter((m) => m.type === 'PROPOSAL').length === 2, 'two held PROPOSALs', 10_000);
+    expect(zk.ensemble.heldMessages().every((m) => m.server === leader && m.from === leader)).toBe(true);
+    expect(done).toBe(false);
+    const released: string[] = [];
+    for (let i = 0; i < 20 && !done; i += 1) {
+      await waitUntil(() => zk.ensemble.heldMessages().length > 0 || done, 'a held message', 10_000);
+      for (const m of zk.ensemble.release(1)) released.push(`${m.type} ${m.from}→${m.to}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await write;
+    expect(released[0]).toMatch(/^PROPOSAL /);
+    expect(released.some((r) => r.startsWith('ACK '))).toBe(true);
+    expect(released.findIndex((r) => r.startsWith('ACK '))).toBeGreaterThan(0);
+    zk.ensemble.setStepMode(false);
+    expect(zk.ensemble.heldMessages()).toEqual([]);
+    expect(new TextDecoder().decode((await c.getData('/stepped')).data ?? new Uint8Array())).toBe('s');
+  });
+});
