@@ -19,8 +19,12 @@ interface Nzk {
   connect(): void;
   close(): void;
   create(path: string, cb: (e: Error | null) => void): void;
+  create(path: string, data: Buffer, mode: number, cb: (e: Error | null) => void): void;
 }
-const zookeeper = createRequire(import.meta.url)('node-zookeeper-client') as { createClient(cs: string, o: { sessionTimeout: number }): Nzk };
+const zookeeper = createRequire(import.meta.url)('node-zookeeper-client') as {
+  createClient(cs: string, o: { sessionTimeout: number }): Nzk;
+  CreateMode: { EPHEMERAL: number };
+};
 
 const resultsDir = resolve(import.meta.dirname, '../../test-results');
 const uiDeadlineMs = 30_000;
@@ -227,6 +231,26 @@ describe('zoolab app --web', () => {
     await page.locator('[data-testid=tree-list]').evaluate((el) => (el.scrollTop = el.scrollHeight));
     await row('/big/n04999').waitFor({ timeout: uiDeadlineMs });
     expect(await page.locator('[data-testid=tree-list] [role=treeitem]').count()).toBeLessThan(80);
+  });
+
+  it('tree: an ephemeral znode vanishes live when its client’s session ends', async () => {
+    const { page } = browser;
+    const connect = (await page.textContent('[data-testid=connection-string] code')) ?? '';
+    const client = zookeeper.createClient(connect, { sessionTimeout: 10_000 });
+    await new Promise<void>((resolve) => {
+      client.once('connected', () => resolve());
+      client.connect();
+    });
+    await new Promise<void>((resolve, reject) =>
+      client.create('/lease', Buffer.from('held'), zookeeper.CreateMode.EPHEMERAL, (e: Error | null) => (e ? reject(e) : resolve())),
+    );
+    const row = page.locator('[data-testid=tree-list] [data-path="/lease"]');
+    await row.waitFor({ timeout: uiDeadlineMs });
+    await row.click();
+    await page.locator('[data-testid=node-editor] .pill:has-text("ephemeral")').waitFor({ timeout: uiDeadlineMs });
+    client.close();
+    await row.waitFor({ state: 'detached', timeout: uiDeadlineMs });
+    await page.locator('[data-testid=event-log] li:has-text("closed")').first().waitFor({ timeout: uiDeadlineMs });
   });
 
   it('kill the leader → the others elect a new one within seconds; the election view says why', async () => {
