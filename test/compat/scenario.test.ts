@@ -133,8 +133,10 @@ describe.skipIf(skipReason !== '')(`compat: one scenario, Apache ZooKeeper 3.8 v
     expect([...mntrKeys.zl].filter((k) => !mntrKeys.zk.has(k))).toEqual([]);
   });
 
-  it('ZooLab stayed up through the whole scenario', () => {
+  it('ZooLab stayed up through the whole scenario, logging no ERROR', () => {
     expect(zl?.alive()).toBe(true);
     expect(zlRestricted?.alive()).toBe(true);
+    const errors = [zl!, zlRestricted!].flatMap((z) => z.output().split('\n').filter((l) => / ERROR /.test(l)));
+    expect(errors).toEqual([]);
   });
 });
