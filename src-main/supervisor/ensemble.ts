@@ -100,6 +100,8 @@ export class Ensemble {
           if (this.stepping) proc.sendControl({ step: true });
         },
         held: (m) => {
+          // a report still in the pipe after step mode ended: the server has sent it already
+          if (!this.stepping) return;
           this.heldQueue.push({ server: slot.id, ...m });
           if (this.heldQueue.length > 100_000) this.heldQueue.shift();
           this.changed();
