@@ -82,7 +82,7 @@ describe.skipIf(skipReason !== '')(`compat: one scenario, Apache ZooKeeper 3.8 v
     [treeExpected, treeActual] = await Promise.all([dumpTree(zk.connectString), dumpTree(zl.connectString)]);
     const keys = (text: string): Set<string> => new Set(text.split('\n').filter((l) => l !== '').map((l) => l.split('\t')[0]!));
     mntrKeys = { zk: keys(await zk.fourLetterWord('mntr')), zl: keys(await zl.fourLetterWord('mntr')) };
-    // COMPAT_TRANSCRIPT_DIR=dir keeps both transcripts for reading side by side (diff -u)
+    // COMPAT_TRANSCRIPT_DIR=dir keeps both transcripts (and ZooLab's log) for reading side by side (diff -u)
     const keepDir = process.env.COMPAT_TRANSCRIPT_DIR;
     if (keepDir !== undefined) {
       mkdirSync(keepDir, { recursive: true });
@@ -90,6 +90,7 @@ describe.skipIf(skipReason !== '')(`compat: one scenario, Apache ZooKeeper 3.8 v
         [...t].map(([name, lines]) => `## ${name}\n${lines.join('\n')}\n`).join('\n') + `\n## node-zookeeper-client\n${nzkLines.join('\n')}\n`;
       writeFileSync(join(keepDir, 'zookeeper.txt'), dump(expected, nzkExpected));
       writeFileSync(join(keepDir, 'zoolab.txt'), dump(actual, nzkActual));
+      writeFileSync(join(keepDir, 'zoolab-server.log'), zl.output());
     }
   }, 300_000);
 
