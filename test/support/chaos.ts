@@ -140,23 +140,29 @@ export async function syncReadOn(rec: HistoryRecorder, port: number, keys: reado
   }
 }
 
-/** The whole tree as seen by one server after sync: path → data + full stat. Bounded in node count. */
+/** The whole tree as seen by one server after sync: path → data + full stat. Bounded in node count; pipelined by level. */
 export async function dumpTree(port: number, nodesMax = 50_000): Promise<Map<string, string>> {
   const c = await connectClient(`127.0.0.1:${port}`, { sessionTimeoutMs: 10_000, requestTimeoutMs: 10_000 }, 15_000);
   try {
     await c.sync('/');
     const out = new Map<string, string>();
-    const queue = ['/'];
-    while (queue.length > 0) {
-      if (out.size > nodesMax) throw new Error(`127.0.0.1:${port}: more than ${nodesMax} znodes`);
-      const path = queue.shift() as string;
-      const { data, stat } = await c.getData(path);
-      const children = await c.getChildren(path);
-      const s = Object.fromEntries(Object.entries(stat).map(([k, v]) => [k, typeof v === 'bigint' ? `0x${v.toString(16)}` : v]));
-      out.set(path, JSON.stringify({ data: text(data), stat: s, children: [...children].sort() }));
-      for (const child of children.sort()) queue.push(path === '/' ? `/${child}` : `${path}/${child}`);
+    let level = ['/'];
+    while (level.length > 0) {
+      if (out.size + level.length > nodesMax) throw new Error(`127.0.0.1:${port}: more than ${nodesMax} znodes`);
+      const next: string[] = [];
+      for (let i = 0; i < level.length; i += 256) {
+        const batch = level.slice(i, i + 256);
+        const rows = await Promise.all(batch.map(async (path) => ({ path, got: await c.getData(path), children: await c.getChildren(path) })));
+        for (const { path, got, children } of rows) {
+          const s = Object.fromEntries(Object.entries(got.stat).map(([k, v]) => [k, typeof v === 'bigint' ? `0x${v.toString(16)}` : v]));
+          const sorted = [...children].sort();
+          out.set(path, JSON.stringify({ data: text(got.data), stat: s, children: sorted }));
+          for (const child of sorted) next.push(path === '/' ? `/${child}` : `${path}/${child}`);
+        }
+      }
+      level = next;
     }
-    return out;
+    return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   } finally {
     await c.close();
   }
@@ -209,7 +215,8 @@ export async function checkAfterFaults(zk: LocalEnsemble, workload: RegisterWork
   }
   await waitForSameZxid(zk, ids, 15_000);
   const trees = new Map<number, Map<string, string>>();
-  for (const id of ids) trees.set(id, await dumpTree(zk.server(id).clientPort));
+  const dumps = await Promise.all(ids.map(async (id) => [id, await dumpTree(zk.server(id).clientPort)] as const));
+  for (const [id, tree] of dumps) trees.set(id, tree);
   const [firstId, first] = [...trees][0] as [number, Map<string, string>];
   for (const [id, tree] of trees) {
     const diff = diffTrees(first, tree);
@@ -222,6 +229,21 @@ export async function checkAfterFaults(zk: LocalEnsemble, workload: RegisterWork
   for (const p of first.keys()) {
     const parent = p.slice(0, p.lastIndexOf('/'));
     if (createsUnder.has(parent) && !rec.ackedCreates.has(p) && !rec.unknownCreates.has(p)) throw new Error(`${p} exists but no client created it`);
+  }
+  // one session's writes apply in the order sent: on one connection, nothing is skipped before an acked create
+  for (const [session, log] of rec.pipelined) {
+    const byConnection = new Map<number, number>();
+    log.forEach((e, k) => {
+      if (e.acked && e.connection !== null) byConnection.set(e.connection, k);
+    });
+    for (const [connection, lastAcked] of byConnection) {
+      for (let j = 0; j < lastAcked; j += 1) {
+        const earlier = log[j] as (typeof log)[number];
+        if (earlier.connection === connection && !first.has(earlier.path)) {
+          throw new Error(`session ${session}, connection ${connection}: ${(log[lastAcked] as (typeof log)[number]).path} was acknowledged but ${earlier.path}, sent before it on the same connection, never took effect`);
+        }
+      }
+    }
   }
   const zxid = await waitForSameZxid(zk, ids, 15_000);
   const t0 = performance.now();

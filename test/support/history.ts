@@ -25,6 +25,13 @@ export class HistoryRecorder {
   /** creates of unique znodes: acknowledged ones must be on every server; unknown ones may be */
   readonly ackedCreates = new Set<string>();
   readonly unknownCreates = new Set<string>();
+  /**
+   * Pipelined creates per session, in the order sent, with the connection they went out on
+   * (null when sent while disconnected: the client queues it for the next connection). Writes
+   * from one session apply in the order sent: on one connection, an acknowledged create means
+   * every earlier create on that connection took effect too.
+   */
+  readonly pipelined = new Map<string, { path: string; connection: number | null; acked: boolean }[]>();
   private readonly t0 = performance.now();
 
   now(): number {
@@ -71,6 +78,11 @@ export class HistoryRecorder {
   ackedWrites(): number {
     return this.counts().acked;
   }
+
+  /** acknowledged register writes only (write/cas with an ok reply) */
+  ackedRegisterWrites(): number {
+    return this.counts().acked - this.ackedCreates.size;
+  }
 }
 
 export interface WorkloadOptions {
@@ -85,6 +97,10 @@ export interface WorkloadOptions {
   requestTimeoutMs?: number;
   /** per client, an upper bound on operations (the workload also stops on stop()) */
   opsPerClientMax?: number;
+  /** per session, creates kept outstanding beside the register ops (default 0: none) */
+  pipelinedCreates?: number;
+  /** per session, at most this many pipelined creates in all (default 150), so the tree stays small */
+  pipelinedCreatesMax?: number;
 }
 
 /**
@@ -150,17 +166,62 @@ export class RegisterWorkload {
       }
       this.live.add(client);
       const seen = new Map<string, number>();
+      const pipeline = this.pipeline(client, name);
       try {
         while (!this.stopping && ops < opsMax && client.state !== 'expired' && client.state !== 'closed') {
           ops += 1;
+          pipeline.topUp();
           await this.oneOp(client, name, rnd, seen, `${name}-${ops}`);
         }
       } finally {
+        await pipeline.drain();
         this.live.delete(client);
         await client.close().catch(() => {});
       }
       generation += 1;
     }
+  }
+
+  /**
+   * Pipelined creates on this session: before each register op, top up to `pipelinedCreates`
+   * outstanding creates, sent back to back (so they spread over the whole run and some are
+   * always in flight when a fault hits). Bounded by `pipelinedCreatesMax`.
+   */
+  private pipeline(client: ZkClient, name: string): { topUp(): void; drain(): Promise<void> } {
+    const depth = this.o.pipelinedCreates ?? 0;
+    const max = this.o.pipelinedCreatesMax ?? 150;
+    const rec = this.recorder;
+    let connection = client.isConnected ? 1 : 0;
+    const onConnected = (): void => {
+      connection += 1;
+    };
+    client.on('connected', onConnected);
+    const log: { path: string; connection: number | null; acked: boolean }[] = [];
+    if (depth > 0) rec.pipelined.set(name, log);
+    const inFlight = new Set<Promise<void>>();
+    return {
+      topUp: () => {
+        while (inFlight.size < depth && log.length < max && client.state !== 'expired' && client.state !== 'closed') {
+          const entry = { path: `${this.o.createsUnder}/${name}-p${log.length + 1}`, connection: client.isConnected ? connection : null, acked: false };
+          log.push(entry);
+          const p: Promise<void> = client
+            .create(entry.path, 'p')
+            .then(() => {
+              entry.acked = true;
+              rec.ackedCreates.add(entry.path);
+            })
+            .catch((e: unknown) => {
+              if (rec.classify(e, `${name} pipelined create ${entry.path}`).status === 'unknown') rec.unknownCreates.add(entry.path);
+            })
+            .finally(() => inFlight.delete(p));
+          inFlight.add(p);
+        }
+      },
+      drain: async () => {
+        await Promise.all(inFlight);
+        client.off('connected', onConnected);
+      },
+    };
   }
 
   private async oneOp(c: ZkClient, name: string, rnd: Prng, seen: Map<string, number>, unique: string): Promise<void> {
