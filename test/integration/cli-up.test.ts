@@ -70,6 +70,20 @@ describe('zoolab up', () => {
     expect(manifest(dir).servers.every((s) => s.pid === null)).toBe(true);
   });
 
+  it('the supervisor killed with SIGKILL: its servers notice and exit by themselves', async () => {
+    const dir = newDir();
+    const c = spawn(process.execPath, [CLI, 'up', '-n', '3', '--dir', dir, '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    let stdout = '';
+    c.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    await waitUntil(() => stdout.includes('\n'), 'the connection string', 30_000);
+    const servers = manifest(dir).servers.map((s) => s.pid as number);
+    for (const p of servers) pids.add(p);
+    expect(servers.every((p) => pidAlive(p))).toBe(true);
+    c.kill('SIGKILL');
+    for (const p of servers) await waitUntil(() => !pidAlive(p), `server pid ${p} to exit after its supervisor was killed`, 10_000);
+  });
+
   it('--detach, then status, kill, restart, pause, resume, down', async () => {
     const dir = newDir();
     const started = zoolab(['up', '-n', '3', '--dir', dir, '--detach', '--tick-time', '500']);
