@@ -48,7 +48,7 @@ describe('chaos: 5 servers, lose two, then a third, then come back', () => {
     const leader = await waitForLeader(zk, ALL, 4, 30_000);
     phases['start → leader + 4 followers'] = Date.now() - t0;
     await RegisterWorkload.setup(zk.connectionString, KEYS, '/acked');
-    workload = new RegisterWorkload({ connectString: zk.connectionString, keys: KEYS, createsUnder: '/acked', clients: 5, seed, sessionTimeoutMs: 15_000 });
+    workload = new RegisterWorkload({ connectString: zk.connectionString, keys: KEYS, createsUnder: '/acked', clients: 4, nzkClients: 1, seed, sessionTimeoutMs: 15_000 });
     const rec = workload.recorder;
     workload.start();
     await waitUntil(() => rec.ackedWrites() >= 80, '80 acknowledged writes with five', 20_000);

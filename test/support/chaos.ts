@@ -186,6 +186,8 @@ export interface AfterFaultsReport {
   fail: number;
   unknown: number;
   acked: number;
+  /** register ops made by node-zookeeper-client sessions */
+  nzkOps: number;
   linearizable: CheckResult;
   sequential: CheckResult;
   checkMs: number;
@@ -250,7 +252,8 @@ export async function checkAfterFaults(zk: LocalEnsemble, workload: RegisterWork
   const { linearizable, sequential } = checkRegisterHistory(rec.ops);
   const checkMs = performance.now() - t0;
   const counts = rec.counts();
-  return { zxid, nodes: first.size, ops: rec.ops.length, ...counts, linearizable, sequential, checkMs };
+  const nzkOps = rec.ops.filter((op) => op.client.startsWith('nzk')).length;
+  return { zxid, nodes: first.size, ops: rec.ops.length, ...counts, nzkOps, linearizable, sequential, checkMs };
 }
 
 /** One line for the test output. */
@@ -258,7 +261,7 @@ export function summarize(label: string, r: AfterFaultsReport, phases: Record<st
   const p = Object.entries(phases)
     .map(([k, v]) => `${k} ${Math.round(v)} ms`)
     .join(', ');
-  return `[chaos ${label}] ${r.ops} register ops (${r.ok} ok, ${r.fail} BADVERSION, ${r.unknown} unknown), ${r.acked} acked writes, ${r.nodes} znodes, zxid 0x${r.zxid.toString(16)}; linearizable: ${r.linearizable.verdict}, sequential: ${r.sequential.verdict} (checked in ${Math.round(r.checkMs)} ms); ${p}`;
+  return `[chaos ${label}] ${r.ops} register ops (${r.ok} ok, ${r.fail} BADVERSION, ${r.unknown} unknown; ${r.nzkOps} by node-zookeeper-client), ${r.acked} acked writes, ${r.nodes} znodes, zxid 0x${r.zxid.toString(16)}; linearizable: ${r.linearizable.verdict}, sequential: ${r.sequential.verdict} (checked in ${Math.round(r.checkMs)} ms); ${p}`;
 }
 
 /** The last lines of every server's log, for a failure message. */

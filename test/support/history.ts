@@ -7,6 +7,7 @@
  * and at reply. Outcomes: a reply → ok; BADVERSION → fail (a definite refusal); connection
  * loss, request timeout, session expiry, … → unknown (it may or may not have taken effect).
  */
+import { createRequire } from 'node:module';
 import { connectClient, KeeperError } from '../../src-main/client/index';
 import type { ZkClient } from '../../src-main/client/index';
 import { ErrorCode } from '../../src-main/common/error-codes';
@@ -14,6 +15,11 @@ import type { HistoryOp, RegisterCall, RegisterOutcome, RegisterState } from '..
 import { Prng } from '../../src-main/sim/prng';
 
 const text = (b: Uint8Array | null): string => new TextDecoder().decode(b ?? new Uint8Array());
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- node-zookeeper-client is untyped JavaScript */
+const nzk = createRequire(import.meta.url)('node-zookeeper-client') as any;
+/** node-zookeeper-client error codes after which an op may or may not have taken effect */
+const NZK_UNCERTAIN = new Set<number>([-4, -7, -112, -118]);
 
 /** Errors after which the operation may or may not have taken effect. */
 const UNCERTAIN = new Set<number>([ErrorCode.CONNECTIONLOSS, ErrorCode.OPERATIONTIMEOUT, ErrorCode.REQUESTTIMEOUT, ErrorCode.SESSIONEXPIRED, ErrorCode.SESSIONMOVED]);
@@ -97,6 +103,8 @@ export interface WorkloadOptions {
   requestTimeoutMs?: number;
   /** per client, an upper bound on operations (the workload also stops on stop()) */
   opsPerClientMax?: number;
+  /** more sequential clients, on node-zookeeper-client (plain reads, writes, cas; it has no sync) */
+  nzkClients?: number;
   /** per session, creates kept outstanding beside the register ops (default 0: none) */
   pipelinedCreates?: number;
   /** per session, at most this many pipelined creates in all (default 150), so the tree stays small */
@@ -132,6 +140,7 @@ export class RegisterWorkload {
 
   start(): void {
     for (let i = 0; i < this.o.clients; i += 1) this.loops.push(this.clientLoop(i));
+    for (let i = 0; i < (this.o.nzkClients ?? 0); i += 1) this.loops.push(this.nzkLoop(i));
   }
 
   /** Stop issuing operations, let each client finish its current one, close the sessions. */
@@ -179,6 +188,81 @@ export class RegisterWorkload {
         await client.close().catch(() => {});
       }
       generation += 1;
+    }
+  }
+
+  /**
+   * A node-zookeeper-client session doing plain reads, blind writes and cas, one at a time.
+   * Its retries are off (a retried cas after connection loss would report BADVERSION for a
+   * write that took effect). It has no request timeout: an op unanswered for 5 s is recorded
+   * as unknown and the session is dropped for a new one.
+   */
+  private async nzkLoop(index: number): Promise<void> {
+    const rnd = new Prng((this.o.seed * 31 + index * 7_919 + 17) >>> 0);
+    const rec = this.recorder;
+    const opsMax = this.o.opsPerClientMax ?? 5000;
+    let ops = 0;
+    for (let generation = 0; !this.stopping && ops < opsMax; generation += 1) {
+      const name = `nzk${index}.${generation}`;
+      const client = nzk.createClient(this.o.connectString, { sessionTimeout: this.o.sessionTimeoutMs ?? 8000, retries: 0 });
+      let broken = false;
+      client.on('state', (st: any) => {
+        if (st === nzk.State.EXPIRED) broken = true;
+      });
+      client.connect();
+      const seen = new Map<string, number>();
+      const call = <T>(f: (cb: (e: any, a?: any, b?: any) => void) => void, map: (a: any, b: any) => T): Promise<T> =>
+        new Promise<T>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            broken = true;
+            reject(new KeeperError(ErrorCode.REQUESTTIMEOUT, undefined, 'node-zookeeper-client: no answer within 5 s'));
+          }, 5000);
+          f((e, a, b) => {
+            clearTimeout(timer);
+            if (!e) resolve(map(a, b));
+            else if (typeof e.getCode === 'function') reject(new KeeperError(NZK_UNCERTAIN.has(e.getCode()) ? ErrorCode.CONNECTIONLOSS : e.getCode(), undefined, String(e.message ?? e)));
+            else reject(e instanceof Error ? e : new Error(String(e)));
+          });
+        });
+      try {
+        while (!this.stopping && ops < opsMax && !broken) {
+          ops += 1;
+          const key = this.o.keys[Math.floor(rnd.float() * this.o.keys.length)] as string;
+          const r = rnd.float();
+          const value = `${name}-${ops}`;
+          if (r < 0.45) {
+            await rec.run(name, key, { kind: 'read' }, () =>
+              call(
+                (cb) => client.getData(key, cb),
+                (data: Buffer | undefined, stat: any) => {
+                  seen.set(key, stat.version);
+                  return { status: 'ok', value: text(data ?? null), version: stat.version } as const;
+                },
+              ),
+            );
+          } else if (r < 0.85) {
+            const expectedVersion = seen.get(key) ?? 0;
+            await rec.run(name, key, { kind: 'cas', expectedVersion, value }, () =>
+              call(
+                (cb) => client.setData(key, Buffer.from(value), expectedVersion, cb),
+                (stat: any) => {
+                  seen.set(key, stat.version);
+                  return { status: 'ok', version: stat.version } as const;
+                },
+              ),
+            );
+          } else {
+            await rec.run(name, key, { kind: 'write', value }, () =>
+              call(
+                (cb) => client.setData(key, Buffer.from(value), -1, cb),
+                (stat: any) => ({ status: 'ok', version: stat.version }) as const,
+              ),
+            );
+          }
+        }
+      } finally {
+        client.close();
+      }
     }
   }
 
