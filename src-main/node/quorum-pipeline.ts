@@ -122,11 +122,14 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   let coreRole: 'leading' | 'following' | 'observing' | null = null;
   const conns = new Map<number, ClientConnection>();
   const handshaken = new Set<number>();
+  /** session → the connection it was established on here (to close it when ZAB drops its request) */
+  const sessionConn = new Map<bigint, number>();
 
   const closeClients = (reason: string): void => {
     for (const c of [...conns.values()]) c.close(reason);
     conns.clear();
     handshaken.clear();
+    sessionConn.clear();
   };
 
   const applyCore = (e: ServerEffect): void => {
@@ -134,6 +137,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       case 'connect-response': {
         const c = conns.get(e.connId);
         if (!c) return;
+        if (e.response.sessionId !== 0n) sessionConn.set(e.response.sessionId, e.connId);
         c.markEstablished();
         c.sendFramed(encodeConnectResponseFrame(e.response));
         return;
@@ -485,9 +489,20 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
           core?.synced(e.sessionId, e.xid, e.zxid);
           pumpCore();
           break;
-        case 'dropped':
-          log.warn(`ZAB dropped a request of session ${hex(e.sessionId)} (xid ${e.xid}): ${e.reason}`);
+        case 'dropped': {
+          // the request will never be answered: close its client, which reconnects and retries
+          log.warn(`ZAB dropped a request of session ${hex(e.sessionId)} (xid ${e.xid}): ${e.reason}; closing its connection`);
+          const connId = sessionConn.get(e.sessionId);
+          const conn = connId === undefined ? undefined : conns.get(connId);
+          if (connId !== undefined && conn) {
+            conns.delete(connId);
+            if (handshaken.delete(connId) && core) core.connectionClosed(connId);
+            conn.close(`request ${e.xid} dropped: ${e.reason}`);
+            sessionConn.delete(e.sessionId);
+            pumpCore();
+          }
           break;
+        }
         case 'serving':
           servingRole = e.role;
           leaderId = e.leader;
@@ -550,6 +565,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     closed(conn) {
       conns.delete(conn.id);
       throttle.forget(conn.id);
+      for (const [sid, id] of sessionConn) if (id === conn.id) sessionConn.delete(sid);
       if (handshaken.delete(conn.id) && core) {
         core.connectionClosed(conn.id);
         pumpCore();
