@@ -17,6 +17,18 @@ export interface KnownDifference {
 
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [];
 
+/**
+ * Sections where ZooLab lacks a whole feature, so the transcripts differ in length and no line
+ * pairing makes sense: their test is `it.fails` (it turns red once ZooLab matches: then delete
+ * the entry). `subtree`: the section's znodes, left out of the whole-tree comparison.
+ */
+export const KNOWN_DIFFERENT_SECTIONS: readonly { section: string; subtree: string; why: string }[] = [];
+
+/** Tree-dump lines outside the subtrees of known different sections. */
+export function withoutKnownSubtrees(lines: readonly string[]): string[] {
+  return lines.filter((l) => !KNOWN_DIFFERENT_SECTIONS.some((k) => l.startsWith(`${k.subtree} `) || l.startsWith(`${k.subtree}/`)));
+}
+
 /** ZooLab's lines with each known difference replaced by ZooKeeper's line at that position. */
 export function tolerateKnown(section: string, expected: readonly string[] | undefined, actual: readonly string[] | undefined): string[] | undefined {
   if (expected === undefined || actual === undefined) return actual === undefined ? undefined : [...actual];
