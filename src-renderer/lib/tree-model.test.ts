@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { base64ToBytes, bytesToBase64, childPath, encodeText, flattenTree, guessView, hexDump, parentPath, renderData, visibleWindow } from './tree-model';
+import { base64ToBytes, bytesToBase64, childPath, encodeText, flattenTree, guessView, hexDump, parentPath, renderData, searchLoaded, visibleWindow } from './tree-model';
 
 const b64 = (t: string) => bytesToBase64(new TextEncoder().encode(t));
 
@@ -26,6 +26,18 @@ describe('flattenTree', () => {
     const rows = flattenTree(new Map([['/', ['big']], ['/big', many]]), new Set(['/', '/big']), new Map());
     expect(rows).toHaveLength(100_002);
     expect(rows.at(-1)?.path).toBe('/big/n099999');
+  });
+});
+
+describe('searchLoaded', () => {
+  it('finds loaded paths containing the text, case-insensitive, sorted, bounded', () => {
+    const children = new Map<string, string[]>([
+      ['/', ['app', 'zookeeper']],
+      ['/app', ['Config', 'locks']],
+      ['/zookeeper', ['config', 'quota']],
+    ]);
+    expect(searchLoaded(children, 'config').map((r) => r.path)).toEqual(['/app/Config', '/zookeeper/config']);
+    expect(searchLoaded(children, 'o', 2)).toHaveLength(2);
   });
 });
 

@@ -47,6 +47,30 @@ export function flattenTree(
   return rows;
 }
 
+/**
+ * Loaded znodes whose path contains `query` (case-insensitive), as flat rows showing the whole
+ * path, in path order, at most `max`. Only what was loaded is searched: expand to search deeper.
+ */
+export function searchLoaded(children: ReadonlyMap<string, readonly string[]>, query: string, max = 5_000): TreeRow[] {
+  const q = query.toLowerCase();
+  const hits: string[] = [];
+  for (const [parent, kids] of children) {
+    for (const k of kids) {
+      const p = childPath(parent, k);
+      if (p.toLowerCase().includes(q)) hits.push(p);
+    }
+  }
+  hits.sort();
+  return hits.slice(0, max).map((path) => ({
+    path,
+    name: path,
+    depth: 0,
+    expanded: false,
+    hasChildren: false,
+    childCount: children.get(path)?.length ?? null,
+  }));
+}
+
 /** The rows to render for a scroll position: [start, end) plus the spacer above them. */
 export function visibleWindow(rowCount: number, scrollTopPx: number, viewportPx: number, rowPx: number, overscan = 8): { start: number; end: number; offsetPx: number; totalPx: number } {
   const first = Math.max(0, Math.floor(scrollTopPx / rowPx) - overscan);

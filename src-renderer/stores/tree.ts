@@ -8,7 +8,7 @@ import { computed, ref, shallowRef, watch } from 'vue';
 import type { CreateModeName, StatView } from '../../src-main/api/contract';
 import { useBridge } from '../bridge';
 import { batchPerFrame } from '../lib/frame-batch';
-import { childPath, flattenTree, parentPath } from '../lib/tree-model';
+import { childPath, flattenTree, parentPath, searchLoaded } from '../lib/tree-model';
 import { useClusterStore } from './cluster';
 
 export interface NodeData {
@@ -34,7 +34,9 @@ export const useTreeStore = defineStore('tree', () => {
   const error = ref<string | null>(null);
   const loading = ref(new Set<string>());
 
-  const rows = computed(() => flattenTree(children.value, expanded.value, numChildren.value));
+  /** path search over what is loaded; empty: the tree itself */
+  const query = ref('');
+  const rows = computed(() => (query.value.trim() ? searchLoaded(children.value, query.value.trim()) : flattenTree(children.value, expanded.value, numChildren.value)));
 
   function setChildren(path: string, list: string[] | null): void {
     const next = new Map(children.value);
@@ -175,5 +177,5 @@ export const useTreeStore = defineStore('tree', () => {
     );
   }
 
-  return { children, expanded, selected, node, changedRemotely, error, loading, rows, init, load, toggle, select, save, create, remove };
+  return { children, expanded, selected, node, changedRemotely, error, loading, query, rows, init, load, toggle, select, save, create, remove };
 });

@@ -231,6 +231,12 @@ describe('zoolab app --web', () => {
     await page.locator('[data-testid=tree-list]').evaluate((el) => (el.scrollTop = el.scrollHeight));
     await row('/big/n04999').waitFor({ timeout: uiDeadlineMs });
     expect(await page.locator('[data-testid=tree-list] [role=treeitem]').count()).toBeLessThan(80);
+    await page.fill('input[aria-label="find a path"]', 'n04321');
+    await row('/big/n04321').waitFor({ timeout: uiDeadlineMs });
+    expect(await page.locator('[data-testid=tree-list] [role=treeitem]').count()).toBe(1);
+    await page.fill('input[aria-label="find a path"]', '');
+    await page.click('[aria-label="collapse /big"]');
+    await row('/big/n00000').waitFor({ state: 'detached' });
   });
 
   it('tree: an ephemeral znode vanishes live when its client’s session ends', async () => {
