@@ -21,7 +21,8 @@ describe('chaos: kill -9 a minority of 3, again and again', () => {
   let workload: RegisterWorkload | undefined;
 
   beforeAll(async () => {
-    run = await startChaosEnsemble('minority', { servers: 3 });
+    // snapshots every ~100 txns: restarts recover from snapshot + log, and may sync by SNAP
+    run = await startChaosEnsemble('minority', { servers: 3, cfg: { snapCount: '100' } });
   });
   afterAll(async () => {
     await workload?.abort();
