@@ -41,8 +41,22 @@ export const useClusterStore = defineStore('cluster', () => {
   const filesOpen = ref<{ id: number; file: ServerFile } | null>(null);
   let noticeId = 0;
 
-  const servers = computed(() => sortedServers(ensemble.value));
-  const summary = computed(() => (ensemble.value ? summarize(ensemble.value) : null));
+  /**
+   * Servers this page paused, for as long as the backend's view does not say `paused` itself
+   * (the field is optional in the contract): a pause we asked for shows until resumed or the
+   * process changes.
+   */
+  const pausedHere = ref<Record<number, number | null>>({});
+  const view = computed<EnsembleView | null>(() => {
+    const e = ensemble.value;
+    if (!e) return null;
+    return {
+      ...e,
+      servers: e.servers.map((s) => (s.paused === undefined && pausedHere.value[s.id] !== undefined && pausedHere.value[s.id] === s.pid && s.state === 'running' ? { ...s, paused: true } : s)),
+    };
+  });
+  const servers = computed(() => sortedServers(view.value));
+  const summary = computed(() => (view.value ? summarize(view.value) : null));
 
   function notify(kind: Notice['kind'], text: string): void {
     notices.value = [...notices.value, { id: ++noticeId, kind, text }].slice(-noticesMax);
@@ -121,6 +135,11 @@ export const useClusterStore = defineStore('cluster', () => {
     events.record('action', id, `you asked to ${action} it`);
     try {
       await run[action](id);
+      const pid = ensemble.value?.servers.find((x) => x.id === id)?.pid ?? null;
+      const next = { ...pausedHere.value };
+      if (action === 'pause') next[id] = pid;
+      else delete next[id];
+      pausedHere.value = next;
       notify('info', `Server ${id} ${actionDone(action)}.`);
     } catch (e) {
       notify('error', `Could not ${action} server ${id}: ${messageOf(e)}`);

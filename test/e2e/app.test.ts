@@ -143,6 +143,19 @@ describe('zoolab app --web', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('pause a follower (SIGSTOP) → shown paused, the quorum counts it out; resume → running', async () => {
+    const { page } = browser;
+    await page.locator('[data-testid^=server-card-].leader').waitFor({ timeout: 45_000 });
+    const follower = page.locator('[data-testid^=server-card-]:not(.leader)').first();
+    const id = Number((await follower.getAttribute('data-testid'))?.replace('server-card-', ''));
+    await page.click(`[data-testid=pause-${id}]`);
+    await page.locator(`[data-testid=server-card-${id}] [data-testid=state]:has-text("paused")`).waitFor({ timeout: uiDeadlineMs });
+    await page.locator('[data-testid=quorum]:has-text("2 of 3")').waitFor({ timeout: uiDeadlineMs });
+    await page.click(`[data-testid=resume-${id}]`);
+    await page.locator(`[data-testid=server-card-${id}] [data-testid=state]:has-text("running")`).waitFor({ timeout: uiDeadlineMs });
+    await page.locator('[data-testid=quorum]:has-text("3 of 3")').waitFor({ timeout: uiDeadlineMs });
+  });
+
   it('a write typed in the terminal is drawn: PROPOSAL, ACKs, majority, COMMIT; get reads it back', async () => {
     const { page } = browser;
     const rows = page.locator('[data-testid=terminal] .xterm-rows');
