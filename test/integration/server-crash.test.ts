@@ -212,6 +212,32 @@ describe.skipIf(skip)('server crash: kill -9 while clients write, restart on the
     expect(await d.create('/same/n-', 'next', { mode: 2 })).toBe('/same/n-0000000032');
   }, 60_000);
 
+  it('a client keeps its session and its watches across kill -9 + restart (resume, then setWatches)', async () => {
+    const w = await connectClient(server.connectString, { sessionTimeoutMs: 10_000 }, 15_000);
+    clients.push(w);
+    const setup = await connect();
+    await setup.create('/rw');
+    await setup.create('/rw/a', '0');
+    const events: string[] = [];
+    w.on('watch', (ev) => events.push(`${ev.type} ${ev.path}`));
+    await w.create('/rw/mine', null, { mode: 1 });
+    await w.getData('/rw/a', true);
+    await w.exists('/rw/b', true);
+    await w.getChildren('/rw', true);
+    const session = w.sessionId;
+    await setup.close();
+    await server.kill();
+    await server.restart();
+    await w.waitUntilConnected(15_000);
+    expect(w.sessionId, 'the same session after the restart').toBe(session);
+    const x = await connect();
+    expect(await x.exists('/rw/mine'), "the session's ephemeral is still there").not.toBeNull();
+    await x.setData('/rw/a', '1');
+    await x.create('/rw/b');
+    await w.exists('/'); // a round trip: the events precede this reply
+    expect(events).toEqual(['3 /rw/a', '1 /rw/b', '4 /rw']);
+  }, 60_000);
+
   it("a session that died with the server: its ephemerals are back after the restart, then expire with it", async () => {
     const owner = await connectClient(server.connectString, { sessionTimeoutMs: 2000 }, 15_000);
     await owner.create('/eph-crash', null);
