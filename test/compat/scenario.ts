@@ -1061,7 +1061,7 @@ async function fourLetterWords(s: Section): Promise<void> {
   await s.do('create /flw/e EPHEMERAL', () => a.create('/flw/e', null, { mode: CreateFlags.EPHEMERAL }));
   await s.do('getData /flw watch', () => a.getData('/flw', true));
   await s.do('getChildren /flw watch', async () => sorted(await a.getChildren('/flw', true)), (v) => v);
-  for (const word of ['ruok', 'isro', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'wchs', 'wchc', 'wchp', 'dump', 'envi', 'dirs', 'crst', 'srst', 'gtmk', 'xyzw']) {
+  for (const word of ['ruok', 'isro', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'wchs', 'wchc', 'wchp', 'dump', 'envi', 'dirs', 'crst', 'srst', 'gtmk', 'hash', 'xyzw']) {
     const text = await s.target.fourLetterWord(word).catch((e: Error) => `ERROR ${e.message}`);
     s.note(`--- ${word} ---\n${fourLetterShape(word, text)}`);
   }
