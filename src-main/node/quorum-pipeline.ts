@@ -66,6 +66,12 @@ export interface QuorumDeps extends PipelineDeps {
 
 export type QuorumPipeline = RequestPipeline;
 
+/** `zookeeper.fastleader.finalizeWait` (ms) if set, else 50. */
+export function electionFinalizeWaitMs(sys: ReadonlyMap<string, string>): number {
+  const v = Number(sys.get('zookeeper.fastleader.finalizeWait'));
+  return Number.isInteger(v) && v >= 0 && v <= 60_000 ? v : 50;
+}
+
 export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipeline> {
   const { cfg, log } = deps;
   const myid = deps.myid as number;
@@ -108,7 +114,9 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       appliedZxid: records.length > 0 ? (records[records.length - 1] as TxnRecord).zxid : (rec.snapshot?.zxid ?? 0n),
     },
   );
-  const election = new FastLeaderElection({ myid, quorum });
+  // ZooKeeper waits 200 ms for a better vote once a quorum agrees; on one host votes arrive in
+  // well under a millisecond, and 50 ms keeps kill -9 of the leader → first write under 200 ms
+  const election = new FastLeaderElection({ myid, quorum, finalizeWaitMs: electionFinalizeWaitMs(sys) });
   const faults = new FaultTable();
   const secret = sessionSecret(cfg, env);
   const policy = new SnapshotPolicy({ snapCount: cfg.snapCount, randomInt: (bound) => randomInt(Math.max(1, bound)) });
@@ -124,12 +132,19 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   const handshaken = new Set<number>();
   /** session → the connection it was established on here (to close it when ZAB drops its request) */
   const sessionConn = new Map<bigint, number>();
+  /** leader: session → the learner that last forwarded one of its requests (to drop that learner
+   * when ZAB drops the request: its client must not see a later write of the session commit) */
+  const forwardedBy = new Map<bigint, Sid>();
+  /** leader: the core was retired because ZAB refused one of its proposals (its zxid sequence is
+   * broken); a new one starts once every proposal ZAB took is applied (see maybeRebuild) */
+  let rebuildEpoch: number | null = null;
 
   const closeClients = (reason: string): void => {
     for (const c of [...conns.values()]) c.close(reason);
     conns.clear();
     handshaken.clear();
     sessionConn.clear();
+    forwardedBy.clear();
   };
 
   const applyCore = (e: ServerEffect): void => {
@@ -160,7 +175,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         const next = zab.nextZxid();
         if (next === null || next !== entry.header.zxid) {
           log.warn(`cannot propose ${hex(entry.header.zxid)} (ZAB expects ${next === null ? 'no proposal' : hex(next)}); closing client connections`);
-          closeClients('leadership changed');
+          retireCore('leadership changed');
           return;
         }
         zabStep({ type: 'propose', nowMs: Date.now(), txn: { zxid: entry.header.zxid, sessionId: entry.header.clientId, xid: entry.header.cxid, data: encodeTxnEntry(entry) } });
@@ -190,9 +205,14 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     pumping = true;
     try {
       for (let round = 0; round < 10_000 && core; round += 1) {
-        const effects = core.takeEffects();
+        const c = core;
+        const effects = c.takeEffects();
         if (effects.length === 0) break;
-        for (const e of effects) applyCore(e);
+        // a core retired midway (ZAB refused a proposal) leaves the rest of its effects undone
+        for (const e of effects) {
+          if (core !== c) break;
+          applyCore(e);
+        }
       }
     } finally {
       pumping = false;
@@ -221,10 +241,50 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   };
 
   const stopCore = (reason: string): void => {
+    rebuildEpoch = null;
     if (!core) return;
     core = null;
     coreRole = null;
     closeClients(reason);
+  };
+
+  /**
+   * The leader's core assigned a zxid that ZAB did not take: every later proposal of that core
+   * would be refused too. Retire it (its clients reconnect) and drop the learners whose forwarded
+   * requests it held; a new core starts over the same tree once ZAB's proposals are all applied.
+   */
+  const retireCore = (reason: string): void => {
+    const role = coreRole;
+    const epoch = zab.currentEpoch;
+    const learners = new Set(forwardedBy.values());
+    stopCore(reason);
+    for (const sid of learners) dropLearner(sid, reason);
+    if (role === 'leading' && servingRole === 'leading') {
+      rebuildEpoch = epoch;
+      log.warn(`leader core retired (${reason}); a new one starts when the proposals in flight are applied`);
+      queueMicrotask(maybeRebuild);
+    }
+  };
+
+  function maybeRebuild(): void {
+    if (rebuildEpoch === null || core || stopped) return;
+    const next = zab.nextZxid();
+    if (servingRole !== 'leading' || next === null) {
+      rebuildEpoch = null;
+      return;
+    }
+    if (next !== tree.lastProcessedZxid + 1n) return; // proposals still in flight
+    const epoch = rebuildEpoch;
+    rebuildEpoch = null;
+    startCore('leading', epoch);
+    log.info(`leader core rebuilt at ${hex(tree.lastProcessedZxid)}`);
+  }
+
+  /** Close the quorum link of a learner and tell ZAB (the learner re-syncs; its clients reconnect). */
+  const dropLearner = (sid: Sid, reason: string): void => {
+    log.warn(`dropping learner ${sid}: ${reason}`);
+    quorumNet.disconnect(sid);
+    zabStep({ type: 'disconnected', nowMs: Date.now(), peer: sid });
   };
 
   // ---- persistence: in order, appends batched into one fsync ---------------------------------
@@ -438,8 +498,9 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       pumpCore();
       return;
     }
-    // sync replay before serving: the tree alone (a repeated txn changes nothing)
+    // sync replay before serving (or a retired leader core): the tree alone (a repeated txn changes nothing)
     if (entry.header.zxid > tree.lastProcessedZxid) tree.applyTxn(entry);
+    if (rebuildEpoch !== null) maybeRebuild();
   };
 
   function runZab(effects: ZabEffect[]): void {
@@ -469,13 +530,17 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         }
         case 'request':
           if (core && coreRole === 'leading') {
+            forwardedBy.set(e.sessionId, e.from);
             try {
-              core.submitForwarded(e.sessionId, e.xid, e.data);
+              core.submitForwarded(e.sessionId, e.xid, e.data, e.from);
             } catch (err) {
               log.warn(`server ${e.from} forwarded a request this leader cannot read (${(err as Error).message}); dropping that learner`);
               quorumNet.disconnect(e.from);
             }
             pumpCore();
+          } else if (servingRole === 'leading') {
+            // no core to take it (being rebuilt): its client must not see later writes commit
+            dropLearner(e.from, `request of session ${hex(e.sessionId)} arrived while no leader core serves`);
           }
           break;
         case 'sessionTouches':
@@ -494,12 +559,19 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
           log.warn(`ZAB dropped a request of session ${hex(e.sessionId)} (xid ${e.xid}): ${e.reason}; closing its connection`);
           const connId = sessionConn.get(e.sessionId);
           const conn = connId === undefined ? undefined : conns.get(connId);
-          if (connId !== undefined && conn) {
+          const learner = forwardedBy.get(e.sessionId);
+          if (e.reason === 'not leading' || e.reason === 'too many outstanding proposals') {
+            // a refused proposal: the core already counted its zxid (closes every client here)
+            retireCore(`proposal of session ${hex(e.sessionId)} refused: ${e.reason}`);
+          } else if (connId !== undefined && conn) {
             conns.delete(connId);
             if (handshaken.delete(connId) && core) core.connectionClosed(connId);
             conn.close(`request ${e.xid} dropped: ${e.reason}`);
             sessionConn.delete(e.sessionId);
             pumpCore();
+          } else if (learner !== undefined && servingRole === 'leading') {
+            forwardedBy.delete(e.sessionId);
+            dropLearner(learner, `its request of session ${hex(e.sessionId)} was dropped: ${e.reason}`);
           }
           break;
         }
@@ -509,6 +581,9 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
           log.info(`serving clients as ${e.role} in epoch ${e.epoch} (leader ${e.leader})`);
           stopCore('role changed');
           startCore(e.role, e.epoch);
+          // from now on this server reports the established leader to LOOKING peers, so servers
+          // that start (or lose their link) later join it instead of looking forever
+          electionStep({ type: 'established', nowMs: Date.now(), leader: e.leader, epoch: e.epoch });
           break;
         case 'abandoned':
           log.info(`${e.role} abandoned: ${e.reason}; electing again`);
