@@ -650,6 +650,53 @@ async function orderOfChecks(s: Section): Promise<void> {
   await s.do('addWatch /oc/noread', () => a.addWatch('/oc/noread', AddWatchMode.PERSISTENT));
 }
 
+/** Bigger shapes: many children, deep and long paths, many watches on one path. */
+async function scale(s: Section): Promise<void> {
+  const { client: a } = await s.client('a');
+  const w = await s.client('w');
+  await s.do('create /sc', () => a.create('/sc'));
+  await s.do('1,000 pipelined creates under /sc', async () => {
+    const names = await Promise.all(Array.from({ length: 1000 }, (_, i) => a.create(`/sc/c-${String(i).padStart(4, '0')}`, String(i))));
+    return names.length;
+  });
+  await s.do('getChildren2 /sc', async () => {
+    const r = await a.getChildren2('/sc');
+    const sortedNames = [...r.children].sort();
+    return `${r.children.length} children, first ${sortedNames[0]}, last ${sortedNames.at(-1)}, ${s.stat(r.stat)}`;
+  }, (v) => v);
+  await s.do('getAllChildrenNumber /sc', () => a.getAllChildrenNumber('/sc'));
+  await s.do('500 sequential creates in one multi', async () => (await a.multi(Array.from({ length: 500 }, () => op.create('/sc/s-', null, { mode: CreateFlags.PERSISTENT_SEQUENTIAL })))).length);
+  await s.do('getChildren /sc count', async () => (await a.getChildren('/sc')).length);
+  let deep = '/sc';
+  for (let i = 0; i < 50; i++) deep += `/d${i}`;
+  await s.do('create a path 50 levels deep, level by level', async () => {
+    let p = '/sc';
+    for (let i = 0; i < 50; i++) {
+      p += `/d${i}`;
+      await a.create(p, null);
+    }
+    return p === deep;
+  });
+  await s.do('getAllChildrenNumber /sc/d0', () => a.getAllChildrenNumber('/sc/d0'));
+  const longName = 'n'.repeat(2000);
+  await s.do('create /sc/<2,000-char name>', async () => (await a.create(`/sc/${longName}`, 'long')).length);
+  await s.do('getData /sc/<2,000-char name>', () => a.getData(`/sc/${longName}`));
+  for (let i = 0; i < 3; i++) await s.do(`w getData /sc/c-0000 watch #${i}`, () => w.client.getData('/sc/c-0000', true));
+  await s.do('w exists /sc/c-0000 watch', () => w.client.exists('/sc/c-0000', true));
+  await s.do('a setData /sc/c-0000', () => a.setData('/sc/c-0000', 'x'));
+  await s.events(w);
+  await s.do('w getChildren watches on 200 nodes', async () => {
+    await Promise.all(Array.from({ length: 200 }, (_, i) => w.client.getChildren(`/sc/c-${String(i).padStart(4, '0')}`, true)));
+    return 200;
+  });
+  await s.do('a multi: a child under each of the 200 nodes', async () => (await a.multi(Array.from({ length: 200 }, (_, i) => op.create(`/sc/c-${String(i).padStart(4, '0')}/k`)))).length);
+  await s.do('w events after the multi', async () => {
+    await w.client.exists('/');
+    const got = w.events.splice(0);
+    return `${got.length} events, all NodeChildrenChanged: ${got.every((e) => e.startsWith('NodeChildrenChanged '))}, in path order: ${got.join() === [...got].sort().join()}`;
+  }, (v) => v);
+}
+
 /** setWatches / setWatches2 after a reconnect: catch-up events for changes since relativeZxid, then live watches. */
 async function setWatchesCatchUp(s: Section): Promise<void> {
   const { client: x } = await s.client('x');
@@ -1079,6 +1126,7 @@ export const SECTIONS: Record<string, (s: Section) => Promise<void>> = {
   'data over 1 MiB': largeData,
   'multi and multiRead': multis,
   'order of checks when several fail': orderOfChecks,
+  'scale: 1,000 children, deep and long paths, many watches': scale,
   'ACLs and auth': acls,
   'one-shot watches': watchesOneShot,
   'persistent and recursive watches': watchesPersistent,
