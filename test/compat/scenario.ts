@@ -840,6 +840,19 @@ async function sessions(s: Section): Promise<void> {
     (e: unknown) => s.error(e),
   );
   s.note(`client resuming the expired session → ${expiredClient}`);
+  // when expiry comes: between the timeout and a couple of ticks after the last packet
+  const timed = await RawConnection.open(s.target.port);
+  const timedHello = await timed.handshake({ timeOutMs: 2 * tick });
+  s.nameSession(timedHello?.sessionId ?? 0n, 'timed');
+  await timed.request({ type: OpCode.create, req: { path: '/sess/timed', data: null, acl: Acls.OPEN_ACL_UNSAFE, flags: CreateFlags.EPHEMERAL } });
+  await s.do('w exists /sess/timed watch', () => w.client.exists('/sess/timed', true));
+  const lastPacketMs = Date.now();
+  timed.destroy();
+  const expiryDeadline = Date.now() + 20 * tick + 10_000;
+  while (w.events.length === 0 && Date.now() < expiryDeadline) await new Promise((r) => setTimeout(r, 10));
+  const afterMs = Date.now() - lastPacketMs;
+  const timeoutMs = timedHello?.timeOut ?? 0;
+  s.note(`expiry after the last packet: ${afterMs < timeoutMs * 0.9 ? 'EARLY' : afterMs <= timeoutMs + 4 * tick ? 'between timeout and timeout + 4 ticks' : 'LATE'} (events ${w.events.splice(0).join(', ')})`);
   // closeSession deletes ephemerals and fires watches at once
   const { client: closer } = await s.client('closer');
   await s.do('closer create /sess/eph2 EPHEMERAL', () => closer.create('/sess/eph2', null, { mode: CreateFlags.EPHEMERAL }));
