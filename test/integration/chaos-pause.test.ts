@@ -83,6 +83,24 @@ describe('chaos: SIGSTOP the leader of 3 past syncLimit', () => {
     const ackedAtElection = rec.ackedWrites();
     await waitUntil(() => rec.ackedWrites() >= ackedAtElection + 100, '100 acknowledged writes while the old leader sleeps', 20_000);
 
+    // While it still sleeps, the pinned client asks it for sync+read of every key and a cas on the
+    // version it saw before: the requests wait in its socket. Every write acknowledged above came
+    // before these were sent, so the reads must show them, and the stale cas must not succeed.
+    const woken = KEYS.map((key) =>
+      rec.run(`wake-${key}`, key, { kind: 'read', afterSync: true }, async () => {
+        await pinned!.sync(key);
+        const { data, stat } = await pinned!.getData(key);
+        return { status: 'ok', value: text(data), version: stat.version };
+      }),
+    );
+    const staleVersion = seen.get(KEYS[0] as string) ?? 0;
+    woken.push(
+      rec.run('wake-cas', KEYS[0] as string, { kind: 'cas', expectedVersion: staleVersion, value: 'wake-cas' }, async () => ({
+        status: 'ok',
+        version: (await pinned!.setData(KEYS[0] as string, 'wake-cas', staleVersion)).version,
+      })),
+    );
+    await new Promise((r) => setImmediate(r)); // let the client hand the frames to the socket
     const tResume = Date.now();
     zk.resume(leader);
     // at once, through the old leader only: whatever it answers must be linearizable
@@ -92,6 +110,7 @@ describe('chaos: SIGSTOP the leader of 3 past syncLimit', () => {
     await waitUntil(async () => (await srvr(zk, leader))?.mode === 'follower', `server ${leader} to step down and follow`, 20_000, 20);
     phases['SIGCONT → old leader follows'] = Date.now() - tResume;
     await passes;
+    const wokenOutcomes = await Promise.all(woken);
     await waitForLeader(zk, ALL, 2, 20_000);
     const ackedAtRejoin = rec.ackedWrites();
     await waitUntil(() => rec.ackedWrites() >= ackedAtRejoin + 60, '60 more acknowledged writes with all three', 20_000);
@@ -104,7 +123,7 @@ describe('chaos: SIGSTOP the leader of 3 past syncLimit', () => {
     phases.total = Date.now() - t0;
     console.log(summarize('pause', report, phases));
     const pinnedOps = rec.ops.filter((op) => op.client === 'pinned');
-    console.log(`[chaos pause] pinned client on the old leader: ${pinnedOps.filter((o) => o.outcome.status === 'ok').length} ok, ${pinnedOps.filter((o) => o.outcome.status === 'unknown').length} unknown of ${pinnedOps.length}`);
+    console.log(`[chaos pause] pinned client on the old leader: ${pinnedOps.filter((o) => o.outcome.status === 'ok').length} ok, ${pinnedOps.filter((o) => o.outcome.status === 'unknown').length} unknown of ${pinnedOps.length}; sent while it slept: ${wokenOutcomes.map((o) => o.status).join(' ')}`);
     expect(rec.unexpected).toEqual([]);
     expect(report.linearizable.verdict, report.linearizable.message).toBe('ok');
     expect(report.sequential.verdict, report.sequential.message).toBe('ok');
