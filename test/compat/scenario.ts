@@ -853,6 +853,22 @@ async function sessions(s: Section): Promise<void> {
   const afterMs = Date.now() - lastPacketMs;
   const timeoutMs = timedHello?.timeOut ?? 0;
   s.note(`expiry after the last packet: ${afterMs < timeoutMs * 0.9 ? 'EARLY' : afterMs <= timeoutMs + 4 * tick ? 'between timeout and timeout + 4 ticks' : 'LATE'} (events ${w.events.splice(0).join(', ')})`);
+  // pings alone keep a session: 3 timeouts long, a ping every 0.6 tick
+  const pinger = await RawConnection.open(s.target.port);
+  const pingerHello = await pinger.handshake({ timeOutMs: 2 * tick });
+  s.nameSession(pingerHello?.sessionId ?? 0n, 'pinger');
+  await pinger.request({ type: OpCode.create, req: { path: '/sess/pinged', data: null, acl: Acls.OPEN_ACL_UNSAFE, flags: CreateFlags.EPHEMERAL } });
+  const pingUntil = Date.now() + 3 * (pingerHello?.timeOut ?? 0);
+
+  while (Date.now() < pingUntil) {
+    const pong = await pinger.requestWithXid(-2, { type: OpCode.ping, req: null });
+    if (pong === null) break;
+
+    await new Promise((r) => setTimeout(r, Math.floor(tick * 0.6)));
+  }
+  s.note(`after 3 timeouts of pings only: connection ${pinger.isClosed ? 'closed' : 'open'}`);
+  await s.do('exists /sess/pinged (its session pinged)', async () => (await w.client.exists('/sess/pinged')) !== null);
+  pinger.destroy();
   // closeSession deletes ephemerals and fires watches at once
   const { client: closer } = await s.client('closer');
   await s.do('closer create /sess/eph2 EPHEMERAL', () => closer.create('/sess/eph2', null, { mode: CreateFlags.EPHEMERAL }));
