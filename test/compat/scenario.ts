@@ -859,11 +859,9 @@ async function sessions(s: Section): Promise<void> {
   s.nameSession(pingerHello?.sessionId ?? 0n, 'pinger');
   await pinger.request({ type: OpCode.create, req: { path: '/sess/pinged', data: null, acl: Acls.OPEN_ACL_UNSAFE, flags: CreateFlags.EPHEMERAL } });
   const pingUntil = Date.now() + 3 * (pingerHello?.timeOut ?? 0);
-
   while (Date.now() < pingUntil) {
     const pong = await pinger.requestWithXid(-2, { type: OpCode.ping, req: null });
     if (pong === null) break;
-
     await new Promise((r) => setTimeout(r, Math.floor(tick * 0.6)));
   }
   s.note(`after 3 timeouts of pings only: connection ${pinger.isClosed ? 'closed' : 'open'}`);
