@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { connectClient, KeeperError } from '../../src-main/client/index';
 import type { ZkClient } from '../../src-main/client/index';
 import { ErrorCode } from '../../src-main/common/error-codes';
-import type { HistoryOp, RegisterCall, RegisterOutcome, RegisterState } from '../../src-main/sim/linearizability';
+import type { HistoryOp, RegisterCall, RegisterOutcome } from '../../src-main/sim/linearizability';
 import { Prng } from '../../src-main/sim/prng';
 
 const text = (b: Uint8Array | null): string => new TextDecoder().decode(b ?? new Uint8Array());
@@ -122,7 +122,7 @@ export class RegisterWorkload {
   private stopping = false;
   private readonly loops: Promise<void>[] = [];
   private readonly live = new Set<ZkClient>();
-  readonly initial: RegisterState = { value: '', version: 0 };
+  private readonly liveNzk = new Set<any>();
 
   constructor(private readonly o: WorkloadOptions) {}
 
@@ -152,6 +152,7 @@ export class RegisterWorkload {
   /** Close every session at once without waiting for loops (cleanup after a failure). */
   async abort(): Promise<void> {
     this.stopping = true;
+    for (const c of this.liveNzk) c.close();
     await Promise.all([...this.live].map((c) => c.close().catch(() => {})));
   }
 
@@ -210,6 +211,7 @@ export class RegisterWorkload {
         if (st === nzk.State.EXPIRED) broken = true;
       });
       client.connect();
+      this.liveNzk.add(client);
       const seen = new Map<string, number>();
       const call = <T>(f: (cb: (e: any, a?: any, b?: any) => void) => void, map: (a: any, b: any) => T): Promise<T> =>
         new Promise<T>((resolve, reject) => {
@@ -261,6 +263,7 @@ export class RegisterWorkload {
           }
         }
       } finally {
+        this.liveNzk.delete(client);
         client.close();
       }
     }
