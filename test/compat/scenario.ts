@@ -21,6 +21,7 @@ import {
   WatcherType,
   type ACL,
   type MultiResult,
+  type Request,
   type Stat,
 } from '../../src-main/jute/index';
 import { RawConnection } from './raw-connection';
@@ -261,6 +262,42 @@ async function treeBasics(s: Section): Promise<void> {
   await s.do('delete /zookeeper/mine', () => a.delete('/zookeeper/mine'));
   await s.do('setData /zookeeper/config', () => a.setData('/zookeeper/config', 'x'));
   await s.do('create / ', () => a.create('/'));
+}
+
+/** Which requests consume a zxid: each reply header's zxid as an offset from the first. */
+async function zxidArithmetic(s: Section): Promise<void> {
+  const { client: a } = await s.client('a');
+  let base: bigint | null = null;
+  const step = async (label: string, request: Request): Promise<void> => {
+    const r = await a.send(request);
+    base ??= r.header.zxid;
+    s.note(`${label} → ${errorCodeName(r.header.err)}, reply zxid base+${r.header.zxid - base}`);
+  };
+  const create = (path: string, flags = 0): Request => ({ type: OpCode.create, req: { path, data: null, acl: Acls.OPEN_ACL_UNSAFE, flags } });
+  await step('create /zx', create('/zx'));
+  await step('getData /zx (read)', { type: OpCode.getData, req: { path: '/zx', watch: false } });
+  await step('create /zx again (NODEEXISTS)', create('/zx'));
+  await step('create /zx/a/b (NONODE)', create('/zx/a/b'));
+  await step('create /zx/ (BADARGUMENTS)', create('/zx/'));
+  await step('setData /zx v=9 (BADVERSION)', { type: OpCode.setData, req: { path: '/zx', data: null, version: 9 } });
+  await step('setData /zx', { type: OpCode.setData, req: { path: '/zx', data: null, version: -1 } });
+  await step('delete /nope (NONODE)', { type: OpCode.delete, req: { path: '/nope', version: -1 } });
+  await step('setACL /zx bad ACL (INVALIDACL)', { type: OpCode.setACL, req: { path: '/zx', acl: [], version: -1 } });
+  await step('exists /nope (read, NONODE)', { type: OpCode.exists, req: { path: '/nope', watch: false } });
+  await step('failed multi', { type: OpCode.multi, req: { ops: [op.create('/zx/m'), op.delete('/nope')] } });
+  await step('multi of 3', { type: OpCode.multi, req: { ops: [op.create('/zx/m'), op.create('/zx/n'), op.delete('/zx/n')] } });
+  await step('sync', { type: OpCode.sync, req: { path: '/zx' } });
+  await step('create TTL (extended types on)', { type: OpCode.createTTL, req: { path: '/zx/t', data: null, acl: Acls.OPEN_ACL_UNSAFE, flags: CreateFlags.PERSISTENT_WITH_TTL, ttl: 60_000n } });
+  await step('createContainer', { type: OpCode.createContainer, req: { path: '/zx/c', data: null, acl: Acls.OPEN_ACL_UNSAFE, flags: CreateFlags.CONTAINER } });
+  await step('reconfig (disabled)', { type: OpCode.reconfig, req: { joiningServers: null, leavingServers: null, newMembers: null, curConfigId: -1n } });
+  await step('whoAmI', { type: OpCode.whoAmI, req: null });
+  await step('getChildren2 /zx', { type: OpCode.getChildren2, req: { path: '/zx', watch: false } });
+  const { client: b } = await s.client('b');
+  const afterSession = await a.send({ type: OpCode.exists, req: { path: '/zx', watch: false } });
+  s.note(`a new session elsewhere → base+${afterSession.header.zxid - (base ?? 0n)}`);
+  await b.close();
+  const afterClose = await a.send({ type: OpCode.exists, req: { path: '/zx', watch: false } });
+  s.note(`that session closed → base+${afterClose.header.zxid - (base ?? 0n)}`);
 }
 
 async function createModes(s: Section): Promise<void> {
@@ -1147,6 +1184,7 @@ async function fourLetterWords(s: Section): Promise<void> {
 
 export const SECTIONS: Record<string, (s: Section) => Promise<void>> = {
   'tree basics': treeBasics,
+  'zxid arithmetic: which requests take a zxid': zxidArithmetic,
   'create modes, sequential names, null vs empty data': createModes,
   'bad paths': badPaths,
   'versions': versions,
