@@ -48,10 +48,15 @@ export const useTreeStore = defineStore('tree', () => {
     numChildren.value = new Map(numChildren.value).set(path, n);
   }
 
+  /** bumped when the ensemble changes: answers about the old tree are dropped */
+  let epoch = 0;
+
   async function load(path: string): Promise<void> {
+    const asked = epoch;
     loading.value = new Set(loading.value).add(path);
     try {
       const r = await bridge.calls.treeChildren(path);
+      if (asked !== epoch) return;
       setChildren(path, r.children);
       setCount(path, r.stat.numChildren);
       error.value = null;
@@ -85,9 +90,10 @@ export const useTreeStore = defineStore('tree', () => {
 
   async function select(path: string): Promise<void> {
     selected.value = path;
+    const asked = epoch;
     try {
       const r = await bridge.calls.treeGet(path);
-      if (selected.value !== path) return;
+      if (selected.value !== path || asked !== epoch) return;
       node.value = { path, ...r };
       setCount(path, r.stat.numChildren);
       changedRemotely.value = false;
@@ -104,10 +110,29 @@ export const useTreeStore = defineStore('tree', () => {
       node.value = { path, dataBase64, stat };
       changedRemotely.value = false;
       error.value = null;
+      // our own write fired (and so used up) the data watch: read again to watch again
+      void recheck(path);
       return true;
     } catch (e) {
       error.value = messageOf(e);
       return false;
+    }
+  }
+
+  /**
+   * A data watch fired on the selected node (or was used up by our own save): read its Stat,
+   * which watches again. Only a newer mzxid than the one shown means someone else wrote; the
+   * shown data and the editor's draft stay as they are, so saving names the old version.
+   */
+  async function recheck(path: string): Promise<void> {
+    const asked = epoch;
+    try {
+      const r = await bridge.calls.treeGet(path);
+      const shown = node.value;
+      if (asked !== epoch || !shown || shown.path !== path) return;
+      if (r.stat.mzxid !== shown.stat.mzxid) changedRemotely.value = true;
+    } catch {
+      // deleted meanwhile: the 'deleted' event takes care of it
     }
   }
 
@@ -144,38 +169,36 @@ export const useTreeStore = defineStore('tree', () => {
         if (e.what === 'children' && children.value.has(e.path)) reload.add(e.path);
         if (e.what === 'deleted' || e.what === 'created') reload.add(parentPath(e.path));
         if (e.what === 'deleted') forget(e.path);
-        if (e.what === 'data' && selected.value === e.path) changedRemotely.value = true;
+        if (e.what === 'data' && selected.value === e.path) void recheck(e.path);
       }
       for (const p of reload) if (children.value.has(p)) void load(p);
     },
   );
 
-  let started = false;
-  function init(): void {
-    if (started) return;
-    started = true;
-    bridge.on('treeChanged', (e) => onChanges([e]));
-    // a new ensemble is a new tree: start again from /
-    watch(
-      () => cluster.ensemble?.connectionString ?? null,
-      (cs, before) => {
-        if (cs === before) return;
-        children.value = new Map();
-        numChildren.value = new Map();
-        node.value = null;
-        selected.value = null;
-        if (cs !== null) void load('/');
-      },
-      { immediate: true },
-    );
-    // the first load fails while no quorum serves; try again once there is a leader
-    watch(
-      () => cluster.summary?.leader ?? null,
-      (leader) => {
-        if (leader !== null && !children.value.has('/')) void load('/');
-      },
-    );
-  }
+  // Set up here, in the store's own scope: watchers made inside a component's hook would stop
+  // when that component unmounts (the tree panel does, whenever the ensemble stops).
+  bridge.on('treeChanged', (e) => onChanges([e]));
+  // a new ensemble is a new tree: start again from /
+  watch(
+    () => cluster.ensemble?.connectionString ?? null,
+    (cs, before) => {
+      if (cs === before) return;
+      epoch++;
+      children.value = new Map();
+      numChildren.value = new Map();
+      node.value = null;
+      selected.value = null;
+      if (cs !== null) void load('/');
+    },
+    { immediate: true },
+  );
+  // the first load fails while no quorum serves; try again once there is a leader
+  watch(
+    () => cluster.summary?.leader ?? null,
+    (leader) => {
+      if (leader !== null && !children.value.has('/')) void load('/');
+    },
+  );
 
-  return { children, expanded, selected, node, changedRemotely, error, loading, query, rows, init, load, toggle, select, save, create, remove };
+  return { children, expanded, selected, node, changedRemotely, error, loading, query, rows, load, toggle, select, save, create, remove };
 });

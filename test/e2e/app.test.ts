@@ -312,6 +312,9 @@ describe('zoolab app --web', () => {
     await rows.filter({ hasText: 'Created /solo' }).waitFor({ timeout: uiDeadlineMs });
     await page.keyboard.type('ls /\r');
     await rows.filter({ hasText: '[solo, zookeeper]' }).waitFor({ timeout: uiDeadlineMs });
+    // the tree is the new ensemble's, live: /solo, and nothing left from the 3-server one
+    await page.locator('[data-testid=tree-list] [data-path="/solo"]').waitFor({ timeout: uiDeadlineMs });
+    expect(await page.locator('[data-testid=tree-list] [data-path="/big"]').count()).toBe(0);
     await page.click('#cluster-title');
   });
 
