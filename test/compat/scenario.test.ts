@@ -91,6 +91,7 @@ describe.skipIf(skipReason !== '')(`compat: one scenario, Apache ZooKeeper 3.8 v
       writeFileSync(join(keepDir, 'zookeeper.txt'), dump(expected, nzkExpected));
       writeFileSync(join(keepDir, 'zoolab.txt'), dump(actual, nzkActual));
       writeFileSync(join(keepDir, 'zoolab-server.log'), zl.output());
+      writeFileSync(join(keepDir, 'transcripts.json'), JSON.stringify({ zookeeper: Object.fromEntries(expected), zoolab: Object.fromEntries(actual) }, null, 1));
     }
   }, 300_000);
 
