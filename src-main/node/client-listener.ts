@@ -57,6 +57,9 @@ class Connection implements ClientConnection {
   received = 0;
   sent = 0;
   private established = false;
+  /** frames written this turn, sent together by flush() */
+  private out: Uint8Array[] = [];
+  private outBytes = 0;
   private readonly decoder: FrameDecoder;
   private timer: NodeJS.Timeout | undefined;
 
@@ -112,17 +115,39 @@ class Connection implements ClientConnection {
     if (this.closed) return;
     const head = Buffer.allocUnsafe(4);
     head.writeInt32BE(payload.length, 0);
-    this.socket.write(head);
-    this.socket.write(payload);
+    this.queue(head);
+    this.queue(payload);
     this.sent += 1;
     this.opts.stats.packetsSent += 1;
   }
 
   sendFramed(frame: Uint8Array): void {
     if (this.closed) return;
-    this.socket.write(frame);
+    this.queue(frame);
     this.sent += 1;
     this.opts.stats.packetsSent += 1;
+  }
+
+  /**
+   * Frames wait until the current turn of the event loop is done (every reply one batch of
+   * requests or one fsync produced) and go out in one socket write: one syscall, one TCP
+   * segment where they fit, instead of one per reply.
+   */
+  private queue(bytes: Uint8Array): void {
+    this.outBytes += bytes.length;
+    this.out.push(bytes);
+    if (this.out.length === 1) process.nextTick(this.flushNow);
+  }
+
+  private readonly flushNow = (): void => this.flush();
+
+  private flush(): void {
+    const out = this.out;
+    if (out.length === 0) return;
+    const bytes = out.length === 1 ? (out[0] as Uint8Array) : Buffer.concat(out, this.outBytes);
+    this.out = [];
+    this.outBytes = 0;
+    if (!this.socket.destroyed) this.socket.write(bytes);
   }
 
   pauseReading(): void {
@@ -145,6 +170,7 @@ class Connection implements ClientConnection {
     this.closed = true;
     this.clearTimer();
     this.opts.log.debug(`closing connection ${this.id} from ${this.remote}: ${reason}`);
+    this.flush();
     this.socket.end();
     this.owner.forget(this);
   }

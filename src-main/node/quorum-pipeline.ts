@@ -13,6 +13,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { hex } from '../common/ids';
 import type { Zxid } from '../common/ids';
+import { nullTraceSink } from '../common/trace';
 import type { TraceEvent, TraceSink } from '../common/trace';
 import {
   decodeConnectRequest,
@@ -222,7 +223,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
 
   const startCore = (zabRole: 'leading' | 'following' | 'observing', epoch: number): void => {
     core = new ServerCore(
-      { clock: { nowMs: () => Date.now() }, random: (n) => randomBytes(n), digestSha1: sha1, trace: deps.trace, serverId: myid },
+      { clock: { nowMs: () => Date.now() }, random: (n) => randomBytes(n), digestSha1: sha1, trace: deps.trace, tracing: deps.trace !== nullTraceSink, serverId: myid },
       {
         tickTimeMs: cfg.tickTimeMs,
         minSessionTimeoutMs: cfg.minSessionTimeoutMs,
@@ -393,7 +394,19 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         break;
       }
     }
-    void drainPersist();
+    schedulePersist();
+  };
+
+  // like the standalone group commit: the fsync waits for the rest of this event-loop turn, so
+  // every proposal (and ack) that arrived meanwhile shares it
+  let persistScheduled = false;
+  const schedulePersist = (): void => {
+    if (persistScheduled) return;
+    persistScheduled = true;
+    setImmediate(() => {
+      persistScheduled = false;
+      void drainPersist();
+    });
   };
 
   // ---- election ------------------------------------------------------------------------------

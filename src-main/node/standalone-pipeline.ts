@@ -8,7 +8,9 @@
  *     close ─► end the socket after what was written to it
  *
  * Group commit: at most one fsync is in flight; txns appended meanwhile ride on the next one,
- * so a burst of writes costs one fsync per batch, not one per txn. Recovery on start: newest
+ * so a burst of writes costs one fsync per batch, not one per txn. The first fsync of a burst
+ * waits for the rest of the current event-loop turn (every readable socket read), and the
+ * txn log writes the whole batch in one write just before it. Recovery on start: newest
  * valid snapshot + replay of the txn log after it (storage/recover); a fresh dataDir gets an
  * initial snapshot so its logs are never without one (ZOOKEEPER-3056). Snapshots follow
  * ZooKeeper's snapCount rule; autopurge keeps autopurge.snapRetainCount of them.
@@ -16,6 +18,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { hex } from '../common/ids';
+import { nullTraceSink } from '../common/trace';
 import type { TraceSink } from '../common/trace';
 import {
   decodeConnectRequest,
@@ -82,6 +85,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
       random: (n) => randomBytes(n),
       digestSha1: sha1,
       trace: deps.trace,
+      tracing: deps.trace !== nullTraceSink,
       serverId: deps.myid ?? 0,
     },
     {
@@ -161,6 +165,18 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
     );
   };
 
+  // the fsync starts once this turn's sockets have all been read (setImmediate runs after the
+  // poll phase), so the writes of every client that sent meanwhile share it
+  let commitScheduled = false;
+  const scheduleCommit = (): void => {
+    if (commitScheduled) return;
+    commitScheduled = true;
+    setImmediate(() => {
+      commitScheduled = false;
+      groupCommit();
+    });
+  };
+
   const apply = (e: ServerEffect): void => {
     switch (e.kind) {
       case 'connect-response': {
@@ -194,7 +210,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
         }
         let snap = false;
         for (const b of batch) snap = policy.txnLogged(b.bytes.length) || snap;
-        groupCommit();
+        scheduleCommit();
         if (snap) takeSnapshot();
         return;
       }

@@ -667,6 +667,18 @@ describe('trace events for the write path', () => {
   });
 });
 
+describe('trace events when nobody reads them', () => {
+  it('tracing: false → no per-request events (received, applied, replied, read, watch), session events stay', () => {
+    const t = new CoreHarness(sha1, { tickTimeMs: 2000 }, 1, undefined, false);
+    t.connect(1);
+    t.call(1, 1, create('/quiet'));
+    t.call(1, 2, exists('/quiet', true));
+    t.call(1, 3, setData('/quiet', 'x'));
+    t.call(1, 4, getData('/quiet'));
+    expect(t.traces.map((e) => e.kind)).toEqual(['session.created']);
+  });
+});
+
 describe('stats for four-letter words', () => {
   it('counts packets, connections, znodes, watches, ephemerals; cons/wchc/wchp/dump', () => {
     const t = h();

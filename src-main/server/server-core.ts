@@ -136,12 +136,15 @@ export class ServerCore {
   private nextSessionId: SessionId;
   private lastReapMs: number;
   private readonly latency = new Latency();
+  /** env.tracing: false skips building the per-request trace events (nobody reads them) */
+  private readonly tracing: boolean;
   private packetsReceived = 0;
   private packetsSent = 0;
 
   constructor(env: ServerEnv, options: ServerCoreOptions = {}) {
     assert(Number.isInteger(env.serverId) && env.serverId >= 0 && env.serverId < 255, `server id ${env.serverId} must be 0..254`);
     this.env = env;
+    this.tracing = env.tracing ?? true;
     this.tickMs = options.tickTimeMs ?? 3000;
     assert(this.tickMs > 0, 'tickTime must be > 0');
     this.minTimeoutMs = options.minSessionTimeoutMs ?? 2 * this.tickMs;
@@ -398,7 +401,7 @@ export class ServerCore {
       const p = this.pending.shift()!;
       const r = this.tree.applyTxn(p.entry);
       this.outstanding.committed(p.entry.header.zxid);
-      this.trace({
+      if (this.tracing) this.trace({
         kind: 'txn.applied',
         zxid: hex(p.entry.header.zxid),
         session: hex(p.entry.header.clientId),
@@ -459,7 +462,7 @@ export class ServerCore {
     assert(head === undefined || head.entry.header.zxid > zxid, `commit of ${hex(zxid)} overtakes pending proposal ${hex(head?.entry.header.zxid ?? 0n)}`);
     const r = this.tree.applyTxn(entry);
     const sessionId = entry.header.clientId;
-    this.trace({ kind: 'txn.applied', zxid: hex(zxid), session: hex(sessionId), op: opName(entry.header.type), ...(r.path !== undefined ? { path: r.path } : {}), detail: { err: r.err } });
+    if (this.tracing) this.trace({ kind: 'txn.applied', zxid: hex(zxid), session: hex(sessionId), op: opName(entry.header.type), ...(r.path !== undefined ? { path: r.path } : {}), detail: { err: r.err } });
     this.fireWatches(r.changes, zxid);
     const conn = this.connOfSession(sessionId);
     if (entry.txn.type === OpCode.createSession) {
@@ -910,7 +913,7 @@ export class ServerCore {
     }
     if (ok) view.commitTo(this.outstanding);
     const headerType = txn.type === OpCode.error ? OpCode.error : request.type;
-    this.trace({ kind: 'request.received', zxid: hex(zxid), session: hex(sessionId), xid, op: opName(request.type), ...pathOf(request) });
+    if (this.tracing) this.trace({ kind: 'request.received', zxid: hex(zxid), session: hex(sessionId), xid, op: opName(request.type), ...pathOf(request) });
     this.propose({ clientId: sessionId, cxid: xid, zxid, type: headerType }, txn, onApplied);
   }
 
@@ -976,7 +979,7 @@ export class ServerCore {
         const c = this.conns.get(n.watcher);
         if (!c) continue;
         this.send(c, { kind: 'notification', connId: c.id, zxid, event: { type: n.type, state: KeeperState.SyncConnected, path: n.path } });
-        this.trace({ kind: 'watch.fired', zxid: hex(zxid), session: hex(c.sessionId), path: n.path, detail: { type: n.type } });
+        if (this.tracing) this.trace({ kind: 'watch.fired', zxid: hex(zxid), session: hex(c.sessionId), path: n.path, detail: { type: n.type } });
       }
     }
   }
@@ -1028,9 +1031,9 @@ export class ServerCore {
       this.send(conn, { kind: 'reply', connId: conn.id, header: { xid: head.xid, zxid, err: reply.err }, response: reply.err === 0 ? reply.response : null });
       // the write path groups events by zxid: only a write's reply carries one (its own txn's)
       if (head.kind === 'write') {
-        this.trace({ kind: 'request.replied', zxid: hex(zxid), session: hex(conn.sessionId), xid: head.xid, op: opName(head.op), detail: { err: reply.err } });
+        if (this.tracing) this.trace({ kind: 'request.replied', zxid: hex(zxid), session: hex(conn.sessionId), xid: head.xid, op: opName(head.op), detail: { err: reply.err } });
       } else if (head.kind === 'read') {
-        this.trace({ kind: 'read.local', session: hex(conn.sessionId), xid: head.xid, op: opName(head.op), ...pathOf(head.request), detail: { err: reply.err } });
+        if (this.tracing) this.trace({ kind: 'read.local', session: hex(conn.sessionId), xid: head.xid, op: opName(head.op), ...pathOf(head.request), detail: { err: reply.err } });
       }
       if (reply.closeAfter) {
         this.closeConn(conn, reply.err === 0 ? 'session closed by client' : `fatal reply ${reply.err}`);

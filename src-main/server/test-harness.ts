@@ -27,7 +27,7 @@ export class CoreHarness {
   private held: TxnEntry[] = [];
   private readonly inbox = new Map<number, Received[]>();
 
-  constructor(sha1: Sha1, options: ServerCoreOptions = {}, serverId = 1, startMs?: number) {
+  constructor(sha1: Sha1, options: ServerCoreOptions = {}, serverId = 1, startMs?: number, tracing = true) {
     if (startMs !== undefined) this.nowMs = startMs;
     let seed = 1;
     this.core = new ServerCore(
@@ -36,6 +36,7 @@ export class CoreHarness {
         random: (n) => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff),
         digestSha1: sha1,
         trace: { emit: (e) => this.traces.push(e) },
+        tracing,
         serverId,
       },
       options,

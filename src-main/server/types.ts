@@ -13,6 +13,9 @@ export interface ServerEnv {
   random: (n: number) => Uint8Array;
   digestSha1: (bytes: Uint8Array) => Uint8Array;
   trace: TraceSink;
+  /** false when nothing reads the trace: the per-request events (request received/replied,
+   * read, txn applied, watch fired) are then not even built. Default true. */
+  tracing?: boolean;
   /** myid; the top byte of this server's session ids (must be < 255: 0xff marks TTL nodes) */
   serverId: number;
 }

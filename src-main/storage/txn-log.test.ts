@@ -197,6 +197,8 @@ describe('txn log: torn tails', () => {
     const disk = new MemoryDisk();
     const log = await logWith(disk, txnRange(1, 1, 3));
     log.appendBatch(txnRange(1, 4, 5));
+    // appends wait in memory until a sync or a roll writes them out; a roll writes without fsync
+    log.roll();
     const unsynced = encodeLogEntry(createTxn(makeZxid(1, 4)).bytes).length;
     for (const keep of [1, 11, 12, 13, unsynced - 1]) {
       const { log: recovered, notes } = await reopen(disk.crash({ tornBytes: () => keep }));
@@ -390,3 +392,25 @@ function headerPlus(txns: LoggedTxn[]): Uint8Array {
   }
   return out;
 }
+
+describe('txn log: appends are written in one batch', () => {
+  it('appendBatch: nothing reaches the disk until sync, which writes every pending txn in one append', async () => {
+    const disk = new MemoryDisk();
+    const log = await logWith(disk, txnRange(1, 1, 2));
+    const appends: number[] = [];
+    const append = disk.append.bind(disk);
+    disk.append = (path: string, bytes: Uint8Array): void => {
+      appends.push(bytes.length);
+      append(path, bytes);
+    };
+    for (let i = 3; i <= 7; i += 1) log.appendBatch(txnRange(1, i, i));
+    expect(appends).toEqual([]);
+    expect(zxids(log.read(0n))).toHaveLength(7); // a read writes them out first
+    expect(appends).toHaveLength(1);
+    for (let i = 8; i <= 9; i += 1) log.appendBatch(txnRange(1, i, i));
+    expect(await log.sync()).toBe(makeZxid(1, 9));
+    expect(appends).toHaveLength(2);
+    const { log: recovered } = await reopen(disk.crash());
+    expect(recovered.lastZxid).toBe(makeZxid(1, 9));
+  });
+});

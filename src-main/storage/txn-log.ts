@@ -4,7 +4,8 @@
  *
  * - open() scans every file, cuts a torn tail at the last good entry (and says so through
  *   `note`), removes files left without a single entry, and refuses corruption in the middle.
- * - append()/appendBatch() write to the page cache; sync() makes everything appended before it
+ * - append()/appendBatch() collect entries in memory; sync() writes them (one write per file)
+ *   and makes everything appended before it
  *   durable with one fsync per touched file (+ the directory when a file was created): group
  *   commit. A failed fsync breaks the log for good (no retry can tell what reached the disk).
  * - A new file is started by the first append after open(), roll() or truncateAfter(), like
@@ -57,6 +58,10 @@ export class TxnLog {
   private pendingSync: Promise<void> = Promise.resolve();
   private broken: Error | null = null;
   private readonly dbId: bigint;
+  /** framed entries appended since the last write to `unwrittenPath`, written by writeOut() */
+  private unwritten: Uint8Array[] = [];
+  private unwrittenBytes = 0;
+  private unwrittenPath = '';
 
   private constructor(
     private readonly disk: Disk,
@@ -158,7 +163,12 @@ export class TxnLog {
     const file = this.current ?? this.startFile(txns[0]!.zxid);
     const framed = encodeLogEntries(txns);
     const path = joinPath(this.dir, file.name);
-    this.disk.append(path, framed);
+    if (path !== this.unwrittenPath) {
+      this.writeOut();
+      this.unwrittenPath = path;
+    }
+    this.unwritten.push(framed);
+    this.unwrittenBytes += framed.length;
     file.firstZxid ??= txns[0]!.zxid;
     file.lastZxid = prev;
     file.entryCount += txns.length;
@@ -167,7 +177,31 @@ export class TxnLog {
     this.lastLogged = prev;
   }
 
+  /**
+   * Writes what appendBatch collected to the page cache, in one write. Appends only wait in
+   * memory until the next sync(): nothing is acknowledged before that sync's fsync anyway, and
+   * one write per group commit instead of one per txn keeps the syscalls off the request path.
+   */
+  private writeOut(): void {
+    if (this.unwritten.length === 0) return;
+    const parts = this.unwritten;
+    let bytes: Uint8Array;
+    if (parts.length === 1) bytes = parts[0] as Uint8Array;
+    else {
+      bytes = new Uint8Array(this.unwrittenBytes);
+      let at = 0;
+      for (const p of parts) {
+        bytes.set(p, at);
+        at += p.length;
+      }
+    }
+    this.unwritten = [];
+    this.unwrittenBytes = 0;
+    this.disk.append(this.unwrittenPath, bytes);
+  }
+
   private startFile(firstZxid: Zxid): LogFileInfo {
+    this.writeOut();
     const name = logFileName(firstZxid);
     assert(!this.files.some((f) => f.name === name), `txn log: ${name} already exists`);
     const header = encodeFileHeader(TXNLOG_MAGIC, this.dbId);
@@ -181,6 +215,7 @@ export class TxnLog {
 
   /** The next append starts a new file (ZooKeeper rolls the log when it starts a snapshot). */
   roll(): void {
+    this.writeOut();
     this.current = null;
   }
 
@@ -191,6 +226,7 @@ export class TxnLog {
    */
   async sync(): Promise<Zxid> {
     this.checkUsable();
+    this.writeOut();
     const upTo = this.lastLogged;
     const paths = [...this.dirtyPaths];
     this.dirtyPaths.clear();
@@ -222,6 +258,7 @@ export class TxnLog {
    * Throws STORAGE_CORRUPT if a file went bad since open().
    */
   *read(fromZxid: Zxid): Generator<LoggedTxn> {
+    this.writeOut();
     for (const f of this.files) {
       if (f.lastZxid === null || f.lastZxid < fromZxid) continue;
       for (const e of this.scanFile(f)) {
@@ -247,6 +284,7 @@ export class TxnLog {
    * (the log just becomes empty); the caller must also drop snapshots newer than `zxid`.
    */
   async truncateAfter(zxid: Zxid): Promise<number> {
+    this.writeOut();
     this.checkUsable();
     let removed = 0;
     const cut: string[] = [];
@@ -286,6 +324,7 @@ export class TxnLog {
    * removes the file being appended. Returns the names removed.
    */
   removeFilesBefore(snapshotZxid: Zxid): string[] {
+    this.writeOut();
     const gone = this.files.filter((f) => f !== this.current && f.lastZxid !== null && f.lastZxid <= snapshotZxid);
     for (const f of gone) {
       const path = joinPath(this.dir, f.name);
