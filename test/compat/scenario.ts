@@ -1129,6 +1129,9 @@ export function fourLetterShape(word: string, text: string): string {
     case 'ruok':
     case 'isro':
       return JSON.stringify(text);
+    case 'hash':
+      // the digest history: `<zxid>: <digest>` lines, how many depends on how many txns went by
+      return lines.every((l) => /^\d+: \d+$/.test(l)) ? '<zxid>: <digest> lines (0 or more)' : JSON.stringify(text);
     case 'envi':
     case 'conf':
       return lines
