@@ -1131,7 +1131,7 @@ export function fourLetterShape(word: string, text: string): string {
       return JSON.stringify(text);
     case 'hash':
       // the digest history: `<zxid>: <digest>` lines, how many depends on how many txns went by
-      return lines.every((l) => /^\d+: \d+$/.test(l)) ? '<zxid>: <digest> lines (0 or more)' : JSON.stringify(text);
+      return lines.every((l) => /^-?\d+: -?\d+$/.test(l)) ? '<zxid>: <digest> lines (0 or more)' : JSON.stringify(text);
     case 'envi':
     case 'conf':
       return lines
