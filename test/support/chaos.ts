@@ -252,7 +252,7 @@ export async function checkAfterFaults(zk: LocalEnsemble, workload: RegisterWork
   const { linearizable, sequential } = checkRegisterHistory(rec.ops);
   const checkMs = performance.now() - t0;
   const counts = rec.counts();
-  const nzkOps = rec.ops.filter((op) => op.client.startsWith('nzk')).length;
+  const nzkOps = rec.ops.filter((op) => op.client.includes('nzk')).length;
   return { zxid, nodes: first.size, ops: rec.ops.length, ...counts, nzkOps, linearizable, sequential, checkMs };
 }
 

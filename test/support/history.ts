@@ -38,10 +38,11 @@ export class HistoryRecorder {
    * every earlier create on that connection took effect too.
    */
   readonly pipelined = new Map<string, { path: string; connection: number | null; acked: boolean }[]>();
-  private readonly t0 = performance.now();
+  /** performance.now() at creation: every time in `ops` is relative to it */
+  readonly t0Ms = performance.now();
 
   now(): number {
-    return performance.now() - this.t0;
+    return performance.now() - this.t0Ms;
   }
 
   /** Run one register operation and record it; returns the outcome. */
@@ -99,6 +100,8 @@ export interface WorkloadOptions {
   createsUnder: string;
   clients: number;
   seed: number;
+  /** prefix of client names (and of unique values and created paths): two workloads on one ensemble need different ones */
+  namePrefix?: string;
   sessionTimeoutMs?: number;
   requestTimeoutMs?: number;
   /** per client, an upper bound on operations (the workload also stops on stop()) */
@@ -166,7 +169,7 @@ export class RegisterWorkload {
     let generation = 0;
     let ops = 0;
     while (!this.stopping && ops < opsMax) {
-      const name = `c${index}.${generation}`;
+      const name = `${this.o.namePrefix ?? ''}c${index}.${generation}`;
       let client: ZkClient;
       try {
         client = await connectClient(connectString, { sessionTimeoutMs: this.o.sessionTimeoutMs ?? 8000, requestTimeoutMs: this.o.requestTimeoutMs ?? 4000 }, 15_000);
@@ -204,7 +207,7 @@ export class RegisterWorkload {
     const opsMax = this.o.opsPerClientMax ?? 5000;
     let ops = 0;
     for (let generation = 0; !this.stopping && ops < opsMax; generation += 1) {
-      const name = `nzk${index}.${generation}`;
+      const name = `${this.o.namePrefix ?? ''}nzk${index}.${generation}`;
       const client = nzk.createClient(this.o.connectString, { sessionTimeout: this.o.sessionTimeoutMs ?? 8000, retries: 0 });
       let broken = false;
       client.on('state', (st: any) => {
