@@ -47,7 +47,8 @@ export async function startChaosEnsemble(label: string, options: StartEnsembleOp
   try {
     zk = await startEnsemble({ ...CHAOS_TIMING, pollIntervalMs: 100, stopTimeoutMs: 3000, ...options, dir, removeDirOnShutdown: false });
   } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
+    // keep the folder: server<N>/logs/server.log says why they did not start
+    console.log(`[chaos ${label}] the ensemble did not start; folder kept at ${dir}`);
     throw e;
   }
   return {
