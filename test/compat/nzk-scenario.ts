@@ -133,6 +133,18 @@ export async function runNodeZookeeperClientScenario(connectString: string): Pro
     await step('listSubTreeBFS /nzk', async () => `[${(await call<string[]>((cb) => a.listSubTreeBFS('/nzk', cb))).value.sort().join(', ')}]`);
     // big data is refused: node-zookeeper-client checks locally at 1 MiB
     await step('setData /nzk 1,048,577 bytes', async () => stat((await call((cb) => a.setData('/nzk', Buffer.alloc(1_048_577), cb))).value));
+    s.note(`negotiated session timeout: ${a.getSessionTimeout()} ms, password ${a.getSessionPassword().length} bytes`);
+    // an unknown auth scheme: the server refuses it and the client reports AUTH_FAILED
+    const bad = await connect(connectString);
+    clients.push(bad);
+    const state = new Promise<string>((resolve) => {
+      bad.on('state', (st: any) => {
+        if (st.getName() !== 'SYNC_CONNECTED') resolve(st.getName());
+      });
+      setTimeout(() => resolve('no state change within 10 s'), 10_000);
+    });
+    bad.addAuthInfo('nosuch', Buffer.from('x'));
+    s.note(`addAuthInfo with an unknown scheme → state ${await state}`);
     // session close removes ephemerals and fires the watches
     await step('b exists /nzk/e (watch)', async () => stat((await call((cb) => b.exists('/nzk/e', watcher, cb))).value));
     a.close();
