@@ -129,3 +129,80 @@ describe('chaos: SIGSTOP the leader of 3 past syncLimit', () => {
     expect(report.sequential.verdict, report.sequential.message).toBe('ok');
   });
 });
+
+describe('chaos: SIGSTOP a follower of 3 past syncLimit', () => {
+  const seed = chaosSeed();
+  let run: ChaosEnsemble | undefined;
+  let workload: RegisterWorkload | undefined;
+  let pinned: ZkClient | undefined;
+
+  beforeAll(async () => {
+    run = await startChaosEnsemble('pause-follower', { servers: 3 });
+  });
+  afterAll(async () => {
+    await pinned?.close().catch(() => {});
+    await workload?.abort();
+    await run?.stop();
+  });
+
+  it('the leader drops it and keeps writing; on SIGCONT it resyncs; its sync+reads are never stale', async ({ onTestFailed }) => {
+    const zk = run!.zk;
+    onTestFailed(() => {
+      run!.markFailed();
+      console.log(`[chaos pause-follower] CHAOS_SEED=${seed}\n${logTails(zk)}`);
+    });
+    const t0 = Date.now();
+    const phases: Record<string, number> = {};
+    const leader = await waitForLeader(zk, ALL, 2, 20_000);
+    const follower = ALL.find((id) => id !== leader) as number;
+    await RegisterWorkload.setup(zk.connectionString, KEYS, '/acked');
+    // the workload avoids the follower that will sleep, so it keeps making progress
+    const awake = ALL.filter((id) => id !== follower).map((id) => `127.0.0.1:${zk.server(id).clientPort}`).join(',');
+    workload = new RegisterWorkload({ connectString: awake, keys: KEYS, createsUnder: '/acked', clients: 4, seed });
+    const rec = workload.recorder;
+    pinned = await connectClient(`127.0.0.1:${zk.server(follower).clientPort}`, { sessionTimeoutMs: 30_000, requestTimeoutMs: 5000 }, 15_000);
+    const seen = new Map<string, number>();
+    workload.start();
+    await pinnedPass(pinned, rec, 'pinned', seen, 'before');
+    await waitUntil(() => rec.ackedWrites() >= 80, '80 acknowledged writes before the pause', 20_000);
+
+    const tPause = Date.now();
+    zk.pause(follower);
+    // writes go on with the leader and the other follower (a quorum of 2)
+    const acked = rec.ackedWrites();
+    await waitUntil(() => rec.ackedWrites() >= acked + 100, '100 acknowledged writes while the follower sleeps', 20_000);
+    // and past syncLimit×tickTime, so the leader has dropped it
+    await waitUntil(() => Date.now() - tPause > 2 * CHAOS_TIMING.syncLimit * CHAOS_TIMING.tickTimeMs, 'twice syncLimit×tickTime', 10_000);
+    phases['paused for'] = Date.now() - tPause;
+    // requests that wait in its socket while it sleeps, sent after all those acks: must not be stale
+    const woken = KEYS.map((key) =>
+      rec.run(`wake-${key}`, key, { kind: 'read', afterSync: true }, async () => {
+        await pinned!.sync(key);
+        const { data, stat } = await pinned!.getData(key);
+        return { status: 'ok', value: text(data), version: stat.version };
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    const tResume = Date.now();
+    zk.resume(follower);
+    await waitUntil(async () => (await srvr(zk, follower))?.mode === 'follower', `server ${follower} to follow again`, 20_000, 20);
+    const wokenOutcomes = await Promise.all(woken);
+    for (let k = 0; k < 3; k += 1) await pinnedPass(pinned, rec, 'pinned', seen, `after${k}`);
+    await waitForLeader(zk, ALL, 2, 20_000);
+    phases['SIGCONT → following, 3 passes'] = Date.now() - tResume;
+    const acked2 = rec.ackedWrites();
+    await waitUntil(() => rec.ackedWrites() >= acked2 + 40, '40 more acknowledged writes', 20_000);
+    await workload.stop();
+    await pinned.close();
+    pinned = undefined;
+
+    const report = await checkAfterFaults(zk, workload, KEYS, ALL);
+    phases.total = Date.now() - t0;
+    console.log(summarize('pause-follower', report, phases));
+    const p = rec.ops.filter((op) => op.client === 'pinned');
+    console.log(`[chaos pause-follower] pinned client on the follower: ${p.filter((o) => o.outcome.status === 'ok').length} ok, ${p.filter((o) => o.outcome.status === 'unknown').length} unknown of ${p.length}; sent while it slept: ${wokenOutcomes.map((o) => o.status).join(' ')}`);
+    expect(rec.unexpected.join('\n'), 'errors no register operation should get').toBe('');
+    expect(report.linearizable.verdict, report.linearizable.message).toBe('ok');
+    expect(report.sequential.verdict, report.sequential.message).toBe('ok');
+  });
+});
