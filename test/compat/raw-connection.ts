@@ -108,11 +108,11 @@ export class RawConnection {
 
   /** `omitReadOnly`: the 44-byte ConnectRequest of node-zookeeper-client. */
   async handshake(
-    options: { timeOutMs?: number; sessionId?: SessionId; passwd?: Uint8Array; lastZxidSeen?: bigint; readOnly?: boolean; omitReadOnly?: boolean } = {},
+    options: { timeOutMs?: number; sessionId?: SessionId; passwd?: Uint8Array; lastZxidSeen?: bigint; readOnly?: boolean; omitReadOnly?: boolean; protocolVersion?: number } = {},
   ): Promise<ConnectResponse | null> {
     this.write(
       encodeConnectRequestFrame({
-        protocolVersion: 0,
+        protocolVersion: options.protocolVersion ?? 0,
         lastZxidSeen: options.lastZxidSeen ?? 0n,
         timeOut: options.timeOutMs ?? 30_000,
         sessionId: options.sessionId ?? 0n,

@@ -1050,6 +1050,17 @@ async function wireDetails(s: Section): Promise<void> {
   s.note(`the second connection serves → ${onSecond === null ? 'closed' : errorCodeName(onSecond.header.err)}`);
   first.destroy();
   second.destroy();
+  // odd but well-formed ConnectRequests
+  for (const [label, opts] of [
+    ['protocolVersion 1', { protocolVersion: 1 }],
+    ['timeOut -5', { timeOutMs: -5 }],
+    ['a new session with an empty passwd', { passwd: new Uint8Array(0) }],
+  ] as const) {
+    const c = await RawConnection.open(s.target.port);
+    const h = await c.handshake(opts);
+    s.note(`ConnectRequest with ${label} → ${h === null ? 'closed without answer' : `protocolVersion ${h.protocolVersion} timeOut ${h.timeOut / s.target.tickTimeMs} × tickTime passwd ${h.passwd.length} bytes`}`);
+    c.destroy();
+  }
   // the restricted server has minSessionTimeout=3000, maxSessionTimeout=5000
   for (const asked of [1, 4000, 10_000_000]) {
     const c = await RawConnection.open(s.target.restricted.port);
