@@ -30,16 +30,45 @@ export interface ServerView {
   lastError: string | null;
   /** frozen with SIGSTOP (pauseServer) until resumeServer; absent means false */
   paused?: boolean;
+  /** a non-voting observer (peerType=observer in its zoo.cfg); absent means a voter */
+  observer?: boolean;
+}
+
+/** One link fault every server obeys: messages from → to are lost, or held delayMs. '*' = any server. */
+export interface LinkFaultView {
+  from: number | '*';
+  to: number | '*';
+  drop?: boolean;
+  delayMs?: number;
+}
+
+/** One `srvr` sample of a server, for its sparkline. */
+export interface HealthSampleView {
+  t: number;
+  connections: number | null;
+  outstanding: number | null;
+  latencyAvgMs: number | null;
+  latencyMaxMs: number | null;
 }
 
 export interface EnsembleView {
   dir: string;
   connectionString: string;
   servers: ServerView[];
+  /** the link fault table in force (empty: healthy links); absent from older hosts */
+  faults?: LinkFaultView[];
+  /** step mode: the servers hold quorum messages until released */
+  stepMode?: boolean;
+  /** how many quorum messages are held right now (step mode) */
+  held?: number;
+  /** slowed-down release: one held message every this many ms, or null */
+  releaseEveryMs?: number | null;
 }
 
 export interface StartEnsembleOptions {
   servers: number;
+  /** non-voting observers on top of `servers` voters (default 0) */
+  observers?: number;
   tickTimeMs?: number;
   initLimit?: number;
   syncLimit?: number;
@@ -57,6 +86,22 @@ export interface BackendCalls {
   pauseServer(id: number): Promise<void>;
   resumeServer(id: number): Promise<void>;
   readServerFile(id: number, file: 'zoo.cfg' | 'myid' | 'log'): Promise<string>;
+  /** cut one server off from every other (both directions); shown in the trace as fault.set */
+  isolateServer(id: number): Promise<void>;
+  /** split the servers into sides that cannot reach each other (servers not named: one more side) */
+  partitionEnsemble(sides: number[][]): Promise<void>;
+  /** every message from → to is lost (drop) or held delayMs */
+  faultLink(from: number, to: number, fault: { drop: true } | { delayMs: number }): Promise<void>;
+  /** remove every link fault */
+  healEnsemble(): Promise<void>;
+  /** step mode on/off (off lets every held message go) */
+  setStepMode(on: boolean): Promise<void>;
+  /** let the `count` oldest held messages go; returns how many went */
+  releaseHeld(count: number): Promise<number>;
+  /** release one held message every intervalMs (slow motion); null stops */
+  releaseEvery(intervalMs: number | null): Promise<void>;
+  /** the recent srvr samples of one server, oldest first (at most `max`) */
+  serverHealth(id: number, max: number): Promise<HealthSampleView[]>;
 }
 
 /** Events the backend pushes. */
@@ -81,6 +126,14 @@ export const callNames: readonly CallName[] = [
   'pauseServer',
   'resumeServer',
   'readServerFile',
+  'isolateServer',
+  'partitionEnsemble',
+  'faultLink',
+  'healEnsemble',
+  'setStepMode',
+  'releaseHeld',
+  'releaseEvery',
+  'serverHealth',
 ] as const;
 
 export function isCallName(name: unknown): name is CallName {

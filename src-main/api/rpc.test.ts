@@ -24,6 +24,14 @@ function recordingCalls(log: string[]): AppCalls {
       if (id === 9) throw new Error('no server 9 in this ensemble');
       return `${id}:${file}`;
     },
+    isolateServer: async (id) => void log.push(`isolate ${id}`),
+    partitionEnsemble: async (sides) => void log.push(`partition ${JSON.stringify(sides)}`),
+    faultLink: async (from, to, f) => void log.push(`fault ${from}->${to} ${JSON.stringify(f)}`),
+    healEnsemble: async () => void log.push('heal'),
+    setStepMode: async (on) => void log.push(`step ${on}`),
+    releaseHeld: async (n) => n,
+    releaseEvery: async (ms) => void log.push(`every ${ms}`),
+    serverHealth: async () => [],
     openTerminal: async ({ server }) => ({ id: 1, connectString: `server ${server}` }),
     terminalInput: async (id, data) => void log.push(`input ${id} ${data}`),
     resizeTerminal: async (id, columns) => void log.push(`resize ${id} ${columns}`),
@@ -35,6 +43,40 @@ function recordingCalls(log: string[]): AppCalls {
     treeDelete: async (path) => void log.push(`delete ${path}`),
   };
 }
+
+describe('checkCallArgs: faults, step mode, health', () => {
+  it('accepts the documented shapes', () => {
+    expect(checkCallArgs('isolateServer', [1])).toBeNull();
+    expect(checkCallArgs('partitionEnsemble', [[[1], [2, 3]]])).toBeNull();
+    expect(checkCallArgs('faultLink', [1, 2, { drop: true }])).toBeNull();
+    expect(checkCallArgs('faultLink', [1, 2, { delayMs: 300 }])).toBeNull();
+    expect(checkCallArgs('healEnsemble', [])).toBeNull();
+    expect(checkCallArgs('setStepMode', [true])).toBeNull();
+    expect(checkCallArgs('releaseHeld', [1])).toBeNull();
+    expect(checkCallArgs('releaseEvery', [null])).toBeNull();
+    expect(checkCallArgs('releaseEvery', [500])).toBeNull();
+    expect(checkCallArgs('serverHealth', [2, 60])).toBeNull();
+    expect(checkCallArgs('startEnsemble', [{ servers: 3, observers: 1 }])).toBeNull();
+  });
+  it('refuses other shapes with a sentence', () => {
+    expect(checkCallArgs('partitionEnsemble', [[[]]])).toMatch(/non-empty/);
+    expect(checkCallArgs('partitionEnsemble', [[1, 2]])).toMatch(/list of server ids/);
+    expect(checkCallArgs('faultLink', [1, 2, { drop: false }])).toMatch(/delayMs/);
+    expect(checkCallArgs('faultLink', [1, 2, { delayMs: -1 }])).toMatch(/delayMs/);
+    expect(checkCallArgs('setStepMode', ['yes'])).toMatch(/true or false/);
+    expect(checkCallArgs('releaseHeld', [0])).toMatch(/count/);
+    expect(checkCallArgs('releaseEvery', [0])).toMatch(/interval/);
+    expect(checkCallArgs('serverHealth', [1, 10_000])).toMatch(/samples/);
+    expect(checkCallArgs('startEnsemble', [{ servers: 7, observers: 3 }])).toMatch(/observers/);
+  });
+  it('dispatches them to the backend', async () => {
+    const log: string[] = [];
+    const calls = recordingCalls(log);
+    expect(await serveCall(calls, 'partitionEnsemble', [[[1], [2, 3]]])).toEqual({ ok: true, value: null });
+    expect(await serveCall(calls, 'releaseHeld', [3])).toEqual({ ok: true, value: 3 });
+    expect(log).toEqual(['partition [[1],[2,3]]']);
+  });
+});
 
 describe('checkCallArgs', () => {
   it('accepts the documented shapes', () => {

@@ -83,7 +83,11 @@ export function checkCallArgs(method: AppCallName, args: unknown): string | null
         return `startEnsemble: servers must be an integer from 1 to ${serverCountMax}`;
       }
       for (const key of Object.keys(rec)) {
-        if (!['servers', 'tickTimeMs', 'initLimit', 'syncLimit'].includes(key)) return `startEnsemble: unknown option '${key}'`;
+        if (!['servers', 'observers', 'tickTimeMs', 'initLimit', 'syncLimit'].includes(key)) return `startEnsemble: unknown option '${key}'`;
+      }
+      const obs = rec['observers'];
+      if (obs !== undefined && (typeof obs !== 'number' || !Number.isInteger(obs) || obs < 0 || obs + n > serverCountMax)) {
+        return `startEnsemble: observers must be an integer from 0, with servers + observers at most ${serverCountMax}`;
       }
       return optionalPositiveInt(rec, 'tickTimeMs') ?? optionalPositiveInt(rec, 'initLimit') ?? optionalPositiveInt(rec, 'syncLimit');
     }
@@ -94,6 +98,35 @@ export function checkCallArgs(method: AppCallName, args: unknown): string | null
     case 'pauseServer':
     case 'resumeServer':
       return args.length === 1 && isServerId(args[0]) ? null : `${method} takes one server id (an integer from 1 to 255)`;
+    case 'isolateServer':
+      return args.length === 1 && isServerId(args[0]) ? null : `${method} takes one server id (an integer from 1 to 255)`;
+    case 'serverHealth':
+      return args.length === 2 && isServerId(args[0]) && Number.isInteger(args[1]) && (args[1] as number) >= 1 && (args[1] as number) <= 600
+        ? null
+        : 'serverHealth takes a server id and how many samples (1 to 600)';
+    case 'partitionEnsemble': {
+      const sides: unknown = args[0];
+      if (args.length !== 1 || !Array.isArray(sides) || sides.length < 1 || sides.length > serverCountMax) return 'partitionEnsemble takes a list of sides, each a list of server ids';
+      return sides.every((side) => Array.isArray(side) && side.length > 0 && side.every(isServerId)) ? null : 'partitionEnsemble: each side is a non-empty list of server ids';
+    }
+    case 'faultLink': {
+      if (args.length !== 3 || !isServerId(args[0]) || !isServerId(args[1])) return 'faultLink takes two server ids and a fault';
+      const f = args[2] as Record<string, unknown> | null;
+      if (typeof f !== 'object' || f === null) return 'faultLink: the fault is { drop: true } or { delayMs }';
+      if (Object.keys(f).length === 1 && f['drop'] === true) return null;
+      const d = f['delayMs'];
+      return Object.keys(f).length === 1 && typeof d === 'number' && Number.isInteger(d) && d >= 0 && d <= 600_000 ? null : 'faultLink: delayMs must be an integer from 0 to 600000';
+    }
+    case 'healEnsemble':
+      return args.length === 0 ? null : `${method} takes no arguments`;
+    case 'setStepMode':
+      return args.length === 1 && typeof args[0] === 'boolean' ? null : 'setStepMode takes true or false';
+    case 'releaseHeld':
+      return args.length === 1 && Number.isInteger(args[0]) && (args[0] as number) >= 1 && (args[0] as number) <= 100_000 ? null : 'releaseHeld takes a count from 1 to 100000';
+    case 'releaseEvery':
+      return args.length === 1 && (args[0] === null || (Number.isInteger(args[0]) && (args[0] as number) >= 1 && (args[0] as number) <= 600_000))
+        ? null
+        : 'releaseEvery takes an interval in ms (1 to 600000) or null';
     case 'readServerFile':
       if (args.length !== 2 || !isServerId(args[0])) return 'readServerFile takes a server id and a file name';
       return (serverFiles as readonly unknown[]).includes(args[1]) ? null : `readServerFile: file must be one of ${serverFiles.join(', ')}`;
@@ -263,6 +296,14 @@ export function callsFromInvoke(invoke: (method: AppCallName, args: unknown[]) =
     pauseServer: c('pauseServer'),
     resumeServer: c('resumeServer'),
     readServerFile: c('readServerFile'),
+    isolateServer: c('isolateServer'),
+    partitionEnsemble: c('partitionEnsemble'),
+    faultLink: c('faultLink'),
+    healEnsemble: c('healEnsemble'),
+    setStepMode: c('setStepMode'),
+    releaseHeld: c('releaseHeld'),
+    releaseEvery: c('releaseEvery'),
+    serverHealth: c('serverHealth'),
     openTerminal: c('openTerminal'),
     terminalInput: c('terminalInput'),
     resizeTerminal: c('resizeTerminal'),

@@ -50,6 +50,17 @@ export function createBackend(options: BackendOptions = {}): Backend {
     }
   };
   let current: Ensemble | null = null;
+  let releaseEveryMs: number | null = null;
+  /** the ensemble's own view plus the fault table and step mode, which only the supervisor knows */
+  const viewOf = (e: Ensemble, v: EnsembleView = e.view()): EnsembleView => ({
+    ...v,
+    faults: e.faults().map((r) => ({ ...r })),
+    stepMode: e.stepMode,
+    held: e.heldMessages().length,
+    releaseEveryMs: e.stepMode ? releaseEveryMs : null,
+  });
+  /** fault and step changes do not change a process: announce them ourselves */
+  const announce = (e: Ensemble): void => emit('ensemble', viewOf(e));
   let unsubscribe: (() => void)[] = [];
   let busy: Promise<unknown> = Promise.resolve();
   let disposed = false;
@@ -72,13 +83,14 @@ export function createBackend(options: BackendOptions = {}): Backend {
     await e.shutdown();
     for (const u of unsubscribe) u();
     unsubscribe = [];
-    emit('ensemble', e.view());
+    emit('ensemble', viewOf(e));
     current = null;
+    releaseEveryMs = null;
   };
 
   const calls: BackendCalls = {
     async getEnsemble(): Promise<EnsembleView | null> {
-      return current ? current.view() : null;
+      return current ? viewOf(current) : null;
     },
     startEnsemble(o: StartEnsembleOptions): Promise<EnsembleView> {
       return serial(async () => {
@@ -88,6 +100,7 @@ export function createBackend(options: BackendOptions = {}): Backend {
           ...options,
           dir: join(root, `${o.servers}-servers`),
           servers: o.servers,
+          observers: o.observers,
           tickTimeMs: o.tickTimeMs,
           initLimit: o.initLimit,
           syncLimit: o.syncLimit,
@@ -96,11 +109,11 @@ export function createBackend(options: BackendOptions = {}): Backend {
         });
         current = e;
         unsubscribe = [
-          e.on('ensemble', (v) => emit('ensemble', v)),
+          e.on('ensemble', (v) => emit('ensemble', viewOf(e, v))),
           e.on('serverLog', (l) => emit('serverLog', l)),
           e.on('trace', (t) => emit('trace', t)),
         ];
-        const view = e.view();
+        const view = viewOf(e);
         emit('ensemble', view);
         return view;
       });
@@ -123,6 +136,50 @@ export function createBackend(options: BackendOptions = {}): Backend {
     },
     async resumeServer(id) {
       need().resume(id);
+    },
+    async isolateServer(id) {
+      const e = need();
+      e.isolate(id);
+      announce(e);
+    },
+    async partitionEnsemble(sides) {
+      const e = need();
+      e.partition(...sides);
+      announce(e);
+    },
+    async faultLink(from, to, fault) {
+      const e = need();
+      if ('drop' in fault) e.dropLink(from, to);
+      else e.delayLink(from, to, fault.delayMs);
+      announce(e);
+    },
+    async healEnsemble() {
+      const e = need();
+      e.heal();
+      announce(e);
+    },
+    async setStepMode(on) {
+      const e = need();
+      e.setStepMode(on);
+      if (!on) releaseEveryMs = null;
+      announce(e);
+    },
+    async releaseHeld(count) {
+      const e = need();
+      const n = e.release(count).length;
+      announce(e);
+      return n;
+    },
+    async releaseEvery(intervalMs) {
+      const e = need();
+      if (intervalMs !== null && !e.stepMode) throw new ZooLabError('USAGE', 'turn step mode on first: only held messages can be released slowly');
+      e.releaseEvery(intervalMs);
+      releaseEveryMs = intervalMs;
+      announce(e);
+    },
+    async serverHealth(id, max) {
+      const samples = need().health(id);
+      return samples.slice(-max).map((s) => ({ t: s.t, connections: s.connections, outstanding: s.outstanding, latencyAvgMs: s.latencyAvgMs, latencyMaxMs: s.latencyMaxMs }));
     },
     async readServerFile(id, file) {
       const p = need().server(id);

@@ -144,6 +144,8 @@ export class ServerProcess {
       dataDir: s.dataDir,
       configPath: s.configPath,
       lastError: this.life.lastError,
+      paused: this.life.paused,
+      observer: s.type === 'observer',
     };
   }
 
