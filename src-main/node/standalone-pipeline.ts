@@ -107,7 +107,11 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
 
   const conns = new Map<number, ClientConnection>();
   const handshaken = new Set<number>();
-  let syncing = false;
+  /** fsyncs in flight: a batch written while one runs starts its own (the kernel lets them
+   * overlap; each covers everything written before it began) instead of waiting a whole fsync
+   * for the running one to end. TxnLog.sync resolves them in order. */
+  let syncing = 0;
+  const syncsInFlightMax = 2;
   let syncAgain = false;
   let snapshotting = false;
   let failed: Error | null = null;
@@ -145,14 +149,14 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
   };
 
   const groupCommit = (): void => {
-    if (syncing) {
+    if (syncing >= syncsInFlightMax) {
       syncAgain = true;
       return;
     }
-    syncing = true;
+    syncing += 1;
     txnLog.sync().then(
       (upTo) => {
-        syncing = false;
+        syncing -= 1;
         if (stopped) return;
         core.logged(upTo);
         pump();
