@@ -8,8 +8,13 @@
  * are persistent watches, batched like Java at 128 KB). A resume answered with timeOut 0 is
  * session expiry: terminal.
  *
- * Events: 'state', 'connected', 'disconnected', 'expired', 'closed', 'authFailed' and 'watch'
- * (every notification and every local watch-removal event: the "default watcher").
+ * Events: 'state', 'connected', 'disconnected', 'connectFailed' (one per failed connection
+ * attempt), 'expired', 'closed', 'authFailed' and 'watch' (every notification and every local
+ * watch-removal event: the "default watcher").
+ *
+ * Host order: the next host of the connection string right away after a failure; a pause
+ * (50 ms doubling up to reconnectDelayMaxMs) only once every host failed in a row, as the Java
+ * client backs off only after a full round.
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -74,10 +79,21 @@ export interface ConnectedInfo {
   resumed: boolean;
 }
 
+/** One connection attempt that ended before a session was established (refused, closed, timed out). */
+export interface ConnectFailure {
+  host: HostPort;
+  reason: string;
+  /** attempts failed in a row since the last established connection (1 for the first) */
+  failuresInARow: number;
+  /** ms until the next attempt starts */
+  nextAttemptInMs: number;
+}
+
 export interface ClientEvents {
   state: [state: ClientState, previous: ClientState];
   connected: [info: ConnectedInfo];
   disconnected: [reason: string];
+  connectFailed: [failure: ConnectFailure];
   expired: [];
   closed: [];
   authFailed: [scheme: string];
@@ -450,10 +466,19 @@ export class ZkClient extends EventEmitter<ClientEvents> {
       this.setState('disconnected');
       this.emit('disconnected', reason);
     }
-    this.failures++;
+    // a connection that was established counts as no failure: the next host is tried at once
+    if (conn.handshakeDone) this.failures = 0;
+    else this.failures++;
     const delayMs =
-      this.failures <= this.hosts.length ? 0 : Math.min(this.options.reconnectDelayMaxMs, 50 * 2 ** Math.min(10, this.failures - this.hosts.length));
+      this.failures < this.hosts.length ? 0 : Math.min(this.options.reconnectDelayMaxMs, 50 * 2 ** Math.min(10, this.failures - this.hosts.length));
     this.reconnectTimer = setTimeout(() => this.connectNext(), delayMs);
+    if (!conn.handshakeDone) {
+      try {
+        this.emit('connectFailed', { host: conn.host, reason, failuresInARow: this.failures, nextAttemptInMs: delayMs });
+      } catch {
+        // ignored: the listener owns its errors
+      }
+    }
   }
 
   /** Expiry / auth failure / close: fail everything, stop reconnecting. */
@@ -798,11 +823,16 @@ export class ZkClient extends EventEmitter<ClientEvents> {
   /**
    * Closes the session (closeSession, which deletes its ephemerals) and the connection.
    * Waiting calls fail with CONNECTIONLOSS. Safe to call more than once.
+   *
+   * `keepSession: true` only drops the connection and stops reconnecting: no closeSession is
+   * sent, so the session (and its ephemerals) lives on at the server until it expires, as when
+   * a process exits without closing (zkCli's one-shot mode). It can be resumed elsewhere with
+   * `sessionId` + `sessionPasswd`.
    */
-  async close(): Promise<void> {
+  async close(options: { keepSession?: boolean } = {}): Promise<void> {
     if (this.currentState === 'closed' || this.closing) return;
     const conn = this.conn;
-    if (conn !== null && conn.handshakeDone && !this.terminal) {
+    if (conn !== null && conn.handshakeDone && !this.terminal && options.keepSession !== true) {
       const reply = new Promise<RawReply>((resolve, reject) => this.dispatch(conn, { request: { type: OpCode.closeSession, req: null }, resolve, reject }));
       this.closing = true;
       let timer: ReturnType<typeof setTimeout> | undefined;

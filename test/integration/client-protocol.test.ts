@@ -45,6 +45,8 @@ class ScriptedPeer {
   readonly connections: PeerConnection[] = [];
   private server!: Server;
   port = 0;
+  /** close every connection as soon as its ConnectRequest arrives (a server not serving yet) */
+  refuseHandshakes = false;
 
   async start(): Promise<void> {
     this.server = createServer((socket) => {
@@ -67,6 +69,7 @@ class ScriptedPeer {
           if (conn.connect === undefined) {
             conn.connect = decodeConnectRequest(frame);
             conn.connectBytes = frame.length;
+            if (this.refuseHandshakes) socket.destroy();
           } else {
             const { header, request } = decodeRequestFrame(frame);
             conn.requests.push({ header, request, atMs: performance.now() });
@@ -107,9 +110,11 @@ class ScriptedPeer {
 
 let peer: ScriptedPeer;
 let client: ZkClient | undefined;
+const extraPeers: ScriptedPeer[] = [];
 afterEach(async () => {
   // the peer first: a scripted peer never answers closeSession
   await peer?.close();
+  for (const p of extraPeers.splice(0)) await p.close();
   await client?.close();
   client = undefined;
 });
@@ -316,6 +321,57 @@ describe('client protocol edges (scripted peer)', () => {
     expect(e.code).toBe(ErrorCode.NONODE);
     expect(e.path).toBe('/y');
     expect(e.results).toHaveLength(2);
+  });
+
+  it('failover: the next hosts are tried at once, one connectFailed per refused attempt; a pause only after a full round', async () => {
+    peer = new ScriptedPeer();
+    const b = new ScriptedPeer();
+    const d = new ScriptedPeer();
+    extraPeers.push(b, d);
+    await peer.start();
+    await b.start();
+    await d.start();
+    b.refuseHandshakes = true;
+    d.refuseHandshakes = true;
+    // first host accepts once, then (like b and d) refuses: a server whose leader died
+    client = createClient(`127.0.0.1:${peer.port},127.0.0.1:${b.port},127.0.0.1:${d.port}`, { sessionTimeoutMs: 30_000 });
+    const c2 = client;
+    const conn = await peer.accept(0, { sessionId: 0x42n });
+    await c2.waitUntilConnected(5000);
+    const failures: { port: number; inRow: number; nextMs: number; atMs: number }[] = [];
+    c2.on('connectFailed', (f) => failures.push({ port: f.host.port, inRow: f.failuresInARow, nextMs: f.nextAttemptInMs, atMs: performance.now() }));
+    peer.refuseHandshakes = true;
+    const droppedAt = performance.now();
+    conn.socket.destroy();
+    await until(() => failures.length >= 4, 'four failed attempts', 5000);
+    expect(failures.slice(0, 4).map((f) => f.port)).toEqual([b.port, d.port, peer.port, b.port]);
+    expect(failures.slice(0, 4).map((f) => f.inRow)).toEqual([1, 2, 3, 4]);
+    // Java's order: every host once right away, then back off
+    expect(failures.slice(0, 2).map((f) => f.nextMs)).toEqual([0, 0]);
+    expect(failures[2]!.nextMs).toBeGreaterThan(0);
+    expect(failures[1]!.atMs - droppedAt).toBeLessThan(1000);
+    expect(c2.state).toBe('disconnected');
+    // every attempt resumed the session
+    expect(b.connections[0]?.connect?.sessionId).toBe(0x42n);
+    expect(d.connections[0]?.connect?.sessionId).toBe(0x42n);
+  });
+
+  it('close({ keepSession: true }) drops the connection without closeSession; the session can be resumed', async () => {
+    const c = await setup();
+    const conn = await peer.accept(0, { sessionId: 0x51n });
+    await c.waitUntilConnected(5000);
+    const waiting = c.getData('/x');
+    await conn.request(0);
+    await c.close({ keepSession: true });
+    expect(c.state).toBe('closed');
+    expect((await keeperError(waiting)).code).toBe(ErrorCode.CONNECTIONLOSS);
+    await until(() => conn.socket.destroyed || conn.socket.readableEnded, 'the connection closed');
+    // nothing after the getData: no closeSession was sent
+    expect(conn.requests.map((r) => r.request.type)).toEqual([OpCode.getData]);
+    const resumed = createClient(`127.0.0.1:${peer.port}`, { sessionId: c.sessionId, sessionPasswd: c.sessionPasswd });
+    client = resumed;
+    const next = await peer.connection(1);
+    expect(next.connect).toMatchObject({ sessionId: 0x51n, passwd: new Uint8Array(16).fill(7) });
   });
 
   it('unreachable hosts: keeps retrying without blocking close()', async () => {
