@@ -12,6 +12,7 @@ import type { ZooCfg } from './config';
 import type { ConnectionHandler } from './client-listener';
 import type { FourLetterDetails, ServerStats, ServerStatus } from './four-letter-words';
 import type { Logger } from './log';
+import { createStandalonePipeline } from './standalone-pipeline';
 
 export interface RequestPipeline {
   readonly handler: ConnectionHandler;
@@ -66,10 +67,9 @@ export function notServingPipeline(deps: PipelineDeps): RequestPipeline {
 
 /** Standalone servers run the ServerCore with the txn log; quorum members run election + ZAB. */
 export async function createPipeline(deps: PipelineDeps): Promise<RequestPipeline> {
-  if (!deps.cfg.distributed) {
-    const { createStandalonePipeline } = await import('./standalone-pipeline');
-    return createStandalonePipeline(deps);
-  }
+  // standalone is loaded with the server (one wave of module loading at start, not two);
+  // a quorum member loads election and ZAB on demand
+  if (!deps.cfg.distributed) return createStandalonePipeline(deps);
   const { createQuorumPipeline } = await import('./quorum-pipeline');
   return createQuorumPipeline(deps);
 }

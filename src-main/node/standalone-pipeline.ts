@@ -74,10 +74,9 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
   log.info(
     `recovered zxid ${hex(tree.lastProcessedZxid)} from ${rec.snapshotName ?? 'no snapshot'} + ${rec.txns.length} logged txn(s); ${tree.nodeCount} znodes, ${tree.sessions.size} session(s)`,
   );
-  if (rec.snapshot === null) {
-    const name = await rec.snapshots.save(tree.exportSnapshot());
-    log.info(`saved initial snapshot ${name}`);
-  }
+  // a fresh dataDir gets its initial snapshot while the server starts listening; no txn is
+  // written to the log (groupCommit waits) before it is durable
+  let initialSnapshot: Promise<unknown> | null = rec.snapshot === null ? rec.snapshots.save(tree.exportSnapshot()) : null;
 
   const core = new ServerCore(
     {
@@ -126,8 +125,19 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
     process.kill(process.pid, 'SIGTERM');
   };
 
+  if (initialSnapshot !== null) {
+    initialSnapshot = initialSnapshot.then(
+      (name) => {
+        log.info(`saved initial snapshot ${String(name)}`);
+        initialSnapshot = null;
+      },
+      (e: unknown) => fatal('initial snapshot failed', e),
+    );
+  }
+  let waitingForInitialSnapshot = false;
+
   const takeSnapshot = (): void => {
-    if (snapshotting) return;
+    if (snapshotting || initialSnapshot !== null) return;
     snapshotting = true;
     txnLog.roll();
     const data = tree.exportSnapshot();
@@ -149,6 +159,16 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
   };
 
   const groupCommit = (): void => {
+    if (initialSnapshot !== null) {
+      if (!waitingForInitialSnapshot) {
+        waitingForInitialSnapshot = true;
+        void initialSnapshot.then(() => {
+          waitingForInitialSnapshot = false;
+          if (!failed && !stopped) groupCommit();
+        });
+      }
+      return;
+    }
     if (syncing >= syncsInFlightMax) {
       syncAgain = true;
       return;
@@ -319,6 +339,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
       stopped = true;
       if (timer) clearInterval(timer);
       try {
+        await initialSnapshot;
         await txnLog.sync();
       } catch {
         // already reported by the group commit
