@@ -11,7 +11,7 @@
  * condition with a deadline; no fixed sleeps.
  */
 import { createHash } from 'node:crypto';
-import { ErrorCode, errorCodeName } from '../../src-main/common/error-codes';
+import { errorCodeName } from '../../src-main/common/error-codes';
 import { Acls, connectClient, digestAuthId, KeeperError, op, type ClientOptions, type ZkClient } from '../../src-main/client/index';
 import {
   AddWatchMode,
@@ -1282,4 +1282,3 @@ export async function runScenario(target: ScenarioTarget, only?: readonly string
   return out;
 }
 
-export { ErrorCode };
