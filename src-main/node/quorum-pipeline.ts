@@ -67,6 +67,10 @@ export interface QuorumDeps extends PipelineDeps {
 
 export type QuorumPipeline = RequestPipeline;
 
+/** ZAB's bound on a leader's proposals in flight; the read throttle keeps well below it (learners'
+ * forwarded writes cannot be paused from here, so leave them room) */
+const OUTSTANDING_PROPOSALS_MAX = 10_000;
+
 /** `zookeeper.fastleader.finalizeWait` (ms) if set, else 50. */
 export function electionFinalizeWaitMs(sys: ReadonlyMap<string, string>): number {
   const v = Number(sys.get('zookeeper.fastleader.finalizeWait'));
@@ -106,7 +110,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   const keep = 500;
   const base = records.length > keep ? (records[records.length - keep - 1] as TxnRecord).zxid : (rec.snapshot?.zxid ?? 0n);
   const zab = new ZabPeer(
-    { myid, quorum, initLimitTicks: cfg.initLimitTicks ?? 10, syncLimitTicks: cfg.syncLimitTicks ?? 5 },
+    { myid, quorum, initLimitTicks: cfg.initLimitTicks ?? 10, syncLimitTicks: cfg.syncLimitTicks ?? 5, outstandingProposalsMax: OUTSTANDING_PROPOSALS_MAX },
     {
       acceptedEpoch: rec.acceptedEpoch,
       currentEpoch: rec.currentEpoch,
@@ -198,7 +202,12 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     }
   };
 
-  const throttle = new ReadThrottle((id) => core?.backlog(id) ?? 0);
+  // a leader's prepped txns not yet committed = ZAB's proposals in flight: pausing clients well
+  // before ZAB's bound means no proposal is ever refused for that reason
+  const throttle = new ReadThrottle((id) => core?.backlog(id) ?? 0, undefined, {
+    backlog: () => core?.pendingTxnCount ?? 0,
+    highWater: Math.floor(OUTSTANDING_PROPOSALS_MAX / 4),
+  });
   let pumping = false;
   /** Carries out the core's effects in order; not re-entered (effects produced meanwhile wait). */
   function pumpCore(): void {

@@ -53,3 +53,24 @@ describe('read throttle', () => {
     expect(c.reading).toBe(false);
   });
 });
+
+describe('read throttle: server-wide bound', () => {
+  it('pauses every connection that sends while the global backlog is above its mark; resumes them below half', () => {
+    let global = 0;
+    const t = new ReadThrottle(() => 0, 100, { backlog: () => global, highWater: 10 });
+    const a = fakeConn(1);
+    const b = fakeConn(2);
+    t.afterFrames(a);
+    expect(a.reading).toBe(true);
+    global = 11;
+    t.afterFrames(a);
+    t.afterFrames(b);
+    expect([a.reading, b.reading]).toEqual([false, false]);
+    global = 6;
+    t.afterPump();
+    expect([a.reading, b.reading]).toEqual([false, false]);
+    global = 5;
+    t.afterPump();
+    expect([a.reading, b.reading]).toEqual([true, true]);
+  });
+});

@@ -241,7 +241,8 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
     }
   };
 
-  const throttle = new ReadThrottle((id) => core.backlog(id));
+  // ZooKeeper's globalOutstandingLimit (1000): txns waiting for their fsync, server-wide
+  const throttle = new ReadThrottle((id) => core.backlog(id), undefined, { backlog: () => core.pendingTxnCount, highWater: 1000 });
 
   function pump(): void {
     // each round applies what the core produced; bounded so a bug cannot spin forever
