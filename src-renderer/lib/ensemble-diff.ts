@@ -2,6 +2,7 @@
  * Turns two successive ensemble snapshots into the events a person wants in the log: a server
  * changed state, took a new role, got a new pid, failed with a reason, was paused. Pure.
  */
+import { describeFaultDetail } from './faults';
 import type { EnsembleView, ServerView } from '../../src-main/api/contract';
 import { roleLabel } from './server-model';
 
@@ -75,7 +76,7 @@ function watchType(t: unknown): string {
  * The trace events a person wants in the log (sessions, watches, faults), as entries. Each
  * session event is traced by every server that applies it; `seen` keeps one entry per event.
  */
-export function traceToLog(events: readonly TraceEvent[], seen: Set<string>, seenMax = 10_000): LogEntry[] {
+export function traceToLog(events: readonly TraceEvent[], seen: Set<string>, seenMax = 10_000, serverIds: readonly number[] = []): LogEntry[] {
   const out: LogEntry[] = [];
   for (const e of events) {
     let entry: LogEntry | null = null;
@@ -84,7 +85,7 @@ export function traceToLog(events: readonly TraceEvent[], seen: Set<string>, see
     else if (e.kind === 'session.closed') entry = { t: e.t, kind: 'session', server: e.server, tone: 'idle', text: `session ${e.session} closed` };
     else if (e.kind === 'session.expired') entry = { t: e.t, kind: 'session', server: e.server, tone: 'warn', text: `session ${e.session} expired: its ephemeral znodes go` };
     else if (e.kind === 'watch.fired') entry = { t: e.t, kind: 'watch', server: e.server, tone: 'info', text: `watch fired: ${watchType(e.detail?.['type'])} ${e.path ?? ''} → session ${e.session ?? '?'}` };
-    else if (e.kind === 'fault.set' || e.kind === 'fault.healed') entry = { t: e.t, kind: 'fault', server: e.server, tone: e.kind === 'fault.set' ? 'bad' : 'ok', text: e.kind === 'fault.set' ? `fault injected: ${String(e.detail?.['rules'] ?? '')}` : 'faults healed' };
+    else if (e.kind === 'fault.set' || e.kind === 'fault.healed') entry = { t: e.t, kind: 'fault', server: e.server, tone: e.kind === 'fault.set' ? 'bad' : 'ok', text: e.kind === 'fault.set' ? `fault injected: ${describeFaultDetail(e.detail?.['rules'], serverIds)}` : 'faults healed: every link delivers again' };
     if (!entry) continue;
     // watch events are per server and per session: keep them all; the others once per ensemble
     if (e.kind !== 'watch.fired' && !e.kind.startsWith('fault.')) {

@@ -48,7 +48,7 @@ export const useEventsStore = defineStore('events', () => {
     );
     const pushLines = batchPerFrame<LogEntry>((run) => requestAnimationFrame(run), push, entriesMax);
     const seen = new Set<string>();
-    const pushTrace = batchPerFrame<TraceEvent>((run) => requestAnimationFrame(run), (events) => push(traceToLog(events, seen)), entriesMax);
+    const pushTrace = batchPerFrame<TraceEvent>((run) => requestAnimationFrame(run), (events) => push(traceToLog(events, seen, 10_000, cluster.servers.map((s) => s.id))), entriesMax);
     useBridge().on('trace', (batch) => pushTrace(batch));
     useBridge().on('serverLog', ({ server, lines }) => {
       const t = Date.now();
