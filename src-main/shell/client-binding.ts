@@ -4,9 +4,10 @@
  * (`WatchedEvent state:SyncConnected type:None path:null`, Disconnected, Expired, Closed, …),
  * and its 'watch' event to the default watcher.
  *
- * A call made while the client is not connected waits for the connection up to one connect
- * timeout and otherwise fails with CONNECTIONLOSS without being sent, as the Java client fails
- * queued calls when a connection attempt fails (so a failed `create` never runs later).
+ * A call made while the client is not connected waits for the connection and fails with
+ * CONNECTIONLOSS without being sent as soon as a connection attempt fails (the client's
+ * 'connectFailed'), as the Java client fails its queued calls then (so a failed `create` never
+ * runs later); `cancelWaiting()` (Ctrl-C) fails them at once.
  */
 import { ErrorCode } from '../common/error-codes';
 import { KeeperState, OpCode, WatcherEventType } from '../jute/types';
@@ -36,35 +37,66 @@ const stateEvents: Partial<Record<ClientState, number>> = {
   closed: KeeperState.Closed,
 };
 
+/** The code a call gets when the client is in a terminal state (as waitUntilConnected rejects). */
+function terminalCode(state: ClientState): number | null {
+  if (state === 'expired') return ErrorCode.SESSIONEXPIRED;
+  if (state === 'authFailed') return ErrorCode.AUTHFAILED;
+  if (state === 'closed') return ErrorCode.CONNECTIONLOSS;
+  return null;
+}
+
 function fail(e: unknown): { ok: false; code: number } {
   if (e instanceof KeeperError) return { ok: false, code: e.code };
   throw e;
 }
 
 export class ClientShellZk implements ShellZk {
-  private readonly connectWaitMs: number;
+  /** a backstop only: a connection attempt ends (connectFailed) within the client's connect timeout */
+  private readonly connectWaitMaxMs: number;
+  private readonly waiters = new Set<() => void>();
 
   constructor(
     readonly client: ZkClient,
     options: { sessionTimeoutMs: number },
   ) {
-    this.connectWaitMs = Math.max(1000, Math.floor(options.sessionTimeoutMs / Math.max(1, client.hosts.length)));
+    this.connectWaitMaxMs = 2 * Math.max(1000, Math.floor(options.sessionTimeoutMs / Math.max(1, client.hosts.length))) + 1000;
   }
 
   get state(): ZkState {
     return stateNames[this.client.state];
   }
 
-  /** Runs `f` once connected; CONNECTIONLOSS (nothing sent) if no connection comes in time. */
+  /** null once connected; else the code the waiting call fails with */
+  private waitForConnection(): Promise<number | null> {
+    const client = this.client;
+    if (client.isConnected) return Promise.resolve(null);
+    const terminal = terminalCode(client.state);
+    if (terminal !== null) return Promise.resolve(terminal);
+    return new Promise((resolve) => {
+      const done = (code: number | null): void => {
+        clearTimeout(timer);
+        client.off('state', onState);
+        client.off('connectFailed', onFailed);
+        this.waiters.delete(cancel);
+        resolve(code);
+      };
+      const onState = (s: ClientState): void => {
+        if (s === 'connected' || s === 'connectedReadOnly') done(null);
+        else if (terminalCode(s) !== null) done(terminalCode(s));
+      };
+      const onFailed = (): void => done(ErrorCode.CONNECTIONLOSS);
+      const cancel = (): void => done(ErrorCode.CONNECTIONLOSS);
+      const timer = setTimeout(() => done(ErrorCode.CONNECTIONLOSS), this.connectWaitMaxMs);
+      client.on('state', onState);
+      client.on('connectFailed', onFailed);
+      this.waiters.add(cancel);
+    });
+  }
+
+  /** Runs `f` once connected; CONNECTIONLOSS (nothing sent) if the next connection attempt fails. */
   private async run<T>(f: () => Promise<T>): Promise<Outcome<T>> {
-    if (!this.client.isConnected) {
-      try {
-        await this.client.waitUntilConnected(this.connectWaitMs);
-      } catch (e) {
-        if (e instanceof KeeperError) return { ok: false, code: e.code };
-        return { ok: false, code: ErrorCode.CONNECTIONLOSS };
-      }
-    }
+    const code = await this.waitForConnection();
+    if (code !== null) return { ok: false, code };
     try {
       return { ok: true, value: await f() };
     } catch (e) {
@@ -167,8 +199,12 @@ export class ClientShellZk implements ShellZk {
     });
   }
 
-  async close(): Promise<void> {
-    await this.client.close();
+  cancelWaiting(): void {
+    for (const cancel of [...this.waiters]) cancel();
+  }
+
+  async close(options: { keepSession?: boolean } = {}): Promise<void> {
+    await this.client.close(options);
   }
 }
 

@@ -57,6 +57,10 @@ export class ShellSession {
   private readonly terminal: boolean;
   /** terminal mode: the last text written ended a line */
   private atLineStart = true;
+  /** bumped by Ctrl-C: output of a command started under an older value is dropped */
+  private commandGen = 0;
+  /** resolves the race of the command that is running (terminal mode), if any */
+  private interruptRunning: (() => void) | null = null;
 
   constructor(private readonly options: ShellSessionOptions) {
     this.host = options.server;
@@ -99,8 +103,55 @@ export class ShellSession {
   /** Terminal keys or piped text. */
   feed(data: string): void {
     if (this.ended) return;
+    const ctrlC = data.lastIndexOf('\x03');
+    if (this.terminal && ctrlC >= 0 && this.interruptRunning !== null) {
+      // Ctrl-C while a command runs: abandon it and return to the prompt; what was typed ahead
+      // before the ^C is discarded, as a terminal flushes its input on an interrupt
+      this.queue.length = 0;
+      this.interruptCommand();
+      data = data.slice(ctrlC + 1);
+      if (data.length === 0) return;
+    }
     this.queue.push(data);
     void this.pump();
+  }
+
+  /**
+   * Ctrl-C during a command: calls still waiting for a connection fail unsent, the command's
+   * further output is dropped, `^C` and a fresh prompt are shown. A request already sent may
+   * still take effect at the server (as when zkCli is killed by the interrupt).
+   */
+  private interruptCommand(): void {
+    const resume = this.interruptRunning;
+    if (resume === null) return;
+    this.interruptRunning = null;
+    this.commandGen += 1;
+    this.zk?.cancelWaiting();
+    this.out('^C\n');
+    resume();
+  }
+
+  /** Runs one command line; in terminal mode Ctrl-C ends the wait early (see interruptCommand). */
+  private async runInterruptibly(line: string): Promise<void> {
+    if (!this.terminal) {
+      await this.executeLine(line);
+      return;
+    }
+    let interrupted = false;
+    const interrupt = new Promise<void>((resolve) => {
+      this.interruptRunning = () => {
+        interrupted = true;
+        resolve();
+      };
+    });
+    const running = this.executeLine(line);
+    await Promise.race([running, interrupt]);
+    this.interruptRunning = null;
+    if (interrupted) {
+      // the abandoned command finishes in the background, silently; it keeps its history number
+      void running.catch(() => undefined);
+      this.commandCount += 1;
+    }
   }
 
   /** End of piped input (stdin closed): zkCli exits with the last command's status. */
@@ -162,7 +213,7 @@ export class ShellSession {
       for (const a of r.actions) {
         if (this.ended) return;
         if (a.kind === 'line') {
-          await this.executeLine(a.line);
+          await this.runInterruptibly(a.line);
           if (!this.ended) this.showPrompt();
         } else if (a.kind === 'interrupt') {
           this.showPrompt();
@@ -205,15 +256,19 @@ export class ShellSession {
     const words = tokenizeLine(line);
     if (words.length === 0) return;
     this.history.set(this.commandCount, line);
+    const gen = this.commandGen;
     await this.execute(words, line);
-    this.commandCount += 1;
+    // (an interrupted command's number was taken when Ctrl-C returned to the prompt)
+    if (gen === this.commandGen) this.commandCount += 1;
   }
 
   private async execute(words: string[], line: string): Promise<void> {
+    const gen = this.commandGen;
     try {
       await this.processCommand(words);
-      this.code = 0;
+      if (gen === this.commandGen) this.code = 0;
     } catch (e) {
+      if (gen !== this.commandGen) return;
       if (e instanceof CliError) {
         this.code = e.exitCode;
         this.err(`${e.message}\n`);
@@ -272,10 +327,15 @@ export class ShellSession {
     }
     if (def.run === undefined) return;
     const opts = parseCommand(def, words);
+    const gen = this.commandGen;
     const ctx: CommandContext = {
       zk,
-      out: (t) => this.out(t),
-      err: (t) => this.err(t),
+      out: (t) => {
+        if (gen === this.commandGen) this.out(t);
+      },
+      err: (t) => {
+        if (gen === this.commandGen) this.err(t);
+      },
       timeZone: this.options.timeZone,
     };
     await def.run(ctx, opts);
@@ -306,10 +366,11 @@ export class ShellSession {
     this.ended = true;
     const zk = this.zk;
     this.zk = null;
-    // Leaving without quit: zkCli's JVM exits without closing the session; we close it so no
-    // socket keeps the process alive, but print nothing more.
+    // Leaving without quit (one-shot, end of piped input): zkCli's JVM exits without closing the
+    // session, which lives on at the server until it expires (a `create -e` survives that long).
+    // Only the connection goes, so no socket keeps the process alive; nothing more is printed.
     this.muted = true;
-    if (zk !== null) void zk.close();
+    if (zk !== null) void zk.close({ keepSession: true });
     this.options.onExit?.(code);
   }
 

@@ -49,8 +49,13 @@ export interface ShellZk {
     newMembers: string | null,
     fromConfig: bigint,
   ): Promise<Outcome<{ data: Uint8Array | null; stat: Stat }>>;
-  /** closes the session; the default watcher then sees state Closed */
-  close(): Promise<void>;
+  /** fail the calls still waiting for a connection with CONNECTIONLOSS, unsent (Ctrl-C) */
+  cancelWaiting(): void;
+  /**
+   * Closes the session; the default watcher then sees state Closed. `keepSession`: only drop
+   * the connection, the session expires at the server later (zkCli's JVM exit without quit).
+   */
+  close(options?: { keepSession?: boolean }): Promise<void>;
 }
 
 export interface ConnectOptions {

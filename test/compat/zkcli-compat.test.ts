@@ -404,7 +404,6 @@ describe(`zkCli compat: zoolab shell (${useBuilt ? 'built CLI' : 'in-process'}) 
 
   it('piped: quotas (setquota/listquota/delquota, StatsTrack text, parent/child conflicts, option groups)', async (ctx) => {
     if (zk === null) return ctx.skip(skipReason);
-    if (targetKind === 'ZooLab') return ctx.skip('quota statistics are kept by the server; ZooLab does not track them');
     await compareScript(
       ['/cmpF', '/zookeeper/quota/cmpF'],
       [

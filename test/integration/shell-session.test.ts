@@ -4,7 +4,11 @@
  * notifications, history/redo, connect/close, and the terminal line discipline with tab
  * completion from the live tree. Skips with the reason when ZooKeeper is not installed.
  */
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient } from '../../src-main/client/index';
+import { startEnsemble } from '../../src-main/supervisor/index';
+import type { LocalEnsemble } from '../../src-main/supervisor/index';
 import { startApacheZooKeeper } from '../support/apache-zookeeper';
 import type { ApacheZooKeeper } from '../support/apache-zookeeper';
 import { connectShellZk } from '../../src-main/shell/client-binding';
@@ -307,6 +311,107 @@ describe('zoolab shell against Apache ZooKeeper', () => {
       await t.session.dispose();
     } finally {
       await own.stop();
+    }
+  });
+});
+
+/** A TCP port that accepts connections and never answers: a ConnectRequest there waits for the connect timeout. */
+async function silentServer(): Promise<{ connectString: string; connections(): number; stop(): Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server: Server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  return {
+    connectString: `127.0.0.1:${port}`,
+    connections: () => sockets.length,
+    stop: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** A port nothing listens on (connection refused at once). */
+async function closedPort(): Promise<string> {
+  const s = await silentServer();
+  await s.stop();
+  return s.connectString;
+}
+
+describe('zoolab shell without a server, and against ZooLab', () => {
+  let zoolab: LocalEnsemble | undefined;
+  afterAll(async () => {
+    await zoolab?.stop();
+  });
+
+  it('a failed connection attempt fails the waiting command with ConnectionLoss at once (not after timeout ÷ hosts)', async () => {
+    const server = await closedPort();
+    const started = Date.now();
+    let out = '';
+    let err = '';
+    let done: (code: number) => void = () => {};
+    const exited = new Promise<number>((resolve) => (done = resolve));
+    // one host, 30 s session timeout: the old wait was 30 s per command
+    const session = new ShellSession({ server, timeoutMs: 30_000, mode: 'lines', connect: connectShellZk, stdout: (t) => (out += t), stderr: (t) => (err += t), onExit: (c) => done(c) });
+    session.start();
+    session.feed('ls /\ncreate /x\n');
+    session.endOfInput();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const code = await Promise.race([exited, new Promise<number>((_, reject) => (timer = setTimeout(() => reject(new Error(`no exit within 8 s:\n${out}\n${err}`)), 8000)))]);
+    clearTimeout(timer);
+    expect(code).toBe(1);
+    expect(err).toBe('KeeperErrorCode = ConnectionLoss for /\nKeeperErrorCode = ConnectionLoss for /x\n');
+    expect(out).toBe(`Connecting to ${server}\nWelcome to ZooKeeper!\nJLine support is disabled\n`);
+    expect(Date.now() - started).toBeLessThan(8000);
+  });
+
+  it('terminal: Ctrl-C while a command waits for a connection returns to the prompt; the command prints nothing later', async () => {
+    const silent = await silentServer();
+    try {
+      // 3 s session timeout, one host: each connection attempt times out after 3 s
+      const t = open('terminal', silent.connectString, 3000);
+      await until('prompt', () => t.stdout().includes('(CONNECTING) 0] '));
+      t.session.feed('ls /\r');
+      await until('command running', () => t.stdout().includes('ls /\r\n'));
+      t.session.feed('\x03');
+      await until('prompt after ^C', () => t.stdout().endsWith(`^C\r\n\r\x1b[J[zk: ${silent.connectString}(CONNECTING) 1] `), 3000);
+      t.session.feed('history\r');
+      await until('history', () => t.stdout().includes('1 - history'), 3000);
+      expect(t.stdout()).toContain('0 - ls /\r\n1 - history\r\n');
+      // the attempt the command waited for has failed by now: still no ConnectionLoss from `ls /`
+      await until('the next connection attempt', () => silent.connections() >= 2, 10_000);
+      expect(t.stderr()).toBe('');
+      await t.session.dispose();
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  it('one-shot leaves its session to expire, as zkCli: a `create -e` outlives the shell until the session timeout', async () => {
+    zoolab = await startEnsemble({ servers: 1, tickTimeMs: 500 });
+    const server = zoolab.connectionString;
+    const run = open('oneShot', server, 3000);
+    const code = await run.session.runOnce(['create', '-e', '/oneshot-eph', 'x']);
+    expect(code).toBe(0);
+    expect(run.stderr()).toBe('Created /oneshot-eph\n');
+    const client = await connectClient(server, { sessionTimeoutMs: 10_000 }, 10_000);
+    try {
+      await client.sync('/');
+      const stat = await client.exists('/oneshot-eph');
+      expect(stat, 'the ephemeral right after the one-shot exit').not.toBeNull();
+      expect(stat!.ephemeralOwner).not.toBe(0n);
+      // and it goes once the session expires (3 s timeout + a few ticks)
+      const deadline = Date.now() + 15_000;
+      while ((await client.exists('/oneshot-eph')) !== null) {
+        if (Date.now() > deadline) throw new Error('the one-shot session never expired');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await client.close();
     }
   });
 });
