@@ -63,6 +63,40 @@ export interface EnsembleView {
   held?: number;
   /** slowed-down release: one held message every this many ms, or null */
   releaseEveryMs?: number | null;
+  /** set when the app is connected to an ensemble it did not start (no processes to act on) */
+  external?: ExternalTargetView;
+}
+
+export interface ExternalTargetView {
+  /** chroot suffix of the connection string, e.g. "/app", or null */
+  chroot: string | null;
+  /** the digest user the sessions authenticate as, or null */
+  user: string | null;
+}
+
+/** Connecting to an ensemble the app did not start (served by the app hosts, src-main/web/external.ts). */
+export interface ConnectCalls {
+  /**
+   * Any ZooKeeper connection string ("h1:2181,h2:2181/chroot"); the tree and new terminals then
+   * use it, authenticated with the digest user when given. Refused while a local ensemble runs.
+   */
+  connectExisting(options: { connectString: string; digest: { user: string; password: string } | null }): Promise<EnsembleView>;
+  /** back to the start screen */
+  disconnectExisting(): Promise<void>;
+}
+
+/** A workspace on disk the app can reopen (its data kept). */
+export interface SavedEnsembleView {
+  /** folder name under the workspaces root: what openSavedEnsemble takes */
+  name: string;
+  dir: string;
+  voters: number;
+  observers: number;
+  tickTimeMs: number;
+  connectionString: string;
+  /** ISO time of the last manifest write */
+  updatedAt: string;
+  running: boolean;
 }
 
 export interface StartEnsembleOptions {
@@ -100,6 +134,10 @@ export interface BackendCalls {
   releaseHeld(count: number): Promise<number>;
   /** release one held message every intervalMs (slow motion); null stops */
   releaseEvery(intervalMs: number | null): Promise<void>;
+  /** the workspaces under the app's folder (~/.zoolab/ensembles or --dir), newest first */
+  listSavedEnsembles(): Promise<SavedEnsembleView[]>;
+  /** start a saved workspace again, with its data */
+  openSavedEnsemble(name: string): Promise<EnsembleView>;
   /** the recent srvr samples of one server, oldest first (at most `max`) */
   serverHealth(id: number, max: number): Promise<HealthSampleView[]>;
 }
@@ -134,6 +172,8 @@ export const callNames: readonly CallName[] = [
   'releaseHeld',
   'releaseEvery',
   'serverHealth',
+  'listSavedEnsembles',
+  'openSavedEnsemble',
 ] as const;
 
 export function isCallName(name: unknown): name is CallName {
@@ -198,7 +238,7 @@ export interface TreeEvents {
 }
 
 /** Everything the renderer can call and hear: the supervisor's Backend plus terminals and the tree. */
-export type AppCalls = BackendCalls & TerminalCalls & TreeCalls;
+export type AppCalls = BackendCalls & TerminalCalls & TreeCalls & ConnectCalls;
 export type AppEvents = BackendEvents & TerminalEvents & TreeEvents;
 export type AppCallName = keyof AppCalls;
 export type AppEventName = keyof AppEvents;
@@ -207,8 +247,10 @@ export const terminalCallNames: readonly (keyof TerminalCalls)[] = ['openTermina
 
 export const treeCallNames: readonly (keyof TreeCalls)[] = ['treeChildren', 'treeGet', 'treeSet', 'treeCreate', 'treeDelete'] as const;
 
+export const connectCallNames: readonly (keyof ConnectCalls)[] = ['connectExisting', 'disconnectExisting'] as const;
+
 export function isAppCallName(name: unknown): name is AppCallName {
-  return isCallName(name) || (typeof name === 'string' && ([...terminalCallNames, ...treeCallNames] as readonly string[]).includes(name));
+  return isCallName(name) || (typeof name === 'string' && ([...terminalCallNames, ...treeCallNames, ...connectCallNames] as readonly string[]).includes(name));
 }
 
 /** What the hosts serve: a Backend with terminals and the tree (see src-main/web/app-backend.ts). */

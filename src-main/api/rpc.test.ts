@@ -32,6 +32,8 @@ function recordingCalls(log: string[]): AppCalls {
     releaseHeld: async (n) => n,
     releaseEvery: async (ms) => void log.push(`every ${ms}`),
     serverHealth: async () => [],
+    listSavedEnsembles: async () => [],
+    openSavedEnsemble: async () => ensemble,
     openTerminal: async ({ server }) => ({ id: 1, connectString: `server ${server}` }),
     terminalInput: async (id, data) => void log.push(`input ${id} ${data}`),
     resizeTerminal: async (id, columns) => void log.push(`resize ${id} ${columns}`),
@@ -41,6 +43,8 @@ function recordingCalls(log: string[]): AppCalls {
     treeSet: async () => stat0,
     treeCreate: async (path) => path,
     treeDelete: async (path) => void log.push(`delete ${path}`),
+    connectExisting: async () => ensemble,
+    disconnectExisting: async () => void log.push('disconnect'),
   };
 }
 
@@ -68,6 +72,12 @@ describe('checkCallArgs: faults, step mode, health', () => {
     expect(checkCallArgs('releaseEvery', [0])).toMatch(/interval/);
     expect(checkCallArgs('serverHealth', [1, 10_000])).toMatch(/samples/);
     expect(checkCallArgs('startEnsemble', [{ servers: 7, observers: 3 }])).toMatch(/observers/);
+    expect(checkCallArgs('openSavedEnsemble', ['../etc'])).toMatch(/name/);
+    expect(checkCallArgs('openSavedEnsemble', ['3-servers'])).toBeNull();
+    expect(checkCallArgs('connectExisting', [{ connectString: 'h:1,h:2/app', digest: { user: 'u', password: 'p' } }])).toBeNull();
+    expect(checkCallArgs('connectExisting', [{ connectString: 'h:1', digest: null }])).toBeNull();
+    expect(checkCallArgs('connectExisting', [{ connectString: '', digest: null }])).toMatch(/non-empty/);
+    expect(checkCallArgs('connectExisting', [{ connectString: 'h:1', digest: { user: 'a:b', password: 'p' } }])).toMatch(/without ":"/);
   });
   it('dispatches them to the backend', async () => {
     const log: string[] = [];

@@ -117,6 +117,22 @@ export function checkCallArgs(method: AppCallName, args: unknown): string | null
       const d = f['delayMs'];
       return Object.keys(f).length === 1 && typeof d === 'number' && Number.isInteger(d) && d >= 0 && d <= 600_000 ? null : 'faultLink: delayMs must be an integer from 0 to 600000';
     }
+    case 'connectExisting': {
+      const o = args[0] as Record<string, unknown> | null;
+      if (args.length !== 1 || typeof o !== 'object' || o === null) return 'connectExisting takes { connectString, digest }';
+      const cs = o['connectString'];
+      if (typeof cs !== 'string' || cs.trim() === '' || cs.length > 4096) return 'connectExisting: connectString must be a non-empty string such as 127.0.0.1:2181,127.0.0.1:2182/chroot';
+      const d = o['digest'] as Record<string, unknown> | null;
+      if (d === null) return null;
+      if (typeof d !== 'object' || typeof d['user'] !== 'string' || typeof d['password'] !== 'string') return 'connectExisting: digest must be null or { user, password }';
+      if (d['user'] === '' || (d['user'] as string).includes(':') || (d['user'] as string).length > 256 || (d['password'] as string).length > 1024) return 'connectExisting: the digest user must be non-empty and without ":"';
+      return null;
+    }
+    case 'disconnectExisting':
+      return args.length === 0 ? null : `${method} takes no arguments`;
+    case 'openSavedEnsemble':
+      return args.length === 1 && typeof args[0] === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(args[0]) ? null : 'openSavedEnsemble takes the name of a saved ensemble';
+    case 'listSavedEnsembles':
     case 'healEnsemble':
       return args.length === 0 ? null : `${method} takes no arguments`;
     case 'setStepMode':
@@ -304,6 +320,8 @@ export function callsFromInvoke(invoke: (method: AppCallName, args: unknown[]) =
     releaseHeld: c('releaseHeld'),
     releaseEvery: c('releaseEvery'),
     serverHealth: c('serverHealth'),
+    listSavedEnsembles: c('listSavedEnsembles'),
+    openSavedEnsemble: c('openSavedEnsemble'),
     openTerminal: c('openTerminal'),
     terminalInput: c('terminalInput'),
     resizeTerminal: c('resizeTerminal'),
@@ -313,6 +331,8 @@ export function callsFromInvoke(invoke: (method: AppCallName, args: unknown[]) =
     treeSet: c('treeSet'),
     treeCreate: c('treeCreate'),
     treeDelete: c('treeDelete'),
+    connectExisting: c('connectExisting'),
+    disconnectExisting: c('disconnectExisting'),
   } as AppCalls;
 }
 

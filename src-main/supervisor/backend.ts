@@ -4,13 +4,14 @@
  * `ensemble` / `serverLog` events. Workspaces persist under `dir` (one folder per ensemble
  * size), so reopening the app brings back the same data.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Backend, BackendCalls, BackendEvents, EnsembleView, EventName, StartEnsembleOptions } from '../api/contract';
+import type { Backend, BackendCalls, BackendEvents, EnsembleView, EventName, SavedEnsembleView, StartEnsembleOptions } from '../api/contract';
 import { ZooLabError } from '../common/errors';
 import { Ensemble } from './ensemble';
 import type { ServerProcessOptions } from './server-process';
+import { readManifest } from './workspace';
 
 export interface BackendOptions extends ServerProcessOptions {
   /** parent folder of the workspaces; default ~/.zoolab/ensembles */
@@ -34,6 +35,37 @@ function tail(path: string, bytes: number): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The workspaces under `root` (each a folder with an ensemble.json), newest first. */
+export function listSaved(root: string, runningDir: string | null): SavedEnsembleView[] {
+  let names: string[];
+  try {
+    names = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+  const out: SavedEnsembleView[] = [];
+  for (const name of names.slice(0, 200)) {
+    const dir = join(root, name);
+    try {
+      const m = readManifest(dir);
+      if (!m) continue;
+      out.push({
+        name,
+        dir,
+        voters: m.servers.filter((s) => s.type !== 'observer').length,
+        observers: m.servers.filter((s) => s.type === 'observer').length,
+        tickTimeMs: m.settings.tickTimeMs,
+        connectionString: m.connectionString,
+        updatedAt: m.updatedAt,
+        running: runningDir === dir,
+      });
+    } catch {
+      // a folder with a broken manifest is not offered; `zoolab up --dir` says what is wrong with it
+    }
+  }
+  return out.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
 }
 
 export function createBackend(options: BackendOptions = {}): Backend {
@@ -88,35 +120,47 @@ export function createBackend(options: BackendOptions = {}): Backend {
     releaseEveryMs = null;
   };
 
+  const startIn = (dir: string, o: StartEnsembleOptions): Promise<EnsembleView> =>
+    serial(async () => {
+      if (disposed) throw new ZooLabError('USAGE', 'the backend is shut down');
+      await stopCurrent();
+      const e = await Ensemble.start({
+        ...options,
+        dir,
+        servers: o.servers,
+        observers: o.observers,
+        tickTimeMs: o.tickTimeMs,
+        initLimit: o.initLimit,
+        syncLimit: o.syncLimit,
+        cfg: options.cfg,
+        waitRunning: false,
+      });
+      current = e;
+      unsubscribe = [
+        e.on('ensemble', (v) => emit('ensemble', viewOf(e, v))),
+        e.on('serverLog', (l) => emit('serverLog', l)),
+        e.on('trace', (t) => emit('trace', t)),
+      ];
+      const view = viewOf(e);
+      emit('ensemble', view);
+      return view;
+    });
+
   const calls: BackendCalls = {
     async getEnsemble(): Promise<EnsembleView | null> {
       return current ? viewOf(current) : null;
     },
     startEnsemble(o: StartEnsembleOptions): Promise<EnsembleView> {
-      return serial(async () => {
-        if (disposed) throw new ZooLabError('USAGE', 'the backend is shut down');
-        await stopCurrent();
-        const e = await Ensemble.start({
-          ...options,
-          dir: join(root, `${o.servers}-servers`),
-          servers: o.servers,
-          observers: o.observers,
-          tickTimeMs: o.tickTimeMs,
-          initLimit: o.initLimit,
-          syncLimit: o.syncLimit,
-          cfg: options.cfg,
-          waitRunning: false,
-        });
-        current = e;
-        unsubscribe = [
-          e.on('ensemble', (v) => emit('ensemble', viewOf(e, v))),
-          e.on('serverLog', (l) => emit('serverLog', l)),
-          e.on('trace', (t) => emit('trace', t)),
-        ];
-        const view = viewOf(e);
-        emit('ensemble', view);
-        return view;
-      });
+      const observers = o.observers ?? 0;
+      return startIn(join(root, observers > 0 ? `${o.servers}-servers-${observers}-observers` : `${o.servers}-servers`), o);
+    },
+    async listSavedEnsembles(): Promise<SavedEnsembleView[]> {
+      return listSaved(root, current?.dir ?? null);
+    },
+    async openSavedEnsemble(name: string): Promise<EnsembleView> {
+      const saved = (await listSaved(root, null)).find((x) => x.name === name);
+      if (!saved) throw new ZooLabError('NOT_FOUND', `no saved ensemble '${name}' in ${root}`);
+      return startIn(saved.dir, { servers: saved.voters, observers: saved.observers });
     },
     stopEnsemble: () => serial(stopCurrent),
     async killServer(id) {

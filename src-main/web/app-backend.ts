@@ -8,6 +8,7 @@ import { createBackend } from '../supervisor/backend';
 import type { AppOptions } from './app-options';
 import { createTerminals, type TerminalOptions } from './terminals';
 import { createTreeHost, type TreeHostOptions } from './tree-host';
+import { withExternal } from './external';
 
 /** the supervisor's backend (real server processes) plus terminals running the zoolab shell */
 export function createAppBackend(options: Pick<AppOptions, 'dir'>): AppBackend {
@@ -18,11 +19,13 @@ export function createAppBackend(options: Pick<AppOptions, 'dir'>): AppBackend {
  * What both hosts serve: the supervisor's Backend, plus terminals (the zoolab shell) and the
  * znode tree, whose events share one hub.
  */
-export function withAppServices(backend: Backend, options: TerminalOptions & TreeHostOptions = {}): AppBackend {
+export function withAppServices(local: Backend, options: TerminalOptions & TreeHostOptions = {}): AppBackend {
   const hub = new EventHub();
-  const terminals = createTerminals(backend, hub, options);
-  const tree = createTreeHost(backend, hub, options);
-  const calls: AppCalls = { ...backend.calls, ...terminals.calls, ...tree.calls };
+  const external = withExternal(local, options.connect);
+  const backend = external.backend;
+  const terminals = createTerminals(backend, hub, { ...options, connect: external.connect });
+  const tree = createTreeHost(backend, hub, { ...options, connect: external.connect });
+  const calls: AppCalls = { ...backend.calls, ...terminals.calls, ...tree.calls, ...external.calls };
   const own = new Set<AppEventName>(['terminalOutput', 'terminalExit', 'treeChanged']);
   return {
     calls,

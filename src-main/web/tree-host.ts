@@ -57,7 +57,8 @@ export function createTreeHost(backend: Backend, hub: EventHub, options: TreeHos
   const session = async (): Promise<ShellZk> => {
     const e = await backend.calls.getEnsemble();
     if (!e || e.servers.every((s) => s.state !== 'running')) throw new ZooLabError('NOT_FOUND', 'no server is running: start the ensemble first');
-    if (zk && zkFor === e.connectionString) return zk;
+    const key = `${e.connectionString}|${e.external?.user ?? ''}`;
+    if (zk && zkFor === key) return zk;
     const old = zk;
     zk = (options.connect ?? connectShellZk)({
       connectString: e.connectionString,
@@ -78,7 +79,7 @@ export function createTreeHost(backend: Backend, hub: EventHub, options: TreeHos
         if (what) hub.emit('treeChanged', { path: ev.path, what });
       },
     });
-    zkFor = e.connectionString;
+    zkFor = key;
     if (old) void old.close().catch(() => {});
     return zk;
   };

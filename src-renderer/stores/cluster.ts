@@ -5,7 +5,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { EnsembleView, StartEnsembleOptions } from '../../src-main/api/contract';
+import type { EnsembleView, SavedEnsembleView, StartEnsembleOptions } from '../../src-main/api/contract';
 import { useBridge, type ConnectionStatus } from '../bridge';
 import { latestPerFrame } from '../lib/frame-batch';
 import { actionDone, sortedServers, summarize, type ServerAction } from '../lib/server-model';
@@ -107,6 +107,47 @@ export const useClusterStore = defineStore('cluster', () => {
     }
   }
 
+  const saved = ref<SavedEnsembleView[]>([]);
+  async function loadSaved(): Promise<void> {
+    try {
+      saved.value = await bridge.calls.listSavedEnsembles();
+    } catch (e) {
+      notify('error', `Could not list the saved ensembles: ${messageOf(e)}`);
+    }
+  }
+  async function openSaved(name: string): Promise<void> {
+    starting.value = true;
+    try {
+      applyEnsemble(await bridge.calls.openSavedEnsemble(name));
+    } catch (e) {
+      notify('error', `Could not reopen ${name}: ${messageOf(e)}`);
+    } finally {
+      starting.value = false;
+    }
+  }
+  /** connect the tree and terminals to an ensemble the app did not start */
+  async function connectExisting(connectString: string, digest: { user: string; password: string } | null): Promise<boolean> {
+    starting.value = true;
+    try {
+      applyEnsemble(await bridge.calls.connectExisting({ connectString, digest }));
+      useEventsStore().record('action', null, `connected to ${connectString}${digest ? ` as ${digest.user}` : ''}`);
+      return true;
+    } catch (e) {
+      notify('error', `Could not connect to ${connectString}: ${messageOf(e)}`);
+      return false;
+    } finally {
+      starting.value = false;
+    }
+  }
+  async function disconnectExisting(): Promise<void> {
+    try {
+      await bridge.calls.disconnectExisting();
+      await refresh();
+    } catch (e) {
+      notify('error', `Could not disconnect: ${messageOf(e)}`);
+    }
+  }
+
   async function stopEnsemble(): Promise<void> {
     stopping.value = true;
     try {
@@ -177,6 +218,11 @@ export const useClusterStore = defineStore('cluster', () => {
     refresh,
     startEnsemble,
     stopEnsemble,
+    saved,
+    loadSaved,
+    openSaved,
+    connectExisting,
+    disconnectExisting,
     act,
     readFile,
     openFiles,
