@@ -213,6 +213,9 @@ beforeAll(async () => {
   const started: Awaited<ReturnType<typeof startApacheZooKeeper>> = await startApacheZooKeeper({ extraConfig: { extendedTypesEnabled: 'true' } });
   if (started.available) zk = started;
   else skipReason = started.reason;
+  // ruok answers before the server takes sessions; both shells fail a command at the first
+  // refused connection attempt, so the scripts start once a session can be made
+  if (zk !== null) await (await connectClient(zk.connectString, { sessionTimeoutMs: 10_000 }, 30_000)).close();
 }, 90_000);
 
 afterAll(async () => {

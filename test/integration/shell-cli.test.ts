@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApacheZooKeeper } from '../support/apache-zookeeper';
 import type { ApacheZooKeeper } from '../support/apache-zookeeper';
+import { connectClient } from '../../src-main/client/index';
 
 const cli = resolve(import.meta.dirname, '../../out/main/cli.js');
 let zk: ApacheZooKeeper | null = null;
@@ -19,7 +20,10 @@ beforeAll(async () => {
   const started = await startApacheZooKeeper();
   if (started.available) zk = started;
   else skipReason = started.reason;
-});
+  // ruok answers before the server takes sessions; like zkCli, the shell fails a command at the
+  // first refused connection attempt, so the runs start once a session can be made
+  if (zk !== null) await (await connectClient(zk.connectString, { sessionTimeoutMs: 10_000 }, 30_000)).close();
+}, 90_000);
 
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

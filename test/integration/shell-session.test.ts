@@ -23,7 +23,10 @@ beforeAll(async () => {
   const started = await startApacheZooKeeper({ extraConfig: { extendedTypesEnabled: 'true' } });
   if (started.available) zk = started;
   else skipReason = started.reason;
-});
+  // ruok answers before the server takes sessions; like zkCli, the shell fails a command at the
+  // first refused connection attempt, so the scripts start once a session can be made
+  if (zk !== null) await (await connectClient(zk.connectString, { sessionTimeoutMs: 10_000 }, 30_000)).close();
+}, 90_000);
 
 afterAll(async () => {
   await zk?.stop();
