@@ -65,16 +65,17 @@ describe('step mode: one write, message by message', () => {
     let done = false;
     const write = c.create('/stepped', 's').then(() => (done = true));
     await waitUntil(() => zk.ensemble.heldMessages().filter((m) => m.type === 'PROPOSAL').length === 2, 'two held PROPOSALs', 10_000);
-    expect(zk.ensemble.heldMessages().every((m) => m.server === leader && m.from === leader)).toBe(true);
+    // followers may hold messages of their own (session touches, REVALIDATE); the PROPOSALs are the leader's
+    const proposals = zk.ensemble.heldMessages().filter((m) => m.type === 'PROPOSAL');
+    expect(proposals.every((m) => m.server === leader && m.from === leader), JSON.stringify(zk.ensemble.heldMessages())).toBe(true);
     expect(done).toBe(false);
     const released: string[] = [];
-    for (let i = 0; i < 20 && !done; i += 1) {
+    for (let i = 0; i < 50 && !done; i += 1) {
       await waitUntil(() => zk.ensemble.heldMessages().length > 0 || done, 'a held message', 10_000);
       for (const m of zk.ensemble.release(1)) released.push(`${m.type} ${m.from}→${m.to}`);
-      await new Promise((r) => setTimeout(r, 100));
     }
     await write;
-    expect(released[0]).toMatch(/^PROPOSAL /);
+    expect(released.find((r) => /^(PROPOSAL|ACK|COMMIT) /.test(r))).toMatch(/^PROPOSAL /);
     expect(released.some((r) => r.startsWith('ACK '))).toBe(true);
     expect(released.findIndex((r) => r.startsWith('ACK '))).toBeGreaterThan(0);
     zk.ensemble.setStepMode(false);
