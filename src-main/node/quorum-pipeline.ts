@@ -110,7 +110,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   const keep = 500;
   const base = records.length > keep ? (records[records.length - keep - 1] as TxnRecord).zxid : (rec.snapshot?.zxid ?? 0n);
   const zab = new ZabPeer(
-    { myid, quorum, initLimitTicks: cfg.initLimitTicks ?? 10, syncLimitTicks: cfg.syncLimitTicks ?? 5, outstandingProposalsMax: OUTSTANDING_PROPOSALS_MAX },
+    { myid, quorum, initLimitTicks: cfg.initLimitTicks ?? 10, syncLimitTicks: cfg.syncLimitTicks ?? 5, outstandingProposalsMax: OUTSTANDING_PROPOSALS_MAX, tracing: deps.trace !== nullTraceSink },
     {
       acceptedEpoch: rec.acceptedEpoch,
       currentEpoch: rec.currentEpoch,

@@ -45,6 +45,23 @@ describe('zab: learner', () => {
     expect(sends(step(f, { type: 'persisted', seq: lastSeq(e) }))).toEqual([{ type: 'ACK', zxid: makeZxid(1, 1) }]);
   });
 
+  it('follower with tracing off: proposal, append, ack and commit build no trace events; the commit still applies', () => {
+    const f = new ZabPeer({ ...cfg(2), tracing: false }, empty);
+    step(f, { type: 'follow', leader: 1 });
+    const li = step(f, { type: 'message', from: 1, msg: { type: 'LEADERINFO', newEpoch: 1, protocolVersion: 0x10000 } });
+    step(f, { type: 'persisted', seq: lastSeq(li) });
+    step(f, { type: 'message', from: 1, msg: { type: 'DIFF', zxid: 0n, committedZxid: 0n } });
+    const nl = step(f, { type: 'message', from: 1, msg: { type: 'NEWLEADER', zxid: makeZxid(1, 0) } });
+    step(f, { type: 'persisted', seq: lastSeq(nl) });
+    step(f, { type: 'message', from: 1, msg: { type: 'UPTODATE', zxid: makeZxid(1, 0) } });
+    const p = step(f, { type: 'message', from: 1, msg: { type: 'PROPOSAL', txn: txn(1, 1) } });
+    const a = step(f, { type: 'persisted', seq: lastSeq(p) });
+    const c = step(f, { type: 'message', from: 1, msg: { type: 'COMMIT', zxid: makeZxid(1, 1) } });
+    expect([...p, ...a, ...c].filter((e) => e.type === 'trace')).toEqual([]);
+    expect(sends(a)).toEqual([{ type: 'ACK', zxid: makeZxid(1, 1) }]);
+    expect(c.filter((e) => e.type === 'commit')).toHaveLength(1);
+  });
+
   it('follower: COMMIT applies in order; a COMMIT out of order abandons the leader', () => {
     const f = syncedFollower();
     step(f, { type: 'message', from: 1, msg: { type: 'PROPOSAL', txn: txn(1, 1) } });

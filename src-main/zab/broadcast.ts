@@ -39,7 +39,12 @@ export interface ZabConfig {
   readonly outstandingProposalsMax?: number;
   /** syncs waiting at the leader */
   readonly pendingSyncsMax?: number;
+  /** false when nothing reads the trace: the per-txn events (log append, fsync, proposal, ack,
+   * quorum, commit, forward) are not built. Role, election and sync events stay. Default true. */
+  readonly tracing?: boolean;
 }
+
+const NO_FIELDS: { zxid: string } = { zxid: '' };
 
 /** What the server recovered from disk at start (snapshot + txn log + epoch files). */
 export interface ZabDurableState {
@@ -187,6 +192,7 @@ export class ZabPeer {
   private readonly committedLogMax: number;
   private readonly outstandingProposalsMax: number;
   private readonly pendingSyncsMax: number;
+  private readonly tracing: boolean;
 
   private accepted: number;
   private current: number;
@@ -209,6 +215,7 @@ export class ZabPeer {
     this.committedLogMax = config.committedLogMax ?? 500;
     this.outstandingProposalsMax = config.outstandingProposalsMax ?? 1000;
     this.pendingSyncsMax = config.pendingSyncsMax ?? 1000;
+    this.tracing = config.tracing ?? true;
     assert(this.quorum.isMember(this.myid), `server ${this.myid} is not in the ensemble`);
     assert(this.initLimitTicks > 0 && this.syncLimitTicks > 0, 'initLimit and syncLimit must be positive');
     this.accepted = durable.acceptedEpoch;
@@ -363,7 +370,7 @@ export class ZabPeer {
     assert(txn.zxid > this.lastLoggedZxid, `append ${hex(txn.zxid)} after ${hex(this.lastLoggedZxid)}`);
     this.window.push(txn);
     const seq = this.persist(out, { kind: 'append', txn });
-    this.trace(out, 'txnlog.append', this.txnFields(txn));
+    if (this.tracing) this.trace(out, 'txnlog.append', this.txnFields(txn));
     this.waiters.push({ seq, kind: 'append', txn, ack });
   }
 
@@ -417,18 +424,18 @@ export class ZabPeer {
     const r = this.role;
     switch (w.kind) {
       case 'append':
-        this.trace(out, 'txnlog.fsync.done', this.txnFields(w.txn));
+        if (this.tracing) this.trace(out, 'txnlog.fsync.done', this.txnFields(w.txn));
         if (!w.ack || r === null) return;
         if (r.kind === 'leader') {
           const o = r.outstanding.find((p) => p.txn.zxid === w.txn.zxid);
           if (o) {
             o.ackers.add(this.myid);
-            this.trace(out, 'zab.ack.received', { ...this.txnFields(w.txn), peer: this.myid });
+            if (this.tracing) this.trace(out, 'zab.ack.received', { ...this.txnFields(w.txn), peer: this.myid });
             this.tryCommit(r, out);
           }
         } else {
           this.send(out, r.leader, { type: 'ACK', zxid: w.txn.zxid });
-          this.trace(out, 'zab.ack.sent', { ...this.txnFields(w.txn), peer: r.leader });
+          if (this.tracing) this.trace(out, 'zab.ack.sent', { ...this.txnFields(w.txn), peer: r.leader });
         }
         return;
       case 'ackEpoch':
@@ -628,7 +635,7 @@ export class ZabPeer {
     for (const h of r.learners.values()) {
       if (!h.observer && this.isForwarding(h)) {
         this.send(out, h.sid, { type: 'PROPOSAL', txn });
-        this.trace(out, 'zab.proposal.sent', { ...this.txnFields(txn), peer: h.sid });
+        if (this.tracing) this.trace(out, 'zab.proposal.sent', { ...this.txnFields(txn), peer: h.sid });
       }
     }
     if (r.counter >= 0xfffffffe) {
@@ -643,16 +650,16 @@ export class ZabPeer {
       const head = r.outstanding[0] as Outstanding;
       if (!this.quorum.containsQuorum(head.ackers)) break;
       r.outstanding.shift();
-      const f = this.txnFields(head.txn);
-      this.trace(out, 'zab.quorum.reached', { ...f, detail: { ackers: [...head.ackers].sort((a, b) => a - b).join(',') } });
+      const f = this.tracing ? this.txnFields(head.txn) : NO_FIELDS;
+      if (this.tracing) this.trace(out, 'zab.quorum.reached', { ...f, detail: { ackers: [...head.ackers].sort((a, b) => a - b).join(',') } });
       for (const h of r.learners.values()) {
         if (!this.isForwarding(h)) continue;
         if (h.observer) {
           this.send(out, h.sid, { type: 'INFORM', txn: head.txn });
-          this.trace(out, 'zab.commit.sent', { ...f, peer: h.sid, detail: { inform: true } });
+          if (this.tracing) this.trace(out, 'zab.commit.sent', { ...f, peer: h.sid, detail: { inform: true } });
         } else {
           this.send(out, h.sid, { type: 'COMMIT', zxid: head.txn.zxid });
-          this.trace(out, 'zab.commit.sent', { ...f, peer: h.sid });
+          if (this.tracing) this.trace(out, 'zab.commit.sent', { ...f, peer: h.sid });
         }
       }
       this.deliver(out, head.txn);
@@ -764,7 +771,7 @@ export class ZabPeer {
         const o = r.outstanding.find((p) => p.txn.zxid === msg.zxid);
         if (o === undefined) return; // already committed
         o.ackers.add(from);
-        this.trace(out, 'zab.ack.received', { ...this.txnFields(o.txn), peer: from });
+        if (this.tracing) this.trace(out, 'zab.ack.received', { ...this.txnFields(o.txn), peer: from });
         this.tryCommit(r, out);
         return;
       }
@@ -914,7 +921,7 @@ export class ZabPeer {
         if (r.phase !== 'sync' && r.phase !== 'synced' && r.phase !== 'broadcast') return violation('PROPOSAL');
         if (r.observer && r.phase !== 'sync') return violation('PROPOSAL to an observer');
         if (msg.txn.zxid <= this.lastLoggedZxid) return violation(`PROPOSAL ${hex(msg.txn.zxid)} not after ${hex(this.lastLoggedZxid)}`);
-        this.trace(out, 'zab.proposal.received', { ...this.txnFields(msg.txn), peer: from });
+        if (this.tracing) this.trace(out, 'zab.proposal.received', { ...this.txnFields(msg.txn), peer: from });
         // before NEWLEADER, its ACK covers these; after, each proposal is acked once durable
         this.appendToLog(out, msg.txn, !r.observer && r.phase !== 'sync');
         return;
@@ -923,7 +930,7 @@ export class ZabPeer {
         if (r.phase !== 'sync' && r.phase !== 'synced' && r.phase !== 'broadcast') return violation('COMMIT');
         const next = this.window[this.indexAfter(this.applied)];
         if (next === undefined || next.zxid !== msg.zxid) return violation(`COMMIT ${hex(msg.zxid)} but next uncommitted is ${next ? hex(next.zxid) : 'none'}`);
-        this.trace(out, 'zab.commit.received', { ...this.txnFields(next), peer: from });
+        if (this.tracing) this.trace(out, 'zab.commit.received', { ...this.txnFields(next), peer: from });
         this.deliver(out, next);
         this.trimWindow();
         return;
@@ -931,7 +938,7 @@ export class ZabPeer {
       case 'INFORM': {
         if (!r.observer || (r.phase !== 'synced' && r.phase !== 'broadcast' && r.phase !== 'sync')) return violation('INFORM');
         if (msg.txn.zxid <= this.lastLoggedZxid) return violation(`INFORM ${hex(msg.txn.zxid)} not after ${hex(this.lastLoggedZxid)}`);
-        this.trace(out, 'zab.commit.received', { ...this.txnFields(msg.txn), peer: from, detail: { inform: true } });
+        if (this.tracing) this.trace(out, 'zab.commit.received', { ...this.txnFields(msg.txn), peer: from, detail: { inform: true } });
         this.appendToLog(out, msg.txn, false);
         this.deliver(out, msg.txn);
         this.trimWindow();
@@ -999,7 +1006,7 @@ export class ZabPeer {
       return;
     }
     this.send(out, r.leader, { type: 'REQUEST', sessionId, xid, data });
-    this.trace(out, 'request.forwarded', { session: hex(sessionId), xid, peer: r.leader });
+    if (this.tracing) this.trace(out, 'request.forwarded', { session: hex(sessionId), xid, peer: r.leader });
   }
 
   private sync(sessionId: SessionId, xid: number, out: ZabEffect[]): void {
