@@ -3,6 +3,8 @@
  * info and below to stdout, warnings and errors to stderr. The supervisor captures both per
  * server; a person running `zoolab server` reads them directly.
  */
+import { writeStdout } from './stdout-lines';
+
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 export interface Logger {
@@ -18,7 +20,7 @@ export interface LogOutput {
 }
 
 const stdio: LogOutput = {
-  out: (line) => process.stdout.write(line),
+  out: (line) => writeStdout(line),
   err: (line) => process.stderr.write(line),
 };
 

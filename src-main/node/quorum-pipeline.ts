@@ -43,6 +43,7 @@ import type { Sid } from '../zab/quorum';
 import type { PersistOp, TxnRecord } from '../zab/types';
 import type { ClientConnection, ConnectionHandler } from './client-listener';
 import { sessionSecret } from './session-secret';
+import { writeStdout } from './stdout-lines';
 import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
 import { ElectionNetwork, FaultTable, QuorumNetwork } from './peer-network';
@@ -437,7 +438,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     onMessage: (from, msg) => zabStep({ type: 'message', nowMs: Date.now(), from, msg }),
     onDisconnected: (peer) => zabStep({ type: 'disconnected', nowMs: Date.now(), peer }),
     // step mode: the supervisor learns of each held message on our stdout (one JSON line)
-    onHeld: (m) => process.stdout.write(`${JSON.stringify({ held: m })}\n`),
+    onHeld: (m) => writeStdout(`${JSON.stringify({ held: m })}\n`),
   });
 
   let servingRole: 'leading' | 'following' | 'observing' | null = null;

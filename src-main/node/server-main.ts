@@ -15,6 +15,7 @@ import { ClientListener } from './client-listener';
 import { answerFourLetterWord, ServerStats } from './four-letter-words';
 import type { FourLetterContext } from './four-letter-words';
 import { createLogger } from './log';
+import { writeStdout } from './stdout-lines';
 import type { Logger } from './log';
 import { createPipeline } from './pipeline';
 import type { RequestPipeline } from './pipeline';
@@ -32,7 +33,7 @@ function traceSinkFor(env: NodeJS.ProcessEnv, server: number): TraceSink {
   if (env[TRACE_ENV] !== 'stdout') return nullTraceSink;
   return {
     emit(event) {
-      process.stdout.write(`${JSON.stringify(event.server === server ? event : { ...event, server })}\n`);
+      writeStdout(`${JSON.stringify(event.server === server ? event : { ...event, server })}\n`);
     },
   };
 }
