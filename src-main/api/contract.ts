@@ -232,13 +232,58 @@ export interface TreeCalls {
   treeDelete(path: string, version: number, recursive: boolean): Promise<void>;
 }
 
+/** One ACL entry: scheme (world, digest, ip, auth, sasl), id, perms as Perms bits (c=4 d=8 r=1 w=2 a=16). */
+export interface AclEntryView {
+  scheme: string;
+  id: string;
+  perms: number;
+}
+
+/** A subtree as JSON (export/import/copy): data base64 or null, children by name. */
+export interface SubtreeNodeView {
+  data: string | null;
+  children: Record<string, SubtreeNodeView>;
+}
+
+export interface SubtreeExport {
+  format: 'zoolab-subtree/1';
+  /** the path it was exported from */
+  path: string;
+  nodes: number;
+  root: SubtreeNodeView;
+}
+
+export interface SearchHit {
+  path: string;
+  /** what matched: the path, or the data (as UTF-8 text) */
+  match: 'path' | 'content';
+  /** for a content match: the text around it */
+  snippet: string | null;
+}
+
+/** More of the tree: ACLs, subtree export/import/copy, search (src-main/web/tree-tools.ts). */
+export interface TreeToolCalls {
+  treeGetAcl(path: string): Promise<{ acl: AclEntryView[]; stat: StatView }>;
+  /** aversion -1 = any; a stale aversion is a "version conflict" */
+  treeSetAcl(path: string, acl: AclEntryView[], aversion: number): Promise<StatView>;
+  /** the digest ACL id for user:password, as ZooKeeper computes it: "user:base64(sha1(user:password))" */
+  treeDigestId(user: string, password: string): Promise<string>;
+  treeExport(path: string): Promise<SubtreeExport>;
+  /** creates what is missing under `path` (persistent), sets the data of what exists */
+  treeImport(path: string, root: SubtreeNodeView): Promise<{ created: number; updated: number }>;
+  /** export `from` and import it at `to` */
+  treeCopy(from: string, to: string): Promise<{ created: number; updated: number }>;
+  /** below `path`, znodes whose path (or, with inContent, whose data) contains `text` (case-insensitive) */
+  treeSearch(path: string, text: string, inContent: boolean): Promise<{ hits: SearchHit[]; visited: number; truncated: boolean }>;
+}
+
 export interface TreeEvents {
   /** a watch fired: `children` of path changed, its `data` changed, or it was `deleted`/`created` */
   treeChanged: { path: string; what: 'children' | 'data' | 'deleted' | 'created' };
 }
 
 /** Everything the renderer can call and hear: the supervisor's Backend plus terminals and the tree. */
-export type AppCalls = BackendCalls & TerminalCalls & TreeCalls & ConnectCalls;
+export type AppCalls = BackendCalls & TerminalCalls & TreeCalls & TreeToolCalls & ConnectCalls;
 export type AppEvents = BackendEvents & TerminalEvents & TreeEvents;
 export type AppCallName = keyof AppCalls;
 export type AppEventName = keyof AppEvents;
@@ -249,8 +294,10 @@ export const treeCallNames: readonly (keyof TreeCalls)[] = ['treeChildren', 'tre
 
 export const connectCallNames: readonly (keyof ConnectCalls)[] = ['connectExisting', 'disconnectExisting'] as const;
 
+export const treeToolCallNames: readonly (keyof TreeToolCalls)[] = ['treeGetAcl', 'treeSetAcl', 'treeDigestId', 'treeExport', 'treeImport', 'treeCopy', 'treeSearch'] as const;
+
 export function isAppCallName(name: unknown): name is AppCallName {
-  return isCallName(name) || (typeof name === 'string' && ([...terminalCallNames, ...treeCallNames, ...connectCallNames] as readonly string[]).includes(name));
+  return isCallName(name) || (typeof name === 'string' && ([...terminalCallNames, ...treeCallNames, ...treeToolCallNames, ...connectCallNames] as readonly string[]).includes(name));
 }
 
 /** What the hosts serve: a Backend with terminals and the tree (see src-main/web/app-backend.ts). */

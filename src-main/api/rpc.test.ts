@@ -43,6 +43,13 @@ function recordingCalls(log: string[]): AppCalls {
     treeSet: async () => stat0,
     treeCreate: async (path) => path,
     treeDelete: async (path) => void log.push(`delete ${path}`),
+    treeGetAcl: async () => ({ acl: [], stat: stat0 }),
+    treeSetAcl: async () => stat0,
+    treeDigestId: async (u) => `${u}:x`,
+    treeExport: async (path) => ({ format: 'zoolab-subtree/1', path, nodes: 1, root: { data: null, children: {} } }),
+    treeImport: async () => ({ created: 0, updated: 0 }),
+    treeCopy: async () => ({ created: 0, updated: 0 }),
+    treeSearch: async () => ({ hits: [], visited: 0, truncated: false }),
     connectExisting: async () => ensemble,
     disconnectExisting: async () => void log.push('disconnect'),
   };
@@ -76,6 +83,15 @@ describe('checkCallArgs: faults, step mode, health', () => {
     expect(checkCallArgs('openSavedEnsemble', ['3-servers'])).toBeNull();
     expect(checkCallArgs('connectExisting', [{ connectString: 'h:1,h:2/app', digest: { user: 'u', password: 'p' } }])).toBeNull();
     expect(checkCallArgs('connectExisting', [{ connectString: 'h:1', digest: null }])).toBeNull();
+    expect(checkCallArgs('treeSetAcl', ['/a', [{ scheme: 'world', id: 'anyone', perms: 31 }], -1])).toBeNull();
+    expect(checkCallArgs('treeSetAcl', ['/a', [], -1])).toMatch(/1 to 100/);
+    expect(checkCallArgs('treeSetAcl', ['/a', [{ scheme: 'world', id: 'anyone', perms: 32 }], -1])).toMatch(/perms/);
+    expect(checkCallArgs('treeCopy', ['/a', '/a/b'])).toMatch(/inside/);
+    expect(checkCallArgs('treeCopy', ['/a', '/b'])).toBeNull();
+    expect(checkCallArgs('treeSearch', ['/', 'x', true])).toBeNull();
+    expect(checkCallArgs('treeSearch', ['/', ' ', true])).toMatch(/some text/);
+    expect(checkCallArgs('treeImport', ['/a', { data: null, children: {} }])).toBeNull();
+    expect(checkCallArgs('treeDigestId', ['a:b', 'p'])).toMatch(/no ":"/);
     expect(checkCallArgs('connectExisting', [{ connectString: '', digest: null }])).toMatch(/non-empty/);
     expect(checkCallArgs('connectExisting', [{ connectString: 'h:1', digest: { user: 'a:b', password: 'p' } }])).toMatch(/without ":"/);
   });

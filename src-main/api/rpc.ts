@@ -117,6 +117,37 @@ export function checkCallArgs(method: AppCallName, args: unknown): string | null
       const d = f['delayMs'];
       return Object.keys(f).length === 1 && typeof d === 'number' && Number.isInteger(d) && d >= 0 && d <= 600_000 ? null : 'faultLink: delayMs must be an integer from 0 to 600000';
     }
+    case 'treeGetAcl':
+    case 'treeExport':
+      return args.length === 1 ? pathProblem(args[0]) : `${method} takes a path`;
+    case 'treeSetAcl': {
+      if (args.length !== 3) return 'treeSetAcl takes a path, a list of ACL entries and an aversion';
+      const acl: unknown = args[1];
+      if (!Array.isArray(acl) || acl.length === 0 || acl.length > 100) return 'treeSetAcl: the ACL is a list of 1 to 100 entries';
+      for (const e of acl as Record<string, unknown>[]) {
+        if (typeof e !== 'object' || e === null || typeof e['scheme'] !== 'string' || typeof e['id'] !== 'string' || !Number.isInteger(e['perms']) || (e['perms'] as number) < 0 || (e['perms'] as number) > 31) {
+          return 'treeSetAcl: each entry is { scheme, id, perms (0..31) }';
+        }
+      }
+      return pathProblem(args[0]) ?? (isVersion(args[2]) ? null : 'treeSetAcl: aversion must be an integer, -1 for any');
+    }
+    case 'treeDigestId':
+      return args.length === 2 && typeof args[0] === 'string' && args[0] !== '' && !args[0].includes(':') && typeof args[1] === 'string' && args[1].length <= 1024
+        ? null
+        : 'treeDigestId takes a user (non-empty, no ":") and a password';
+    case 'treeImport': {
+      if (args.length !== 2) return 'treeImport takes a path and a subtree';
+      const root = args[1] as Record<string, unknown> | null;
+      if (typeof root !== 'object' || root === null || typeof root['children'] !== 'object') return 'treeImport: the subtree is { data, children } as treeExport writes it';
+      return pathProblem(args[0]);
+    }
+    case 'treeCopy':
+      if (args.length !== 2) return 'treeCopy takes a source and a target path';
+      if (typeof args[0] === 'string' && typeof args[1] === 'string' && (args[1] === args[0] || args[1].startsWith(`${args[0]}/`))) return 'treeCopy: the target cannot be inside the source';
+      return pathProblem(args[0]) ?? pathProblem(args[1]);
+    case 'treeSearch':
+      if (args.length !== 3 || typeof args[1] !== 'string' || args[1].trim() === '' || args[1].length > 1000 || typeof args[2] !== 'boolean') return 'treeSearch takes a path, some text and whether to look in the data';
+      return pathProblem(args[0]);
     case 'connectExisting': {
       const o = args[0] as Record<string, unknown> | null;
       if (args.length !== 1 || typeof o !== 'object' || o === null) return 'connectExisting takes { connectString, digest }';
@@ -331,6 +362,13 @@ export function callsFromInvoke(invoke: (method: AppCallName, args: unknown[]) =
     treeSet: c('treeSet'),
     treeCreate: c('treeCreate'),
     treeDelete: c('treeDelete'),
+    treeGetAcl: c('treeGetAcl'),
+    treeSetAcl: c('treeSetAcl'),
+    treeDigestId: c('treeDigestId'),
+    treeExport: c('treeExport'),
+    treeImport: c('treeImport'),
+    treeCopy: c('treeCopy'),
+    treeSearch: c('treeSearch'),
     connectExisting: c('connectExisting'),
     disconnectExisting: c('disconnectExisting'),
   } as AppCalls;

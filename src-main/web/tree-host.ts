@@ -4,13 +4,14 @@
  * `treeChanged`. Outcomes such as NONODE or BADVERSION come back as sentences saying what
  * happened and what to do.
  */
-import type { Backend, CreateModeName, StatView, TreeCalls } from '../api/contract';
+import type { Backend, CreateModeName, StatView, TreeCalls, TreeToolCalls } from '../api/contract';
 import type { EventHub } from '../api/rpc';
 import { ErrorCode, errorCodeName } from '../common/error-codes';
 import { ZooLabError } from '../common/errors';
 import { hex } from '../common/ids';
 import { CreateFlags, WatcherEventType, type ACL, type Stat } from '../jute/types';
 import { connectShellZk, type Outcome, type ShellZk, type ShellZkFactory } from '../shell';
+import { createTreeTools } from './tree-tools';
 
 const openAclUnsafe: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const modeFlags: Record<CreateModeName, number> = {
@@ -50,7 +51,7 @@ function parentOf(path: string): string {
   return i <= 0 ? '/' : path.slice(0, i);
 }
 
-export function createTreeHost(backend: Backend, hub: EventHub, options: TreeHostOptions = {}): { calls: TreeCalls; dispose(): Promise<void> } {
+export function createTreeHost(backend: Backend, hub: EventHub, options: TreeHostOptions = {}): { calls: TreeCalls & TreeToolCalls; dispose(): Promise<void> } {
   let zk: ShellZk | null = null;
   let zkFor = '';
 
@@ -149,7 +150,7 @@ export function createTreeHost(backend: Backend, hub: EventHub, options: TreeHos
   };
 
   return {
-    calls,
+    calls: { ...calls, ...createTreeTools(session, must) },
     async dispose() {
       const z = zk;
       zk = null;
