@@ -43,7 +43,8 @@ export const useEventsStore = defineStore('events', () => {
     started = true;
     watch(
       () => cluster.ensemble,
-      (after, before) => push(diffEnsembles(before ?? null, after, Date.now())),
+      // an ensemble the app did not start has no processes to tell about (connecting is logged as an action)
+      (after, before) => push(after?.external || before?.external ? [] : diffEnsembles(before ?? null, after, Date.now())),
       { immediate: true },
     );
     const pushLines = batchPerFrame<LogEntry>((run) => requestAnimationFrame(run), push, entriesMax);

@@ -172,6 +172,52 @@ export function contractSuite(transport: string, connect: (backend: AppBackend) 
       off();
     });
 
+    it('faults and step mode: isolate, split, link delay, heal, hold/release, health samples — in the pushed view', async () => {
+      await c.calls.isolateServer(3);
+      await waitFor('the isolation in a pushed view', async () => (pushed.at(-1)?.faults ?? []).some((r) => r.from === 3 && r.to === '*' && r.drop === true));
+      await c.calls.partitionEnsemble([[1]]);
+      await c.calls.faultLink(1, 2, { delayMs: 50 });
+      expect(((await ensemble()).faults ?? []).some((r) => r.from === 1 && r.to === 2 && r.delayMs === 50)).toBe(true);
+      await c.calls.healEnsemble();
+      expect((await ensemble()).faults).toEqual([]);
+      await expect(c.calls.releaseEvery(100)).rejects.toThrow(/step mode on first/);
+      await c.calls.setStepMode(true);
+      expect((await ensemble()).stepMode).toBe(true);
+      await c.calls.releaseEvery(100);
+      expect((await ensemble()).releaseEveryMs).toBe(100);
+      expect(await c.calls.releaseHeld(1000)).toBeGreaterThanOrEqual(0);
+      await c.calls.setStepMode(false);
+      const off = await ensemble();
+      expect([off.stepMode, off.held, off.releaseEveryMs]).toEqual([false, 0, null]);
+      const samples = await waitFor('health samples of server 1', async () => {
+        const h = await c.calls.serverHealth(1, 5);
+        return h.length > 0 ? h : null;
+      });
+      expect(samples.length).toBeLessThanOrEqual(5);
+      expect(typeof samples[0]?.t).toBe('number');
+      expect((await ensemble()).servers.every((s) => s.paused === false)).toBe(true);
+    });
+
+    it('tree tools: ACL with a digest id, export/copy/import, search', async () => {
+      const b64 = (t: string) => Buffer.from(t).toString('base64');
+      await waitFor('a write', async () => (await c.calls.treeCreate('/tools', b64('top'), 'persistent')) === '/tools');
+      await c.calls.treeCreate('/tools/x', b64('find-me'), 'persistent');
+      expect(await c.calls.treeDigestId('alice', 'pw')).toMatch(/^alice:[A-Za-z0-9+/]{27}=$/);
+      const acl = await c.calls.treeGetAcl('/tools/x');
+      expect(acl.acl).toEqual([{ scheme: 'world', id: 'anyone', perms: 31 }]);
+      expect((await c.calls.treeSetAcl('/tools/x', [{ scheme: 'world', id: 'anyone', perms: 1 | 16 }], 0)).aversion).toBe(1);
+      await expect(c.calls.treeSetAcl('/tools/x', [{ scheme: 'world', id: 'anyone', perms: 31 }], 0)).rejects.toThrow(/version conflict/);
+      const ex = await c.calls.treeExport('/tools');
+      expect(ex.nodes).toBe(2);
+      expect(await c.calls.treeCopy('/tools', '/tools-copy')).toEqual({ created: 2, updated: 0 });
+      expect(await c.calls.treeImport('/tools-copy', { data: null, children: { y: { data: b64('new'), children: {} } } })).toEqual({ created: 1, updated: 1 });
+      const found = await c.calls.treeSearch('/', 'find-me', true);
+      expect(found.hits.map((h) => h.path).sort()).toEqual(['/tools-copy/x', '/tools/x']);
+      expect((await c.calls.treeSearch('/', 'copy/y', false)).hits.map((h) => h.path)).toEqual(['/tools-copy/y']);
+      await c.calls.treeDelete('/tools', -1, true);
+      await c.calls.treeDelete('/tools-copy', -1, true);
+    });
+
     it('a backend failure arrives as its message: no server 42', async () => {
       await expect(c.calls.killServer(42)).rejects.toThrow(/42/);
     });
