@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { Perms } from '../jute/types';
+import { checkAcl, fixupAcl, isValidAclId } from '../tree/acl';
 import { DigestMd5Server, digestMd5Response, parseDirectives, quoteDirective } from './sasl-digest-md5';
 
 const md5 = (b: Uint8Array) => new Uint8Array(createHash('md5').update(b).digest());
@@ -128,5 +130,24 @@ describe('DIGEST-MD5 server (RFC 2831)', () => {
     expect(d.get('nc')).toBe('00000001');
     expect(() => parseDirectives('a=1,a=2')).toThrow(/twice/);
     expect(() => parseDirectives('novalue')).toThrow();
+  });
+});
+
+describe('the sasl ACL scheme (tree/acl.ts, as SASLAuthenticationProvider)', () => {
+  const acl = [{ perms: Perms.READ | Perms.WRITE, id: { scheme: 'sasl', id: 'bob' } }];
+  it('matches the same user name, or the SASL user "super"; not other users or other schemes', () => {
+    expect(checkAcl(acl, Perms.READ, [{ scheme: 'sasl', id: 'bob' }])).toBe(true);
+    expect(checkAcl(acl, Perms.READ, [{ scheme: 'sasl', id: 'super' }])).toBe(true);
+    expect(checkAcl(acl, Perms.READ, [{ scheme: 'sasl', id: 'alice' }])).toBe(false);
+    expect(checkAcl(acl, Perms.READ, [{ scheme: 'digest', id: 'bob' }])).toBe(false);
+    expect(checkAcl(acl, Perms.DELETE, [{ scheme: 'sasl', id: 'bob' }])).toBe(false);
+  });
+  it('valid ids are Kerberos names; auth expands to the sasl ids of the caller', () => {
+    expect(isValidAclId({ scheme: 'sasl', id: 'bob' })).toBe(true);
+    expect(isValidAclId({ scheme: 'sasl', id: 'zk/host@EXAMPLE.COM' })).toBe(true);
+    expect(isValidAclId({ scheme: 'sasl', id: 'a@b@c' })).toBe(false);
+    expect(fixupAcl([{ perms: Perms.ALL, id: { scheme: 'auth', id: '' } }], [{ scheme: 'ip', id: '127.0.0.1' }, { scheme: 'sasl', id: 'bob' }])).toEqual([
+      { perms: Perms.ALL, id: { scheme: 'sasl', id: 'bob' } },
+    ]);
   });
 });

@@ -27,6 +27,8 @@ export function checkAcl(acl: readonly ACL[], perm: number, ids: readonly Id[]):
       if (authId.scheme !== a.id.scheme) continue;
       if (a.id.scheme === 'digest' && authId.id === a.id.id) return true;
       if (a.id.scheme === 'ip' && ipMatches(authId.id, a.id.id)) return true;
+      // SASLAuthenticationProvider.matches: the same name, or the SASL user named "super"
+      if (a.id.scheme === 'sasl' && (authId.id === a.id.id || authId.id === 'super')) return true;
     }
   }
   return false;
@@ -53,6 +55,9 @@ export function isValidAclId(id: Id): boolean {
       const bits = Number(bitsText);
       return bits >= 0 && bits <= addr.length * 8;
     }
+    case 'sasl':
+      // a valid Kerberos name (KerberosName): any name without '@', or service[/host]@REALM
+      return !id.id.includes('@') || /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id.id);
     default:
       return false;
   }
@@ -63,8 +68,8 @@ function aclEquals(a: ACL, b: ACL): boolean {
 }
 
 /**
- * fixupACL: removes duplicates, expands `auth` to the caller's authenticated ids (digest only:
- * ip ids are not "authenticated"), validates the rest. null means INVALIDACL.
+ * fixupACL: removes duplicates, expands `auth` to the caller's authenticated ids (digest and
+ * sasl: ip ids are not "authenticated"), validates the rest. null means INVALIDACL.
  */
 export function fixupAcl(acl: readonly ACL[] | null, ids: readonly Id[]): ACL[] | null {
   if (acl === null) return null;
@@ -78,7 +83,8 @@ export function fixupAcl(acl: readonly ACL[] | null, ids: readonly Id[]): ACL[] 
     } else if (a.id.scheme === 'auth') {
       let any = false;
       for (const cid of ids) {
-        if (cid.scheme === 'digest') {
+        // providers whose ids are "authenticated": digest and sasl (not ip)
+        if (cid.scheme === 'digest' || cid.scheme === 'sasl') {
           any = true;
           out.push({ perms: a.perms, id: { scheme: cid.scheme, id: cid.id } });
         }
