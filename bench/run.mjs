@@ -74,7 +74,14 @@ function renderReport({ zoolab, zookeeper, apache, quick, seconds, load }) {
         target: `≥ ${TARGETS.throughputRatioMin.toFixed(1)}×`,
         ok: Number.isFinite(tr) ? tr >= TARGETS.throughputRatioMin : null,
       });
-      rows.push({ metric: `${op} ×${o} p50 / p99 (ms)`, zoolab: `${fixed(a.p50)} / ${fixed(a.p99)}`, zookeeper: b ? `${fixed(b.p50)} / ${fixed(b.p99)}` : 'n/a', ratio: `${fixed(ratio(a.p50, b?.p50))} / ${fixed(ratio(a.p99, b?.p99))}`, target: '', ok: null });
+      rows.push({
+        metric: `${op} ×${o} p50 / p99 / max (ms)`,
+        zoolab: `${fixed(a.p50)} / ${fixed(a.p99)} / ${fixed(a.max, 0)}`,
+        zookeeper: b ? `${fixed(b.p50)} / ${fixed(b.p99)} / ${fixed(b.max, 0)}` : 'n/a',
+        ratio: `${fixed(ratio(a.p50, b?.p50))} / ${fixed(ratio(a.p99, b?.p99))} / ${fixed(ratio(a.max, b?.max))}`,
+        target: '',
+        ok: null,
+      });
     }
   }
   rows.push({

@@ -30,7 +30,7 @@ export async function prepare(port, tag) {
 }
 
 /**
- * op: 'create' | 'get' | 'set'. Returns { ops, seconds, throughput, p50, p99, errors }.
+ * op: 'create' | 'get' | 'set'. Returns { ops, seconds, throughput, p50, p99, max, errors }.
  */
 export async function runLoad(port, { op, outstanding, connections, warmupMs, measureMs, opsMax, tag, run }) {
   const sessions = await Promise.all(Array.from({ length: connections }, () => WireSession.open(port)));
@@ -40,6 +40,7 @@ export async function runLoad(port, { op, outstanding, connections, warmupMs, me
   let phase = 'warmup';
   let measureStart = 0;
   let measureEnd = 0;
+  let lastDone = 0;
   const t0 = performance.now();
   await Promise.all(
     sessions.map(async (s, ci) => {
@@ -71,14 +72,20 @@ export async function runLoad(port, { op, outstanding, connections, warmupMs, me
           const counted = phase === 'measure';
           const err = await next();
           if (err !== 0) errors++;
-          if (counted && phase !== 'done') latencies.push(performance.now() - sentAt);
+          // every request sent in the window counts, even one that stalls past its end
+          if (counted) {
+            const doneAt = performance.now();
+            latencies.push(doneAt - sentAt);
+            lastDone = Math.max(lastDone, doneAt);
+          }
         }
       };
       await Promise.all(Array.from({ length: perConnection }, lane));
     }),
   );
   await Promise.all(sessions.map((s) => s.close()));
-  const seconds = ((measureEnd || performance.now()) - measureStart) / 1000;
+  // the window runs until the last request sent in it was answered
+  const seconds = (Math.max(measureEnd, lastDone) - measureStart) / 1000;
   latencies.sort((a, b) => a - b);
-  return { ops: latencies.length, seconds, throughput: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+  return { ops: latencies.length, seconds, throughput: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN, errors };
 }

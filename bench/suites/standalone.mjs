@@ -54,7 +54,7 @@ export async function measureStandalone(targets, { coldStarts, rounds = 1, warmu
             const best = results[t].load[key];
             if (best === undefined || r.throughput > best.throughput) results[t].load[key] = { ...r, errors: r.errors + (best?.errors ?? 0) };
             else best.errors += r.errors;
-            log(`${target.name}: ${op} ×${outstanding}: ${r.throughput.toFixed(0)} ops/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (${r.ops} ops${r.errors ? `, ${r.errors} errors` : ''})`);
+            log(`${target.name}: ${op} ×${outstanding}: ${r.throughput.toFixed(0)} ops/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(0)} ms (${r.ops} ops${r.errors ? `, ${r.errors} errors` : ''})`);
           }
         }
       }
