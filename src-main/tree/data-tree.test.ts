@@ -286,3 +286,23 @@ describe('DataTree: approximate data size', () => {
     expect(DataTree.fromSnapshot(t.exportSnapshot()).approximateDataSize()).toBe(recount(t));
   });
 });
+
+describe('DataTree: stored ACLs', () => {
+  it('znodes with equal ACLs share one stored copy; the caller keeping its array changes nothing; setACL on one leaves the other', () => {
+    const t = new DataTree();
+    const mine = [{ perms: 31, id: { scheme: 'digest', id: 'u:x' } }];
+    t.applyTxn(entry({ type: OpCode.create, path: '/s1', data: null, acl: mine, ephemeral: false, parentCVersion: -1 }));
+    t.applyTxn(entry({ type: OpCode.create, path: '/s2', data: null, acl: [{ perms: 31, id: { scheme: 'digest', id: 'u:x' } }], ephemeral: false, parentCVersion: -1 }));
+    expect(t.aclOf('/s1')).toBe(t.aclOf('/s2'));
+    expect(t.aclOf('/s1')).not.toBe(mine);
+    mine[0]!.perms = 1;
+    expect(t.getAcl('/s2')!.acl).toEqual([{ perms: 31, id: { scheme: 'digest', id: 'u:x' } }]);
+    t.applyTxn(entry({ type: OpCode.setACL, path: '/s1', acl: [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }], version: -1 }));
+    expect(t.getAcl('/s1')!.acl).toEqual([{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
+    expect(t.getAcl('/s2')!.acl).toEqual([{ perms: 31, id: { scheme: 'digest', id: 'u:x' } }]);
+    // a snapshot round trip shares them again
+    const back = DataTree.fromSnapshot(t.exportSnapshot());
+    back.applyTxn(entry({ type: OpCode.create, path: '/s3', data: null, acl: [{ perms: 31, id: { scheme: 'digest', id: 'u:x' } }], ephemeral: false, parentCVersion: -1 }));
+    expect(back.aclOf('/s3')).toBe(back.aclOf('/s2'));
+  });
+});

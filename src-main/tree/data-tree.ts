@@ -81,6 +81,8 @@ function zeroStat(): StatPersisted {
   return { czxid: 0n, mzxid: 0n, ctime: 0n, mtime: 0n, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: 0n };
 }
 
+const ACL_CACHE_MAX = 10_000;
+
 function cloneAcl(acl: readonly ACL[]): ACL[] {
   return acl.map((a) => ({ perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id } }));
 }
@@ -93,6 +95,9 @@ export class DataTree {
   private readonly sessionTable = new Map<SessionId, number>();
   /** paths with a quota (a `zookeeper_limits` node): upstream's pTrie */
   private readonly quotaPaths = new Set<string>();
+  /** znodes with equal ACLs share one stored copy (ZooKeeper's ACL cache): less memory and
+   * garbage per create; a stored ACL is never changed in place (setACL stores another) */
+  private readonly aclCache = new Map<string, ACL[]>();
   /** highest zxid applied */
   lastProcessedZxid: Zxid = 0n;
   /** sum of path and data lengths, kept up to date (mntr polls it) */
@@ -298,7 +303,7 @@ export class DataTree {
       case OpCode.setACL: {
         const n = this.nodes.get(txn.path);
         if (!n) return { type: txn.type, err: ErrorCode.NONODE, path: txn.path };
-        n.acl = cloneAcl(txn.acl);
+        n.acl = this.storedAcl(txn.acl);
         n.stat.aversion = txn.version;
         return { type: txn.type, err: ErrorCode.OK, path: txn.path, stat: this.toStat(n) };
       }
@@ -374,7 +379,7 @@ export class DataTree {
       ephemeralOwner: owner,
       pzxid: h.zxid,
     };
-    const node: TreeNode = { data, acl: cloneAcl(acl), stat, children: new Set() };
+    const node: TreeNode = { data, acl: this.storedAcl(acl), stat, children: new Set() };
     this.nodes.set(path, node);
     this.dataSize += path.length + (data?.length ?? 0);
     parent.children.add(name);
@@ -406,6 +411,17 @@ export class DataTree {
     this.updateQuotaStat(path, -(n.data?.length ?? 0), -1);
     changes.push({ type: 'deleted', path, acl: n.acl, parentPath: pp, parentAcl: parent.acl });
     return ErrorCode.OK;
+  }
+
+  private storedAcl(acl: readonly ACL[]): ACL[] {
+    let key = '';
+    for (const a of acl) key += `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}\u0001`;
+    const hit = this.aclCache.get(key);
+    if (hit !== undefined) return hit;
+    const copy = cloneAcl(acl);
+    // bounded: a client making every znode's ACL unique gets its own copies past this
+    if (this.aclCache.size < ACL_CACHE_MAX) this.aclCache.set(key, copy);
+    return copy;
   }
 
   private track(path: string, owner: bigint): void {
@@ -516,7 +532,7 @@ export class DataTree {
     const t = new DataTree();
     t.nodes.clear();
     for (const sn of snap.nodes) {
-      t.nodes.set(sn.path, { data: sn.data, acl: cloneAcl(sn.acl), stat: { ...sn.stat }, children: new Set() });
+      t.nodes.set(sn.path, { data: sn.data, acl: t.storedAcl(sn.acl), stat: { ...sn.stat }, children: new Set() });
     }
     assert(t.nodes.has('/'), 'snapshot without a root node');
     for (const sn of snap.nodes) {
