@@ -43,6 +43,7 @@ import type { Sid } from '../zab/quorum';
 import type { PersistOp, TxnRecord } from '../zab/types';
 import type { ClientConnection, ConnectionHandler } from './client-listener';
 import { sessionSecret } from './session-secret';
+import { md5, saslServerSettings } from './jaas';
 import { writeStdout } from './stdout-lines';
 import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
@@ -125,6 +126,9 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   const election = new FastLeaderElection({ myid, quorum, finalizeWaitMs: electionFinalizeWaitMs(sys) });
   const faults = new FaultTable();
   const secret = sessionSecret(cfg, env);
+  // SASL DIGEST-MD5 users from the JAAS file (jaas.ts); a broken file stops the server, as ZooKeeper
+  const { notes: saslNotes, ...saslOptions } = saslServerSettings(sys);
+  for (const n of saslNotes) log.info(n);
   const policy = new SnapshotPolicy({ snapCount: cfg.snapCount, randomInt: (bound) => randomInt(Math.max(1, bound)) });
 
   let stopped = false;
@@ -233,7 +237,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
 
   const startCore = (zabRole: 'leading' | 'following' | 'observing', epoch: number): void => {
     core = new ServerCore(
-      { clock: { nowMs: () => Date.now() }, random: (n) => randomBytes(n), digestSha1: sha1, trace: deps.trace, tracing: deps.trace !== nullTraceSink, serverId: myid },
+      { clock: { nowMs: () => Date.now() }, random: (n) => randomBytes(n), digestSha1: sha1, md5, trace: deps.trace, tracing: deps.trace !== nullTraceSink, serverId: myid },
       {
         tickTimeMs: cfg.tickTimeMs,
         minSessionTimeoutMs: cfg.minSessionTimeoutMs,
@@ -246,6 +250,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         role: zabRole === 'leading' ? 'leader' : 'learner',
         ...(zabRole === 'leading' ? { epoch } : {}),
         sessionSecret: secret,
+        ...saslOptions,
       },
     );
     coreRole = zabRole;

@@ -46,6 +46,7 @@ import type { PipelineDeps, RequestPipeline } from './pipeline';
 import { ReadThrottle } from './read-throttle';
 import { containerOptions, coreDetails } from './core-details';
 import { sessionSecret } from './session-secret';
+import { md5, saslServerSettings } from './jaas';
 
 export interface StandaloneDeps extends PipelineDeps {
   trace: TraceSink;
@@ -59,6 +60,9 @@ function sha1(bytes: Uint8Array): Uint8Array {
 export async function createStandalonePipeline(deps: StandaloneDeps): Promise<RequestPipeline> {
   const { cfg, log } = deps;
   const sys = cfg.systemProperties;
+  // SASL DIGEST-MD5 users from the JAAS file (jaas.ts); a broken file stops the server, as ZooKeeper
+  const { notes: saslNotes, ...saslOptions } = saslServerSettings(sys);
+  for (const n of saslNotes) log.info(n);
   const fsyncWarnMs = Number(sys.get('zookeeper.fsync.warningthresholdms') ?? '1000');
   const disk = new FsDisk({
     forceSync: cfg.forceSync,
@@ -83,6 +87,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
       clock: { nowMs: () => Date.now() },
       random: (n) => randomBytes(n),
       digestSha1: sha1,
+      md5,
       trace: deps.trace,
       tracing: deps.trace !== nullTraceSink,
       serverId: deps.myid ?? 0,
@@ -98,6 +103,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
       tree,
       commitMode: 'standalone',
       sessionSecret: sessionSecret(cfg, deps.env ?? process.env),
+      ...saslOptions,
     },
   );
   const txnLog = rec.log;

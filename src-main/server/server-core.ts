@@ -28,13 +28,14 @@ import type {
   TxnEntry,
 } from '../jute/types';
 import { KeeperState, OpCode, Perms } from '../jute/types';
-import { authenticate, checkAcl, normalizeAddress } from '../tree/acl';
+import { SUPER_ID, authenticate, checkAcl, normalizeAddress } from '../tree/acl';
 import type { ApplyResult, NodeChange } from '../tree/data-tree';
 import { DataTree } from '../tree/data-tree';
 import { WatchTable } from '../tree/watch-table';
 import type { PrepContext } from './prep';
 import { OutstandingChanges, StagedView, prepCloseSession, prepDelete, prepMulti, prepOp, prepSetAcl } from './prep';
 import { Fifo } from './fifo';
+import { DigestMd5Server } from './sasl-digest-md5';
 import type { Reply } from './replies';
 import { executeRead, pathOf, writeReply } from './replies';
 import { decodeForwarded, encodeForwarded } from './forwarding';
@@ -77,6 +78,8 @@ interface Conn {
   /** replaced (never mutated) on auth, so queued reads keep the ids they arrived with */
   authIds: readonly Id[];
   readOnlyRequested: boolean;
+  /** the connection's SASL DIGEST-MD5 exchange, once opcode 102 arrived */
+  sasl?: DigestMd5Server;
   queue: Fifo<Item>;
   /** requests that arrived before the handshake finished */
   early: { header: RequestHeader; request: Request | null }[];
@@ -116,6 +119,8 @@ export class ServerCore {
   private readonly maxTimeoutMs: number;
   private readonly opts: Required<Pick<ServerCoreOptions, 'extendedTypesEnabled' | 'skipAcl' | 'containerCheckIntervalMs' | 'containerMaxPerMinute' | 'containerMaxNeverUsedIntervalMs' | 'commitMode' | 'outstandingPerConnectionMax'>> & {
     superDigest?: string;
+    saslUsers?: ReadonlyMap<string, string>;
+    saslSuperUser?: string;
     sessionSecret: Uint8Array;
   };
   private readonly role: 'standalone' | 'leader' | 'learner';
@@ -161,6 +166,8 @@ export class ServerCore {
       outstandingPerConnectionMax: options.outstandingPerConnectionMax ?? 100 * limits.outstandingRequestsPerConnectionMax,
       sessionSecret: options.sessionSecret ?? DEFAULT_SECRET,
       ...(options.superDigest !== undefined ? { superDigest: options.superDigest } : {}),
+      ...(options.saslUsers !== undefined ? { saslUsers: options.saslUsers } : {}),
+      ...(options.saslSuperUser !== undefined ? { saslSuperUser: options.saslSuperUser } : {}),
     };
     this.tree = options.tree ?? new DataTree();
     this.role = options.role ?? 'standalone';
@@ -343,11 +350,29 @@ export class ServerCore {
         conn.doomed = true;
         ready({ err: ErrorCode.UNIMPLEMENTED, response: null, closeAfter: true, zxid: -1n });
         break;
-      case OpCode.sasl:
-        // no SASL mechanism is offered: answered as upstream without a JAAS section (an empty
-        // token, no identity added, the connection stays)
-        ready({ err: 0, response: { type: OpCode.sasl, token: null } });
+      case OpCode.sasl: {
+        // DIGEST-MD5 against the JAAS users (sasl-digest-md5.ts). Without them, as upstream with no
+        // JAAS section: an empty token, no identity added, the connection stays. Replies carry zxid 0.
+        const users = this.opts.saslUsers;
+        if (users === undefined || this.env.md5 === undefined) {
+          ready({ err: 0, response: { type: OpCode.sasl, token: null }, zxid: 0n });
+          break;
+        }
+        conn.sasl ??= new DigestMd5Server({ users, md5: this.env.md5, random: this.env.random });
+        const step = conn.sasl.evaluate(request.req.token);
+        if (step.kind === 'failure') {
+          // as ZooKeeper: AUTHFAILED, then the connection (not the session) is closed
+          conn.doomed = true;
+          ready({ err: ErrorCode.AUTHFAILED, response: null, closeAfter: true, zxid: 0n });
+          break;
+        }
+        if (step.kind === 'success') {
+          const superId = step.authorizationId === this.opts.saslSuperUser ? [{ ...SUPER_ID }] : [];
+          conn.authIds = [...conn.authIds, { scheme: 'sasl', id: step.authorizationId }, ...superId];
+        }
+        ready({ err: 0, response: { type: OpCode.sasl, token: step.token }, zxid: 0n });
         break;
+      }
       case OpCode.reconfig:
         // reconfigEnabled=false: refused in prep, so (as upstream) an error txn takes a zxid
         this.handleWrite(conn, xid, request, now);

@@ -12,6 +12,8 @@ export interface ServerEnv {
   clock: { nowMs(): number };
   random: (n: number) => Uint8Array;
   digestSha1: (bytes: Uint8Array) => Uint8Array;
+  /** MD5 for SASL DIGEST-MD5 (opcode 102); without it SASL is answered as with no JAAS users */
+  md5?: (bytes: Uint8Array) => Uint8Array;
   trace: TraceSink;
   /** false when nothing reads the trace: the per-request events (request received/replied,
    * read, txn applied, watch fired) are then not even built. Default true. */
@@ -29,6 +31,10 @@ export interface ServerCoreOptions {
   maxSessionTimeoutMs?: number;
   /** `super:<base64 sha1>`: a digest auth producing it adds the super id (bypasses ACLs) */
   superDigest?: string;
+  /** SASL DIGEST-MD5 users (user → password) from the JAAS Server section; absent = no SASL */
+  saslUsers?: ReadonlyMap<string, string>;
+  /** zookeeper.superUser: this SASL user also gets the super id */
+  saslSuperUser?: string;
   /** zookeeper.extendedTypesEnabled: TTL nodes; otherwise createTTL → UNIMPLEMENTED */
   extendedTypesEnabled?: boolean;
   /** zookeeper.skipACL */
