@@ -111,7 +111,8 @@ export function executeRead(ctx: ReadContext, request: Request): Reply {
     }
     case OpCode.addWatch: {
       const { path, mode } = request.req;
-      if (mode !== AddWatchMode.PERSISTENT && mode !== AddWatchMode.PERSISTENT_RECURSIVE) return err(ErrorCode.BADARGUMENTS);
+      // ZooKeeper fails to map an unknown mode while reading the request: MARSHALLINGERROR
+      if (mode !== AddWatchMode.PERSISTENT && mode !== AddWatchMode.PERSISTENT_RECURSIVE) return err(ErrorCode.MARSHALLINGERROR);
       ctx.watches.addPersistentWatch(path, ctx.watcher, mode === AddWatchMode.PERSISTENT_RECURSIVE);
       return { err: 0, response: { type: OpCode.addWatch } };
     }
@@ -120,6 +121,9 @@ export function executeRead(ctx: ReadContext, request: Request): Reply {
       setWatches(ctx, request.req);
       return { err: 0, response: { type: 'empty' } };
     case OpCode.multiRead: {
+      // ZooKeeper refuses a multiRead holding a write while deserialising it: the whole request
+      // answers MARSHALLINGERROR (no body), not a per-op error
+      if (request.req.ops.some((op) => op.type !== OpCode.getData && op.type !== OpCode.getChildren)) return err(ErrorCode.MARSHALLINGERROR);
       const results: MultiResult[] = request.req.ops.map((op): MultiResult => {
         if (op.type !== OpCode.getData && op.type !== OpCode.getChildren) return { type: OpCode.error, err: ErrorCode.BADARGUMENTS };
         const path = op.req.path;

@@ -506,6 +506,19 @@ describe('watches through the pipeline', () => {
     expect(t.take(2)).toEqual([]);
   });
 
+  it('multiRead holding a write, multi holding a read, addWatch with an unknown mode → MARSHALLINGERROR for the whole request (as 3.8)', () => {
+    const t = h();
+    t.connect(1);
+    const mixed = t.call(1, 1, { type: OpCode.multiRead, req: { ops: [{ type: OpCode.getChildren, req: { path: '/' } }, { type: OpCode.delete, req: { path: '/x', version: -1 } }] } });
+    expect(mixed.err).toBe(E.MARSHALLINGERROR);
+    expect(t.call(1, 2, { type: OpCode.addWatch, req: { path: '/', mode: 7 } }).err).toBe(E.MARSHALLINGERROR);
+    const before = t.core.lastProcessedZxid;
+    const writeWithRead = t.call(1, 3, { type: OpCode.multi, req: { ops: [{ type: OpCode.create, req: { path: '/m', data: null, acl: open, flags: 0 } }, { type: OpCode.getData, req: { path: '/' } }] } });
+    expect(writeWithRead.err).toBe(E.MARSHALLINGERROR);
+    expect(t.core.lastProcessedZxid).toBe(before);
+    expect(t.call(1, 4, create('/m')).err).toBe(0);
+  });
+
   it('persistent recursive watch via addWatch gets descendants, removeWatches → NOWATCHER when gone', () => {
     const t = h();
     t.connect(1);

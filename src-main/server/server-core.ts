@@ -373,6 +373,15 @@ export class ServerCore {
         ready({ err: 0, response: { type: OpCode.sasl, token: step.token }, zxid: 0n });
         break;
       }
+      case OpCode.multi:
+        // a read op inside a write multi fails ZooKeeper's deserialisation: MARSHALLINGERROR for the
+        // whole request, no body, no zxid used, the connection stays
+        if (request.req.ops.some((o) => o.type === OpCode.getData || o.type === OpCode.getChildren)) {
+          ready({ err: ErrorCode.MARSHALLINGERROR, response: null });
+        } else {
+          this.handleWrite(conn, xid, request, now);
+        }
+        break;
       case OpCode.reconfig:
         // reconfigEnabled=false: refused in prep, so (as upstream) an error txn takes a zxid
         this.handleWrite(conn, xid, request, now);
@@ -393,7 +402,6 @@ export class ServerCore {
       case OpCode.delete:
       case OpCode.setData:
       case OpCode.setACL:
-      case OpCode.multi:
       case OpCode.deleteContainer:
       case OpCode.closeSession:
         this.handleWrite(conn, xid, request, now);

@@ -22,18 +22,6 @@ const WHY_TYPES = 'checkWatches/removeWatches WatcherType 4/5: ZooKeeper 3.8 ans
 
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
-    section: MULTI,
-    zookeeper: 'multiRead with a write op (raw) → MARSHALLINGERROR ',
-    zoolab: 'multiRead with a write op (raw) → OK error(BADARGUMENTS)',
-    why: 'multiRead (22) holding a create: ZooKeeper answers header err MARSHALLINGERROR, no body, connection kept; ZooLab err 0 with a per-op BADARGUMENTS (jute/server)',
-  },
-  {
-    section: MULTI,
-    zookeeper: 'multi with a read op (raw) → MARSHALLINGERROR ',
-    zoolab: 'multi with a read op (raw) → OK error(BADARGUMENTS)',
-    why: 'multi (14) holding a getData: ZooKeeper answers header err MARSHALLINGERROR, no body, connection kept; ZooLab err 0 with a per-op BADARGUMENTS (jute/server)',
-  },
-  {
     section: ACL,
     zookeeper: 'b exists /acl/d → {cz=z1 mz=z1 pz=z1 ct=T mt=T v=0 cv=0 av=0 eo=0 dl=11 nc=0}',
     zoolab: 'b exists /acl/d → ERR NOAUTH',
@@ -44,12 +32,6 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     zookeeper: 'watcher exists /acl/rw/hidden watch → {cz=z5 mz=z5 pz=z5 ct=T mt=T v=0 cv=0 av=0 eo=0 dl=1 nc=0}',
     zoolab: 'watcher exists /acl/rw/hidden watch → ERR NOAUTH',
     why: 'exists (3) without READ, as above (tree/server)',
-  },
-  {
-    section: 'persistent and recursive watches',
-    zookeeper: 'w addWatch /pw/p bad mode 7 (raw) → MARSHALLINGERROR',
-    zoolab: 'w addWatch /pw/p bad mode 7 (raw) → BADARGUMENTS',
-    why: 'addWatch (106) with mode 7: ZooKeeper MARSHALLINGERROR, ZooLab BADARGUMENTS (server)',
   },
   { section: TYPES, zookeeper: 'w checkWatches /wt Persistent → ERR MARSHALLINGERROR', zoolab: 'w checkWatches /wt Persistent → ok', why: WHY_TYPES },
   { section: TYPES, zookeeper: 'w checkWatches /wt PersistentRecursive → ERR MARSHALLINGERROR', zoolab: 'w checkWatches /wt PersistentRecursive → ok', why: WHY_TYPES },
