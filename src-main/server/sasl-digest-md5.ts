@@ -2,7 +2,7 @@
  * SASL DIGEST-MD5 (RFC 2831), the server side, as ZooKeeper's server runs it for clients whose
  * JAAS `Client` section uses DigestLoginModule (opcode 102, GetSASLRequest / SetSASLResponse):
  *
- *   client: empty token            → server: challenge  realm="zk-sasl-md5",nonce=…,qop="auth",…
+ *   client: empty token            → server: challenge  realm="zk-sasl-md5",nonce=…,charset=utf-8,algorithm=md5-sess
  *   client: digest-response        → server: rspauth=<hex>   (authentication complete)
  *
  * The users and passwords come from the `user_<name>="password"` options of the JAAS `Server`
@@ -198,11 +198,13 @@ export class DigestMd5Server {
     switch (this.state) {
       case 'start':
         if (t.length !== 0) return this.fail('DIGEST-MD5 takes no initial response from the client');
-        this.nonce = base64(this.opts.random(24));
+        // as the JDK's server that ZooKeeper uses: 30 random bytes (40 base64 characters), and no
+        // qop directive (absent means "auth", the only one offered)
+        this.nonce = base64(this.opts.random(30));
         this.state = 'challenged';
         return {
           kind: 'challenge',
-          token: enc.encode(`realm=${quoteDirective(this.serverName)},nonce=${quoteDirective(this.nonce)},qop="auth",charset=utf-8,algorithm=md5-sess`),
+          token: enc.encode(`realm=${quoteDirective(this.serverName)},nonce=${quoteDirective(this.nonce)},charset=utf-8,algorithm=md5-sess`),
         };
       case 'challenged':
         return this.verify(t);
