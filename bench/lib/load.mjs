@@ -30,10 +30,13 @@ export async function prepare(port, tag) {
 }
 
 /**
- * op: 'create' | 'get' | 'set'. Returns { ops, seconds, throughput, p50, p99, max, errors }.
+ * op: 'create' | 'get' | 'set'. `port` is one client port, or a list: session i then goes to
+ * port[i % length] (clients spread over an ensemble's servers).
+ * Returns { ops, seconds, throughput, p50, p99, max, errors }.
  */
 export async function runLoad(port, { op, outstanding, connections, warmupMs, measureMs, opsMax, tag, run }) {
-  const sessions = await Promise.all(Array.from({ length: connections }, () => WireSession.open(port)));
+  const ports = Array.isArray(port) ? port : [port];
+  const sessions = await Promise.all(Array.from({ length: connections }, (_, i) => WireSession.open(ports[i % ports.length])));
   const perConnection = Math.max(1, Math.round(outstanding / connections));
   const latencies = [];
   let errors = 0;
