@@ -230,6 +230,11 @@ export interface TreeCalls {
   treeCreate(path: string, dataBase64: string | null, mode: CreateModeName): Promise<string>;
   /** recursive: the whole subtree, children first */
   treeDelete(path: string, version: number, recursive: boolean): Promise<void>;
+  /**
+   * Whose copy of the tree to show: null = the ensemble (any server), or one server's own local
+   * copy (a session pinned to that server: a lagging follower shows). Returns the connect string.
+   */
+  treeUseServer(server: number | null): Promise<string>;
 }
 
 /** One ACL entry: scheme (world, digest, ip, auth, sasl), id, perms as Perms bits (c=4 d=8 r=1 w=2 a=16). */
@@ -290,7 +295,7 @@ export type AppEventName = keyof AppEvents;
 
 export const terminalCallNames: readonly (keyof TerminalCalls)[] = ['openTerminal', 'terminalInput', 'resizeTerminal', 'closeTerminal'] as const;
 
-export const treeCallNames: readonly (keyof TreeCalls)[] = ['treeChildren', 'treeGet', 'treeSet', 'treeCreate', 'treeDelete'] as const;
+export const treeCallNames: readonly (keyof TreeCalls)[] = ['treeChildren', 'treeGet', 'treeSet', 'treeCreate', 'treeDelete', 'treeUseServer'] as const;
 
 export const connectCallNames: readonly (keyof ConnectCalls)[] = ['connectExisting', 'disconnectExisting'] as const;
 

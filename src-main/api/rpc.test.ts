@@ -43,6 +43,7 @@ function recordingCalls(log: string[]): AppCalls {
     treeSet: async () => stat0,
     treeCreate: async (path) => path,
     treeDelete: async (path) => void log.push(`delete ${path}`),
+    treeUseServer: async (id) => `server ${id}`,
     treeGetAcl: async () => ({ acl: [], stat: stat0 }),
     treeSetAcl: async () => stat0,
     treeDigestId: async (u) => `${u}:x`,
@@ -92,6 +93,8 @@ describe('checkCallArgs: faults, step mode, health', () => {
     expect(checkCallArgs('treeSearch', ['/', ' ', true])).toMatch(/some text/);
     expect(checkCallArgs('treeImport', ['/a', { data: null, children: {} }])).toBeNull();
     expect(checkCallArgs('treeDigestId', ['a:b', 'p'])).toMatch(/no ":"/);
+    expect(checkCallArgs('treeUseServer', [null])).toBeNull();
+    expect(checkCallArgs('treeUseServer', [0])).toMatch(/server id or null/);
     expect(checkCallArgs('connectExisting', [{ connectString: '', digest: null }])).toMatch(/non-empty/);
     expect(checkCallArgs('connectExisting', [{ connectString: 'h:1', digest: { user: 'a:b', password: 'p' } }])).toMatch(/without ":"/);
   });

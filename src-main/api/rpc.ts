@@ -117,6 +117,8 @@ export function checkCallArgs(method: AppCallName, args: unknown): string | null
       const d = f['delayMs'];
       return Object.keys(f).length === 1 && typeof d === 'number' && Number.isInteger(d) && d >= 0 && d <= 600_000 ? null : 'faultLink: delayMs must be an integer from 0 to 600000';
     }
+    case 'treeUseServer':
+      return args.length === 1 && (args[0] === null || isServerId(args[0])) ? null : 'treeUseServer takes a server id or null (the whole ensemble)';
     case 'treeGetAcl':
     case 'treeExport':
       return args.length === 1 ? pathProblem(args[0]) : `${method} takes a path`;
@@ -362,6 +364,7 @@ export function callsFromInvoke(invoke: (method: AppCallName, args: unknown[]) =
     treeSet: c('treeSet'),
     treeCreate: c('treeCreate'),
     treeDelete: c('treeDelete'),
+    treeUseServer: c('treeUseServer'),
     treeGetAcl: c('treeGetAcl'),
     treeSetAcl: c('treeSetAcl'),
     treeDigestId: c('treeDigestId'),

@@ -54,15 +54,27 @@ function parentOf(path: string): string {
 export function createTreeHost(backend: Backend, hub: EventHub, options: TreeHostOptions = {}): { calls: TreeCalls & TreeToolCalls; dispose(): Promise<void> } {
   let zk: ShellZk | null = null;
   let zkFor = '';
+  /** whose copy the tree shows: null = the ensemble, else one server's own */
+  let pinned: number | null = null;
+  let pinnedFor = '';
 
   const session = async (): Promise<ShellZk> => {
     const e = await backend.calls.getEnsemble();
     if (!e || e.servers.every((s) => s.state !== 'running')) throw new ZooLabError('NOT_FOUND', 'no server is running: start the ensemble first');
-    const key = `${e.connectionString}|${e.external?.user ?? ''}`;
+    let connectString = e.connectionString;
+    // a pin belongs to the ensemble it was made on
+    if (pinned !== null && pinnedFor !== e.connectionString) pinned = null;
+    if (pinned !== null) {
+      const s = e.servers.find((x) => x.id === pinned);
+      if (!s) throw new ZooLabError('NOT_FOUND', `no server ${pinned} in this ensemble: show the whole ensemble instead`);
+      if (s.state !== 'running' || s.paused) throw new ZooLabError('CONNECTION', `server ${pinned} is ${s.paused ? 'paused' : s.state}: its copy cannot be read now`);
+      connectString = `${s.host}:${s.clientPort}${e.external?.chroot ?? ''}`;
+    }
+    const key = `${connectString}|${e.external?.user ?? ''}`;
     if (zk && zkFor === key) return zk;
     const old = zk;
     zk = (options.connect ?? connectShellZk)({
-      connectString: e.connectionString,
+      connectString,
       sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
       readOnly: false,
       onEvent: (ev) => {
@@ -103,6 +115,17 @@ export function createTreeHost(backend: Backend, hub: EventHub, options: TreeHos
   const bytes = (b64: string | null): Uint8Array | null => (b64 === null ? null : new Uint8Array(Buffer.from(b64, 'base64')));
 
   const calls: TreeCalls = {
+    async treeUseServer(server) {
+      pinned = server;
+      pinnedFor = (await backend.calls.getEnsemble())?.connectionString ?? '';
+      try {
+        await session();
+      } catch (e) {
+        pinned = null;
+        throw e;
+      }
+      return zkFor.slice(0, zkFor.lastIndexOf('|'));
+    },
     async treeChildren(path) {
       const r = must(await (await session()).getChildren(path, true), path, 'list');
       return { children: [...r.children].sort(), stat: statView(r.stat) };

@@ -52,6 +52,7 @@ export const useFaultsStore = defineStore('faults', () => {
   /** one side as chosen; every other server forms the other side */
   const split = (side: number[]) => run(`split ${side.join(' ')} from the rest`, () => bridge.calls.partitionEnsemble([side]));
   const delay = (from: number, to: number, delayMs: number) => run(`delay ${from}→${to} by ${delayMs} ms`, () => bridge.calls.faultLink(from, to, { delayMs }));
+  const drop = (from: number, to: number) => run(`drop every message ${from}→${to}`, () => bridge.calls.faultLink(from, to, { drop: true }));
   const setStepMode = (on: boolean) => run(on ? 'hold peer messages (step mode)' : 'let every held message go', () => bridge.calls.setStepMode(on));
   const release = (count = 1) => run(`release ${count} held message${count === 1 ? '' : 's'}`, () => bridge.calls.releaseHeld(count));
   const releaseEvery = (ms: number | null) => run(ms === null ? 'stop the slow release' : `release one held message every ${ms} ms`, () => bridge.calls.releaseEvery(ms));
@@ -79,5 +80,5 @@ export const useFaultsStore = defineStore('faults', () => {
     }, healthPollMs);
   }
 
-  return { busy, health, rules, isolated, sides, words, stepMode, held, releaseEveryMs, init, isolate, heal, split, delay, setStepMode, release, releaseEvery, pollHealth };
+  return { busy, health, rules, isolated, sides, words, stepMode, held, releaseEveryMs, init, isolate, heal, split, delay, drop, setStepMode, release, releaseEvery, pollHealth };
 });

@@ -50,6 +50,27 @@ export const useTreeStore = defineStore('tree', () => {
 
   /** bumped when the ensemble changes: answers about the old tree are dropped */
   let epoch = 0;
+  /** whose copy is shown: null = the ensemble, else one server's local copy */
+  const viewServer = ref<number | null>(null);
+
+  function reset(): void {
+    epoch++;
+    children.value = new Map();
+    numChildren.value = new Map();
+    node.value = null;
+    selected.value = null;
+  }
+  async function useServer(id: number | null): Promise<void> {
+    try {
+      await bridge.calls.treeUseServer(id);
+      viewServer.value = id;
+      reset();
+      error.value = null;
+      await load('/');
+    } catch (e) {
+      error.value = messageOf(e);
+    }
+  }
 
   async function load(path: string): Promise<void> {
     const asked = epoch;
@@ -183,11 +204,8 @@ export const useTreeStore = defineStore('tree', () => {
     () => cluster.ensemble?.connectionString ?? null,
     (cs, before) => {
       if (cs === before) return;
-      epoch++;
-      children.value = new Map();
-      numChildren.value = new Map();
-      node.value = null;
-      selected.value = null;
+      reset();
+      viewServer.value = null;
       if (cs !== null) void load('/');
     },
     { immediate: true },
@@ -200,5 +218,5 @@ export const useTreeStore = defineStore('tree', () => {
     },
   );
 
-  return { children, expanded, selected, node, changedRemotely, error, loading, query, rows, load, toggle, select, save, create, remove };
+  return { children, expanded, selected, node, changedRemotely, error, loading, query, rows, viewServer, load, toggle, select, save, create, remove, useServer };
 });

@@ -11,6 +11,15 @@ import type { Page } from 'playwright-core';
 import { startApp, type AppProcess } from '../support/app-process';
 import { launchBrowser, type BrowserSession } from '../support/browser';
 import { waitFor } from '../support/contract-suite';
+import { createRequire } from 'node:module';
+
+interface Nzk {
+  once(event: 'connected', cb: () => void): void;
+  connect(): void;
+  close(): void;
+  create(path: string, cb: (e: Error | null) => void): void;
+}
+const zookeeper = createRequire(import.meta.url)('node-zookeeper-client') as { createClient(cs: string, o: { sessionTimeout: number }): Nzk };
 
 const resultsDir = resolve(import.meta.dirname, '../../test-results');
 const uiDeadlineMs = 30_000;
@@ -138,6 +147,44 @@ describe('zoolab app --web: faults', () => {
     await rows.filter({ hasText: 'Created /stepped' }).waitFor({ timeout: uiDeadlineMs });
     await page.click('[data-testid=step-mode]');
     await page.waitForSelector('[data-testid=step-controls][data-step-mode=false]', { timeout: uiDeadlineMs });
+  });
+
+  it('a slow link leader → follower: the follower’s own copy of the tree (tree pinned to it) lags behind the write', async () => {
+    const { page } = browser;
+    const leader = await waitFor('a leader', () => leaderId(page));
+    const r = await roles(page);
+    const follower = Number(Object.keys(r).find((id) => r[Number(id)] === 'FOLLOWING'));
+    // the tree's session opens on the follower first (opening one needs a committed txn, which the delay would hold)
+    await page.selectOption('[data-testid=tree-server]', String(follower));
+    const row = (path: string) => page.locator(`[data-testid=tree-list] [data-path="${path}"]`);
+    await page.locator('[data-testid=tree]').scrollIntoViewIfNeeded();
+    await waitFor('the follower’s tree', async () => {
+      const err = await page.locator('[data-testid=tree] .error').textContent().catch(() => null);
+      if (err) throw new Error(`tree error: ${err}`);
+      return (await row('/zookeeper').count()) > 0;
+    });
+    await page.selectOption('[data-testid=link-from]', String(leader));
+    await page.selectOption('[data-testid=link-to]', String(follower));
+    await page.fill('[data-testid=link-ms]', '800');
+    await page.click('[data-testid=link-fault]');
+    await page.waitForSelector(`[data-testid=fault-words]:has-text("${leader}→${follower} delayed 800 ms")`, { timeout: uiDeadlineMs });
+    // write through the leader with an independent client; time until the follower's copy shows it
+    const leaderAddress = ((await page.locator(`[data-testid=server-card-${leader}] dd.mono`).first().textContent()) ?? '').trim();
+    const client = zookeeper.createClient(leaderAddress, { sessionTimeout: 10_000 });
+    await new Promise<void>((res) => {
+      client.once('connected', res);
+      client.connect();
+    });
+    await new Promise<void>((res, rej) => client.create('/lagging', (e) => (e ? rej(e) : res())));
+    const ackedAt = Date.now();
+    client.close();
+    await row('/lagging').waitFor({ timeout: uiDeadlineMs });
+    const lagMs = Date.now() - ackedAt;
+    // the follower applies the COMMIT only once the 800 ms link delay lets it through
+    expect(lagMs).toBeGreaterThan(500);
+    await page.click('[data-testid=heal]');
+    await page.waitForSelector('[data-testid=fault-bar][data-healthy=true]', { timeout: uiDeadlineMs });
+    await page.selectOption('[data-testid=tree-server]', '');
   });
 
   it('the page logged no errors', () => {
