@@ -19,6 +19,7 @@ import {
 } from './records';
 import { decodeRequest, encodeRequest } from './requests';
 import { encodeResponse } from './responses';
+import { OpCode } from './types';
 import type {
   ConnectRequest,
   ConnectResponse,
@@ -71,7 +72,9 @@ export function decodeRequestFrame(payload: Uint8Array): { header: RequestHeader
 export function encodeReplyFrame(header: ReplyHeader, response: Response | null): Uint8Array {
   const w = new JuteWriter(128);
   writeReplyHeader(w, header);
-  if (header.err === 0 && response !== null) encodeResponse(w, response);
+  // a SetSASLResponse goes out even with an error (upstream always writes it; the Java client
+  // reads it as the token while its SASL exchange runs, whatever err says)
+  if (response !== null && (header.err === 0 || response.type === OpCode.sasl)) encodeResponse(w, response);
   return w.frame();
 }
 

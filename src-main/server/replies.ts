@@ -18,6 +18,9 @@ export interface Reply {
   closeAfter?: boolean;
   /** ReplyHeader.zxid when it is not lastProcessedZxid (auth replies carry 0) */
   zxid?: Zxid;
+  /** send `response` even though err ≠ 0: a failed SASL step carries SetSASLResponse(null), which
+   * the Java client reads as the token without looking at err while its SASL exchange runs */
+  bodyOnError?: boolean;
 }
 
 export interface ReadContext {

@@ -363,7 +363,7 @@ export class ServerCore {
         if (step.kind === 'failure') {
           // as ZooKeeper: AUTHFAILED, then the connection (not the session) is closed
           conn.doomed = true;
-          ready({ err: ErrorCode.AUTHFAILED, response: null, closeAfter: true, zxid: 0n });
+          ready({ err: ErrorCode.AUTHFAILED, response: { type: OpCode.sasl, token: null }, bodyOnError: true, closeAfter: true, zxid: 0n });
           break;
         }
         if (step.kind === 'success') {
@@ -1061,7 +1061,7 @@ export class ServerCore {
       conn.lastLatencyMs = latencyMs;
       conn.lastResponseMs = now;
       conn.lastZxid = zxid;
-      this.send(conn, { kind: 'reply', connId: conn.id, header: { xid: head.xid, zxid, err: reply.err }, response: reply.err === 0 ? reply.response : null });
+      this.send(conn, { kind: 'reply', connId: conn.id, header: { xid: head.xid, zxid, err: reply.err }, response: reply.err === 0 || reply.bodyOnError ? reply.response : null });
       // the write path groups events by zxid: only a write's reply carries one (its own txn's)
       if (head.kind === 'write') {
         if (this.tracing) this.trace({ kind: 'request.replied', zxid: hex(zxid), session: hex(conn.sessionId), xid: head.xid, op: opName(head.op), detail: { err: reply.err } });

@@ -84,7 +84,7 @@ export interface ServerCoreOptions {
 export type ServerEffect =
   /** write a bare ConnectResponse (jute `encodeConnectResponseFrame`) */
   | { kind: 'connect-response'; connId: number; response: ConnectResponse }
-  /** write ReplyHeader + body (`encodeReplyFrame(header, response)`; no body when err ≠ 0) */
+  /** write ReplyHeader + body (`encodeReplyFrame(header, response)`; no body when err ≠ 0, except a SetSASLResponse) */
   | { kind: 'reply'; connId: number; header: ReplyHeader; response: Response | null }
   /** write a watch notification (`encodeNotificationFrame(zxid, event)`) */
   | { kind: 'notification'; connId: number; zxid: Zxid; event: WatcherEvent }
