@@ -5,7 +5,7 @@
  * on the same disk, fsync on (forceSync=yes), admin server off, every four-letter word allowed.
  * Cold start = spawn → first session established (ConnectResponse); RSS from /proc/<pid>/status.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -366,11 +366,81 @@ async function loadBuiltEnsemble() {
  * ZooLab, `size` servers, started by the supervisor as the app and startEnsemble
  * (src-main/supervisor) start them: Ensemble.start from the built bundle, each server
  * `node out/main/cli.js server zoo.cfg` with its own folder, myid and server.N lines.
+ * The supervisor runs in a child process (zoolab-host.mjs), as it runs in the app's main
+ * process, so its log/trace reading does not share a thread with the bench's clients.
  */
-export async function startZooLabEnsemble({ size = 3, tickTimeMs = 2000, readyTimeoutMs = 60_000 } = {}) {
+export async function startZooLabEnsemble(options = {}) {
+  const host = fork(join(import.meta.dirname, 'zoolab-host.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  track(host, null);
+  let pending = null;
+  host.on('message', (m) => {
+    const p = pending;
+    pending = null;
+    if (p === null) return;
+    if (m.error) p.reject(new Error(m.error));
+    else p.resolve(m);
+  });
+  host.on('exit', (code, signal) => {
+    const p = pending;
+    pending = null;
+    p?.reject(new Error(`the ZooLab supervisor process exited (${signal ?? code})`));
+  });
+  const call = (msg) =>
+    new Promise((resolveCall, reject) => {
+      if (host.exitCode !== null || host.signalCode !== null) return reject(new Error('the ZooLab supervisor process is gone'));
+      if (pending !== null) return reject(new Error('one supervisor call at a time'));
+      pending = { resolve: resolveCall, reject };
+      host.send(msg);
+    });
+  const hostGone = async () => {
+    if (host.exitCode === null && host.signalCode === null) {
+      host.kill('SIGKILL');
+      await waitExit(host, 10_000);
+    }
+  };
+  let started;
+  try {
+    started = await call({ op: 'start', options });
+  } catch (e) {
+    await hostGone();
+    throw e;
+  }
+  const { ids, ports, coldStartMs, dir } = started;
+  const killed = new Set();
+  const portOf = new Map(ids.map((id, i) => [id, ports[i]]));
+  return {
+    name: 'ZooLab',
+    ids,
+    coldStartMs,
+    dir,
+    port: (id) => portOf.get(id),
+    alive: (id) => !killed.has(id),
+    async kill(id) {
+      killed.add(id);
+      await call({ op: 'kill', id });
+    },
+    async restart(id) {
+      killed.add(id);
+      await call({ op: 'restart', id });
+      killed.delete(id);
+    },
+    pids: async () => (await call({ op: 'pids' })).pids,
+    async stop() {
+      try {
+        await call({ op: 'stop' });
+      } finally {
+        if (host.connected) host.disconnect();
+        if (!(await waitExit(host, 5000))) await hostGone();
+      }
+    },
+  };
+}
+
+/** The same, with the supervisor in this process (used by zoolab-host.mjs). */
+export async function startZooLabEnsembleHere({ size = 3, tickTimeMs = 2000, readyTimeoutMs = 60_000, ensembleOptions = {} } = {}) {
   const Ensemble = await loadBuiltEnsemble();
   const t0 = performance.now();
-  const e = await Ensemble.start({ servers: size, tickTimeMs, initLimit: 10, syncLimit: 5, cfg: { forceSync: 'yes' }, cliPath: ZOOLAB_CLI, waitRunning: false, readyTimeoutMs });
+  const e = await Ensemble.start({ servers: size, tickTimeMs, initLimit: 10, syncLimit: 5, cfg: { forceSync: 'yes' }, cliPath: ZOOLAB_CLI, waitRunning: false, readyTimeoutMs, ...ensembleOptions });
   track(null, e.dir);
   const ids = e.ids();
   const view = (id) => e.server(id).view();
@@ -391,6 +461,7 @@ export async function startZooLabEnsemble({ size = 3, tickTimeMs = 2000, readyTi
     name: 'ZooLab',
     ids,
     coldStartMs,
+    dir: e.dir,
     port: (id) => view(id).clientPort,
     pid: (id) => view(id).pid,
     alive,
