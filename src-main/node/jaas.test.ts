@@ -59,7 +59,8 @@ describe('JAAS file', () => {
       if (t === undefined) throw new Error('ENOENT');
       return t;
     };
-    expect(saslServerSettings(new Map(), read)).toEqual({ notes: [] });
+    expect(saslServerSettings(new Map(), read)).toEqual({ notes: [], saslAuthProvider: false });
+    expect(saslServerSettings(new Map([['zookeeper.authProvider.1', 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider']]), read).saslAuthProvider).toBe(true);
     const a = saslServerSettings(new Map([['java.security.auth.login.config', '/etc/zk/jaas.conf'], ['zookeeper.superUser', 'super']]), read);
     expect(a.saslUsers?.get('bob')).toBe('bobsecret');
     expect(a.saslSuperUser).toBe('super');

@@ -174,6 +174,8 @@ export interface SaslServerSettings {
   saslUsers?: Map<string, string>;
   /** zookeeper.superUser: a SASL user that also gets the super id */
   saslSuperUser?: string;
+  /** a zookeeper.authProvider.N property names SASLAuthenticationProvider (the `sasl` ACL scheme) */
+  saslAuthProvider: boolean;
   /** lines for the server log */
   notes: string[];
 }
@@ -184,7 +186,10 @@ export interface SaslServerSettings {
  * - the section: `zookeeper.sasl.serverconfig` (default `Server`);
  * - `zookeeper.SASLAuthenticationProvider.superPassword` replaces user `super`'s password
  *   (when the section has a user `super`, as ZooKeeper's callback handler);
- * - `zookeeper.superUser`.
+ * - `zookeeper.superUser`;
+ * - `zookeeper.authProvider.N=org.apache.zookeeper.server.auth.SASLAuthenticationProvider`
+ *   (zoo.cfg `authProvider.N`): without it, as upstream, `sasl` ACL ids are invalid and whoAmI
+ *   shows sasl ids with an empty user.
  * A configured file that cannot be read or parsed, or that lacks the section, stops the server
  * as it stops ZooKeeper: a ZooLabError('CONFIG_INVALID') saying what to fix.
  */
@@ -192,7 +197,8 @@ export function saslServerSettings(sys: ReadonlyMap<string, string>, readFile: (
   const notes: string[] = [];
   const superUser = sys.get('zookeeper.superUser');
   const file = sys.get('java.security.auth.login.config') ?? sys.get('zookeeper.java.security.auth.login.config');
-  const out: SaslServerSettings = { notes, ...(superUser !== undefined ? { saslSuperUser: superUser } : {}) };
+  const saslAuthProvider = [...sys].some(([k, v]) => k.startsWith('zookeeper.authProvider.') && v.trim() === 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider');
+  const out: SaslServerSettings = { notes, saslAuthProvider, ...(superUser !== undefined ? { saslSuperUser: superUser } : {}) };
   if (file === undefined) return out;
   // `==file` (override instead of add) means the same file to us
   const path = resolve(file.replace(/^=/, ''));

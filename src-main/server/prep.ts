@@ -98,6 +98,8 @@ export interface PrepContext {
   authIds: readonly Id[];
   skipAcl: boolean;
   extendedTypesEnabled: boolean;
+  /** SASLAuthenticationProvider registered: `sasl` ACL ids are valid and `auth` expands to them */
+  saslAuthProvider?: boolean;
   /** 0 when the session may write, else SESSIONEXPIRED (closing or unknown). */
   sessionError: number;
   /** true for the server's own requests (container/TTL reaper): no session or ACL checks. */
@@ -153,7 +155,7 @@ export function prepCreate(view: StagedView, ctx: PrepContext, type: number, req
   const lastSlash = path.lastIndexOf('/');
   if (lastSlash === -1 || path.includes('\u0000')) return fail(ErrorCode.BADARGUMENTS);
   if (dataTooLarge(req.data)) return fail(ErrorCode.BADARGUMENTS);
-  const acl = fixupAcl(req.acl, ctx.authIds);
+  const acl = fixupAcl(req.acl, ctx.authIds, ctx.saslAuthProvider);
   if (acl === null) return fail(ErrorCode.INVALIDACL);
   const parent = view.get(parentOf(path, lastSlash));
   if (!parent) return fail(ErrorCode.NONODE);
@@ -208,7 +210,7 @@ export function prepSetData(view: StagedView, ctx: PrepContext, path: string, da
 export function prepSetAcl(view: StagedView, ctx: PrepContext, path: string, aclIn: ACL[], version: number): PrepOutcome {
   if (ctx.sessionError !== 0) return fail(ctx.sessionError);
   if (!isValidPath(path)) return fail(ErrorCode.BADARGUMENTS);
-  const acl = fixupAcl(aclIn, ctx.authIds);
+  const acl = fixupAcl(aclIn, ctx.authIds, ctx.saslAuthProvider);
   if (acl === null) return fail(ErrorCode.INVALIDACL);
   const node = view.get(path);
   if (!node) return fail(ErrorCode.NONODE);

@@ -32,6 +32,8 @@ export interface ReadContext {
   /** the auth ids the connection had when the request arrived */
   ids: readonly Id[];
   skipAcl: boolean;
+  /** SASLAuthenticationProvider registered: whoAmI names sasl users (else "", as upstream) */
+  saslAuthProvider?: boolean;
   /** sends a catch-up event of setWatches (before the reply) */
   notify(type: number, path: string): void;
 }
@@ -101,7 +103,7 @@ export function executeRead(ctx: ReadContext, request: Request): Reply {
         err: 0,
         response: {
           type: OpCode.whoAmI,
-          clientInfo: ordered.map((i) => ({ authScheme: i.scheme, user: i.scheme === 'digest' ? (i.id.split(':', 1)[0] ?? '') : i.id })),
+          clientInfo: ordered.map((i) => ({ authScheme: i.scheme, user: i.scheme === 'digest' ? (i.id.split(':', 1)[0] ?? '') : i.scheme === 'sasl' && !ctx.saslAuthProvider ? '' : i.id })),
         },
       };
     }

@@ -135,6 +135,7 @@ describe('DIGEST-MD5 server (RFC 2831)', () => {
 });
 
 describe('the sasl ACL scheme (tree/acl.ts, as SASLAuthenticationProvider)', () => {
+  const sasl = (id: string) => ({ perms: Perms.ALL, id: { scheme: 'sasl', id } });
   const acl = [{ perms: Perms.READ | Perms.WRITE, id: { scheme: 'sasl', id: 'bob' } }];
   it('matches the same user name, or the SASL user "super"; not other users or other schemes', () => {
     expect(checkAcl(acl, Perms.READ, [{ scheme: 'sasl', id: 'bob' }])).toBe(true);
@@ -143,12 +144,16 @@ describe('the sasl ACL scheme (tree/acl.ts, as SASLAuthenticationProvider)', () 
     expect(checkAcl(acl, Perms.READ, [{ scheme: 'digest', id: 'bob' }])).toBe(false);
     expect(checkAcl(acl, Perms.DELETE, [{ scheme: 'sasl', id: 'bob' }])).toBe(false);
   });
-  it('valid ids are Kerberos names; auth expands to the sasl ids of the caller', () => {
-    expect(isValidAclId({ scheme: 'sasl', id: 'bob' })).toBe(true);
-    expect(isValidAclId({ scheme: 'sasl', id: 'zk/host@EXAMPLE.COM' })).toBe(true);
-    expect(isValidAclId({ scheme: 'sasl', id: 'a@b@c' })).toBe(false);
-    expect(fixupAcl([{ perms: Perms.ALL, id: { scheme: 'auth', id: '' } }], [{ scheme: 'ip', id: '127.0.0.1' }, { scheme: 'sasl', id: 'bob' }])).toEqual([
-      { perms: Perms.ALL, id: { scheme: 'sasl', id: 'bob' } },
-    ]);
+  it('with SASLAuthenticationProvider: valid ids are Kerberos names; auth expands to the sasl ids of the caller', () => {
+    expect(isValidAclId({ scheme: 'sasl', id: 'bob' }, true)).toBe(true);
+    expect(isValidAclId({ scheme: 'sasl', id: 'zk/host@EXAMPLE.COM' }, true)).toBe(true);
+    expect(isValidAclId({ scheme: 'sasl', id: 'a@b@c' }, true)).toBe(false);
+    const ids = [{ scheme: 'ip', id: '127.0.0.1' }, { scheme: 'sasl', id: 'bob' }];
+    expect(fixupAcl([{ perms: Perms.ALL, id: { scheme: 'auth', id: '' } }], ids, true)).toEqual([{ perms: Perms.ALL, id: { scheme: 'sasl', id: 'bob' } }]);
+  });
+  it('without the provider (ZooKeeper\'s default): sasl ids are invalid, auth does not expand to them', () => {
+    expect(isValidAclId({ scheme: 'sasl', id: 'bob' })).toBe(false);
+    expect(fixupAcl([sasl('bob')], [])).toBeNull();
+    expect(fixupAcl([{ perms: Perms.ALL, id: { scheme: 'auth', id: '' } }], [{ scheme: 'sasl', id: 'bob' }])).toBeNull();
   });
 });

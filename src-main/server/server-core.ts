@@ -121,6 +121,7 @@ export class ServerCore {
     superDigest?: string;
     saslUsers?: ReadonlyMap<string, string>;
     saslSuperUser?: string;
+    saslAuthProvider: boolean;
     sessionSecret: Uint8Array;
   };
   private readonly role: 'standalone' | 'leader' | 'learner';
@@ -168,6 +169,7 @@ export class ServerCore {
       ...(options.superDigest !== undefined ? { superDigest: options.superDigest } : {}),
       ...(options.saslUsers !== undefined ? { saslUsers: options.saslUsers } : {}),
       ...(options.saslSuperUser !== undefined ? { saslSuperUser: options.saslSuperUser } : {}),
+      saslAuthProvider: options.saslAuthProvider ?? false,
     };
     this.tree = options.tree ?? new DataTree();
     this.role = options.role ?? 'standalone';
@@ -879,6 +881,7 @@ export class ServerCore {
       authIds,
       skipAcl: this.opts.skipAcl,
       extendedTypesEnabled: this.opts.extendedTypesEnabled,
+      saslAuthProvider: this.opts.saslAuthProvider,
       sessionError: s && !s.closing ? 0 : ErrorCode.SESSIONEXPIRED,
     };
   }
@@ -1043,6 +1046,7 @@ export class ServerCore {
               sessionId: conn.sessionId,
               ids: head.authIds,
               skipAcl: this.opts.skipAcl,
+              saslAuthProvider: this.opts.saslAuthProvider,
               notify: (type, path) => this.send(conn, { kind: 'notification', connId: conn.id, zxid: -1n, event: { type, state: KeeperState.SyncConnected, path } }),
             },
             head.request,

@@ -35,6 +35,8 @@ export interface ServerCoreOptions {
   saslUsers?: ReadonlyMap<string, string>;
   /** zookeeper.superUser: this SASL user also gets the super id */
   saslSuperUser?: string;
+  /** zookeeper.authProvider.N names SASLAuthenticationProvider: the `sasl` ACL scheme exists */
+  saslAuthProvider?: boolean;
   /** zookeeper.extendedTypesEnabled: TTL nodes; otherwise createTTL → UNIMPLEMENTED */
   extendedTypesEnabled?: boolean;
   /** zookeeper.skipACL */

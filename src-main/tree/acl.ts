@@ -40,8 +40,11 @@ function javaSplit(text: string, sep: string): string[] {
   return parts;
 }
 
-/** The provider's isValid(id) for an ACL entry's scheme; unknown schemes are invalid. */
-export function isValidAclId(id: Id): boolean {
+/**
+ * The provider's isValid(id) for an ACL entry's scheme; unknown schemes are invalid. `sasl` is a
+ * scheme only when SASLAuthenticationProvider is registered (zookeeper.authProvider.N), as upstream.
+ */
+export function isValidAclId(id: Id, saslProvider = false): boolean {
   switch (id.scheme) {
     case 'digest':
       return javaSplit(id.id, ':').length === 2;
@@ -56,6 +59,7 @@ export function isValidAclId(id: Id): boolean {
       return bits >= 0 && bits <= addr.length * 8;
     }
     case 'sasl':
+      if (!saslProvider) return false;
       // a valid Kerberos name (KerberosName): any name without '@', or service[/host]@REALM
       return !id.id.includes('@') || /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id.id);
     default:
@@ -71,7 +75,7 @@ function aclEquals(a: ACL, b: ACL): boolean {
  * fixupACL: removes duplicates, expands `auth` to the caller's authenticated ids (digest and
  * sasl: ip ids are not "authenticated"), validates the rest. null means INVALIDACL.
  */
-export function fixupAcl(acl: readonly ACL[] | null, ids: readonly Id[]): ACL[] | null {
+export function fixupAcl(acl: readonly ACL[] | null, ids: readonly Id[], saslProvider = false): ACL[] | null {
   if (acl === null) return null;
   const unique: ACL[] = [];
   for (const a of acl) if (!unique.some((u) => aclEquals(u, a))) unique.push(a);
@@ -84,14 +88,14 @@ export function fixupAcl(acl: readonly ACL[] | null, ids: readonly Id[]): ACL[] 
       let any = false;
       for (const cid of ids) {
         // providers whose ids are "authenticated": digest and sasl (not ip)
-        if (cid.scheme === 'digest' || cid.scheme === 'sasl') {
+        if (cid.scheme === 'digest' || (cid.scheme === 'sasl' && saslProvider)) {
           any = true;
           out.push({ perms: a.perms, id: { scheme: cid.scheme, id: cid.id } });
         }
       }
       if (!any) return null;
     } else {
-      if (!isValidAclId(a.id)) return null;
+      if (!isValidAclId(a.id, saslProvider)) return null;
       out.push(a);
     }
   }
