@@ -215,6 +215,7 @@ async function scenario(port: number, root: string) {
 
 interface Proc {
   child: ChildProcess;
+  withProvider?: boolean;
   port: number;
   log(): string;
   stop(): Promise<void>;
@@ -269,21 +270,23 @@ function writeCfg(dir: string, port: number, extra: Record<string, string>): str
   return path;
 }
 
-async function startZooLab(dir: string, jaasVia: 'SERVER_JVMFLAGS' | 'zoo.cfg', jaasPath: string): Promise<Proc> {
+async function startZooLab(dir: string, jaasVia: 'SERVER_JVMFLAGS' | 'zoo.cfg', jaasPath: string, provider = true): Promise<Proc> {
   const lease = await freePorts(1);
   const port = lease.ports[0]!;
-  const cfg = writeCfg(dir, port, { 'authProvider.1': SASL_PROVIDER, ...(jaasVia === 'zoo.cfg' ? { 'java.security.auth.login.config': jaasPath } : {}) });
+  const cfg = writeCfg(dir, port, { ...(provider ? { 'authProvider.1': SASL_PROVIDER } : {}), ...(jaasVia === 'zoo.cfg' ? { 'java.security.auth.login.config': jaasPath } : {}) });
   const flags = `-Dzookeeper.superUser=super${jaasVia === 'SERVER_JVMFLAGS' ? ` -Djava.security.auth.login.config=${jaasPath}` : ''}`;
   return startProc(process.execPath, [CLI, 'server', cfg], { ...process.env, SERVER_JVMFLAGS: flags }, port, () => lease.release());
 }
 
-async function startApache(dir: string, jaasPath: string): Promise<Proc> {
+async function startApache(dir: string, jaasPath: string, provider = true): Promise<Proc> {
   const lease = await freePorts(1);
   const port = lease.ports[0]!;
-  const cfg = writeCfg(dir, port, { 'authProvider.1': SASL_PROVIDER });
+  const cfg = writeCfg(dir, port, provider ? { 'authProvider.1': SASL_PROVIDER } : {});
   const classpath = existsSync('/etc/zookeeper/conf') ? `/etc/zookeeper/conf:${ZOOKEEPER_JAR}` : ZOOKEEPER_JAR;
   const args = ['-Xmx256m', `-Djava.security.auth.login.config=${jaasPath}`, '-Dzookeeper.superUser=super', `-Dzookeeper.log.dir=${dir}`, '-cp', classpath, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg];
-  return startProc('java', args, process.env, port, () => lease.release());
+  const p = await startProc('java', args, process.env, port, () => lease.release());
+  p.withProvider = provider;
+  return p;
 }
 
 // ------------------------------------------------------------------ tests
@@ -370,6 +373,45 @@ describe('SASL DIGEST-MD5 login, sasl ACLs and the SASL super user', () => {
     if (zoolabObserved) expect(seen).toEqual(zoolabObserved);
   }, 90_000);
 
+  it('without authProvider.N=SASLAuthenticationProvider (both servers): login works, sasl ACLs are INVALIDACL, whoAmI shows an empty sasl user, superUser still applies', async () => {
+    const run = async (p: Proc) => {
+      const c = await RawConn.open(p.port);
+      try {
+        const login = (await saslLogin(c, 'bob', 'bobsecret')).result;
+        const who = await whoAmI(c);
+        const create = (await c.call({ type: OpCode.create, req: { path: '/np', data: null, acl: [sasl('bob')], flags: 0 } })).err;
+        const createAuth = (await c.call({ type: OpCode.create, req: { path: '/np', data: null, acl: [{ perms: Perms.ALL, id: { scheme: 'auth', id: '' } }], flags: 0 } })).err;
+        const su = await RawConn.open(p.port);
+        const superLogin = (await saslLogin(su, 'super', 'adminsecret')).result.err;
+        const superWho = await whoAmI(su);
+        su.close();
+        return { login, who, create, createAuth, superLogin, superWho };
+      } finally {
+        c.close();
+      }
+    };
+    const sub = join(dir, 'zoolab-noprovider');
+    mkdirSync(sub);
+    const zl = await startZooLab(sub, 'SERVER_JVMFLAGS', jaasPath, false);
+    procs.push(zl);
+    const ours = await run(zl);
+    expect(ours).toEqual({
+      login: { err: 0, zxid: 0n, bodyBytes: 44, rspauthValid: true },
+      who: ['ip:127.0.0.1', 'sasl:'],
+      create: -114,
+      createAuth: -114,
+      superLogin: 0,
+      superWho: ['ip:127.0.0.1', 'sasl:', 'super:'],
+    });
+    if (apache.available) {
+      const asub = join(dir, 'apache-noprovider');
+      mkdirSync(asub);
+      const ap = await startApache(asub, jaasPath, false);
+      procs.push(ap);
+      expect(await run(ap)).toEqual(ours);
+    }
+  }, 90_000);
+
   it('the Apache Java client (zkCli with a JAAS Client section) logs in to ZooLab as to ZooKeeper', async (ctx) => {
     if (!apache.available) ctx.skip(apache.reason);
     if (!existsSync(ZKCLI)) ctx.skip(`${ZKCLI} missing`);
@@ -377,7 +419,7 @@ describe('SASL DIGEST-MD5 login, sasl ACLs and the SASL super user', () => {
     mkdirSync(zl);
     const targets = [await startZooLab(zl, 'SERVER_JVMFLAGS', jaasPath)];
     procs.push(targets[0]!);
-    let ap = procs.find((p) => p.child.spawnfile === 'java');
+    let ap = procs.find((p) => p.child.spawnfile === 'java' && p.withProvider);
     if (!ap) {
       ap = await startApache(join(dir, 'apache-cli'), jaasPath);
       procs.push(ap);
