@@ -214,7 +214,7 @@ export interface StatView {
   numChildren: number;
 }
 
-export type CreateModeName = 'persistent' | 'ephemeral' | 'persistent-sequential' | 'ephemeral-sequential' | 'container';
+export type CreateModeName = 'persistent' | 'ephemeral' | 'persistent-sequential' | 'ephemeral-sequential' | 'container' | 'persistent-ttl' | 'persistent-sequential-ttl';
 
 /**
  * The znode tree of the running ensemble, through one ZooKeeper session the host keeps
@@ -227,7 +227,7 @@ export interface TreeCalls {
   /** version -1 = any; a stale version fails with "version conflict: …" and changes nothing */
   treeSet(path: string, dataBase64: string | null, version: number): Promise<StatView>;
   /** returns the created path (with the sequence suffix for sequential modes) */
-  treeCreate(path: string, dataBase64: string | null, mode: CreateModeName): Promise<string>;
+  treeCreate(path: string, dataBase64: string | null, mode: CreateModeName, ttlMs?: number): Promise<string>;
   /** recursive: the whole subtree, children first */
   treeDelete(path: string, version: number, recursive: boolean): Promise<void>;
   /**

@@ -94,6 +94,9 @@ describe('checkCallArgs: faults, step mode, health', () => {
     expect(checkCallArgs('treeImport', ['/a', { data: null, children: {} }])).toBeNull();
     expect(checkCallArgs('treeDigestId', ['a:b', 'p'])).toMatch(/no ":"/);
     expect(checkCallArgs('treeUseServer', [null])).toBeNull();
+    expect(checkCallArgs('treeCreate', ['/t', null, 'persistent-ttl', 60_000])).toBeNull();
+    expect(checkCallArgs('treeCreate', ['/t', null, 'persistent-ttl'])).toMatch(/ttl/);
+    expect(checkCallArgs('treeCreate', ['/t', null, 'persistent', 5])).toMatch(/ttl/);
     expect(checkCallArgs('treeUseServer', [0])).toMatch(/server id or null/);
     expect(checkCallArgs('connectExisting', [{ connectString: '', digest: null }])).toMatch(/non-empty/);
     expect(checkCallArgs('connectExisting', [{ connectString: 'h:1', digest: { user: 'a:b', password: 'p' } }])).toMatch(/without ":"/);

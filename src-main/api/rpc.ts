@@ -14,7 +14,7 @@ const serverFiles = ['zoo.cfg', 'myid', 'log'] as const;
 export const eventNames: readonly AppEventName[] = ['ensemble', 'trace', 'serverLog', 'terminalOutput', 'terminalExit', 'treeChanged'] as const;
 /** znode data in one call, base64 characters (1 MiB of bytes, like jute.maxbuffer) */
 export const dataBase64CharsMax = Math.ceil((1024 * 1024) / 3) * 4;
-const createModes = ['persistent', 'ephemeral', 'persistent-sequential', 'ephemeral-sequential', 'container'];
+const createModes = ['persistent', 'ephemeral', 'persistent-sequential', 'ephemeral-sequential', 'container', 'persistent-ttl', 'persistent-sequential-ttl'];
 /** bytes per terminalInput call (a paste), columns of a terminal */
 export const terminalInputCharsMax = 64 * 1024;
 export const terminalColumnsMax = 1000;
@@ -200,7 +200,9 @@ export function checkCallArgs(method: AppCallName, args: unknown): string | null
       if (args.length !== 3) return 'treeSet takes a path, base64 data (or null) and a version';
       return pathProblem(args[0]) ?? dataProblem(args[1]) ?? (isVersion(args[2]) ? null : 'treeSet: version must be an integer, -1 for any');
     case 'treeCreate':
-      if (args.length !== 3) return 'treeCreate takes a path, base64 data (or null) and a mode';
+      if (args.length !== 3 && args.length !== 4) return 'treeCreate takes a path, base64 data (or null), a mode and (TTL modes) a ttl in ms';
+      if (String(args[2]).endsWith('-ttl') !== (args.length === 4)) return 'treeCreate: a ttl in ms comes with the TTL modes, and only with them';
+      if (args.length === 4 && !(Number.isSafeInteger(args[3]) && (args[3] as number) >= 1 && (args[3] as number) <= 0xffffffffff)) return 'treeCreate: ttl must be a positive integer of ms';
       return pathProblem(args[0]) ?? dataProblem(args[1]) ?? (createModes.includes(args[2] as string) ? null : `treeCreate: mode must be one of ${createModes.join(', ')}`);
     case 'treeDelete':
       if (args.length !== 3) return 'treeDelete takes a path, a version and whether to delete the subtree';

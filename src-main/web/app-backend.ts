@@ -12,7 +12,9 @@ import { withExternal } from './external';
 
 /** the supervisor's backend (real server processes) plus terminals running the zoolab shell */
 export function createAppBackend(options: Pick<AppOptions, 'dir'>): AppBackend {
-  return withAppServices(options.dir === null ? createBackend() : createBackend({ dir: options.dir }));
+  // TTL znodes (the tree offers them) need extended types, as in ZooKeeper
+  const cfg = { extendedTypesEnabled: 'true' };
+  return withAppServices(options.dir === null ? createBackend({ cfg }) : createBackend({ dir: options.dir, cfg }));
 }
 
 /**

@@ -20,6 +20,8 @@ const modeFlags: Record<CreateModeName, number> = {
   'persistent-sequential': CreateFlags.PERSISTENT_SEQUENTIAL,
   'ephemeral-sequential': CreateFlags.EPHEMERAL_SEQUENTIAL,
   container: CreateFlags.CONTAINER,
+  'persistent-ttl': CreateFlags.PERSISTENT_WITH_TTL,
+  'persistent-sequential-ttl': CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL,
 };
 /** a recursive delete visits at most this many znodes */
 export const subtreeNodesMax = 200_000;
@@ -144,8 +146,12 @@ export function createTreeHost(backend: Backend, hub: EventHub, options: TreeHos
       }
       return statView(must(r, path, 'save'));
     },
-    async treeCreate(path, dataBase64, mode) {
-      return must(await (await session()).create(path, bytes(dataBase64), openAclUnsafe, modeFlags[mode]), path, 'create');
+    async treeCreate(path, dataBase64, mode, ttlMs) {
+      const r = await (await session()).create(path, bytes(dataBase64), openAclUnsafe, modeFlags[mode], ttlMs === undefined ? undefined : BigInt(ttlMs));
+      if (!r.ok && ttlMs !== undefined && r.code === ErrorCode.UNIMPLEMENTED) {
+        throw new ZooLabError('USAGE', `could not create ${path}: TTL znodes need extendedTypesEnabled=true in the servers' zoo.cfg`);
+      }
+      return must(r, path, 'create');
     },
     async treeDelete(path, version, recursive) {
       if (path === '/' || path === '/zookeeper' || path.startsWith('/zookeeper/')) throw new ZooLabError('USAGE', `${path} belongs to ZooKeeper itself and cannot be deleted`);

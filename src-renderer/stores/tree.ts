@@ -157,9 +157,9 @@ export const useTreeStore = defineStore('tree', () => {
     }
   }
 
-  async function create(parent: string, name: string, dataBase64: string | null, mode: CreateModeName): Promise<string | null> {
+  async function create(parent: string, name: string, dataBase64: string | null, mode: CreateModeName, ttlMs?: number): Promise<string | null> {
     try {
-      const created = await bridge.calls.treeCreate(childPath(parent, name), dataBase64, mode);
+      const created = await (ttlMs === undefined ? bridge.calls.treeCreate(childPath(parent, name), dataBase64, mode) : bridge.calls.treeCreate(childPath(parent, name), dataBase64, mode, ttlMs));
       expanded.value = new Set(expanded.value).add(parent);
       await load(parent);
       await select(created);

@@ -135,6 +135,20 @@ describe('zoolab app --web: tree tools', () => {
     await page.locator('[data-testid=tree]').getByText(/not allowed to read \/cfg-copy\/a/).first().waitFor({ timeout: uiDeadlineMs });
   });
 
+  it('create a TTL child (the app’s servers run with extendedTypesEnabled)', async () => {
+    const { page } = browser;
+    await select('/cfg');
+    await page.fill('[data-testid=create-child] input[aria-label="child name"]', 'lease');
+    await page.selectOption('[data-testid=create-child] select[aria-label="create mode"]', 'persistent-ttl');
+    await page.fill('[data-testid=create-ttl]', '600000');
+    await page.click('[data-testid=create-child] button[type=submit]');
+    await page.locator('[data-testid=node-path]:text-is("/cfg/lease")').waitFor({ timeout: uiDeadlineMs });
+    expect(await getData('/cfg/lease')).toBe('');
+    // (a TTL create is refused as UNIMPLEMENTED unless the servers run with extendedTypesEnabled;
+    // clients see ephemeralOwner 0x0 for TTL nodes, as in ZooKeeper)
+    expect(await page.locator('[data-testid=tree] .error').count()).toBe(0);
+  });
+
   it('the page logged no errors', () => {
     expect(pageErrors).toEqual([]);
   });
