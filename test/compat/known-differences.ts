@@ -15,7 +15,6 @@ export interface KnownDifference {
   why: string;
 }
 
-const MULTI = 'multi and multiRead';
 const ACL = 'ACLs and auth';
 const TYPES = 'watcher types Persistent/PersistentRecursive (3.9) in checkWatches/removeWatches';
 const WHY_TYPES = 'checkWatches/removeWatches WatcherType 4/5: ZooKeeper 3.8 answers MARSHALLINGERROR (3.8 knows 1-3; Any removes persistent watches), ZooLab accepts them as 3.9 does (tree/server)';
@@ -53,11 +52,6 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
  * the entry). `subtree`: the section's znodes, left out of the whole-tree comparison.
  */
 export const KNOWN_DIFFERENT_SECTIONS: readonly { section: string; subtree: string; why: string }[] = [
-  {
-    section: 'SASL DIGEST-MD5 login (opcode 102) and sasl ACLs',
-    subtree: '/sasl',
-    why: 'ZooLab has no SASL: GetSASLRequest gets an empty token instead of the DIGEST-MD5 challenge, a wrong password is accepted, sasl ACLs are INVALIDACL (tree/server, node for the JAAS file)',
-  },
 ];
 
 /** Tree-dump lines outside the subtrees of known different sections. */
