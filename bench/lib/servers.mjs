@@ -204,8 +204,9 @@ export async function startApacheZooKeeper({ tickTimeMs = 2000 } = {}) {
 
 // ---------------------------------------------------------------------------------------------
 // 3-server ensembles. Both kinds expose the same shape:
-//   { name, ids, port(id), pid(id), coldStartMs, alive(id), kill(id), restart(id), stop() }
-// kill = SIGKILL, resolves when the process is gone; restart resolves when the server answers a
+//   { name, ids, port(id), pidOf(id), coldStartMs, alive(id), kill(id), restart(id), stop() }
+// kill = SIGKILL (a no-op signal if the bench already sent it to pidOf(id)), resolves when the
+// process is gone; restart resolves when the server answers a
 // session again; coldStartMs = start requested → every server answered a session.
 
 /** One four-letter word over a fresh connection; resolves with the reply text ('' on failure). */
@@ -335,7 +336,7 @@ export async function startApacheEnsemble({ size = 3, tickTimeMs = 2000, readyTi
     ids,
     coldStartMs,
     port: (id) => slot(id).clientPort,
-    pid: (id) => children.get(id)?.pid ?? null,
+    pidOf: async (id) => children.get(id)?.pid ?? null,
     alive,
     kill,
     async restart(id) {
@@ -424,7 +425,8 @@ export async function startZooLabEnsemble(options = {}) {
       await call({ op: 'restart', id });
       killed.delete(id);
     },
-    pids: async () => (await call({ op: 'pids' })).pids,
+    /** the current pid of server id (asked of the supervisor) */
+    pidOf: async (id) => (await call({ op: 'pids' })).pids[ids.indexOf(id)] ?? null,
     async stop() {
       try {
         await call({ op: 'stop' });
@@ -464,6 +466,7 @@ export async function startZooLabEnsembleHere({ size = 3, tickTimeMs = 2000, rea
     dir: e.dir,
     port: (id) => view(id).clientPort,
     pid: (id) => view(id).pid,
+    pidOf: async (id) => view(id).pid,
     alive,
     kill: (id) => e.kill(id),
     async restart(id) {

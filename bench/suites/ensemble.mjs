@@ -124,7 +124,11 @@ async function firstWrite(ports, t0, prefix, deadlineMs) {
 async function failoverRound(ens, round, log) {
   const leader = await leaderOf(ens);
   const survivors = ens.ids.filter((id) => id !== leader).map((id) => ens.port(id));
+  const pid = await ens.pidOf(leader);
+  if (!pid) throw new Error(`${ens.name}: no pid for leader ${leader}`);
+  // the signal goes from here, so t0 is the moment of the kill (not when a supervisor gets to it)
   const t0 = performance.now();
+  process.kill(pid, 'SIGKILL');
   const killed = ens.kill(leader);
   const ms = await firstWrite(survivors, t0, `/bench-${TAG}/failover-${round}`, 20_000);
   await killed;
