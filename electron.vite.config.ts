@@ -15,6 +15,8 @@ export default defineConfig({
           'electron-main': resolve(__dirname, 'src-main/electron/main.ts'),
           cli: resolve(__dirname, 'src-main/cli/zoolab.ts'),
           sim: resolve(__dirname, 'src-main/sim/main.ts'),
+          // the Node API for other people's test suites: import { startEnsemble } from 'zoolab/testing'
+          testing: resolve(__dirname, 'src-main/supervisor/index.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },
