@@ -105,6 +105,14 @@ describe('zoolab app --web', () => {
     const { page } = browser;
     await page.click('[data-testid=files-1]');
     await page.waitForSelector('[data-testid=file-text]:has-text("server.3=127.0.0.1")', { timeout: uiDeadlineMs });
+    // the log is searchable: text, or /regex/
+    await page.click('[data-testid=server-files] .tab:has-text("log")');
+    await page.waitForSelector('[data-testid=file-text]:has-text("serving clients on")', { timeout: uiDeadlineMs });
+    await page.fill('[data-testid=log-search]', '/serving clients on 127\\.0\\.0\\.1/');
+    await page.waitForSelector('[data-testid=log-count]:has-text("1 of")', { timeout: uiDeadlineMs });
+    expect((await page.textContent('[data-testid=file-text]'))?.trim().split('\n')).toHaveLength(1);
+    await page.fill('[data-testid=log-search]', 'no-such-line-anywhere');
+    await page.waitForSelector('[data-testid=log-count]:has-text("0 of")', { timeout: uiDeadlineMs });
     await page.keyboard.press('Escape');
     await page.waitForSelector('[data-testid=server-files]', { state: 'detached' });
   });
