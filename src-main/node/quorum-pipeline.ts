@@ -53,6 +53,9 @@ import type { PipelineDeps, RequestPipeline } from './pipeline';
 import { ReadThrottle } from './read-throttle';
 import { containerOptions, coreDetails } from './core-details';
 
+/** how soon a learner redials a leader that refused it while connecting (bounded by initLimit) */
+const CONNECT_RETRY_MS = 25;
+
 function sha1(bytes: Uint8Array): Uint8Array {
   return createHash('sha1').update(bytes).digest();
 }
@@ -132,6 +135,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   const policy = new SnapshotPolicy({ snapCount: cfg.snapCount, randomInt: (bound) => randomInt(Math.max(1, bound)) });
 
   let stopped = false;
+  let retryTimer: NodeJS.Timeout | null = null;
   let failed = false;
   const emitTrace = (e: TraceEvent): void => deps.trace.emit(e);
 
@@ -441,7 +445,17 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     faults,
     log,
     onMessage: (from, msg) => zabStep({ type: 'message', nowMs: Date.now(), from, msg }),
-    onDisconnected: (peer) => zabStep({ type: 'disconnected', nowMs: Date.now(), peer }),
+    onDisconnected: (peer) => {
+      zabStep({ type: 'disconnected', nowMs: Date.now(), peer });
+      // a learner whose dial to a new leader was refused retries soon, not a tick later (the
+      // core ignores this unless it is still connecting to that leader)
+      if (retryTimer === null && !stopped) {
+        retryTimer = setTimeout(() => {
+          retryTimer = null;
+          if (!stopped) zabStep({ type: 'retryConnect', nowMs: Date.now() });
+        }, CONNECT_RETRY_MS);
+      }
+    },
     // step mode: the supervisor learns of each held message on our stdout (one JSON line)
     onHeld: (m) => writeStdout(`${JSON.stringify({ held: m })}\n`),
   });
@@ -727,6 +741,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       stopped = true;
       if (tickTimer) clearInterval(tickTimer);
       if (coreTimer) clearInterval(coreTimer);
+      if (retryTimer) clearTimeout(retryTimer);
       for (const t of timers.values()) clearTimeout(t);
       closeClients('server shutting down');
       await electionNet.close();

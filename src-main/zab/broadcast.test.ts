@@ -37,6 +37,16 @@ function syncedFollower(): ZabPeer {
 }
 
 describe('zab: learner', () => {
+  it('a dial refused while connecting is retried on retryConnect at once, not a tick later; retryConnect alone does nothing', () => {
+    const f = new ZabPeer(cfg(2), empty);
+    expect(sends(step(f, { type: 'follow', leader: 1 }))).toMatchObject([{ type: 'FOLLOWERINFO' }]);
+    expect(sends(step(f, { type: 'retryConnect' }))).toEqual([]); // nothing failed yet
+    step(f, { type: 'disconnected', peer: 1 }); // the new leader is not listening yet
+    expect(sends(step(f, { type: 'retryConnect' }))).toMatchObject([{ type: 'FOLLOWERINFO', sid: 2 }]);
+    expect(sends(step(f, { type: 'retryConnect' }))).toEqual([]); // once per failure
+    expect(sends(step(f, { type: 'tick' }))).toEqual([]); // the tick has nothing left to retry
+  });
+
   it('follower: ACK of a proposal only after the append is durable', () => {
     const f = syncedFollower();
     const e = step(f, { type: 'message', from: 1, msg: { type: 'PROPOSAL', txn: txn(1, 1) } });

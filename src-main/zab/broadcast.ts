@@ -67,6 +67,12 @@ export type ZabInput = { readonly nowMs: number } & (
   | { readonly type: 'message'; readonly from: Sid; readonly msg: ZabMessage }
   | { readonly type: 'disconnected'; readonly peer: Sid }
   | { readonly type: 'tick' }
+  /**
+   * learner: the shell's prompt retry after the link to the leader failed while connecting (the
+   * new leader may not be listening yet). Without it the retry waits for the next tick, which
+   * adds up to a whole tickTime to every election. initLimit still bounds the attempts.
+   */
+  | { readonly type: 'retryConnect' }
   | { readonly type: 'persisted'; readonly seq: number }
   /** leader: propose a prepped txn; txn.zxid must be nextZxid() */
   | { readonly type: 'propose'; readonly txn: TxnRecord }
@@ -311,6 +317,9 @@ export class ZabPeer {
         break;
       case 'tick':
         this.onTick(out);
+        break;
+      case 'retryConnect':
+        this.onRetryConnect(out);
         break;
       case 'persisted':
         this.onPersisted(input.seq, out);
@@ -1052,6 +1061,13 @@ export class ZabPeer {
       return;
     }
     this.abandon(out, `connection to leader ${peer} lost`);
+  }
+
+  private onRetryConnect(out: ZabEffect[]): void {
+    const r = this.role;
+    if (r === null || r.kind === 'leader' || r.phase !== 'connecting' || !r.reconnect) return;
+    r.reconnect = false;
+    this.sendInfo(r, out);
   }
 
   private onTick(out: ZabEffect[]): void {
