@@ -4,7 +4,8 @@
  * Page-cache operations are synchronous system calls (microseconds); fsync (fdatasync, as
  * ZooKeeper) and fsyncDir run
  * on libuv's thread pool, so a slow disk never blocks the event loop and group commit works:
- * append a batch, one fsync, all of it durable. Files being appended keep an open descriptor
+ * append a batch, one fsync, all of it durable. `writeAt` is pwrite: the txn log writes into the
+ * zeros it preallocated, so fdatasync has no size change to commit. Files being written keep an open descriptor
  * (a small LRU); a descriptor is closed only when no fsync is using it.
  *
  * fsyncDir opens the directory and fsyncs it, which makes creations, renames and removals
@@ -76,10 +77,23 @@ export class FsDisk implements Disk {
   append(path: string, bytes: Uint8Array): void {
     const h = this.handleFor(path);
     try {
+      // the descriptor is not O_APPEND (writeAt needs positioned writes), so append at the size
+      const at = fs.fstatSync(h.fd).size;
       let done = 0;
-      while (done < bytes.length) done += fs.writeSync(h.fd, bytes, done, bytes.length - done);
+      while (done < bytes.length) done += fs.writeSync(h.fd, bytes, done, bytes.length - done, at + done);
     } catch (e) {
       throw ioError('append to', path, e);
+    }
+  }
+
+  writeAt(path: string, offset: number, bytes: Uint8Array): void {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw ioError('write to', path, new RangeError(`bad offset ${offset}`));
+    const h = this.handleFor(path);
+    try {
+      let done = 0;
+      while (done < bytes.length) done += fs.writeSync(h.fd, bytes, done, bytes.length - done, offset + done);
+    } catch (e) {
+      throw ioError('write to', path, e);
     }
   }
 
@@ -204,9 +218,9 @@ export class FsDisk implements Disk {
     }
     let fd: number;
     try {
-      fd = fs.openSync(path, 'a');
+      fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o666);
     } catch (e) {
-      throw ioError('open for append', path, e);
+      throw ioError('open for writing', path, e);
     }
     const h: Handle = { fd, busy: 0, closing: false };
     this.handles.set(path, h);

@@ -2,7 +2,7 @@
  * The disk as storage sees it. Pure types: the real shell (src-main/node/fs-disk.ts) and the
  * simulator's fake disk both implement it.
  *
- * Sync versus async. Everything that only touches the page cache (list, read, append, write,
+ * Sync versus async. Everything that only touches the page cache (list, read, append, writeAt, write,
  * truncate, rename, remove, mkdir) is synchronous: it costs microseconds and keeps the pure
  * code free of interleavings. Only durability is asynchronous: `fsync` and `fsyncDir` return
  * promises, so a slow disk never blocks the event loop and never serialises requests. Group
@@ -11,7 +11,8 @@
  * the next one.
  *
  * Durability model (what a fake disk may lose on a simulated power cut):
- *  - file contents are durable up to the last completed `fsync(path)` of that file;
+ *  - file contents are durable up to the last completed `fsync(path)` of that file; bytes
+ *    written (appended or overwritten with writeAt) since may be lost, or land only in part;
  *  - directory entries (a file's creation, a rename, a removal) are durable after a completed
  *    `fsyncDir(dir)` of the directory holding them.
  * A process kill (not a power cut) loses nothing that a call already returned from.
@@ -26,6 +27,12 @@ export interface Disk {
   read(path: string): Uint8Array | null;
   /** Appends at the end of the file, creating it when missing. */
   append(path: string, bytes: Uint8Array): void;
+  /**
+   * Writes `bytes` at byte `offset` (pwrite), creating the file when missing; past the end the
+   * file grows (a gap reads as zeros). Overwrites in place otherwise: a txn log writes its
+   * entries into the zeros it preallocated, so fdatasync need not commit a new size.
+   */
+  writeAt(path: string, offset: number, bytes: Uint8Array): void;
   /** Creates or replaces the file with exactly `bytes`. */
   write(path: string, bytes: Uint8Array): void;
   /** Cuts the file to `sizeBytes` (must not be larger than the file). */

@@ -7,14 +7,14 @@
  *                               zxid long, time long, type int} + txn record (+ TxnDigest),
  *                               as src-main/jute's encodeTxnEntry produces them
  *               'B' (0x42)      end of record
- *   zeros*      ZooKeeper preallocates in 64 MB steps; ZooLab does not (it only appends what it
- *               has), and it cuts zero tails when it opens a log.
+ *   zeros*      preallocated: ZooKeeper pads in 64 MB steps, ZooLab in TxnLogOptions.preallocBytes;
+ *               both read an entry whose checksum and length are 0 as the clean end of the file.
  *
  * Storage frames bytes; it never decodes a txn: the zxid is read from its fixed place in the
  * TxnHeader (bytes 12..20).
  *
  * scanLogFile() classifies what follows the last good entry:
- *  - nothing: clean;
+ *  - nothing, or only zeros (preallocation): clean, reported as a zero tail;
  *  - a torn or corrupt tail (short entry, bad checksum, missing 'B', zeros, garbage) with no
  *    valid entry after it: reported so the caller cuts the file there;
  *  - a bad entry FOLLOWED by a valid one: corruption in the middle of the log. That is never
@@ -164,6 +164,11 @@ export function scanLogFile(bytes: Uint8Array, name: string, afterZxid: Zxid | n
     return { headerIncomplete: true, dbId: 0n, entries: [], goodEnd: 0, tail: null };
   }
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const nonZeroEnd = lastNonZero(bytes);
+  // A crash while creating a preallocated file can keep the zeros but not (all of) the header.
+  if (nonZeroEnd < 8 && bytes.subarray(0, 8).every((b, i) => b === 0 || b === header[i]) && !bytes.subarray(0, 8).every((b, i) => b === header[i])) {
+    return { headerIncomplete: true, dbId: 0n, entries: [], goodEnd: 0, tail: null };
+  }
   const magic = v.getInt32(0);
   if (magic !== TXNLOG_MAGIC) throw corrupt(`txn log ${name}: magic 0x${(magic >>> 0).toString(16)} is not "ZKLG" (0x5a4b4c47)`);
   const version = v.getInt32(4);
@@ -171,7 +176,6 @@ export function scanLogFile(bytes: Uint8Array, name: string, afterZxid: Zxid | n
   const dbId = v.getBigInt64(8);
 
   const entries: ScannedEntry[] = [];
-  const nonZeroEnd = lastNonZero(bytes);
   let offset = FILE_HEADER_BYTES;
   let last = afterZxid;
   while (offset < bytes.length) {

@@ -16,8 +16,10 @@ interface Inode {
 
 export interface CrashOptions {
   /**
-   * How many bytes of a file's unsynced appended tail survive the crash (a torn write).
-   * Called only for files whose current content extends their durable content. Default 0.
+   * How many bytes of a file's unsynced write survive the crash (a torn write): the bytes from
+   * the first to the last one that differs from the durable content (appended, or written into
+   * preallocated zeros), of which a prefix lands. Called only for files not cut shorter than
+   * their durable content since their last fsync. Default 0.
    */
   tornBytes?: (path: string, unsyncedBytes: number) => number;
 }
@@ -49,6 +51,18 @@ export class MemoryDisk implements Disk {
     next.set(inode.data);
     next.set(bytes, inode.data.length);
     inode.data = next;
+  }
+
+  writeAt(path: string, offset: number, bytes: Uint8Array): void {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new Error(`writeAt ${path}: bad offset ${offset}`);
+    const inode = this.lookup(path) ?? this.create(path);
+    const end = offset + bytes.length;
+    if (end > inode.data.length) {
+      const next = new Uint8Array(end);
+      next.set(inode.data);
+      inode.data = next;
+    }
+    inode.data.set(bytes, offset);
   }
 
   write(path: string, bytes: Uint8Array): void {
@@ -111,11 +125,18 @@ export class MemoryDisk implements Disk {
         let copy = copies.get(inode);
         if (copy === undefined) {
           let data = inode.durable.slice();
-          const extendsDurable = inode.data.length > inode.durable.length && inode.durable.every((b, i) => inode.data[i] === b);
-          if (extendsDurable && options.tornBytes !== undefined) {
-            const unsynced = inode.data.length - inode.durable.length;
-            const keep = Math.max(0, Math.min(unsynced, Math.floor(options.tornBytes(`${dir}/${name}`, unsynced))));
-            data = inode.data.slice(0, inode.durable.length + keep);
+          const torn = options.tornBytes === undefined ? null : unsyncedRange(inode);
+          if (torn !== null) {
+            // the unsynced bytes [from, to) land only as a prefix: `keep` of them, the rest as before
+            const unsynced = torn.to - torn.from;
+            const keep = Math.max(0, Math.min(unsynced, Math.floor(options.tornBytes!(`${dir}/${name}`, unsynced))));
+            const end = torn.from + keep;
+            if (end > data.length) {
+              const grown = new Uint8Array(end);
+              grown.set(data);
+              data = grown;
+            }
+            data.set(inode.data.subarray(torn.from, end), torn.from);
           }
           copy = { data, durable: data.slice() };
           copies.set(inode, copy);
@@ -143,4 +164,23 @@ export class MemoryDisk implements Disk {
     this.entries(dirName(path)).set(baseName(path), inode);
     return inode;
   }
+}
+
+/**
+ * The unsynced bytes of a file as one range: from the first byte that differs from its durable
+ * content to the last one (or to the end when the file grew). null when nothing differs or the
+ * file was cut shorter than its durable content (a torn truncate is not modelled).
+ */
+function unsyncedRange(inode: Inode): { from: number; to: number } | null {
+  const { data, durable } = inode;
+  if (data.length < durable.length) return null;
+  let from = 0;
+  while (from < durable.length && data[from] === durable[from]) from++;
+  let to: number;
+  if (data.length > durable.length) to = data.length;
+  else {
+    to = durable.length;
+    while (to > from && data[to - 1] === durable[to - 1]) to--;
+  }
+  return to > from ? { from, to } : null;
 }

@@ -30,6 +30,8 @@ export interface RecoverOptions {
   trustEmptySnapshot?: boolean;
   /** dbid for new txn log headers (ZooKeeper writes 0) */
   dbId?: bigint;
+  /** txn log preallocation block in bytes (zookeeper.preAllocSize is in KiB); see TxnLogOptions */
+  preallocBytes?: number;
 }
 
 export interface Recovered {
@@ -66,7 +68,7 @@ export async function recover(disk: Disk, layout: StorageLayout, options: Recove
     if (n.startsWith(SNAPSHOT_PREFIX) && /\.(gz|snappy)$/.test(n)) note(`ignored ${n}: compressed snapshots are not supported`);
   }
 
-  const log = await TxnLog.open(disk, layout.logDir, { note, dbId: options.dbId });
+  const log = await TxnLog.open(disk, layout.logDir, { note, dbId: options.dbId, preallocBytes: options.preallocBytes });
   const all = snapshots.list();
   const loaded = snapshots.loadNewest(note);
   if (loaded === null && log.lastZxid !== 0n && options.trustEmptySnapshot !== true) {

@@ -84,6 +84,10 @@ export class DyingDisk implements Disk {
     this.step();
     this.inner.append(path, bytes);
   }
+  writeAt(path: string, offset: number, bytes: Uint8Array): void {
+    this.step();
+    this.inner.writeAt(path, offset, bytes);
+  }
   write(path: string, bytes: Uint8Array): void {
     this.step();
     this.inner.write(path, bytes);

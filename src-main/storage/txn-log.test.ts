@@ -7,12 +7,17 @@ import type { Disk } from './disk';
 import { encodeLogEntry, scanLogFile, txnZxid, type LoggedTxn } from './log-format';
 import { MemoryDisk } from './memory-disk';
 import { createTxn, txnRange } from './test-support';
-import { TxnLog } from './txn-log';
+import { DEFAULT_PREALLOC_BYTES, TxnLog } from './txn-log';
 
 const DIR = '/data/version-2';
+/**
+ * Most tests here check exact bytes and cut files at their end, so they write files without
+ * preallocation (as older ZooLab did); 'txn log: preallocation' covers the default.
+ */
+const PLAIN = { preallocBytes: 0 };
 
 async function logWith(disk: Disk, ...batches: LoggedTxn[][]): Promise<TxnLog> {
-  const log = await TxnLog.open(disk, DIR);
+  const log = await TxnLog.open(disk, DIR, PLAIN);
   batches.forEach((b, i) => {
     if (i > 0) log.roll();
     log.appendBatch(b);
@@ -23,7 +28,7 @@ async function logWith(disk: Disk, ...batches: LoggedTxn[][]): Promise<TxnLog> {
 
 async function reopen(disk: Disk): Promise<{ log: TxnLog; notes: string[] }> {
   const notes: string[] = [];
-  const log = await TxnLog.open(disk, DIR, { note: (m) => notes.push(m) });
+  const log = await TxnLog.open(disk, DIR, { ...PLAIN, note: (m) => notes.push(m) });
   return { log, notes };
 }
 
@@ -186,6 +191,12 @@ describe('txn log: torn tails', () => {
       d.write(`${DIR}/log.100000001`, full.slice(0, cut));
       const { log, notes } = await reopen(d);
       expect(zxids(log.read(0n))).toEqual(txns.slice(0, 3).map((t) => t.zxid));
+      if (full.subarray(goodEnd, cut).every((b) => b === 0)) {
+        // only the checksum's zero high bytes landed: indistinguishable from preallocation, the clean end
+        expect(notes).toEqual([]);
+        expect(d.read(`${DIR}/log.100000001`)!.length).toBe(cut);
+        continue;
+      }
       expect(d.read(`${DIR}/log.100000001`)!.length).toBe(goodEnd);
       expect(notes).toHaveLength(1);
       expect(notes[0]).toContain(`torn tail at byte ${goodEnd}`);
@@ -200,10 +211,12 @@ describe('txn log: torn tails', () => {
     // appends wait in memory until a sync or a roll writes them out; a roll writes without fsync
     log.roll();
     const unsynced = encodeLogEntry(createTxn(makeZxid(1, 4)).bytes).length;
-    for (const keep of [1, 11, 12, 13, unsynced - 1]) {
+    for (const keep of [1, 4, 5, 11, 12, 13, unsynced - 1]) {
       const { log: recovered, notes } = await reopen(disk.crash({ tornBytes: () => keep }));
       expect(recovered.lastZxid).toBe(makeZxid(1, 3));
-      expect(notes.join()).toContain('torn tail');
+      // the first 4 bytes of an entry are the checksum's zero high bytes: a zero tail, the clean end
+      if (keep <= 4) expect(notes).toEqual([]);
+      else expect(notes.join()).toContain('torn tail');
     }
     // a whole unsynced entry that happened to land is a valid entry, kept
     const { log: lucky } = await reopen(disk.crash({ tornBytes: () => unsynced }));
@@ -213,7 +226,6 @@ describe('txn log: torn tails', () => {
   const tails: [string, (entry: Uint8Array) => Uint8Array, string][] = [
     ['bad checksum', (e) => flip(e, 30), 'checksum mismatch'],
     ["missing 'B'", (e) => set(e, e.length - 1, 0x41), "missing end-of-record 'B'"],
-    ['zeros', (e) => new Uint8Array(e.length), 'zero bytes'],
     ['length past the end', (e) => set(e, 8, 0x7f), 'short entry'],
   ];
   for (const [what, damage, reason] of tails) {
@@ -234,7 +246,7 @@ describe('txn log: torn tails', () => {
     });
   }
 
-  it('zeros: preallocation padding after the last entry is cut', async () => {
+  it('zeros: padding after the last entry (preallocation, or a zeroed last entry) is the clean end: kept, no note', async () => {
     const disk = new MemoryDisk();
     await logWith(disk, txnRange(1, 1, 2));
     const path = `${DIR}/log.100000001`;
@@ -242,8 +254,10 @@ describe('txn log: torn tails', () => {
     disk.append(path, new Uint8Array(64 * 1024));
     const { log, notes } = await reopen(disk);
     expect(log.lastZxid).toBe(makeZxid(1, 2));
-    expect(notes[0]).toContain('65536 zero bytes');
-    expect(disk.read(path)!.length).toBe(size);
+    expect(notes).toEqual([]);
+    expect(disk.read(path)!.length).toBe(size + 64 * 1024);
+    expect(log.logFiles()[0]!.sizeBytes).toBe(size);
+    expect(zxids(log.read(0n))).toEqual(txnRange(1, 1, 2).map((t) => t.zxid));
   });
 
   it('zeros: a bad last entry followed by 16 MB of padding is cut in linear time', async () => {
@@ -301,7 +315,7 @@ describe('txn log: torn tails', () => {
     expect(log.lastZxid).toBe(makeZxid(1, 2));
     expect(disk.list(DIR)).toEqual(['log.100000001']);
     expect(notes).toEqual([
-      'txn log log.100000003: 3 bytes, shorter than a file header (crash while creating it); removed',
+      'txn log log.100000003: 3 bytes without a complete file header (crash while creating it); removed',
       'txn log log.100000004: no complete entry; removed',
     ]);
   });
@@ -394,14 +408,14 @@ function headerPlus(txns: LoggedTxn[]): Uint8Array {
 }
 
 describe('txn log: appends are written in one batch', () => {
-  it('appendBatch: nothing reaches the disk until sync, which writes every pending txn in one append', async () => {
+  it('appendBatch: nothing reaches the disk until sync, which writes every pending txn in one write', async () => {
     const disk = new MemoryDisk();
     const log = await logWith(disk, txnRange(1, 1, 2));
     const appends: number[] = [];
-    const append = disk.append.bind(disk);
-    disk.append = (path: string, bytes: Uint8Array): void => {
+    const writeAt = disk.writeAt.bind(disk);
+    disk.writeAt = (path: string, offset: number, bytes: Uint8Array): void => {
       appends.push(bytes.length);
-      append(path, bytes);
+      writeAt(path, offset, bytes);
     };
     for (let i = 3; i <= 7; i += 1) log.appendBatch(txnRange(1, i, i));
     expect(appends).toEqual([]);
@@ -412,5 +426,138 @@ describe('txn log: appends are written in one batch', () => {
     expect(appends).toHaveLength(2);
     const { log: recovered } = await reopen(disk.crash());
     expect(recovered.lastZxid).toBe(makeZxid(1, 9));
+  });
+});
+
+describe('txn log: preallocation (as ZooKeeper: zeros ahead, entries written in place)', () => {
+  const BLOCK = 4096;
+  const opts = (notes: string[] = []) => ({ preallocBytes: BLOCK, note: (m: string) => notes.push(m) });
+  const path = `${DIR}/log.100000001`;
+
+  it('prealloc: a new file is zero-filled to a block boundary; the size grows only by whole blocks', async () => {
+    const disk = new MemoryDisk();
+    const log = await TxnLog.open(disk, DIR, opts());
+    log.appendBatch(txnRange(1, 1, 3));
+    await log.sync();
+    const first = disk.read(path)!;
+    expect(first.length).toBe(BLOCK);
+    const entriesEnd = log.logFiles()[0]!.sizeBytes;
+    expect(entriesEnd).toBe(16 + txnRange(1, 1, 3).reduce((n, t) => n + encodeLogEntry(t.bytes).length, 0));
+    expect(first.subarray(entriesEnd).every((b) => b === 0)).toBe(true);
+    // fill past the first block: the file grows to the next boundary, the entries stay contiguous
+    let z = 4;
+    while (log.logFiles()[0]!.sizeBytes < BLOCK + 100) {
+      log.appendBatch(txnRange(1, z, z + 4));
+      z += 5;
+      await log.sync();
+      expect(disk.read(path)!.length % BLOCK).toBe(0);
+    }
+    expect(disk.read(path)!.length).toBe(2 * BLOCK);
+    const notes: string[] = [];
+    const again = await TxnLog.open(disk.crash(), DIR, opts(notes));
+    expect(notes).toEqual([]);
+    expect(zxids(again.read(0n))).toEqual(txnRange(1, 1, z - 1).map((t) => t.zxid));
+    expect(again.logFiles()[0]!.sizeBytes).toBe(log.logFiles()[0]!.sizeBytes);
+  });
+
+  it('prealloc: the default block is DEFAULT_PREALLOC_BYTES (16 MiB)', async () => {
+    expect(DEFAULT_PREALLOC_BYTES).toBe(16 * 1024 * 1024);
+    const disk = new MemoryDisk();
+    const log = await TxnLog.open(disk, DIR);
+    log.append(createTxn(makeZxid(1, 1)));
+    await log.sync();
+    expect(disk.read(path)!.length).toBe(DEFAULT_PREALLOC_BYTES);
+  });
+
+  it('prealloc: a power cut tearing an in-place write at any byte recovers exactly the synced txns (+ whole entries that landed)', async () => {
+    const disk = new MemoryDisk();
+    const log = await TxnLog.open(disk, DIR, opts());
+    log.appendBatch(txnRange(1, 1, 3));
+    await log.sync();
+    const syncedEnd = log.logFiles()[0]!.sizeBytes;
+    log.appendBatch(txnRange(1, 4, 5));
+    expect(zxids(log.read(0n))).toHaveLength(5); // a read writes the batch out (page cache only)
+    const entry4End = syncedEnd + encodeLogEntry(txnRange(1, 4, 4)[0]!.bytes).length;
+    let unsynced = -1;
+    disk.crash({ tornBytes: (_p, n) => (unsynced = n) });
+    expect(unsynced).toBeGreaterThan(20);
+    for (let keep = 0; keep <= unsynced; keep++) {
+      const notes: string[] = [];
+      const after = disk.crash({ tornBytes: () => keep });
+      const recovered = await TxnLog.open(after, DIR, opts(notes));
+      const got = zxids(recovered.read(0n));
+      expect(got).toEqual(txnRange(1, 1, got.length).map((t) => t.zxid));
+      expect(got.length).toBeGreaterThanOrEqual(3);
+      const size = after.read(path)!.length;
+      if (notes.length === 0) expect(size).toBe(BLOCK); // a zero tail: nothing cut, the preallocation stays
+      else {
+        expect(notes).toEqual([expect.stringMatching(/^txn log log.100000001: torn tail at byte \d+/)]);
+        expect(size === syncedEnd || size === entry4End).toBe(true); // cut after the last whole entry
+      }
+      // whatever survived, the log goes on in a new file
+      recovered.append(createTxn(makeZxid(2, 1)));
+      await recovered.sync();
+      expect(after.list(DIR).sort()).toEqual(['log.100000001', 'log.200000001']);
+    }
+    const all = await TxnLog.open(disk.crash({ tornBytes: (_p, n) => n }), DIR, opts());
+    expect(all.lastZxid).toBe(makeZxid(1, 5));
+  });
+
+  it('prealloc: a file whose zeros landed but not its header (crash while creating it) is removed', async () => {
+    const disk = new MemoryDisk();
+    await logWith(disk, txnRange(1, 1, 2));
+    disk.write(`${DIR}/log.100000003`, new Uint8Array(BLOCK));
+    const half = new Uint8Array(BLOCK);
+    half.set([0x5a, 0x4b, 0, 0]); // "ZK" then zeros
+    disk.write(`${DIR}/log.100000004`, half);
+    const notes: string[] = [];
+    const log = await TxnLog.open(disk, DIR, opts(notes));
+    expect(log.lastZxid).toBe(makeZxid(1, 2));
+    expect(disk.list(DIR)).toEqual(['log.100000001']);
+    expect(notes).toEqual([
+      `txn log log.100000003: ${BLOCK} bytes without a complete file header (crash while creating it); removed`,
+      `txn log log.100000004: ${BLOCK} bytes without a complete file header (crash while creating it); removed`,
+    ]);
+  });
+
+  it('prealloc: rolls, truncateAfter and read work across preallocated files', async () => {
+    const disk = new MemoryDisk();
+    const log = await TxnLog.open(disk, DIR, opts());
+    log.appendBatch(txnRange(1, 1, 5));
+    await log.sync();
+    log.roll();
+    log.appendBatch(txnRange(1, 6, 10));
+    await log.sync();
+    expect(disk.list(DIR).sort().map((n) => disk.read(`${DIR}/${n}`)!.length)).toEqual([BLOCK, BLOCK]);
+    expect(zxids(log.read(makeZxid(1, 4)))).toEqual(txnRange(1, 4, 10).map((t) => t.zxid));
+    expect(await log.truncateAfter(makeZxid(1, 7))).toBe(3);
+    expect(zxids(log.read(0n))).toEqual(txnRange(1, 1, 7).map((t) => t.zxid));
+    log.appendBatch(txnRange(2, 1, 2));
+    await log.sync();
+    expect(disk.read(`${DIR}/log.200000001`)!.length).toBe(BLOCK);
+    const notes: string[] = [];
+    const again = await TxnLog.open(disk.crash(), DIR, opts(notes));
+    expect(notes).toEqual([]);
+    expect(zxids(again.read(0n))).toEqual([...txnRange(1, 1, 7), ...txnRange(2, 1, 2)].map((t) => t.zxid));
+  });
+});
+
+describe('MemoryDisk.writeAt', () => {
+  it('memory-disk: writeAt overwrites in place and grows with zeros; a power cut keeps a prefix of the unsynced range', async () => {
+    const disk = new MemoryDisk();
+    disk.mkdir('/d');
+    disk.writeAt('/d/f', 2, new Uint8Array([7, 7]));
+    expect([...disk.read('/d/f')!]).toEqual([0, 0, 7, 7]);
+    await disk.fsync('/d/f');
+    await disk.fsyncDir('/d');
+    disk.writeAt('/d/f', 1, new Uint8Array([1, 2, 3]));
+    expect([...disk.read('/d/f')!]).toEqual([0, 1, 2, 3]);
+    expect([...disk.crash().read('/d/f')!]).toEqual([0, 0, 7, 7]);
+    const seen: number[] = [];
+    const torn = disk.crash({ tornBytes: (_p, n) => (seen.push(n), 2) });
+    expect(seen).toEqual([3]);
+    expect([...torn.read('/d/f')!]).toEqual([0, 1, 2, 7]);
+    disk.writeAt('/d/f', 6, new Uint8Array([9]));
+    expect([...disk.crash({ tornBytes: () => 6 }).read('/d/f')!]).toEqual([0, 1, 2, 3, 0, 0, 9]);
   });
 });

@@ -10,9 +10,13 @@
  *   commit. A failed fsync breaks the log for good (no retry can tell what reached the disk).
  * - A new file is started by the first append after open(), roll() or truncateAfter(), like
  *   ZooKeeper (which rolls the log when it starts a snapshot).
- * - No preallocation: ZooKeeper pads files with zeros in 64 MB steps to save metadata updates
- *   on fdatasync; ZooLab fsyncs the file (data + size) instead and keeps files as small as
- *   their content. ZooKeeper reads such files fine.
+ * - Preallocation, as ZooKeeper: a file is filled with zeros in `preallocBytes` blocks ahead of
+ *   its entries, which are written in place (Disk.writeAt) at a tracked position. fdatasync then
+ *   has only data to flush, no new size (measured ~40% faster per group commit; see README). A zero tail
+ *   (checksum and length read as 0) is the clean end of a file, for ZooLab and ZooKeeper alike.
+ *   The zeros are real writes, not a sparse hole: a hole would still need block allocation
+ *   (metadata) at each fdatasync. A torn non-zero tail is cut at open() together with the
+ *   zeros after it: that file is never appended to again (the next append starts a new file).
  */
 import { assert } from '../common/assert';
 import { ZooLabError } from '../common/errors';
@@ -46,7 +50,22 @@ export interface TxnLogOptions {
   dbId?: bigint;
   /** receives one line per repair (torn tail cut, empty file removed) */
   note?: (message: string) => void;
+  /**
+   * Zeros written ahead of the entries, in blocks of this many bytes (0: none, files hold only
+   * their entries). Default DEFAULT_PREALLOC_BYTES. ZooKeeper's zookeeper.preAllocSize (KiB).
+   */
+  preallocBytes?: number;
 }
+
+/**
+ * 16 MiB, not ZooKeeper's 64 MiB: ZooKeeper makes a sparse file (one byte written at the end),
+ * ZooLab writes real zeros, so a new file costs its block in writes and one flush. A file holds
+ * the txns between two snapshots (snapCount ~100k of ~150 bytes ≈ 15 MiB), so it rarely grows.
+ */
+export const DEFAULT_PREALLOC_BYTES = 16 * 1024 * 1024;
+/** zeros are written in chunks of at most this size */
+const ZERO_CHUNK_BYTES = 1024 * 1024;
+let zeroChunk: Uint8Array | null = null;
 
 export class TxnLog {
   private readonly files: LogFileInfo[];
@@ -62,6 +81,10 @@ export class TxnLog {
   private unwritten: Uint8Array[] = [];
   private unwrittenBytes = 0;
   private unwrittenPath = '';
+  private unwrittenFile: LogFileInfo | null = null;
+  /** physical size (entries + preallocated zeros) of files this process writes */
+  private readonly allocated = new Map<LogFileInfo, number>();
+  private readonly preallocBytes: number;
 
   private constructor(
     private readonly disk: Disk,
@@ -71,6 +94,9 @@ export class TxnLog {
   ) {
     this.files = files;
     this.dbId = options.dbId ?? TXNLOG_DBID;
+    const block = options.preallocBytes ?? DEFAULT_PREALLOC_BYTES;
+    assert(Number.isSafeInteger(block) && block >= 0, `txn log: preallocBytes ${block} must be a whole number >= 0`);
+    this.preallocBytes = block;
     this.lastLogged = lastZxidOf(files);
     this.lastDurable = this.lastLogged;
   }
@@ -95,14 +121,15 @@ export class TxnLog {
       if (scan.headerIncomplete) {
         disk.remove(path);
         removedAny = true;
-        note(`txn log ${name}: ${bytes.length} bytes, shorter than a file header (crash while creating it); removed`);
+        note(`txn log ${name}: ${bytes.length} bytes without a complete file header (crash while creating it); removed`);
         continue;
       }
-      let size = bytes.length;
-      if (scan.tail !== null) {
+      const size = scan.goodEnd;
+      // a zero tail is preallocation (ours or ZooKeeper's): the clean end of the file
+      if (scan.tail !== null && !scan.tail.zeros) {
         const next = found[index + 1];
         const lastGood = scan.entries.length > 0 ? scan.entries[scan.entries.length - 1]!.zxid : last;
-        if (!scan.tail.zeros && next !== undefined && lastGood !== null && lostBeforeNextFile(lastGood, next.zxid)) {
+        if (next !== undefined && lastGood !== null && lostBeforeNextFile(lastGood, next.zxid)) {
           throw new ZooLabError(
             'STORAGE_CORRUPT',
             `txn log ${name} has a bad entry at byte ${scan.goodEnd} (${scan.tail.reason}) after zxid ${hex(lastGood)}, and the next file ${next.name} ` +
@@ -113,7 +140,6 @@ export class TxnLog {
         const after = scan.entries.length > 0 ? `after zxid ${hex(scan.entries[scan.entries.length - 1]!.zxid)}` : 'after the header';
         note(`txn log ${name}: torn tail at byte ${scan.goodEnd} (${scan.tail.reason}); cut ${scan.tail.bytes} bytes ${after}`);
         disk.truncate(path, scan.goodEnd);
-        size = scan.goodEnd;
         repaired.push(path);
       }
       if (scan.entries.length === 0) {
@@ -163,9 +189,10 @@ export class TxnLog {
     const file = this.current ?? this.startFile(txns[0]!.zxid);
     const framed = encodeLogEntries(txns);
     const path = joinPath(this.dir, file.name);
-    if (path !== this.unwrittenPath) {
+    if (file !== this.unwrittenFile) {
       this.writeOut();
       this.unwrittenPath = path;
+      this.unwrittenFile = file;
     }
     this.unwritten.push(framed);
     this.unwrittenBytes += framed.length;
@@ -197,7 +224,26 @@ export class TxnLog {
     }
     this.unwritten = [];
     this.unwrittenBytes = 0;
-    this.disk.append(this.unwrittenPath, bytes);
+    const file = this.unwrittenFile;
+    assert(file !== null, 'txn log: unwritten entries without a file');
+    // file.sizeBytes already counts these bytes (appendBatch): they go just before that end
+    const end = file.sizeBytes;
+    this.disk.writeAt(this.unwrittenPath, end - bytes.length, bytes);
+    const allocated = Math.max(end, this.allocated.get(file) ?? 0);
+    this.allocated.set(file, allocated);
+    if (this.preallocBytes > 0 && end >= allocated) this.preallocate(file, end);
+  }
+
+  /** Zeros from `from` (the end of the entries) to the next block boundary past it. */
+  private preallocate(file: LogFileInfo, from: number): void {
+    const path = joinPath(this.dir, file.name);
+    const to = (Math.floor(from / this.preallocBytes) + 1) * this.preallocBytes;
+    zeroChunk ??= new Uint8Array(ZERO_CHUNK_BYTES);
+    for (let at = from; at < to; at += ZERO_CHUNK_BYTES) {
+      const n = Math.min(ZERO_CHUNK_BYTES, to - at);
+      this.disk.writeAt(path, at, n === ZERO_CHUNK_BYTES ? zeroChunk : zeroChunk.subarray(0, n));
+    }
+    this.allocated.set(file, to);
   }
 
   private startFile(firstZxid: Zxid): LogFileInfo {
@@ -207,6 +253,7 @@ export class TxnLog {
     const header = encodeFileHeader(TXNLOG_MAGIC, this.dbId);
     this.disk.write(joinPath(this.dir, name), header);
     const file: LogFileInfo = { name, nameZxid: firstZxid, firstZxid: null, lastZxid: null, entryCount: 0, sizeBytes: header.length };
+    this.allocated.set(file, header.length); // the zeros come with the first writeOut
     this.files.push(file);
     this.current = file;
     this.dirDirty = true;
@@ -216,6 +263,12 @@ export class TxnLog {
   /** The next append starts a new file (ZooKeeper rolls the log when it starts a snapshot). */
   roll(): void {
     this.writeOut();
+    this.forgetCurrent();
+  }
+
+  /** The current file is never written again: drop its bookkeeping. */
+  private forgetCurrent(): void {
+    if (this.current !== null) this.allocated.delete(this.current);
     this.current = null;
   }
 
@@ -270,8 +323,9 @@ export class TxnLog {
   private scanFile(f: LogFileInfo): ScannedEntry[] {
     const bytes = this.disk.read(joinPath(this.dir, f.name));
     if (bytes === null) throw new ZooLabError('STORAGE_CORRUPT', `txn log ${f.name} disappeared from ${this.dir}`);
-    const scan = scanLogFile(bytes, f.name);
-    if (scan.tail !== null || scan.headerIncomplete) {
+    // only the entries: what follows sizeBytes is preallocated zeros (open() checked the file)
+    const scan = scanLogFile(bytes.length > f.sizeBytes ? bytes.subarray(0, f.sizeBytes) : bytes, f.name);
+    if ((scan.tail !== null && !scan.tail.zeros) || scan.headerIncomplete) {
       throw new ZooLabError('STORAGE_CORRUPT', `txn log ${f.name} changed under ZooLab: ${scan.tail?.reason ?? 'header incomplete'} at byte ${scan.goodEnd}`);
     }
     return scan.entries;
@@ -304,13 +358,13 @@ export class TxnLog {
         continue;
       }
       const end = keep[keep.length - 1]!.end;
-      this.disk.truncate(path, end);
+      this.disk.truncate(path, end); // drops its preallocation too: the next append starts a new file
       f.lastZxid = keep[keep.length - 1]!.zxid;
       f.entryCount = keep.length;
       f.sizeBytes = end;
       cut.push(path);
     }
-    this.current = null;
+    this.forgetCurrent();
     this.lastLogged = lastZxidOf(this.files);
     if (this.lastDurable > this.lastLogged) this.lastDurable = this.lastLogged;
     await Promise.all([...cut.map((p) => this.disk.fsync(p)), ...(removedFile ? [this.disk.fsyncDir(this.dir)] : [])]);
