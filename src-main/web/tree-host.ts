@@ -13,6 +13,10 @@ import { CreateFlags, WatcherEventType, type ACL, type Stat } from '../jute/type
 import { connectShellZk, type Outcome, type ShellZk, type ShellZkFactory } from '../shell';
 import { createTreeTools } from './tree-tools';
 
+/** how long, and how often, a tree read retries across a connection loss */
+const READ_RETRY_MS = 10_000;
+const READ_ATTEMPTS_MAX = 5;
+
 const openAclUnsafe: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const modeFlags: Record<CreateModeName, number> = {
   persistent: CreateFlags.PERSISTENT,
@@ -114,6 +118,22 @@ export function createTreeHost(backend: Backend, hub: EventHub, options: TreeHos
     if (!r.ok) throw explain(r.code, path, doing);
     return r.value;
   };
+  /**
+   * Reads are idempotent: one that meets a connection loss (the client is moving to another
+   * server, or the first host refused it) waits for the session to be back and tries again,
+   * a bounded number of times, instead of leaving the tree empty with an error.
+   */
+  const read = async <T>(op: (z: ShellZk) => Promise<Outcome<T>>): Promise<Outcome<T>> => {
+    const deadline = Date.now() + READ_RETRY_MS;
+    for (let attempt = 1; ; attempt++) {
+      const z = await session();
+      const r = await op(z);
+      if (r.ok || r.code !== ErrorCode.CONNECTIONLOSS || attempt >= READ_ATTEMPTS_MAX || Date.now() > deadline) return r;
+      while (z.state !== 'CONNECTED' && z.state !== 'CONNECTEDREADONLY' && Date.now() < deadline && zk === z) {
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }
+  };
   const bytes = (b64: string | null): Uint8Array | null => (b64 === null ? null : new Uint8Array(Buffer.from(b64, 'base64')));
 
   const calls: TreeCalls = {
@@ -129,11 +149,11 @@ export function createTreeHost(backend: Backend, hub: EventHub, options: TreeHos
       return zkFor.slice(0, zkFor.lastIndexOf('|'));
     },
     async treeChildren(path) {
-      const r = must(await (await session()).getChildren(path, true), path, 'list');
+      const r = must(await read((z) => z.getChildren(path, true)), path, 'list');
       return { children: [...r.children].sort(), stat: statView(r.stat) };
     },
     async treeGet(path) {
-      const r = must(await (await session()).getData(path, true), path, 'read');
+      const r = must(await read((z) => z.getData(path, true)), path, 'read');
       return { dataBase64: r.data === null ? null : Buffer.from(r.data).toString('base64'), stat: statView(r.stat) };
     },
     async treeSet(path, dataBase64, version) {
