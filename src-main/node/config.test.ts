@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isZooLabError } from '../common/errors';
-import { clientEndpoint, loadZooCfg, parseJvmFlags, parseZooCfg, readMyid } from './config';
+import { clientEndpoint, loadZooCfg, parseJvmFlags, parseZooCfg, preallocBytesFrom, readMyid } from './config';
 import { parseProperties } from './properties';
 
 const P = { path: '/etc/zoo.cfg', cwd: '/work' };
@@ -175,5 +175,17 @@ describe('myid', () => {
       ['a', '1'],
       ['b', ''],
     ]);
+  });
+});
+
+describe('preAllocSize', () => {
+  const base = 'tickTime=2000\ndataDir=/tmp/d\nclientPort=2181\n';
+  it('zoo.cfg preAllocSize (KiB) reaches the txn log as bytes; unset → the default block', () => {
+    expect(preallocBytesFrom(parseZooCfg(`${base}preAllocSize=1024\n`, P).systemProperties, 7)).toBe(1024 * 1024);
+    expect(preallocBytesFrom(parseZooCfg(base, P).systemProperties, 7)).toBe(7);
+    expect(preallocBytesFrom(new Map([['zookeeper.preAllocSize', '0']]), 7)).toBe(0);
+  });
+  it('a size that is not a KiB count names the property and where to fix it', () => {
+    expect(() => preallocBytesFrom(new Map([['zookeeper.preAllocSize', '64MB']]), 7)).toThrow(/zookeeper.preAllocSize=64MB .*zoo.cfg/);
   });
 });

@@ -497,3 +497,17 @@ export function clientEndpoint(cfg: ZooCfg, myid: number | null): ClientEndpoint
   if (host === '') host = '127.0.0.1';
   return { host, port };
 }
+
+/**
+ * The txn-log preallocation block from `zookeeper.preAllocSize` (KiB, as ZooKeeper reads it; a
+ * zoo.cfg `preAllocSize` line arrives here as that property). Unset: ZooLab's default block.
+ */
+export function preallocBytesFrom(sys: ReadonlyMap<string, string>, defaultBytes: number): number {
+  const raw = sys.get('zookeeper.preAllocSize');
+  if (raw === undefined) return defaultBytes;
+  const kib = Number(raw.trim());
+  if (!Number.isInteger(kib) || kib < 0 || kib > 1024 * 1024) {
+    throw new ZooLabError('CONFIG_INVALID', `zookeeper.preAllocSize=${raw} is not a size in KiB from 0 to 1048576: fix it in zoo.cfg (preAllocSize) or SERVER_JVMFLAGS`);
+  }
+  return kib * 1024;
+}

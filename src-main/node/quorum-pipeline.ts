@@ -31,7 +31,7 @@ import {
 import type { Request } from '../jute/types';
 import { ServerCore } from '../server/server-core';
 import type { ServerEffect } from '../server/types';
-import { decodeSnapshot, encodeSnapshot, recover, SnapshotPolicy, writeEpochFile } from '../storage/index';
+import { DEFAULT_PREALLOC_BYTES, decodeSnapshot, encodeSnapshot, recover, SnapshotPolicy, writeEpochFile } from '../storage/index';
 import type { Recovered } from '../storage/index';
 import { DataTree } from '../tree/data-tree';
 import { FastLeaderElection } from '../zab/election';
@@ -45,6 +45,7 @@ import type { ClientConnection, ConnectionHandler } from './client-listener';
 import { sessionSecret } from './session-secret';
 import { md5, saslServerSettings } from './jaas';
 import { writeStdout } from './stdout-lines';
+import { preallocBytesFrom } from './config';
 import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
 import { ElectionNetwork, FaultTable, QuorumNetwork } from './peer-network';
@@ -89,7 +90,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   const sys = cfg.systemProperties;
   const disk = new FsDisk({ forceSync: cfg.forceSync });
   const layout = { snapDir: join(cfg.dataDir, 'version-2'), logDir: join(cfg.dataLogDir, 'version-2') };
-  const rec: Recovered = await recover(disk, layout, { trustEmptySnapshot: sys.get('zookeeper.snapshot.trust.empty') === 'true' });
+  const rec: Recovered = await recover(disk, layout, { trustEmptySnapshot: sys.get('zookeeper.snapshot.trust.empty') === 'true', preallocBytes: preallocBytesFrom(sys, DEFAULT_PREALLOC_BYTES) });
   for (const n of rec.notes) log.info(`recovery: ${n}`);
   let tree = rec.snapshot ? DataTree.fromSnapshot(rec.snapshot) : new DataTree();
   const records = rec.txns.map((t) => recordOf(t.bytes));

@@ -36,10 +36,11 @@ import {
 import type { Request, RequestHeader } from '../jute/types';
 import { ServerCore } from '../server/server-core';
 import type { ServerEffect } from '../server/types';
-import { purge, recover, SnapshotPolicy } from '../storage/index';
+import { DEFAULT_PREALLOC_BYTES, purge, recover, SnapshotPolicy } from '../storage/index';
 import type { Recovered } from '../storage/index';
 import { DataTree } from '../tree/data-tree';
 import type { ClientConnection, ConnectionHandler } from './client-listener';
+import { preallocBytesFrom } from './config';
 import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
 import type { PipelineDeps, RequestPipeline } from './pipeline';
@@ -71,7 +72,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
     },
   });
   const layout = { snapDir: join(cfg.dataDir, 'version-2'), logDir: join(cfg.dataLogDir, 'version-2') };
-  const rec: Recovered = await recover(disk, layout, { trustEmptySnapshot: sys.get('zookeeper.snapshot.trust.empty') === 'true' });
+  const rec: Recovered = await recover(disk, layout, { trustEmptySnapshot: sys.get('zookeeper.snapshot.trust.empty') === 'true', preallocBytes: preallocBytesFrom(sys, DEFAULT_PREALLOC_BYTES) });
   for (const n of rec.notes) log.info(`recovery: ${n}`);
   const tree = rec.snapshot ? DataTree.fromSnapshot(rec.snapshot) : new DataTree();
   for (const t of rec.txns) tree.applyTxn(decodeTxnEntry(t.bytes));
