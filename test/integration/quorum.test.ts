@@ -111,9 +111,10 @@ describe('quorum: 3 servers elect, replicate, fail over', () => {
   });
 
   it('a wiped follower resyncs from the leader and serves everything, also after its own restart', async () => {
-    const f = zk.servers().find((s) => s.role === 'follower' && s.state === 'running');
-    expect(f).toBeDefined();
-    const id = f!.id;
+    // the previous test killed the leader: roles come from srvr polling, so wait for a follower to show
+    const runningFollower = () => zk.servers().find((s) => s.role === 'follower' && s.state === 'running');
+    await waitUntil(() => runningFollower() !== undefined, 'a running follower after the fail-over', 30_000);
+    const id = runningFollower()!.id;
     await zk.stopServer(id);
     zk.wipe(id);
     await zk.start(id);
