@@ -15,20 +15,7 @@ import { hex } from '../common/ids';
 import type { Zxid } from '../common/ids';
 import { nullTraceSink } from '../common/trace';
 import type { TraceEvent, TraceSink } from '../common/trace';
-import {
-  decodeConnectRequest,
-  decodeRequest,
-  decodeTxnEntry,
-  encodeConnectResponseFrame,
-  encodeNotificationFrame,
-  encodeReplyFrame,
-  encodeTxnEntry,
-  isJuteError,
-  JuteReader,
-  readRequestHeader,
-  UnknownOpCodeError,
-} from '../jute/index';
-import type { Request } from '../jute/types';
+import { decodeTxnEntry, encodeTxnEntry } from '../jute/index';
 import { ServerCore } from '../server/server-core';
 import type { ServerEffect } from '../server/types';
 import { DEFAULT_PREALLOC_BYTES, decodeSnapshot, encodeSnapshot, recover, SnapshotPolicy, writeEpochFile } from '../storage/index';
@@ -45,6 +32,7 @@ import type { ClientConnection, ConnectionHandler } from './client-listener';
 import { sessionSecret } from './session-secret';
 import { md5, saslServerSettings } from './jaas';
 import { writeStdout } from './stdout-lines';
+import { applyClientEffect, feedClientFrame, type ClientTable } from './client-frames';
 import { preallocBytesFrom } from './config';
 import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
@@ -145,6 +133,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   let coreRole: 'leading' | 'following' | 'observing' | null = null;
   const conns = new Map<number, ClientConnection>();
   const handshaken = new Set<number>();
+  const clients: ClientTable = { conns, handshaken };
   /** session → the connection it was established on here (to close it when ZAB drops its request) */
   const sessionConn = new Map<bigint, number>();
   /** leader: session → the learner that last forwarded one of its requests (to drop that learner
@@ -163,28 +152,10 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   };
 
   const applyCore = (e: ServerEffect): void => {
+    // the leader learns which connection holds a session (a move closes the old one)
+    if (e.kind === 'connect-response' && e.response.sessionId !== 0n && conns.has(e.connId)) sessionConn.set(e.response.sessionId, e.connId);
+    if (applyClientEffect(e, clients)) return;
     switch (e.kind) {
-      case 'connect-response': {
-        const c = conns.get(e.connId);
-        if (!c) return;
-        if (e.response.sessionId !== 0n) sessionConn.set(e.response.sessionId, e.connId);
-        c.markEstablished();
-        c.sendFramed(encodeConnectResponseFrame(e.response));
-        return;
-      }
-      case 'reply':
-        conns.get(e.connId)?.sendFramed(encodeReplyFrame(e.header, e.response));
-        return;
-      case 'notification':
-        conns.get(e.connId)?.sendFramed(encodeNotificationFrame(e.zxid, e.event));
-        return;
-      case 'close': {
-        const c = conns.get(e.connId);
-        conns.delete(e.connId);
-        handshaken.delete(e.connId);
-        c?.close(e.reason);
-        return;
-      }
       case 'propose': {
         const entry = e.entry;
         const next = zab.nextZxid();
@@ -655,28 +626,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         conn.close(servingRole === null ? 'not serving: no leader yet' : `not serving: ${servingRole} of leader ${leaderId}, not yet in sync`);
         return;
       }
-      try {
-        if (!handshaken.has(conn.id)) {
-          handshaken.add(conn.id);
-          c.openConnection(conn.id, decodeConnectRequest(payload), conn.remote.replace(/:\d+$/, ''));
-        } else {
-          const r = new JuteReader(payload);
-          const header = readRequestHeader(r);
-          let request: Request | null;
-          try {
-            request = decodeRequest(header.type, r);
-          } catch (e) {
-            if (!(e instanceof UnknownOpCodeError)) throw e;
-            request = null;
-          }
-          c.request(conn.id, header, request);
-        }
-      } catch (e) {
-        if (!isJuteError(e)) throw e;
-        conns.delete(conn.id);
-        if (handshaken.delete(conn.id)) c.connectionClosed(conn.id);
-        conn.close('malformed frame');
-      }
+      feedClientFrame(c, clients, conn, payload, log);
       pumpCore();
       throttle.afterFrames(conn);
     },

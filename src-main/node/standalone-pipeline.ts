@@ -20,26 +20,14 @@ import { join } from 'node:path';
 import { hex } from '../common/ids';
 import { nullTraceSink } from '../common/trace';
 import type { TraceSink } from '../common/trace';
-import {
-  decodeConnectRequest,
-  decodeRequest,
-  decodeTxnEntry,
-  encodeConnectResponseFrame,
-  encodeNotificationFrame,
-  encodeReplyFrame,
-  encodeTxnEntry,
-  isJuteError,
-  JuteReader,
-  readRequestHeader,
-  UnknownOpCodeError,
-} from '../jute/index';
-import type { Request, RequestHeader } from '../jute/types';
+import { decodeTxnEntry, encodeTxnEntry } from '../jute/index';
 import { ServerCore } from '../server/server-core';
 import type { ServerEffect } from '../server/types';
 import { DEFAULT_PREALLOC_BYTES, purge, recover, SnapshotPolicy } from '../storage/index';
 import type { Recovered } from '../storage/index';
 import { DataTree } from '../tree/data-tree';
 import type { ClientConnection, ConnectionHandler } from './client-listener';
+import { applyClientEffect, feedClientFrame, type ClientTable } from './client-frames';
 import { preallocBytesFrom } from './config';
 import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
@@ -113,6 +101,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
 
   const conns = new Map<number, ClientConnection>();
   const handshaken = new Set<number>();
+  const clients: ClientTable = { conns, handshaken };
   /** fsyncs in flight: a batch written while one runs starts its own (the kernel lets them
    * overlap; each covers everything written before it began) instead of waiting a whole fsync
    * for the running one to end. TxnLog.sync resolves them in order. */
@@ -209,27 +198,8 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
   };
 
   const apply = (e: ServerEffect): void => {
+    if (applyClientEffect(e, clients)) return;
     switch (e.kind) {
-      case 'connect-response': {
-        const c = conns.get(e.connId);
-        if (!c) return;
-        c.markEstablished();
-        c.sendFramed(encodeConnectResponseFrame(e.response));
-        return;
-      }
-      case 'reply':
-        conns.get(e.connId)?.sendFramed(encodeReplyFrame(e.header, e.response));
-        return;
-      case 'notification':
-        conns.get(e.connId)?.sendFramed(encodeNotificationFrame(e.zxid, e.event));
-        return;
-      case 'close': {
-        const c = conns.get(e.connId);
-        conns.delete(e.connId);
-        handshaken.delete(e.connId);
-        c?.close(e.reason);
-        return;
-      }
       case 'log': {
         if (failed) return;
         const batch = e.entries.map((entry) => ({ zxid: entry.header.zxid, bytes: encodeTxnEntry(entry) }));
@@ -273,30 +243,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
         conn.close('server shutting down');
         return;
       }
-      try {
-        if (!handshaken.has(conn.id)) {
-          handshaken.add(conn.id);
-          core.openConnection(conn.id, decodeConnectRequest(payload), conn.remote.replace(/:\d+$/, ''));
-        } else {
-          const r = new JuteReader(payload);
-          const header: RequestHeader = readRequestHeader(r);
-          let request: Request | null;
-          try {
-            request = decodeRequest(header.type, r);
-          } catch (e) {
-            if (!(e instanceof UnknownOpCodeError)) throw e;
-            request = null;
-          }
-          core.request(conn.id, header, request);
-        }
-      } catch (e) {
-        if (!isJuteError(e)) throw e;
-        log.warn(`closing connection from ${conn.remote}: malformed frame (${(e as Error).message})`);
-        conns.delete(conn.id);
-        if (handshaken.has(conn.id)) core.connectionClosed(conn.id);
-        handshaken.delete(conn.id);
-        conn.close('malformed frame');
-      }
+      feedClientFrame(core, clients, conn, payload, log);
       pump();
       throttle.afterFrames(conn);
     },
