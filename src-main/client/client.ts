@@ -118,6 +118,18 @@ export interface CreateOptions {
   ttl?: number | bigint;
 }
 
+/** What reconfig changes: `joining`/`leaving` (incremental) or `newMembers` (the whole membership). */
+export interface ReconfigChange {
+  /** server lines, e.g. `server.4=127.0.0.1:2891:3891:participant;127.0.0.1:2184` */
+  joining?: string | readonly string[] | null;
+  /** server ids */
+  leaving?: string | readonly (string | number)[] | null;
+  /** server lines of the new membership (non-incremental) */
+  newMembers?: string | readonly string[] | null;
+  /** the configuration version this change is based on (the `version=` of /zookeeper/config, as a number); -1n: any */
+  fromConfig?: bigint;
+}
+
 export const Acls = {
   OPEN_ACL_UNSAFE: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }] as ACL[],
   CREATOR_ALL_ACL: [{ perms: 31, id: { scheme: 'auth', id: '' } }] as ACL[],
@@ -719,6 +731,24 @@ export class ZkClient extends EventEmitter<ClientEvents> {
       data: Uint8Array | null;
       stat: Stat;
     };
+    return { data: res.data, stat: res.stat };
+  }
+
+  /**
+   * reconfig (op 16), as ZooKeeperAdmin.reconfigure: an incremental change (`joining` server
+   * lines `server.N=host:quorum:election[:role];[clientHost:]clientPort`, `leaving` server ids)
+   * or a new membership (`newMembers`), from configuration version `fromConfig` (-1: any).
+   * Lists are joined with "," as the Java client does. Resolves with the committed configuration
+   * text and the Stat of /zookeeper/config; a refusal is a KeeperError (RECONFIGDISABLED,
+   * BADVERSION, BADARGUMENTS, NEWCONFIGNOQUORUM, RECONFIGINPROGRESS, NOAUTH, UNIMPLEMENTED …).
+   */
+  async reconfig(change: ReconfigChange): Promise<{ data: Uint8Array | null; stat: Stat }> {
+    const list = (v: string | readonly (string | number)[] | null | undefined): string | null => {
+      if (v === undefined || v === null) return null;
+      return typeof v === 'string' ? v : v.map(String).join(',');
+    };
+    const req = { joiningServers: list(change.joining), leavingServers: list(change.leaving), newMembers: list(change.newMembers), curConfigId: change.fromConfig ?? -1n };
+    const res = (await this.call({ type: OpCode.reconfig, req }, undefined)) as { data: Uint8Array | null; stat: Stat };
     return { data: res.data, stat: res.stat };
   }
 

@@ -3,3 +3,4 @@ export * from './client';
 export * from './errors';
 export * from './connect-string';
 export * from './watches';
+export * from './dynamic-config';

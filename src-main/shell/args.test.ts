@@ -61,6 +61,10 @@ describe('Java number parsing', () => {
     expect(parseJavaInt('2147483648')).toBeNull();
     expect(parseJavaLong('1099511627775')).toBe(1099511627775n);
     expect(parseJavaLong('1.5')).toBeNull();
+    expect(parseJavaLong('100000000', 16)).toBe(0x100000000n);
+    expect(parseJavaLong('-Ff', 16)).toBe(-255n);
+    expect(parseJavaLong('0x1', 16)).toBeNull();
+    expect(parseJavaLong('8000000000000000', 16)).toBeNull();
   });
   it('Integer.decode (redo) takes hex and octal', () => {
     expect(decodeJavaInt('10')).toBe(10);

@@ -136,9 +136,11 @@ export function parseJavaInt(text: string): number | null {
 }
 
 /** Java's Long.parseLong; null when it would throw. */
-export function parseJavaLong(text: string): bigint | null {
-  if (!/^[+-]?\d+$/.test(text)) return null;
-  const n = BigInt(text);
+export function parseJavaLong(text: string, radix: 10 | 16 = 10): bigint | null {
+  const m = (radix === 16 ? /^([+-]?)([0-9a-fA-F]+)$/ : /^([+-]?)(\d+)$/).exec(text);
+  if (!m) return null;
+  const magnitude = BigInt(radix === 16 ? `0x${m[2] ?? ''}` : (m[2] ?? ''));
+  const n = m[1] === '-' ? -magnitude : magnitude;
   return n >= -(2n ** 63n) && n < 2n ** 63n ? n : null;
 }
 

@@ -4,6 +4,7 @@
  * otherwise it reads commands: raw keys with line editing when stdin is a TTY, plain lines
  * when it is piped (so scripts can feed it, as they feed zkCli).
  */
+import { readFile } from 'node:fs/promises';
 import { connectShellZk } from './client-binding';
 import { ShellSession } from './session';
 import type { ShellMode, ShellSessionOptions } from './session';
@@ -62,6 +63,17 @@ export interface ShellIo {
   stderr: NodeJS.WriteStream;
 }
 
+/** Reads a file for reconfig -file; a failure worded as Java's FileNotFoundException message. */
+export async function readFileJavaWording(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : code === 'EACCES' ? 'Permission denied' : (e as Error).message;
+    throw new Error(`${path} (${reason})`);
+  }
+}
+
 /** Runs the shell on the given streams (process's by default); resolves with the exit status. */
 export async function runShell(
   args: readonly string[],
@@ -93,6 +105,7 @@ export async function runShell(
     stdout: (t) => void io.stdout.write(t),
     stderr: (t) => void io.stderr.write(t),
     onExit: (code) => finish(code),
+    readFile: readFileJavaWording,
   };
   const session = new ShellSession(options);
   session.start();

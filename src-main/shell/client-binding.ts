@@ -10,8 +10,8 @@
  * runs later); `cancelWaiting()` (Ctrl-C) fails them at once.
  */
 import { ErrorCode } from '../common/error-codes';
-import { KeeperState, OpCode, WatcherEventType } from '../jute/types';
-import type { ACL, Stat } from '../jute/types';
+import { KeeperState, WatcherEventType } from '../jute/types';
+import type { ACL } from '../jute/types';
 import { KeeperError, createClient, op } from '../client/index';
 import type { ClientState, ZkClient } from '../client/index';
 import type { ShellWatchedEvent } from './format';
@@ -188,15 +188,7 @@ export class ClientShellZk implements ShellZk {
   }
 
   reconfig(joiningServers: string | null, leavingServers: string | null, newMembers: string | null, fromConfig: bigint) {
-    return this.run(async () => {
-      const reply = await this.client.send({
-        type: OpCode.reconfig,
-        req: { joiningServers, leavingServers, newMembers, curConfigId: fromConfig },
-      });
-      if (reply.header.err !== 0) throw new KeeperError(reply.header.err);
-      const res = reply.response as { data: Uint8Array | null; stat: Stat };
-      return { data: res.data, stat: res.stat };
-    });
+    return this.run(() => this.client.reconfig({ joining: joiningServers, leaving: leavingServers, newMembers, fromConfig }));
   }
 
   cancelWaiting(): void {

@@ -28,6 +28,11 @@ export interface CommandContext {
   out(text: string): void;
   err(text: string): void;
   timeZone?: string;
+  /**
+   * reads a local file (reconfig -file); rejects with an Error worded as Java's
+   * FileNotFoundException (`<path> (No such file or directory)`). Absent: no file access here.
+   */
+  readFile?(path: string): Promise<string>;
 }
 
 export interface CommandDef {

@@ -10,12 +10,14 @@ import { OptionParseError, parseJavaInt, parseJavaLong, parseOptions } from './a
 import type { ParsedOptions } from './args';
 import { CliError, JavaCrash } from './commands-base';
 import type { CommandContext, CommandDef } from './commands-base';
+import { clientConfigString, membersFromConfigFile } from './java-config';
 import { delquota, listquota, setquota } from './quota';
 import { cliErrorMessage, formatAcl, formatData, formatStat, javaList, keeperErrorMessage } from './format';
 import { OPEN_ACL_UNSAFE, joinPath, parseAcl, pathProblem } from './paths-acl';
 import type { Outcome, ShellZk } from './zk-port';
 
 export { CliError, JavaCrash } from './commands-base';
+export { clientConfigString } from './java-config';
 export type { CommandContext, CommandDef } from './commands-base';
 
 const utf8 = new TextEncoder();
@@ -311,35 +313,14 @@ const sync: CommandDef = {
   },
 };
 
-/** `version=100000000 127.0.0.1:2181,…`: the client part of a dynamic config, as `config -c` prints it. */
-export function clientConfigString(config: string): string {
-  let version = '';
-  const addresses: string[] = [];
-  for (const raw of config.split('\n')) {
-    const line = raw.trim();
-    const eq = line.indexOf('=');
-    if (eq < 0) continue;
-    const key = line.slice(0, eq);
-    const value = line.slice(eq + 1);
-    if (key === 'version') version = value;
-    else if (key.startsWith('server.')) {
-      const semi = value.indexOf(';');
-      if (semi < 0) continue;
-      const client = value.slice(semi + 1);
-      const host = value.split(':')[0];
-      addresses.push(client.includes(':') ? client : `${host}:${client}`);
-    }
-  }
-  return `${version} ${addresses.join(',')}`;
-}
-
 const config: CommandDef = {
   name: 'config',
   usage: '[-c] [-w] [-s]',
   options: { flags: { c: 'client connection string', w: 'watch', s: 'stats' } },
   async run(ctx, opts) {
     const r = must(await ctx.zk.getConfig(opts.flags.has('w')), '/zookeeper/config');
-    const text = r.data === null ? '' : new TextDecoder().decode(r.data);
+    // zkCli prints a null config as "null"
+    const text = formatData(r.data);
     ctx.out(`${opts.flags.has('c') ? clientConfigString(text) : text}\n`);
     if (opts.flags.has('s')) printStat(ctx, r.stat);
   },
@@ -440,7 +421,8 @@ const reconfig: CommandDef = {
     if (!v.has('file') && !v.has('members') && !v.has('add') && !v.has('remove')) throw usageError(reconfig);
     let version = -1n;
     if (v.has('v')) {
-      const n = parseJavaLong(v.get('v') ?? '');
+      // the version is read as hex (Long.parseLong(v, 16)), as /zookeeper/config writes it
+      const n = parseJavaLong(v.get('v') ?? '', 16);
       if (n === null) throw new CliError('-v must be followed by a long (configuration version)');
       version = n;
     }
@@ -448,9 +430,21 @@ const reconfig: CommandDef = {
       throw new CliError("Can't use -file or -members together with -add or -remove (mixing incremental and non-incremental modes is not allowed)");
     }
     if (v.has('file') && v.has('members')) throw new CliError("Can't use -file and -members together (conflicting non-incremental modes)");
-    if (v.has('file')) throw new CliError(`Error processing ${v.get('file') ?? ''} (zoolab shell does not read config files: use -members)`);
-    const r = await ctx.zk.reconfig(v.get('add') ?? null, v.get('remove') ?? null, v.get('members') ?? null, version);
-    if (!r.ok) throw new CliError(keeperErrorMessage(r.code));
+    // zkCli lower-cases what it sends (server lines, ids, members)
+    const lower = (k: string): string | null => (v.has(k) ? (v.get(k) ?? '').toLowerCase() : null);
+    let members = lower('members');
+    if (v.has('file')) {
+      const file = v.get('file') ?? '';
+      try {
+        if (ctx.readFile === undefined) throw new Error(' (this shell cannot read local files: use -members)');
+        members = membersFromConfigFile(await ctx.readFile(file));
+      } catch (e) {
+        throw new CliError(`Error processing ${file}${(e as Error).message}`);
+      }
+    }
+    const r = await ctx.zk.reconfig(lower('add'), lower('remove'), members, version);
+    // ZooKeeperAdmin raises reconfig failures with an empty path
+    if (!r.ok) throw new CliError(cliErrorMessage(r.code, ''));
     ctx.out(`Committed new configuration:\n${formatData(r.value.data)}\n`);
     if (opts.flags.has('s')) printStat(ctx, r.value.stat);
   },

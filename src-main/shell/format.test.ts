@@ -91,6 +91,8 @@ describe('format', () => {
     expect(cliErrorMessage(ErrorCode.CONNECTIONLOSS, '/')).toBe('KeeperErrorCode = ConnectionLoss for /');
     expect(keeperErrorMessage(ErrorCode.NOWATCHER, '/w')).toBe('KeeperErrorCode = No such watcher for /w');
     expect(keeperErrorMessage(ErrorCode.INVALIDACL)).toBe('KeeperErrorCode = InvalidACL');
+    expect(cliErrorMessage(ErrorCode.MARSHALLINGERROR, '')).toBe('KeeperErrorCode = MarshallingError');
+    expect(cliErrorMessage(ErrorCode.BADVERSION, '')).toBe('version No is not valid : ');
   });
 
   it('data: null buffer prints null, bytes print as UTF-8', () => {

@@ -145,7 +145,8 @@ const codeMessages: Record<number, string> = {
 /** KeeperException.getMessage(): `KeeperErrorCode = NoNode for /a`. */
 export function keeperErrorMessage(code: number, path?: string | null): string {
   const m = codeMessages[code] ?? `Unknown error ${code}`;
-  return path === undefined || path === null ? `KeeperErrorCode = ${m}` : `KeeperErrorCode = ${m} for ${path}`;
+  // as KeeperException.getMessage: no " for …" when the path is null or empty (reconfig's)
+  return path === undefined || path === null || path === '' ? `KeeperErrorCode = ${m}` : `KeeperErrorCode = ${m} for ${path}`;
 }
 
 /**

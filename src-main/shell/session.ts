@@ -34,6 +34,8 @@ export interface ShellSessionOptions {
   onExit?(code: number): void;
   /** IANA zone for ctime/mtime (the process's zone by default) */
   timeZone?: string;
+  /** local file access for reconfig -file (see CommandContext.readFile) */
+  readFile?(path: string): Promise<string>;
 }
 
 const commandNames = commandDefs.map((d) => d.name);
@@ -337,6 +339,7 @@ export class ShellSession {
         if (gen === this.commandGen) this.err(t);
       },
       timeZone: this.options.timeZone,
+      readFile: this.options.readFile,
     };
     await def.run(ctx, opts);
   }

@@ -18,6 +18,8 @@ export interface TerminalShellOptions {
   write(text: string): void;
   /** the shell ended (quit, Ctrl-D) with zkCli's status */
   onExit?(code: number): void;
+  /** local file access for reconfig -file (the host's; absent: the command says it cannot read files) */
+  readFile?(path: string): Promise<string>;
   /** the client binding (tests may pass another ShellZkFactory) */
   connect?: ShellZkFactory;
 }
@@ -40,6 +42,7 @@ export function openTerminalShell(options: TerminalShellOptions): TerminalShell 
     stdout: options.write,
     stderr: options.write,
     onExit: options.onExit,
+    readFile: options.readFile,
   });
   if (options.columns !== undefined) session.resize(options.columns);
   session.start();

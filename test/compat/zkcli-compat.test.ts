@@ -12,21 +12,12 @@
  * ZKCLI_COMPAT_SERVER=zoolab runs both shells against a standalone ZooLab server instead
  * (started through the supervisor), which checks the server's compatibility as zkCli sees it.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApacheZooKeeper } from '../support/apache-zookeeper';
 import { connectClient } from '../../src-main/client/index';
 import { startEnsemble } from '../../src-main/supervisor';
-import { runShell } from '../../src-main/shell/cli';
-import type { ShellIo } from '../../src-main/shell/cli';
-
-const ZKCLI = process.env.APACHE_ZKCLI ?? '/usr/share/zookeeper/bin/zkCli.sh';
-const root = resolve(import.meta.dirname, '../..');
-const builtCli = join(root, 'out/main/cli.js');
-const runDeadlineMs = 60_000;
+import { ZKCLI, normalize, runZkCli, runZoolab, useBuilt, type Normalized, type Result } from './zkcli-run';
 
 /** The server both shells talk to. */
 interface Target {
@@ -37,115 +28,6 @@ interface Target {
 const targetKind = process.env.ZKCLI_COMPAT_SERVER === 'zoolab' ? 'ZooLab' : 'Apache ZooKeeper';
 let zk: Target | null = null;
 let skipReason = '';
-
-interface Result {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
-/** Whether the built CLI carries the shell (it builds only when the whole tree compiles). */
-function builtCliHasShell(): boolean {
-  if (!existsSync(builtCli)) return false;
-  const dir = join(root, 'out/main');
-  const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.js'));
-  return files.some((f) => readFileSync(join(dir, f), 'utf8').includes('JLine support is'));
-}
-
-function spawnCollect(cmd: string, args: string[], input: string | null, env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')}: no exit within ${runDeadlineMs} ms\n${stdout}\n${stderr}`));
-    }, runDeadlineMs);
-    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ stdout, stderr, code: code ?? -1 });
-    });
-    if (input !== null) child.stdin?.end(input);
-  });
-}
-
-function collector(): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-      cb();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-async function runZoolabInProcess(args: string[], input: string | null): Promise<Result> {
-  const stdin = new PassThrough();
-  const out = collector();
-  const err = collector();
-  const io = { stdin, stdout: out.stream, stderr: err.stream } as unknown as ShellIo;
-  const done = runShell(args, io);
-  if (input !== null) stdin.end(input);
-  const code = await done;
-  return { stdout: out.text(), stderr: err.text(), code };
-}
-
-const useBuilt = builtCliHasShell();
-
-function runZoolab(args: string[], input: string | null): Promise<Result> {
-  if (useBuilt) return spawnCollect(process.execPath, [builtCli, 'shell', ...args], input);
-  return runZoolabInProcess(args, input);
-}
-
-function runZkCli(args: string[], input: string | null): Promise<Result> {
-  // zkCli logs through SLF4J without a binding: it prints a few SLF4J lines on stderr, dropped below
-  return spawnCollect('bash', [ZKCLI, ...args], input, { ...process.env, ZOO_LOG_DIR: process.env.TMPDIR ?? '/tmp' });
-}
-
-interface Normalized {
-  stdout: string;
-  stderr: string;
-  events: string[];
-  code: number;
-}
-
-// zkCli prints "\nWATCHER::" and "\nWatchedEvent …" as two separate lines from its event
-// thread, so command output may land between them: each is taken out on its own.
-const watcherLine = /\nWATCHER::\n/g;
-const eventLine = /\n(WatchedEvent [^\n]*)\n/g;
-const javaDate = /^(ctime|mtime) = \w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2} \S+ \d{4}$/gm;
-
-/** Masks what legitimately differs between two runs: zxids, times, session ids. */
-function normalize(r: Result, dropConnectionEvents: boolean): Normalized {
-  const events: string[] = [];
-  let watchers = 0;
-  let stdout = r.stdout.replace(watcherLine, () => {
-    watchers += 1;
-    return '';
-  });
-  stdout = stdout.replace(eventLine, (_m, e: string) => {
-    if (!(dropConnectionEvents && e.includes('type:None'))) events.push(e);
-    return '';
-  });
-  // every event came with its WATCHER:: line
-  if (!dropConnectionEvents) events.push(`(${watchers} WATCHER:: lines)`);
-  stdout = stdout
-    .replace(/^(cZxid|mZxid|pZxid) = 0x[0-9a-f]+$/gm, '$1 = <zxid>')
-    .replace(javaDate, '$1 = <date>')
-    .replace(/^ephemeralOwner = 0x[0-9a-f]*[1-9a-f][0-9a-f]*$/gm, 'ephemeralOwner = <session>');
-  const stderr = r.stderr
-    .split('\n')
-    .filter((l) => !l.startsWith('SLF4J:'))
-    .join('\n');
-  return { stdout, stderr, events, code: r.code };
-}
 
 /** Removes a script's subtree (with the digest identity some scripts use) so both runs start alike. */
 async function wipe(paths: string[]): Promise<void> {
