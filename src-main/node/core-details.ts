@@ -10,6 +10,7 @@ export function coreDetails(core: ServerCore, tickTimeMs: number): FourLetterDet
     watchesBySession: () => core.watchesBySession(),
     watchesByPath: () => core.watchesByPath(),
     dump: () => core.dump(),
+    digestLog: () => core.tree.digestLog(),
     globalSessions: core.stats().sessionCount,
     tickTimeMs,
   };

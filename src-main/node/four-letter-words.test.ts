@@ -91,6 +91,10 @@ describe('four-letter words from the pipeline\'s details', () => {
       sessions: [{ id: 0x1000abcn, timeoutMs: 30000, expiresAtMs: 1_700_000_000_100, connId: 7, closing: false }],
       ephemerals: new Map([[0x1000abcn, ['/flw/e']]]),
     }),
+    digestLog: () => [
+      { zxid: 0x80n, digest: 1371985504n },
+      { zxid: 0x100000a00n, digest: -5n },
+    ],
     globalSessions: 1,
     tickTimeMs: 2000,
   };
@@ -118,6 +122,17 @@ describe('four-letter words from the pipeline\'s details', () => {
   it('mntr carries the 3.6+ general keys', () => {
     const text = answerFourLetterWord('mntr', withDetails());
     for (const k of ['zk_uptime', 'zk_global_sessions\t1', 'zk_local_sessions\t0', 'zk_auth_failed_count\t0']) expect(text).toContain(k);
+  });
+  it('hash: one `<zxid hex>: <digest signed decimal>` line per history entry; 0s with zookeeper.digest.enabled=false', () => {
+    expect(answerFourLetterWord('hash', withDetails())).toBe('80: 1371985504\n100000a00: -5\n');
+    // Boolean.parseBoolean: only "true" (any case) enables it
+    for (const flag of ['False', 'yes']) {
+      const off = { ...ctx(all, {}), details: () => details };
+      off.cfg = parseZooCfg(all, { path: '/z/zoo.cfg', cwd: '/z', jvmFlags: `-Dzookeeper.digest.enabled=${flag}` });
+      expect(answerFourLetterWord('hash', off)).toBe('80: 0\n100000a00: 0\n');
+    }
+    expect(answerFourLetterWord('hash', ctx(all, { mode: null }))).toBe(NOT_SERVING);
+    expect(answerFourLetterWord('hash', ctx(all, {}))).toBe('');
   });
   it('envi and gtmk', () => {
     expect(answerFourLetterWord('envi', withDetails())).toMatch(/^Environment:\nzookeeper\.version=3\.8\.4-zoolab/);

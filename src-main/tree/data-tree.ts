@@ -25,6 +25,7 @@ import {
   ttlOf,
   ttlOwner,
 } from './ephemeral-type';
+import { nodeDigest, TreeDigestSum, ZxidDigestLog, type ZxidDigest } from './tree-digest';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, formatStatsTrack, parseStatsTrack, quotaStatPath } from './quota';
 import { baseName, joinPath, parentPath } from './znode-path';
 
@@ -33,6 +34,8 @@ interface TreeNode {
   acl: ACL[];
   stat: StatPersisted;
   children: Set<string>;
+  /** this node's part of the tree digest, as last counted (tree-digest.ts) */
+  digest: number;
 }
 
 /** What one applied (sub-)txn changed, for the watch table. */
@@ -102,14 +105,22 @@ export class DataTree {
   lastProcessedZxid: Zxid = 0n;
   /** sum of path and data lengths, kept up to date (mntr polls it) */
   private dataSize = 0;
+  /** ZooKeeper's tree digest, kept up to date node by node (tree-digest.ts) */
+  private readonly digestSum = new TreeDigestSum();
+  private readonly digestHistory = new ZxidDigestLog();
 
   constructor() {
     const empty = () => new Uint8Array(0);
-    this.nodes.set('/', { data: empty(), acl: cloneAcl(OPEN_ACL_UNSAFE), stat: zeroStat(), children: new Set(['zookeeper']) });
-    this.nodes.set('/zookeeper', { data: empty(), acl: cloneAcl(OPEN_ACL_UNSAFE), stat: zeroStat(), children: new Set(['quota', 'config']) });
-    this.nodes.set('/zookeeper/quota', { data: empty(), acl: cloneAcl(OPEN_ACL_UNSAFE), stat: zeroStat(), children: new Set() });
+    const add = (path: string, acl: readonly ACL[], stat: StatPersisted, children: string[]) => {
+      const node: TreeNode = { data: empty(), acl: cloneAcl(acl), stat, children: new Set(children), digest: 0 };
+      this.nodes.set(path, node);
+      this.countIn(path, node);
+    };
+    add('/', OPEN_ACL_UNSAFE, zeroStat(), ['zookeeper']);
+    add('/zookeeper', OPEN_ACL_UNSAFE, zeroStat(), ['quota', 'config']);
+    add('/zookeeper/quota', OPEN_ACL_UNSAFE, zeroStat(), []);
     // upstream writes the config node with version arguments of -1: its aversion reads -1
-    this.nodes.set('/zookeeper/config', { data: empty(), acl: cloneAcl(READ_ACL_UNSAFE), stat: { ...zeroStat(), aversion: -1 }, children: new Set() });
+    add('/zookeeper/config', READ_ACL_UNSAFE, { ...zeroStat(), aversion: -1 }, []);
     this.dataSize = this.countDataSize();
   }
 
@@ -271,6 +282,7 @@ export class DataTree {
     const changes: NodeChange[] = [];
     const r = this.applyOne(entry.header, entry.txn, changes);
     if (entry.header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = entry.header.zxid;
+    this.digestHistory.record(entry.header.zxid, this.digestSum.value());
     return { ...r, zxid: entry.header.zxid, changes };
   }
 
@@ -291,12 +303,14 @@ export class DataTree {
         const n = this.nodes.get(txn.path);
         if (!n) return { type: txn.type, err: ErrorCode.NONODE, path: txn.path };
         const bytesDiff = (txn.data?.length ?? 0) - (n.data?.length ?? 0);
+        this.countOut(n);
         n.data = txn.data;
-        this.dataSize += bytesDiff;
-        this.updateQuotaStat(txn.path, bytesDiff, 0);
         n.stat.mzxid = h.zxid;
         n.stat.mtime = h.time;
         n.stat.version = txn.version;
+        this.countIn(txn.path, n);
+        this.dataSize += bytesDiff;
+        this.updateQuotaStat(txn.path, bytesDiff, 0);
         changes.push({ type: 'dataChanged', path: txn.path, acl: n.acl });
         return { type: txn.type, err: ErrorCode.OK, path: txn.path, stat: this.toStat(n) };
       }
@@ -304,7 +318,9 @@ export class DataTree {
         const n = this.nodes.get(txn.path);
         if (!n) return { type: txn.type, err: ErrorCode.NONODE, path: txn.path };
         n.acl = this.storedAcl(txn.acl);
+        this.countOut(n);
         n.stat.aversion = txn.version;
+        this.countIn(txn.path, n);
         return { type: txn.type, err: ErrorCode.OK, path: txn.path, stat: this.toStat(n) };
       }
       case OpCode.check:
@@ -364,8 +380,10 @@ export class DataTree {
     const pcv = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
     if (pcv > parent.stat.cversion) {
       // also on replay of an already-applied create: keeps the creation count (ZOOKEEPER-1046)
+      this.countOut(parent);
       parent.stat.cversion = pcv;
       if (h.zxid > parent.stat.pzxid) parent.stat.pzxid = h.zxid;
+      this.countIn(pp, parent);
     }
     if (parent.children.has(name)) return { type, err: ErrorCode.NODEEXISTS, path };
     const stat: StatPersisted = {
@@ -379,8 +397,9 @@ export class DataTree {
       ephemeralOwner: owner,
       pzxid: h.zxid,
     };
-    const node: TreeNode = { data, acl: this.storedAcl(acl), stat, children: new Set() };
+    const node: TreeNode = { data, acl: this.storedAcl(acl), stat, children: new Set(), digest: 0 };
     this.nodes.set(path, node);
+    this.countIn(path, node);
     this.dataSize += path.length + (data?.length ?? 0);
     parent.children.add(name);
     this.track(path, owner);
@@ -403,9 +422,14 @@ export class DataTree {
     // a fuzzy-snapshot replay can find children the original delete did not see: drop them too
     for (const c of [...n.children]) this.deleteNode(joinPath(path, c), zxid, []);
     this.nodes.delete(path);
+    this.countOut(n);
     this.dataSize -= path.length + (n.data?.length ?? 0);
     parent.children.delete(baseName(path));
-    if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    if (zxid > parent.stat.pzxid) {
+      this.countOut(parent);
+      parent.stat.pzxid = zxid;
+      this.countIn(pp, parent);
+    }
     this.untrack(path, n.stat.ephemeralOwner);
     if (pp.startsWith(QUOTA_ROOT) && baseName(path) === LIMIT_NODE) this.quotaPaths.delete(pp.slice(QUOTA_ROOT.length));
     this.updateQuotaStat(path, -(n.data?.length ?? 0), -1);
@@ -462,6 +486,29 @@ export class DataTree {
     }
   }
 
+  // ---------------------------------------------------------------- tree digest
+
+  /** Adds a node's digest (after a change) to the tree digest. */
+  private countIn(path: string, node: TreeNode): void {
+    node.digest = nodeDigest(path, node.data, node.stat);
+    this.digestSum.add(node.digest);
+  }
+
+  /** Takes a node's digest out of the tree digest (before a change, or when it goes). */
+  private countOut(node: TreeNode): void {
+    this.digestSum.remove(node.digest);
+  }
+
+  /** ZooKeeper's tree digest now: signed 64-bit, what `hash` prints. */
+  get treeDigest(): bigint {
+    return this.digestSum.value();
+  }
+
+  /** (zxid, tree digest) after every applied txn whose zxid is a multiple of 128, the last 1024: `hash`. */
+  digestLog(): ZxidDigest[] {
+    return this.digestHistory.list();
+  }
+
   // ---------------------------------------------------------------- quotas
 
   /** Paths that have a quota, sorted (`listquota`'s view of the tree). */
@@ -488,7 +535,10 @@ export class DataTree {
     this.setDataInPlace(node, new TextEncoder().encode(formatStatsTrack(stats)));
   }
 
-  /** Quota bookkeeping writes data without a txn of its own (no version, no watch). */
+  /**
+   * Quota bookkeeping writes data without a txn of its own (no version, no watch). Only stats
+   * nodes under /zookeeper/quota get here, which count 0 in the tree digest.
+   */
   private setDataInPlace(node: TreeNode, data: Uint8Array): void {
     this.dataSize += data.length - (node.data?.length ?? 0);
     node.data = data;
@@ -530,9 +580,12 @@ export class DataTree {
 
   static fromSnapshot(snap: SnapshotData): DataTree {
     const t = new DataTree();
+    for (const n of t.nodes.values()) t.countOut(n);
     t.nodes.clear();
     for (const sn of snap.nodes) {
-      t.nodes.set(sn.path, { data: sn.data, acl: t.storedAcl(sn.acl), stat: { ...sn.stat }, children: new Set() });
+      const node: TreeNode = { data: sn.data, acl: t.storedAcl(sn.acl), stat: { ...sn.stat }, children: new Set(), digest: 0 };
+      t.nodes.set(sn.path, node);
+      t.countIn(sn.path, node);
     }
     assert(t.nodes.has('/'), 'snapshot without a root node');
     for (const sn of snap.nodes) {

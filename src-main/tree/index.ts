@@ -4,3 +4,4 @@ export * from './ephemeral-type';
 export * from './data-tree';
 export * from './watch-table';
 export * from './quota';
+export * from './tree-digest';

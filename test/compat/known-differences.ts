@@ -38,12 +38,6 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   { section: TYPES, zookeeper: 'events w: [NodeDataChanged /wt]', zoolab: 'events w: [PersistentWatchRemoved /wt, NodeDataChanged /wt]', why: WHY_TYPES },
   { section: TYPES, zookeeper: 'w removeWatches /wt PersistentRecursive → ERR MARSHALLINGERROR', zoolab: 'w removeWatches /wt PersistentRecursive → ok', why: WHY_TYPES },
   { section: TYPES, zookeeper: 'events w: [NodeCreated /wt/y]', zoolab: 'events w: [PersistentWatchRemoved /wt]', why: WHY_TYPES },
-  {
-    section: 'four-letter words and the whitelist',
-    zookeeper: '--- hash ---\n<zxid>: <digest> lines (0 or more)',
-    zoolab: '--- hash ---\n"hash is not supported by ZooLab yet.\\n"',
-    why: "four-letter word hash: ZooKeeper prints its digest history ('<zxid>: <digest>' lines), ZooLab 'hash is not supported by ZooLab yet.' (node)",
-  },
 ];
 
 /**

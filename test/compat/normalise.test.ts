@@ -47,7 +47,7 @@ describe('scenario normalisation', () => {
     expect(fourLetterShape('cons', cons)).toBe('ADDR[…](queued,recved,sent)\nADDR[…](queued,recved,sent,sid,lop)');
     const mntr = MNTR_CORE_KEYS.filter((k) => k !== 'zk_uptime').map((k) => `${k}\t1`).join('\n');
     expect(fourLetterShape('mntr', mntr)).toBe('core keys missing: [zk_uptime]');
-    expect(fourLetterShape('hash', '12: -3456\n13: 99\n')).toBe('<zxid>: <digest> lines (0 or more)');
+    expect(fourLetterShape('hash', '80: -3456\n100000a00: 99\n')).toBe('<zxid>: <digest> lines (0 or more)');
     expect(fourLetterShape('hash', 'hash is not supported\n')).toBe('"hash is not supported\\n"');
   });
 });

@@ -1141,8 +1141,8 @@ export function fourLetterShape(word: string, text: string): string {
     case 'isro':
       return JSON.stringify(text);
     case 'hash':
-      // the digest history: `<zxid>: <digest>` lines, how many depends on how many txns went by
-      return lines.every((l) => /^-?\d+: -?\d+$/.test(l)) ? '<zxid>: <digest> lines (0 or more)' : JSON.stringify(text);
+      // the digest history: `<zxid in hex>: <digest>` lines, how many depends on how many txns went by
+      return lines.every((l) => /^[0-9a-f]+: -?\d+$/.test(l)) ? '<zxid>: <digest> lines (0 or more)' : JSON.stringify(text);
     case 'envi':
     case 'conf':
       return lines
