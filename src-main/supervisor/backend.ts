@@ -230,6 +230,7 @@ export function createBackend(options: BackendOptions = {}): Backend {
       if (file === 'zoo.cfg') return readFileSync(p.slot.configPath, 'utf8');
       if (file === 'myid') return readFileSync(join(p.slot.dataDir, 'myid'), 'utf8');
       if (file === 'log') {
+        await p.flushFiles();
         try {
           return tail(p.slot.logPath, LOG_TAIL_BYTES);
         } catch {

@@ -402,6 +402,8 @@ export class Ensemble {
         else if (st === 'stopping') await p.whenExited();
       }),
     );
+    // the log and trace files are written asynchronously: all of it lands before the folder may go
+    await Promise.all([...this.procs.values()].map((p) => p.flushFiles()));
     this.flushLogs();
     this.saveManifest();
     this.ws.lease.release();

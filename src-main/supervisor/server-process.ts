@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import type { TraceEvent } from '../common/trace';
 import type { HeldMessage } from '../node/peer-network';
 import { ZooLabError } from '../common/errors';
 import { parseSrvr } from '../node/four-letter-words';
+import { AppendWriter } from './append-writer';
 import { askFourLetterWord } from './four-letter-client';
 import { initialLifecycle, transition } from './state';
 import type { LifecycleEvent, ServerLifecycle } from './state';
@@ -106,6 +107,9 @@ export class ServerProcess {
   private readonly healthSamples: HealthSample[] = [];
   private lastProblem: string | null = null;
   private polling = false;
+  /** logs/server.log and logs/trace.ndjson, written off the event loop (append-writer.ts) */
+  private readonly logFile: AppendWriter;
+  private readonly traceFile: AppendWriter;
   role: ServerRole = 'unknown';
   lastZxid: string | null = null;
   epoch: number | null = null;
@@ -115,7 +119,15 @@ export class ServerProcess {
     readonly slot: ServerSlot,
     private readonly opts: ServerProcessOptions,
     private readonly events: ServerProcessEvents,
-  ) {}
+  ) {
+    this.logFile = new AppendWriter(slot.logPath);
+    this.traceFile = new AppendWriter(join(dirname(slot.logPath), 'trace.ndjson'));
+  }
+
+  /** Resolves when every log line and trace event received so far is in the files. */
+  async flushFiles(): Promise<void> {
+    await Promise.all([this.logFile.flush(), this.traceFile.flush()]);
+  }
 
   get state(): ServerLifecycle {
     return this.life;
@@ -182,11 +194,7 @@ export class ServerProcess {
     if (line.startsWith('{"t":')) {
       try {
         const event = JSON.parse(line) as TraceEvent;
-        try {
-          appendFileSync(join(dirname(this.slot.logPath), 'trace.ndjson'), `${line}\n`);
-        } catch {
-          // the file is a convenience
-        }
+        this.traceFile.append(`${line}\n`);
         this.events.trace?.([event]);
         return;
       } catch {
@@ -203,11 +211,8 @@ export class ServerProcess {
       if (/ (ERROR|WARN) /.test(l)) this.lastProblem = l.replace(/^\S+ (ERROR|WARN)\s+\[[^\]]*\] /, '');
     }
     if (this.logLines.length > max) this.logLines.splice(0, this.logLines.length - max);
-    try {
-      appendFileSync(this.slot.logPath, lines.map((l) => `${l}\n`).join(''));
-    } catch {
-      // the log file is a convenience; the in-memory lines and events still carry them
-    }
+    // the log file is a convenience; the in-memory lines and events carry them too
+    this.logFile.append(lines.map((l) => `${l}\n`).join(''));
     this.events.log(lines);
   }
 

@@ -1,0 +1,121 @@
+/**
+ * Appends text to a file without blocking the supervisor: `append` only buffers; one async
+ * write at a time drains the buffer in order, whatever piled up meanwhile going out as one
+ * write. The servers' trace (NDJSON, megabytes a minute under load) and log lines used to be one
+ * appendFileSync per line on the supervisor's event loop, which also carries the app's UI
+ * traffic and every server's stdout.
+ *
+ * The files are for people and post-mortems (the app takes trace events and log lines from
+ * memory), so a write error is ignored, and a buffer past `bufferedBytesMax` (a disk far slower
+ * than the servers) drops the new text and says so in the file once the disk catches up.
+ * `flush()` resolves once everything appended before it is written; at process exit, whatever
+ * is still buffered is written synchronously (a write already handed to the OS is not repeated).
+ */
+import { appendFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+
+const BUFFERED_BYTES_MAX = 16 * 1024 * 1024;
+
+const open = new Set<AppendWriter>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const w of open) w.flushSync();
+  });
+}
+
+export class AppendWriter {
+  private buffered: string[] = [];
+  private bufferedChars = 0;
+  private droppedChars = 0;
+  private draining: Promise<void> | null = null;
+  /** appends taken so far, and how many of them are written (or failed): flush waits on these */
+  private appended = 0;
+  private written = 0;
+  private waiters: { upTo: number; resolve: () => void }[] = [];
+
+  constructor(
+    readonly path: string,
+    private readonly bufferedBytesMax = BUFFERED_BYTES_MAX,
+  ) {
+    installExitHook();
+  }
+
+  append(text: string): void {
+    if (this.bufferedChars + text.length > this.bufferedBytesMax) {
+      this.droppedChars += text.length;
+      return;
+    }
+    if (this.droppedChars > 0 && this.buffered.length === 0) this.takeDropNote();
+    this.buffered.push(text);
+    this.bufferedChars += text.length;
+    this.appended += 1;
+    open.add(this);
+    // start after the current burst (a stdout chunk is many lines): they go out as one write
+    this.draining ??= Promise.resolve().then(() => this.drain());
+  }
+
+  /**
+   * Resolves when everything appended so far is in the file (or failed to get there); not
+   * later appends, so it resolves under a steady stream too.
+   */
+  flush(): Promise<void> {
+    if (this.written >= this.appended) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ upTo: this.appended, resolve }));
+  }
+
+  /** Writes what is buffered now, synchronously: for process exit only. */
+  flushSync(): void {
+    const upTo = this.appended;
+    const chunk = this.take();
+    if (chunk === '') return;
+    try {
+      appendFileSync(this.path, chunk);
+    } catch {
+      // a convenience file
+    }
+    this.wrote(upTo);
+  }
+
+  private wrote(upTo: number): void {
+    this.written = upTo;
+    const done = this.waiters.filter((w) => w.upTo <= upTo);
+    this.waiters = this.waiters.filter((w) => w.upTo > upTo);
+    for (const w of done) w.resolve();
+  }
+
+  private takeDropNote(): void {
+    const note = `{"supervisor":"dropped ${this.droppedChars} characters here: the disk was slower than the server's output"}\n`;
+    this.droppedChars = 0;
+    this.buffered.push(note);
+    this.bufferedChars += note.length;
+  }
+
+  private take(): string {
+    if (this.droppedChars > 0) this.takeDropNote();
+    const chunk = this.buffered.join('');
+    this.buffered = [];
+    this.bufferedChars = 0;
+    return chunk;
+  }
+
+  private async drain(): Promise<void> {
+    // bounded: each pass writes what was there; appends during the write make the next pass
+    for (;;) {
+      const upTo = this.appended;
+      const chunk = this.take();
+      if (chunk === '') break;
+      try {
+        await appendFile(this.path, chunk);
+      } catch {
+        // the file is a convenience (its folder may be gone): memory still has the lines
+      }
+      this.wrote(upTo);
+    }
+    this.draining = null;
+    open.delete(this);
+  }
+}
