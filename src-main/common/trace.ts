@@ -43,7 +43,11 @@ export type TraceKind =
   | 'fault.set'
   | 'fault.healed'
   | 'snapshot.taken'
-  | 'txnlog.truncated';
+  | 'txnlog.truncated'
+  // dynamic reconfiguration: a reconfig request prepped (or refused) at the leader; a server
+  // switching to a new membership (detail: version, voters, observers)
+  | 'reconfig.prepped'
+  | 'reconfig.activated';
 
 export interface TraceEvent {
   /** wall-clock ms since epoch (from the Env clock: fake in simulation). */

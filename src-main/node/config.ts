@@ -10,20 +10,13 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ZooLabError } from '../common/errors';
 import { limits } from '../common/limits';
+import { Membership, parseServerSpec, type Member } from '../common/membership';
 import { parseProperties, PropertiesSyntaxError } from './properties';
 
 export type PeerType = 'participant' | 'observer';
 
-export interface QuorumServer {
-  id: number;
-  host: string;
-  quorumPort: number;
-  electionPort: number;
-  type: PeerType;
-  /** from `;[clientHost:]clientPort`; ZooKeeper uses 0.0.0.0 when only the port is given */
-  clientHost: string | null;
-  clientPort: number | null;
-  /** line in zoo.cfg */
+export interface QuorumServer extends Member {
+  /** line in zoo.cfg (or in the dynamic config file when dynamicConfigFile is set) */
   line: number;
 }
 
@@ -55,6 +48,10 @@ export interface ZooCfg {
   admin: { enableServer: boolean; serverAddress: string; serverPort: number; commandUrl: string };
   peerType: PeerType;
   servers: ReadonlyMap<number, QuorumServer>;
+  /** `dynamicConfigFile` (absolute), when the server.N lines live in it (ZooKeeper 3.5+) */
+  dynamicConfigFile: string | null;
+  /** the servers with the config version: from the dynamic file's name (zoo.cfg.dynamic.<hex>), else 0 */
+  membership: Membership;
   /** ZooKeeper's isDistributed(): more than one voter, or standaloneEnabled=false */
   distributed: boolean;
   /** JVM-style system properties: SERVER_JVMFLAGS -D…, then zoo.cfg's unknown keys as zookeeper.<key> */
@@ -68,9 +65,6 @@ export interface ServerIdentity {
   myid: number | null;
   myidPath: string;
 }
-
-const WRONG_FORMAT =
-  'expected server.N=host:quorumPort:electionPort[:participant|:observer][;[clientHost:]clientPort]';
 
 /** Split SERVER_JVMFLAGS into words (honouring simple '…' and "…" quoting) and keep -Dk=v. */
 export function parseJvmFlags(flags: string | undefined): { properties: Map<string, string>; ignored: string[] } {
@@ -144,58 +138,10 @@ function parseBooleanStrict(ctx: ParseContext, line: number, key: string, value:
   return fail(ctx, line, `${key}=${value}: choose 'true' or 'false'`);
 }
 
-/** `host:port…` with an optional [ipv6] host, as ConfigUtils.getHostAndPort. */
-function hostAndPort(s: string): string[] | null {
-  if (s.startsWith('[')) {
-    const end = s.indexOf(']');
-    if (end === -1) return null;
-    const host = s.slice(1, end);
-    const rest = s.slice(end + 1);
-    if (rest === '') return [host];
-    if (!rest.startsWith(':')) return null;
-    return [host, ...rest.slice(1).split(':')];
-  }
-  return s.split(':');
-}
-
 function parseServerLine(ctx: ParseContext, line: number, id: number, value: string): QuorumServer {
-  const parts = value.split(';');
-  if (parts.length > 2) fail(ctx, line, `server.${id}=${value}: ${WRONG_FORMAT}`);
-  const serverPart = parts[0] as string;
-  if (serverPart.includes('|')) {
-    fail(ctx, line, `server.${id}: several addresses per server (multiAddress) are not supported by ZooLab; give one host:port:port`);
-  }
-  const sp = hostAndPort(serverPart);
-  if (!sp || sp.length < 3 || sp.length > 4) fail(ctx, line, `server.${id}=${value}: ${WRONG_FORMAT}`);
-  const host = sp[0] as string;
-  if (host === '') fail(ctx, line, `server.${id}: the host is empty; ${WRONG_FORMAT}`);
-  const quorumPort = parsePort(ctx, line, `server.${id} quorum port`, sp[1] as string);
-  const electionPort = parsePort(ctx, line, `server.${id} election port`, sp[2] as string);
-  let type: PeerType = 'participant';
-  if (sp.length === 4) {
-    const t = (sp[3] as string).toLowerCase();
-    if (t !== 'participant' && t !== 'observer') {
-      fail(ctx, line, `server.${id}: unrecognised peer type '${sp[3]}'; use participant or observer`);
-    }
-    type = t;
-  }
-  let clientHost: string | null = null;
-  let clientPort: number | null = null;
-  if (parts.length === 2) {
-    const cp = hostAndPort((parts[1] as string).trim());
-    if (!cp || cp.length > 2 || cp.length === 0) fail(ctx, line, `server.${id}=${value}: ${WRONG_FORMAT}`);
-    if (cp.length === 2) {
-      clientHost = cp[0] as string;
-      clientPort = parsePort(ctx, line, `server.${id} client port`, cp[1] as string);
-    } else {
-      clientHost = '0.0.0.0';
-      clientPort = parsePort(ctx, line, `server.${id} client port`, cp[0] as string);
-    }
-  }
-  if (quorumPort === electionPort) {
-    fail(ctx, line, `server.${id}: quorum port and election port are both ${quorumPort}; give two different ports`);
-  }
-  return { id, host, quorumPort, electionPort, type, clientHost, clientPort, line };
+  const m = parseServerSpec(id, value);
+  if (typeof m === 'string') fail(ctx, line, m);
+  return { ...m, line };
 }
 
 export interface ParseOptions {
@@ -204,6 +150,8 @@ export interface ParseOptions {
   /** SERVER_JVMFLAGS value */
   jvmFlags?: string;
   cwd?: string;
+  /** reads the dynamic config file (default: readFileSync utf8) */
+  readFile?: (path: string) => string;
 }
 
 /** Parse zoo.cfg text. Throws ZooLabError('CONFIG_INVALID') naming file:line. */
@@ -241,6 +189,8 @@ export function parseZooCfg(text: string, options: ParseOptions): ZooCfg {
   let standaloneEnabled = true;
   let peerType: PeerType = 'participant';
   let juteFromCfg: number | null = null;
+  let dynamicConfigFile: string | null = null;
+  let dynamicLine = 0;
   const servers = new Map<number, QuorumServer>();
 
   for (const { key: rawKey, value: rawValue, line } of entries) {
@@ -317,7 +267,8 @@ export function parseZooCfg(text: string, options: ParseOptions): ZooCfg {
         if (value.toLowerCase() === 'true') fail(ctx, line, `${key}=true: TLS is not supported by ZooLab; remove the line`);
         break;
       case 'dynamicConfigFile':
-        fail(ctx, line, 'dynamicConfigFile: a separate dynamic config file is not supported yet; put the server.N lines in zoo.cfg');
+        dynamicConfigFile = resolvePath(cwd, value);
+        dynamicLine = line;
         break;
       case 'jute.maxbuffer':
         // ZooKeeper reads this only as a JVM property; ZooLab honours it from zoo.cfg as well.
@@ -349,6 +300,15 @@ export function parseZooCfg(text: string, options: ParseOptions): ZooCfg {
           sys.set(`zookeeper.${key}`, value);
         }
     }
+  }
+
+  let configVersion = 0n;
+  if (dynamicConfigFile !== null) {
+    const first = servers.values().next();
+    if (!first.done) {
+      fail(ctx, first.value.line, `server.${first.value.id} is given here and dynamicConfigFile (line ${dynamicLine}) is set too; keep the server.N lines in ${dynamicConfigFile} only`);
+    }
+    configVersion = readDynamicFile(dynamicConfigFile, dynamicLine, ctx, options.readFile, servers);
   }
 
   if (dataDir === null) fail(ctx, null, 'dataDir is not set; add e.g. dataDir=/var/lib/zookeeper');
@@ -426,10 +386,51 @@ export function parseZooCfg(text: string, options: ParseOptions): ZooCfg {
     admin,
     peerType,
     servers,
+    dynamicConfigFile,
+    membership: new Membership(servers.values(), configVersion),
     distributed,
     systemProperties: sys,
     notes,
   };
+}
+
+/**
+ * The server.N lines of a dynamic config file, into `servers`; returns the version its name
+ * carries (zoo.cfg.dynamic.<hex>, as QuorumPeerConfig.getVersionFromFilename; 0 without one).
+ * As ZooKeeper, the file itself must not hold a version line.
+ */
+function readDynamicFile(path: string, cfgLine: number, cfgCtx: ParseContext, readFile: ((p: string) => string) | undefined, servers: Map<number, QuorumServer>): bigint {
+  let text: string;
+  try {
+    text = (readFile ?? ((p: string) => readFileSync(p, 'utf8')))(path);
+  } catch (e) {
+    fail(cfgCtx, cfgLine, `dynamicConfigFile=${path} cannot be read (${(e as Error).message})`);
+  }
+  const ctx: ParseContext = { file: path };
+  let entries;
+  try {
+    entries = parseProperties(text);
+  } catch (e) {
+    if (e instanceof PropertiesSyntaxError) fail(ctx, e.line, e.message);
+    throw e;
+  }
+  for (const { key: rawKey, value: rawValue, line } of entries) {
+    const key = rawKey.trim();
+    const value = rawValue.trim();
+    if (key === 'version') fail(ctx, line, 'a dynamic config file must not hold a version line (its version is in the file name)');
+    if (!/^server\./.test(key)) {
+      if (/^(group|weight)\./.test(key)) fail(ctx, line, `${key}: hierarchical quorums are not supported by ZooLab`);
+      fail(ctx, line, `${key}: a dynamic config file holds only server.N lines`);
+    }
+    const idText = key.slice('server.'.length);
+    if (!/^\d+$/.test(idText)) fail(ctx, line, `${key}: the server id after 'server.' must be a number, e.g. server.1=…`);
+    const id = Number(idText);
+    if (servers.has(id)) fail(ctx, line, `${key} appears twice (first at line ${servers.get(id)?.line}); keep one`);
+    servers.set(id, parseServerLine(ctx, line, id, value));
+  }
+  const dot = path.lastIndexOf('.');
+  const suffix = dot === -1 ? '' : path.slice(dot + 1);
+  return /^[0-9a-fA-F]{1,16}$/.test(suffix) ? BigInt(`0x${suffix}`) : 0n;
 }
 
 function resolvePath(cwd: string, p: string): string {

@@ -128,6 +128,9 @@ export interface ElectionNetworkOptions {
   faults: FaultTable;
   log: Logger;
   onMessage(from: Sid, n: Notification): void;
+  /** a server outside `peers` said hello (a joiner, with its election address): keep it in
+   * `peers` to answer it (ZooKeeper answers non-members' notifications); absent: hang up */
+  learnPeer?(sid: Sid, host: string, electionPort: number): boolean;
 }
 
 export class ElectionNetwork {
@@ -209,7 +212,7 @@ export class ElectionNetwork {
             return;
           }
           s.setTimeout(0);
-          if (!this.o.peers.has(peer)) {
+          if (!this.o.peers.has(peer) && !this.learn(peer, f)) {
             s.destroy();
             return;
           }
@@ -224,6 +227,20 @@ export class ElectionNetwork {
         }
       }
     });
+  }
+
+  private learn(sid: Sid, hello: Uint8Array): boolean {
+    if (this.o.learnPeer === undefined) return false;
+    let address: string;
+    try {
+      address = decodeElectionHello(hello).address;
+    } catch {
+      return false;
+    }
+    const colon = address.lastIndexOf(':');
+    const port = Number(address.slice(colon + 1));
+    if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) return false;
+    return this.o.learnPeer(sid, address.slice(0, colon).replace(/^\[|\]$/g, ''), port);
   }
 
   /** Make `s` the link to `sid`: read notifications from it, flush what waits for it. */
@@ -501,7 +518,9 @@ export class QuorumNetwork {
         s.destroy();
         return;
       }
-      if ((hello.type !== 'FOLLOWERINFO' && hello.type !== 'OBSERVERINFO') || !this.o.peers.has(hello.sid) || !this.accepting) {
+      if ((hello.type !== 'FOLLOWERINFO' && hello.type !== 'OBSERVERINFO') || !this.accepting) {
+        // any sid may connect: the ZAB core refuses what it must (a joiner outside the
+        // membership syncs as a non-voting learner before the reconfig that adds it)
         s.destroy();
         return;
       }

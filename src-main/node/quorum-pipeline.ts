@@ -34,6 +34,8 @@ import { md5, saslServerSettings } from './jaas';
 import { writeStdout } from './stdout-lines';
 import { applyClientEffect, feedClientFrame, type ClientTable } from './client-frames';
 import { preallocBytesFrom } from './config';
+import { Membership } from '../common/membership';
+import { writeDynamicConfig } from './dynamic-config';
 import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
 import { ElectionNetwork, FaultTable, QuorumNetwork } from './peer-network';
@@ -88,23 +90,39 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   const snapshots = rec.snapshots;
   log.info(`recovered zxid ${hex(tree.lastProcessedZxid)} (${records.length} logged txn(s) after ${rec.snapshotName ?? 'the initial snapshot'}); acceptedEpoch ${rec.acceptedEpoch}, currentEpoch ${rec.currentEpoch}`);
 
-  const voters: Sid[] = [];
-  const observers: Sid[] = [];
-  const peers = new Map<Sid, PeerAddress>();
-  let self: PeerAddress | null = null;
-  for (const s of cfg.servers.values()) {
-    (s.type === 'observer' ? observers : voters).push(s.id);
-    const addr = { sid: s.id, host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort };
-    if (s.id === myid) self = addr;
-    else peers.set(s.id, addr);
+  // the membership: zoo.cfg's (or its dynamic file's), unless the log holds a newer committed
+  // one (a crash after a reconfig committed, before its file was written)
+  let membership: Membership = cfg.membership;
+  const fromTree = Membership.parse(new TextDecoder().decode(tree.getData('/zookeeper/config')?.data ?? new Uint8Array()));
+  if (typeof fromTree !== 'string' && fromTree.members.size > 0 && fromTree.version > membership.version && fromTree.members.has(myid)) {
+    log.info(`membership version ${hex(fromTree.version)} from the data tree is newer than the config file's ${hex(membership.version)}`);
+    membership = fromTree;
   }
-  if (!self) throw new Error(`server ${myid} is not in the server.N lines`);
+  const peers = new Map<Sid, PeerAddress>();
+  const own = membership.members.get(myid);
+  if (!own) throw new Error(`server ${myid} is not in the server.N lines`);
+  const self: PeerAddress = { sid: myid, host: own.host, quorumPort: own.quorumPort, electionPort: own.electionPort };
+  const addPeers = (m: Membership): void => {
+    for (const s of m.members.values()) {
+      if (s.id !== myid) peers.set(s.id, { sid: s.id, host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort });
+    }
+  };
+  addPeers(membership);
+  const voters = membership.voters;
+  const observers = membership.observers;
   const quorum = new QuorumMaj(voters, observers);
+  /** a reconfig removed this server: it takes no part in elections or ZAB any more */
+  let removed = false;
+  /** /zookeeper/config shows the active membership (ZKDatabase.initConfigInZKDatabase) */
+  const initConfigNode = (m: Membership): void => {
+    tree.setConfigNode(new TextEncoder().encode(m.toText()), m.version, BigInt(Date.now()));
+  };
+  initConfigNode(membership);
 
   const keep = 500;
   const base = records.length > keep ? (records[records.length - keep - 1] as TxnRecord).zxid : (rec.snapshot?.zxid ?? 0n);
   const zab = new ZabPeer(
-    { myid, quorum, initLimitTicks: cfg.initLimitTicks ?? 10, syncLimitTicks: cfg.syncLimitTicks ?? 5, outstandingProposalsMax: OUTSTANDING_PROPOSALS_MAX, tracing: deps.trace !== nullTraceSink },
+    { myid, quorum, membership, initLimitTicks: cfg.initLimitTicks ?? 10, syncLimitTicks: cfg.syncLimitTicks ?? 5, outstandingProposalsMax: OUTSTANDING_PROPOSALS_MAX, tracing: deps.trace !== nullTraceSink },
     {
       acceptedEpoch: rec.acceptedEpoch,
       currentEpoch: rec.currentEpoch,
@@ -225,6 +243,13 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         tree,
         role: zabRole === 'leading' ? 'leader' : 'learner',
         ...(zabRole === 'leading' ? { epoch } : {}),
+        reconfig: {
+          enabled: cfg.reconfigEnabled,
+          standaloneEnabled: cfg.standaloneEnabled,
+          lastSeen: () => zab.lastSeenMembership,
+          inProgress: () => zab.reconfigInProgress,
+          quorumSynced: (next) => zab.isQuorumSynced(next),
+        },
         sessionSecret: secret,
         ...saslOptions,
       },
@@ -363,7 +388,10 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         // the log and the tree change now; durability follows in order
         const cut = txnLog.truncateAfter(op.zxid);
         const gone = snapshots.removeAfter(op.zxid);
-        if (tree.lastProcessedZxid > op.zxid) tree = rebuildTo(op.zxid);
+        if (tree.lastProcessedZxid > op.zxid) {
+          tree = rebuildTo(op.zxid);
+          initConfigNode(zab.activeMembership);
+        }
         emitTrace({ t: Date.now(), kind: 'txnlog.truncated', server: myid, zxid: hex(op.zxid) });
         jobs.push({ seq, run: async () => void (await Promise.all([cut, gone])) });
         break;
@@ -409,6 +437,12 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     faults,
     log,
     onMessage: (from, n) => electionStep({ type: 'message', nowMs: Date.now(), from, msg: n }),
+    // a joiner (not yet a member) is answered so it finds the leader (ports but the election one unknown yet)
+    learnPeer: (sid, host, electionPort) => {
+      if (sid === myid || peers.has(sid)) return peers.has(sid);
+      peers.set(sid, { sid, host, quorumPort: 0, electionPort });
+      return true;
+    },
   });
   const quorumNet = new QuorumNetwork({
     myid,
@@ -480,6 +514,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   }
 
   const startElection = (): void => {
+    if (removed) return;
     leaderId = null;
     quorumNet.accepting = false;
     electionStep({ type: 'start', nowMs: Date.now(), lastZxid: zab.lastLoggedZxid, currentEpoch: zab.currentEpoch });
@@ -599,14 +634,43 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
           // that start (or lose their link) later join it instead of looking forever
           electionStep({ type: 'established', nowMs: Date.now(), leader: e.leader, epoch: e.epoch });
           break;
-        case 'abandoned':
-          log.info(`${e.role} abandoned: ${e.reason}; electing again`);
+        case 'abandoned': {
           servingRole = null;
           stopCore('leadership changed');
           quorumNet.disconnectAll();
+          if (e.removed === true) {
+            // as a server a reconfig removed: it stays up but takes no part (no election, no ZAB)
+            removed = true;
+            log.info(`${e.role} abandoned: ${e.reason}; this server is no longer a member and stops taking part`);
+            break;
+          }
+          const next = e.next;
+          if (next !== undefined) {
+            log.info(`${e.role} abandoned: ${e.reason}; going to leader ${next} without an election`);
+            queueMicrotask(() => !stopped && electionStep({ type: 'designate', nowMs: Date.now(), leader: next, lastZxid: zab.lastLoggedZxid, currentEpoch: zab.currentEpoch }));
+            break;
+          }
+          log.info(`${e.role} abandoned: ${e.reason}; electing again`);
           // after the current effects: the election restarts from the log as it is now
           queueMicrotask(() => !stopped && startElection());
           break;
+        }
+        case 'activated': {
+          const m = e.membership;
+          initConfigNode(m);
+          addPeers(m);
+          electionStep({ type: 'reconfig', nowMs: Date.now(), quorum: new QuorumMaj(m.voters, m.observers) });
+          log.info(`membership ${hex(m.version)} active: voters ${m.voters.join(',')}${m.observers.length > 0 ? `, observers ${m.observers.join(',')}` : ''}${e.leader !== null ? `, designated leader ${e.leader}` : ''}`);
+          if (cfg.reconfigEnabled) {
+            try {
+              const file = writeDynamicConfig(cfg.path, m);
+              log.info(`wrote ${file} and pointed ${cfg.path} at it`);
+            } catch (err) {
+              log.warn(`could not write the dynamic config file: ${(err as Error).message}`);
+            }
+          }
+          break;
+        }
         case 'trace':
           emitTrace(e.event);
           break;

@@ -4,7 +4,7 @@
  * restart or to another server is told its session expired. The supervisor hands every server
  * of an ensemble the same random secret (kept in ensemble.json) through ZOOLAB_SESSION_SECRET;
  * a server started by hand derives one from its config, which is stable and shared by the
- * ensemble, and as predictable as upstream's passwords.
+ * ensemble (with reconfigEnabled, a fixed one), and as predictable as upstream's passwords.
  */
 import { createHash } from 'node:crypto';
 import type { ZooCfg } from './config';
@@ -14,8 +14,11 @@ export const SESSION_SECRET_ENV = 'ZOOLAB_SESSION_SECRET';
 export function sessionSecret(cfg: ZooCfg, env: NodeJS.ProcessEnv): Uint8Array {
   const given = env[SESSION_SECRET_ENV];
   if (given && /^[0-9a-fA-F]{32,}$/.test(given) && given.length % 2 === 0) return Uint8Array.from(Buffer.from(given, 'hex'));
-  const basis =
-    cfg.servers.size > 0
+  // with reconfigEnabled the server lines change over time and a joiner starts with others than
+  // the members have: only a basis that does not depend on them is shared by every server
+  const basis = cfg.reconfigEnabled
+    ? 'reconfigurable ensemble'
+    : cfg.servers.size > 0
       ? [...cfg.servers.values()]
           .sort((a, b) => a.id - b.id)
           .map((s) => `${s.id}=${s.host}:${s.quorumPort}:${s.electionPort}`)

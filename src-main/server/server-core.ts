@@ -39,8 +39,9 @@ import { DigestMd5Server } from './sasl-digest-md5';
 import type { Reply } from './replies';
 import { executeRead, pathOf, writeReply } from './replies';
 import { decodeForwarded, encodeForwarded } from './forwarding';
+import { CONFIG_NODE, prepReconfig } from './reconfig';
 import { SessionTracker, bytesEqual, initialSessionId, sessionPassword } from './sessions';
-import type { ConnectionInfo, LatencyStats, ServerCoreOptions, ServerEffect, ServerEnv, ServerStats, SessionDump } from './types';
+import type { ConnectionInfo, LatencyStats, ReconfigSupport, ServerCoreOptions, ServerEffect, ServerEnv, ServerStats, SessionDump } from './types';
 
 
 type Item =
@@ -146,6 +147,9 @@ export class ServerCore {
   private readonly tracing: boolean;
   private packetsReceived = 0;
   private packetsSent = 0;
+  /** a reconfig prepped by this core and not yet applied (ZAB may not have it yet) */
+  private reconfigPending: Zxid | null = null;
+  private readonly reconfigSupport: ReconfigSupport | undefined;
 
   constructor(env: ServerEnv, options: ServerCoreOptions = {}) {
     assert(Number.isInteger(env.serverId) && env.serverId >= 0 && env.serverId < 255, `server id ${env.serverId} must be 0..254`);
@@ -172,6 +176,7 @@ export class ServerCore {
       saslAuthProvider: options.saslAuthProvider ?? false,
     };
     this.tree = options.tree ?? new DataTree();
+    this.reconfigSupport = options.reconfig;
     this.role = options.role ?? 'standalone';
     this.lastProposedZxid = this.tree.lastProcessedZxid;
     if (this.role === 'leader') {
@@ -436,6 +441,7 @@ export class ServerCore {
       const p = this.pending.shift()!;
       const r = this.tree.applyTxn(p.entry);
       this.outstanding.committed(p.entry.header.zxid);
+      if (this.reconfigPending === p.entry.header.zxid) this.reconfigPending = null;
       if (this.tracing) this.trace({
         kind: 'txn.applied',
         zxid: hex(p.entry.header.zxid),
@@ -516,11 +522,19 @@ export class ServerCore {
       if (item && r.type === OpCode.error && r.err === ErrorCode.SESSIONMOVED) {
         this.closeConn(conn, `session ${hex(sessionId)} moved to another server`);
       } else if (item) {
-        item.reply = writeReply(item.op, r);
+        item.reply = this.replyOf(item.op, r);
         this.drain(conn);
       }
     }
     this.drainSyncWaiters();
+  }
+
+  /** A write's reply; reconfig answers GetDataResponse{config text, Stat} of /zookeeper/config (FinalRequestProcessor). */
+  private replyOf(op: number, r: ApplyResult): Reply {
+    if (op !== OpCode.reconfig || r.err !== 0) return writeReply(op, r);
+    const node = this.tree.getData(CONFIG_NODE);
+    if (node === undefined) return writeReply(op, r);
+    return { err: 0, response: { type: OpCode.reconfig, data: node.data, stat: node.stat } };
   }
 
   /** The first unanswered write of a connection, if it has this xid. */
@@ -900,7 +914,7 @@ export class ServerCore {
       return;
     }
     this.prepAndPropose(conn.sessionId, xid, conn.authIds, request, (r) => {
-      item.reply = writeReply(request.type, r);
+      item.reply = this.replyOf(request.type, r);
       const c = this.conns.get(conn.id);
       if (c === conn) this.drain(conn);
     });
@@ -937,10 +951,14 @@ export class ServerCore {
         ok = r.ok;
         break;
       }
-      case OpCode.reconfig:
-        txn = { type: OpCode.error, err: ErrorCode.RECONFIGDISABLED };
-        ok = false;
+      case OpCode.reconfig: {
+        const r = prepReconfig(this.reconfigSupport, this.role, this.tree, ctx, request.req, zxid, this.reconfigPending !== null);
+        txn = r.ok ? r.txn : { type: OpCode.error, err: r.err };
+        ok = r.ok;
+        if (r.ok) this.reconfigPending = zxid;
+        this.trace({ kind: 'reconfig.prepped', zxid: hex(zxid), session: hex(sessionId), xid, detail: r.ok ? { version: hex(zxid), voters: r.next.voters.join(','), observers: r.next.observers.join(',') } : { err: r.err, reason: r.message } });
         break;
+      }
       default:
         // deleteContainer: upstream reads this op's body as a bare path (it is meant for its own
         // reaper), so a client's DeleteContainerRequest always fails its path check

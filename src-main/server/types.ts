@@ -7,6 +7,24 @@ import type { SessionId, Zxid } from '../common/ids';
 import type { TraceSink } from '../common/trace';
 import type { ConnectResponse, ReplyHeader, Response, TxnEntry, WatcherEvent } from '../jute/types';
 import type { DataTree } from '../tree/data-tree';
+import type { Membership } from '../common/membership';
+
+/**
+ * Dynamic reconfiguration as the leader's core sees it (ZooKeeper's reconfig in
+ * PrepRequestProcessor). Absent: reconfig is disabled (RECONFIGDISABLED).
+ */
+export interface ReconfigSupport {
+  /** zoo.cfg reconfigEnabled */
+  readonly enabled: boolean;
+  /** zoo.cfg standaloneEnabled: then a new config needs at least 2 participants */
+  readonly standaloneEnabled: boolean;
+  /** leader: the newest membership proposed or committed (ZooKeeper's lastSeenQuorumVerifier) */
+  lastSeen(): Membership;
+  /** leader: a proposed membership is not committed yet */
+  inProgress(): boolean;
+  /** leader: these voters include a quorum of (this leader +) followers connected and synced */
+  quorumSynced(next: Membership): boolean;
+}
 
 export interface ServerEnv {
   clock: { nowMs(): number };
@@ -80,6 +98,8 @@ export interface ServerCoreOptions {
    * is closed. The shell should stop reading a socket long before (see ServerCore.backlog).
    */
   outstandingPerConnectionMax?: number;
+  /** dynamic reconfiguration (op 16); absent = reconfigEnabled=false */
+  reconfig?: ReconfigSupport;
 }
 
 /** What the shell must do, in order. */

@@ -156,6 +156,23 @@ export class DataTree {
     return n ? { acl: cloneAcl(n.acl), stat: this.toStat(n) } : undefined;
   }
 
+  /**
+   * /zookeeper/config holds the membership a server starts with or learns from its leader
+   * (ZKDatabase.initConfigInZKDatabase: data, mzxid = the config version, mtime = now, version
+   * -1). Reconfig txns change it like any setData. Returns the change, for watches.
+   */
+  setConfigNode(data: Uint8Array, configVersion: Zxid, timeMs: bigint): NodeChange | null {
+    const n = this.nodes.get('/zookeeper/config');
+    if (!n) return null;
+    if (bytesSame(n.data, data) && n.stat.mzxid === configVersion) return null;
+    this.dataSize += data.length - (n.data?.length ?? 0);
+    n.data = data;
+    n.stat.mzxid = configVersion;
+    n.stat.mtime = timeMs;
+    n.stat.version = -1;
+    return { type: 'dataChanged', path: '/zookeeper/config', acl: n.acl };
+  }
+
   /** The ACL as stored (not a copy): for permission checks. */
   aclOf(path: string): readonly ACL[] | undefined {
     return this.nodes.get(path)?.acl;
@@ -643,4 +660,10 @@ export class DataTree {
     }
     return h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
   }
+}
+
+function bytesSame(a: Uint8Array | null, b: Uint8Array): boolean {
+  if (a === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

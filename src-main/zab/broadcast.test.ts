@@ -122,7 +122,7 @@ function establishedLeader(): ZabPeer {
   const ae = step(l, { type: 'message', from: 2, msg: { type: 'ACKEPOCH', currentEpoch: 0, lastZxid: 0n } });
   expect(sends(ae)).toEqual([
     { type: 'DIFF', zxid: 0n, committedZxid: 0n },
-    { type: 'NEWLEADER', zxid: makeZxid(1, 0) },
+    { type: 'NEWLEADER', zxid: makeZxid(1, 0), config: expect.any(String) },
   ]);
   step(l, { type: 'persisted', seq: lastSeq(ae) });
   expect(l.serving).toBe(false);
@@ -161,7 +161,7 @@ describe('zab: leader', () => {
     expect(sends(ae)).toEqual([
       { type: 'TRUNC', zxid: 0n, committedZxid: 0n },
       { type: 'PROPOSAL', txn: txn(1, 1) },
-      { type: 'NEWLEADER', zxid: makeZxid(1, 0) },
+      { type: 'NEWLEADER', zxid: makeZxid(1, 0), config: expect.any(String) },
     ]);
     // its NEWLEADER ack covers the re-sent proposal: with the leader that is a quorum
     const ack = step(l, { type: 'message', from: 3, msg: { type: 'ACK', zxid: makeZxid(1, 0) } });

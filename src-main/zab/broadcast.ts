@@ -23,7 +23,9 @@
 import { assert } from '../common/assert';
 import { hex, makeZxid, zxidCounter, zxidEpoch, type SessionId, type Zxid } from '../common/ids';
 import type { TraceEvent, TraceKind } from '../common/trace';
-import type { QuorumMaj, Sid } from './quorum';
+import { Membership } from '../common/membership';
+import { QuorumMaj, type Sid } from './quorum';
+import { membershipOfQuorum, reconfigOfTxnEntry } from './reconfig';
 import { ZAB_PROTOCOL_VERSION, type PersistOp, type SessionTouch, type TxnRecord, type ZabMessage } from './types';
 
 export interface ZabConfig {
@@ -42,6 +44,12 @@ export interface ZabConfig {
   /** false when nothing reads the trace: the per-txn events (log append, fsync, proposal, ack,
    * quorum, commit, forward) are not built. Role, election and sync events stay. Default true. */
   readonly tracing?: boolean;
+  /** the membership (addresses and version) this server starts with; its voters/observers must
+   * be `quorum`'s. Default: made up from `quorum`, version 0 */
+  readonly membership?: Membership;
+  /** whether a txn is a reconfig, and the membership it makes (default: ZooKeeper's txn format,
+   * see reconfig.ts) */
+  readonly reconfigOf?: (txn: TxnRecord) => Membership | null;
 }
 
 const NO_FIELDS: { zxid: string } = { zxid: '' };
@@ -113,10 +121,22 @@ export type ZabEffect =
   | { readonly type: 'synced'; readonly sessionId: SessionId; readonly xid: number; readonly zxid: Zxid }
   /** a propose / forward / sync this role cannot take now; the client sees no answer from ZAB */
   | { readonly type: 'dropped'; readonly sessionId: SessionId; readonly xid: number; readonly reason: string }
+  /** the membership changed (a reconfig committed, the leader stamped the first version, or a
+   * learner took its leader's): update /zookeeper/config, the dynamic config file and the
+   * peers; `leader` is the designated leader when a reconfig named one */
+  | { readonly type: 'activated'; readonly membership: Membership; readonly leader: Sid | null }
   /** start serving clients in this role and epoch */
   | { readonly type: 'serving'; readonly role: ZabRole; readonly epoch: number; readonly leader: Sid }
   /** this role is over: stop serving clients and restart the election */
-  | { readonly type: 'abandoned'; readonly role: ZabRole; readonly reason: string }
+  | {
+      readonly type: 'abandoned';
+      readonly role: ZabRole;
+      readonly reason: string;
+      /** a reconfig designated this leader: lead (if it is me) or follow it, without an election */
+      readonly next?: Sid;
+      /** a reconfig removed this server from the ensemble: stop taking part */
+      readonly removed?: boolean;
+    }
   | { readonly type: 'trace'; readonly event: TraceEvent };
 
 type Waiter =
@@ -146,6 +166,11 @@ interface LearnerHandle {
 interface Outstanding {
   readonly txn: TxnRecord;
   readonly ackers: Set<Sid>;
+  /** every one must see a quorum of acks: the active membership's, and while a reconfig is in
+   * flight the proposed one's too (ZooKeeper's qvAcksetPairs) */
+  readonly quorums: readonly QuorumMaj[];
+  /** a reconfig: the membership it makes */
+  readonly config: Membership | null;
 }
 
 interface PendingSync {
@@ -174,6 +199,8 @@ interface LeaderState {
   counter: number;
   pingRound: number;
   readonly pendingSyncs: PendingSync[];
+  /** a proposed reconfig not committed yet (ZooKeeper's lastSeenQuorumVerifier) */
+  pendingConfig: { readonly membership: Membership; readonly quorum: QuorumMaj } | null;
 }
 
 interface LearnerState {
@@ -192,7 +219,13 @@ const PROTOCOL = 'protocol: ';
 
 export class ZabPeer {
   readonly myid: Sid;
-  private readonly quorum: QuorumMaj;
+  /** the active membership's quorum: replaced when a reconfig activates */
+  private quorum: QuorumMaj;
+  private membership: Membership;
+  private readonly reconfigOf: (txn: TxnRecord) => Membership | null;
+  /** my role in the membership I started with: a joiner not yet in the leader's membership
+   * connects in this role */
+  private readonly ownType: 'participant' | 'observer';
   private readonly initLimitTicks: number;
   private readonly syncLimitTicks: number;
   private readonly committedLogMax: number;
@@ -223,6 +256,9 @@ export class ZabPeer {
     this.pendingSyncsMax = config.pendingSyncsMax ?? 1000;
     this.tracing = config.tracing ?? true;
     assert(this.quorum.isMember(this.myid), `server ${this.myid} is not in the ensemble`);
+    this.membership = config.membership ?? membershipOfQuorum(this.quorum);
+    this.reconfigOf = config.reconfigOf ?? reconfigOfTxnEntry;
+    this.ownType = this.quorum.isVoter(this.myid) ? 'participant' : 'observer';
     assert(this.initLimitTicks > 0 && this.syncLimitTicks > 0, 'initLimit and syncLimit must be positive');
     this.accepted = durable.acceptedEpoch;
     this.current = durable.currentEpoch;
@@ -290,6 +326,34 @@ export class ZabPeer {
     const r = this.role;
     if (r?.kind !== 'leader' || r.phase !== 'broadcast' || r.epoch === null) return null;
     return makeZxid(r.epoch, r.counter + 1);
+  }
+
+  /** the active membership (what /zookeeper/config shows) */
+  get activeMembership(): Membership {
+    return this.membership;
+  }
+
+  /** leader: the newest membership proposed or active (ZooKeeper's lastSeenQuorumVerifier) */
+  get lastSeenMembership(): Membership {
+    const r = this.role;
+    return r?.kind === 'leader' && r.pendingConfig !== null ? r.pendingConfig.membership : this.membership;
+  }
+
+  /** leader: a reconfig is proposed and not yet committed */
+  get reconfigInProgress(): boolean {
+    const r = this.role;
+    return r?.kind === 'leader' && r.pendingConfig !== null;
+  }
+
+  /** leader: the voters of `next` include a quorum of (me +) followers connected and synced
+   * (Leader.isQuorumSynced: observers and learners still syncing do not count) */
+  isQuorumSynced(next: Membership): boolean {
+    const r = this.role;
+    if (r?.kind !== 'leader' || next.voters.length === 0) return false;
+    const q = new QuorumMaj(next.voters, next.observers);
+    const ids: Sid[] = q.isVoter(this.myid) ? [this.myid] : [];
+    for (const h of r.learners.values()) if (!h.observer && (h.phase === 'synced' || h.phase === 'uptodate')) ids.push(h.sid);
+    return q.containsQuorum(ids);
   }
 
   /** the txns this core still holds in memory (for tests and the simulator's checkers) */
@@ -383,10 +447,29 @@ export class ZabPeer {
     this.waiters.push({ seq, kind: 'append', txn, ack });
   }
 
-  private deliver(out: ZabEffect[], txn: TxnRecord): void {
+  /** Commit `txn` here; a reconfig's membership becomes active right after it (`leader`: the
+   * designated leader, when the leader named one). Returns that membership, if any. */
+  private deliver(out: ZabEffect[], txn: TxnRecord, leader: Sid | null = null, known?: Membership | null): Membership | null {
     assert(txn.zxid > this.applied, `commit ${hex(txn.zxid)} after applied ${hex(this.applied)}`);
     this.applied = txn.zxid;
     out.push({ type: 'commit', txn });
+    const m = known === undefined ? this.reconfigOf(txn) : known;
+    if (m !== null) this.activate(out, m, leader);
+    return m;
+  }
+
+  /** Switch to a newer membership (an older or equal version is ignored). */
+  private activate(out: ZabEffect[], m: Membership, leader: Sid | null): boolean {
+    if (m.version <= this.membership.version && this.membership.version !== 0n) return false;
+    if (m.voters.length === 0) return false;
+    this.membership = m;
+    this.quorum = new QuorumMaj(m.voters, m.observers);
+    out.push({ type: 'activated', membership: m, leader });
+    this.trace(out, 'reconfig.activated', {
+      zxid: hex(m.version),
+      detail: { version: m.version.toString(16), voters: m.voters.join(','), observers: m.observers.join(','), leader },
+    });
+    return true;
   }
 
   /** index of the first txn in the window with a zxid above `zxid` (window.length if none) */
@@ -493,12 +576,32 @@ export class ZabPeer {
     this.role = null;
   }
 
-  private abandon(out: ZabEffect[], reason: string): void {
+  private abandon(out: ZabEffect[], reason: string, after: { next?: Sid; removed?: boolean } = {}): void {
     const role = this.currentRole;
     if (role === null) return;
     this.trace(out, 'server.role', { detail: { role: 'looking', reason } });
     this.closeRole(out);
-    out.push({ type: 'abandoned', role, reason });
+    out.push({ type: 'abandoned', role, reason, ...after });
+  }
+
+  /**
+   * A learner after its membership changed while broadcasting: removed → leave; my role
+   * (follower/observer) or my leader changed → end this role and go to the designated leader
+   * (ZooKeeper's "changes proposed in reconfig"). A learner that was not a member (a joiner)
+   * and still is not one carries on as a non-voting follower.
+   */
+  private afterLearnerActivation(r: LearnerState, wasMember: boolean, designated: Sid | null, out: ZabEffect[]): void {
+    const member = this.quorum.isMember(this.myid);
+    if (!member) {
+      if (wasMember) this.abandon(out, `removed from the ensemble by reconfig ${hex(this.membership.version)}`, { removed: true });
+      return;
+    }
+    const next = designated ?? r.leader;
+    if (this.quorum.isVoter(this.myid) === r.observer) {
+      this.abandon(out, `reconfig ${hex(this.membership.version)} made me ${r.observer ? 'a participant' : 'an observer'}`, { next });
+    } else if (next !== r.leader) {
+      this.abandon(out, `reconfig ${hex(this.membership.version)} designated leader ${next}`, { next });
+    }
   }
 
   // ---- leader -------------------------------------------------------------------------------
@@ -523,6 +626,7 @@ export class ZabPeer {
       counter: 0,
       pingRound: 0,
       pendingSyncs: [],
+      pendingConfig: null,
     };
     this.role = r;
     this.trace(out, 'server.role', { detail: { role: 'leading' } });
@@ -537,6 +641,9 @@ export class ZabPeer {
     for (const e of r.connecting.values()) max = Math.max(max, e);
     r.epoch = max + 1;
     r.phase = 'epochAck';
+    // ZOOKEEPER-1783: a membership never stamped (version 0, from a static zoo.cfg) gets the new
+    // epoch's first zxid as its version; learners take it from NEWLEADER
+    if (this.membership.version === 0n) this.activate(out, this.membership.withVersion(makeZxid(r.epoch, 0)), null);
     this.accepted = r.epoch;
     const seq = this.persist(out, { kind: 'acceptedEpoch', epoch: r.epoch });
     this.waiters.push({ seq, kind: 'leaderEpochAccepted' });
@@ -603,7 +710,7 @@ export class ZabPeer {
     }
     h.newLeaderCoversZxid = last;
     h.phase = 'syncing';
-    this.send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(r.epoch, 0) });
+    this.send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(r.epoch, 0), config: this.membership.toText() });
   }
 
   private tryEstablish(r: LeaderState, out: ZabEffect[]): void {
@@ -639,7 +746,13 @@ export class ZabPeer {
     const expected = makeZxid(r.epoch, r.counter + 1);
     assert(txn.zxid === expected, `propose ${hex(txn.zxid)}, expected ${hex(expected)}`);
     r.counter++;
-    r.outstanding.push({ txn, ackers: new Set() });
+    const config = this.reconfigOf(txn);
+    if (config !== null) {
+      assert(r.pendingConfig === null, `reconfig ${hex(txn.zxid)} proposed while another is in flight`);
+      r.pendingConfig = { membership: config, quorum: new QuorumMaj(config.voters, config.observers) };
+    }
+    const quorums = r.pendingConfig === null ? [this.quorum] : [this.quorum, r.pendingConfig.quorum];
+    r.outstanding.push({ txn, ackers: new Set(), quorums, config });
     this.appendToLog(out, txn, true);
     for (const h of r.learners.values()) {
       if (!h.observer && this.isForwarding(h)) {
@@ -657,10 +770,14 @@ export class ZabPeer {
     if (r.phase !== 'broadcast') return;
     while (r.outstanding.length > 0) {
       const head = r.outstanding[0] as Outstanding;
-      if (!this.quorum.containsQuorum(head.ackers)) break;
+      if (!head.quorums.every((q) => q.containsQuorum(head.ackers))) break;
       r.outstanding.shift();
       const f = this.tracing ? this.txnFields(head.txn) : NO_FIELDS;
       if (this.tracing) this.trace(out, 'zab.quorum.reached', { ...f, detail: { ackers: [...head.ackers].sort((a, b) => a - b).join(',') } });
+      if (head.config !== null) {
+        if (!this.commitReconfig(r, head, out)) return;
+        continue;
+      }
       for (const h of r.learners.values()) {
         if (!this.isForwarding(h)) continue;
         if (h.observer) {
@@ -675,6 +792,44 @@ export class ZabPeer {
     }
     this.trimWindow();
     this.tryFinishSyncs(r, out);
+  }
+
+  /**
+   * Leader: a reconfig reached quorums of the old and the new membership. Followers get
+   * COMMITANDACTIVATE, observers INFORMANDACTIVATE, both naming the designated leader; the new
+   * membership is active here at once. If I am not a voter of it, leadership goes to the
+   * designated server: this role ends (false). Learners handle their own removal or role change.
+   */
+  private commitReconfig(r: LeaderState, head: Outstanding, out: ZabEffect[]): boolean {
+    const config = head.config as Membership;
+    const designated = this.designatedLeader(r, head, config);
+    for (const h of r.learners.values()) {
+      if (!this.isForwarding(h)) continue;
+      if (h.observer) this.send(out, h.sid, { type: 'INFORMANDACTIVATE', txn: head.txn, leader: designated });
+      else this.send(out, h.sid, { type: 'COMMITANDACTIVATE', zxid: head.txn.zxid, leader: designated });
+    }
+    this.deliver(out, head.txn, designated, config);
+    r.pendingConfig = null;
+    if (designated !== this.myid) {
+      this.abandon(out, `reconfig ${hex(config.version)} hands leadership to ${designated}`, this.quorum.isMember(this.myid) ? { next: designated } : { next: designated, removed: true });
+      return false;
+    }
+    return true;
+  }
+
+  /** Leader.getDesignatedLeader: me if I stay a voter; else the new voter that acked the
+   * reconfig and most of the proposals after it (the most up to date one). */
+  private designatedLeader(r: LeaderState, head: Outstanding, config: Membership): Sid {
+    if (config.isVoter(this.myid)) return this.myid;
+    let candidates = [...head.ackers].filter((s) => s !== this.myid && config.isVoter(s)).sort((a, b) => a - b);
+    assert(candidates.length > 0, `reconfig ${hex(head.txn.zxid)} committed without a new voter's ack`);
+    for (const o of r.outstanding) {
+      const keep = candidates.filter((s) => o.ackers.has(s));
+      if (keep.length === 0) break;
+      candidates = keep;
+      if (candidates.length === 1) break;
+    }
+    return candidates[0] as Sid;
   }
 
   private tryFinishSyncs(r: LeaderState, out: ZabEffect[]): void {
@@ -711,7 +866,9 @@ export class ZabPeer {
   private onLeaderMessage(r: LeaderState, from: Sid, msg: ZabMessage, out: ZabEffect[]): void {
     if (msg.type === 'FOLLOWERINFO' || msg.type === 'OBSERVERINFO') {
       const observer = msg.type === 'OBSERVERINFO';
-      if (msg.sid !== from || (observer ? !this.quorum.observers.has(from) : !this.quorum.isVoter(from))) {
+      // a server outside the membership may connect: a joiner syncs as a non-voting learner
+      // before the reconfig that adds it (its acks count only for the new membership)
+      if (msg.sid !== from || from === this.myid) {
         out.push({ type: 'disconnect', peer: from });
         return;
       }
@@ -845,7 +1002,7 @@ export class ZabPeer {
   private follow(leader: Sid, out: ZabEffect[]): void {
     assert(leader !== this.myid, 'cannot follow myself');
     if (this.role !== null) this.closeRole(out);
-    const observer = !this.quorum.isVoter(this.myid);
+    const observer = this.quorum.isMember(this.myid) ? !this.quorum.isVoter(this.myid) : this.ownType === 'observer';
     this.role = {
       kind: 'learner',
       leader,
@@ -944,6 +1101,28 @@ export class ZabPeer {
         this.trimWindow();
         return;
       }
+      case 'COMMITANDACTIVATE': {
+        if (r.phase !== 'sync' && r.phase !== 'synced' && r.phase !== 'broadcast') return violation('COMMITANDACTIVATE');
+        const next = this.window[this.indexAfter(this.applied)];
+        if (next === undefined || next.zxid !== msg.zxid) return violation(`COMMITANDACTIVATE ${hex(msg.zxid)} but next uncommitted is ${next ? hex(next.zxid) : 'none'}`);
+        if (this.tracing) this.trace(out, 'zab.commit.received', { ...this.txnFields(next), peer: from, detail: { activate: true } });
+        const wasMember = this.quorum.isMember(this.myid);
+        this.deliver(out, next, msg.leader);
+        this.trimWindow();
+        if (r.phase === 'broadcast') this.afterLearnerActivation(r, wasMember, msg.leader, out);
+        return;
+      }
+      case 'INFORMANDACTIVATE': {
+        if (!r.observer || (r.phase !== 'synced' && r.phase !== 'broadcast' && r.phase !== 'sync')) return violation('INFORMANDACTIVATE');
+        if (msg.txn.zxid <= this.lastLoggedZxid) return violation(`INFORMANDACTIVATE ${hex(msg.txn.zxid)} not after ${hex(this.lastLoggedZxid)}`);
+        if (this.tracing) this.trace(out, 'zab.commit.received', { ...this.txnFields(msg.txn), peer: from, detail: { inform: true, activate: true } });
+        const wasMember = this.quorum.isMember(this.myid);
+        this.appendToLog(out, msg.txn, false);
+        this.deliver(out, msg.txn, msg.leader);
+        this.trimWindow();
+        if (r.phase === 'broadcast') this.afterLearnerActivation(r, wasMember, msg.leader, out);
+        return;
+      }
       case 'INFORM': {
         if (!r.observer || (r.phase !== 'synced' && r.phase !== 'broadcast' && r.phase !== 'sync')) return violation('INFORM');
         if (msg.txn.zxid <= this.lastLoggedZxid) return violation(`INFORM ${hex(msg.txn.zxid)} not after ${hex(this.lastLoggedZxid)}`);
@@ -958,6 +1137,12 @@ export class ZabPeer {
         const epoch = zxidEpoch(msg.zxid);
         if (epoch !== r.newEpoch || zxidCounter(msg.zxid) !== 0) return violation(`NEWLEADER ${hex(msg.zxid)} for epoch ${r.newEpoch}`);
         r.phase = 'synced';
+        if (msg.config !== undefined) {
+          // the leader's membership (ZooKeeper sends it in NEWLEADER): a newer one is active now;
+          // a role it changes is dealt with at UPTODATE
+          const m = Membership.parse(msg.config);
+          if (typeof m !== 'string' && m.version > this.membership.version) this.activate(out, m, null);
+        }
         // persist the log (ops before this one) and then currentEpoch, and only then ack:
         // acking first is ZOOKEEPER-3911/4394/4643/4646/4785
         this.current = epoch;
@@ -968,6 +1153,10 @@ export class ZabPeer {
       }
       case 'UPTODATE':
         if (r.phase !== 'synced') return violation('UPTODATE');
+        if (this.quorum.isMember(this.myid) && this.quorum.isVoter(this.myid) === r.observer) {
+          this.abandon(out, `the leader's membership makes me ${r.observer ? 'a participant' : 'an observer'}`, { next: r.leader });
+          return;
+        }
         r.phase = 'broadcast';
         this.trace(out, 'zab.uptodate', { zxid: hex(msg.zxid), peer: from });
         out.push({ type: 'serving', role: r.observer ? 'observing' : 'following', epoch: r.newEpoch, leader: r.leader });

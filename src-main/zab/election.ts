@@ -69,6 +69,11 @@ export type ElectionInput =
    * reports (leader, epoch) as its vote, so every member of one ensemble reports the same vote
    * and a late joiner finds its quorum even if members were elected in different rounds */
   | { readonly type: 'established'; readonly nowMs: number; readonly leader: Sid; readonly epoch: number }
+  /** a reconfig activated a new membership: later elections count votes with its quorum */
+  | { readonly type: 'reconfig'; readonly nowMs: number; readonly quorum: QuorumMaj }
+  /** a reconfig designated `leader`: leave LOOKING for it without an election (ZooKeeper's
+   * reconfigFlag hand-off); `decided` follows as after an election */
+  | { readonly type: 'designate'; readonly nowMs: number; readonly leader: Sid; readonly lastZxid: Zxid; readonly currentEpoch: number }
   /** `gen` must echo the generation of the setTimer effect; stale timers are ignored. */
   | { readonly type: 'timer'; readonly nowMs: number; readonly timer: ElectionTimer; readonly gen: number };
 
@@ -133,7 +138,7 @@ function sameVote(a: RecordedVote, b: RecordedVote): boolean {
 
 export class FastLeaderElection {
   readonly myid: Sid;
-  private readonly quorum: QuorumMaj;
+  private quorum: QuorumMaj;
   private readonly finalizeWaitMs: number;
   private readonly maxNotificationIntervalMs: number;
 
@@ -189,6 +194,15 @@ export class FastLeaderElection {
       case 'timer':
         this.onTimer(input.timer, input.gen, out);
         break;
+      case 'reconfig':
+        this.quorum = input.quorum;
+        break;
+      case 'designate': {
+        this.started = true;
+        const role: ElectionRole = input.leader === this.myid ? 'leading' : this.quorum.isVoter(this.myid) ? 'following' : 'observing';
+        this.decide(role, { leader: input.leader, zxid: input.lastZxid, peerEpoch: input.currentEpoch }, this.logicalClock, out);
+        break;
+      }
       case 'established':
         if (this.state !== PeerState.LOOKING && this.currentVote.leader === input.leader) {
           this.currentVote = { ...this.currentVote, peerEpoch: input.epoch };
@@ -300,7 +314,7 @@ export class FastLeaderElection {
   }
 
   private onNotification(from: Sid, n: Notification, out: ElectionEffect[]): void {
-    if (from === this.myid || !this.quorum.isMember(from)) return;
+    if (from === this.myid) return;
     out.push({
       type: 'trace',
       event: {
@@ -314,7 +328,8 @@ export class FastLeaderElection {
       },
     });
     if (!this.quorum.isVoter(from)) {
-      // an observer asking: answer with what I stand by (ZooKeeper's WorkerReceiver)
+      // an observer, or a server outside the membership (a joiner), asking: answer with what I
+      // stand by (ZooKeeper's WorkerReceiver answers non-voters the same way)
       this.send(out, from, this.myNotification());
       return;
     }

@@ -33,6 +33,7 @@ export const ZabPacketType = {
   REVALIDATE: 6,
   SYNC: 7,
   INFORM: 8,
+  COMMITANDACTIVATE: 9,
   NEWLEADER: 10,
   FOLLOWERINFO: 11,
   UPTODATE: 12,
@@ -42,6 +43,7 @@ export const ZabPacketType = {
   OBSERVERINFO: 16,
   LEADERINFO: 17,
   ACKEPOCH: 18,
+  INFORMANDACTIVATE: 19,
 } as const;
 
 /**
@@ -66,8 +68,14 @@ export type ZabMessage =
   | { readonly type: 'COMMIT'; readonly zxid: Zxid }
   /** leader → observer: a committed txn with its data (observers do not ACK) */
   | { readonly type: 'INFORM'; readonly txn: TxnRecord }
-  /** leader → learner: zxid = newEpoch << 32; ack it once everything before it is durable */
-  | { readonly type: 'NEWLEADER'; readonly zxid: Zxid }
+  /** leader → follower: commit this reconfig txn and switch to its membership; `leader` is the
+   * designated leader of the new membership (ZooKeeper's COMMITANDACTIVATE) */
+  | { readonly type: 'COMMITANDACTIVATE'; readonly zxid: Zxid; readonly leader: Sid }
+  /** leader → observer: a committed reconfig txn with its data, as INFORM, plus the designated leader */
+  | { readonly type: 'INFORMANDACTIVATE'; readonly txn: TxnRecord; readonly leader: Sid }
+  /** leader → learner: zxid = newEpoch << 32; ack it once everything before it is durable.
+   * `config`: the leader's membership text (/zookeeper/config), as ZooKeeper sends it */
+  | { readonly type: 'NEWLEADER'; readonly zxid: Zxid; readonly config?: string }
   /** leader → learner: sync is over, serve clients */
   | { readonly type: 'UPTODATE'; readonly zxid: Zxid }
   /** learner → leader: durable up to zxid (a PROPOSAL, or NEWLEADER's zxid) */

@@ -137,10 +137,28 @@ export function encodeZabMessage(m: ZabMessage): Uint8Array {
       break;
     case 'COMMIT':
     case 'ACK':
-    case 'NEWLEADER':
     case 'UPTODATE':
       type = ZabPacketType[m.type];
       zxid = m.zxid;
+      break;
+    case 'NEWLEADER':
+      type = ZabPacketType.NEWLEADER;
+      zxid = m.zxid;
+      if (m.config !== undefined) data = new TextEncoder().encode(m.config);
+      break;
+    case 'COMMITANDACTIVATE':
+      type = ZabPacketType.COMMITANDACTIVATE;
+      zxid = m.zxid;
+      data = dataOf((w) => w.long(BigInt(m.leader)));
+      break;
+    case 'INFORMANDACTIVATE':
+      // ZooKeeper: the designated leader's sid, then the txn as INFORM carries it
+      type = ZabPacketType.INFORMANDACTIVATE;
+      zxid = m.txn.zxid;
+      data = dataOf((w) => {
+        w.long(BigInt(m.leader));
+        txnData(w, m.txn);
+      });
       break;
     case 'REQUEST':
       type = ZabPacketType.REQUEST;
@@ -208,7 +226,14 @@ export function decodeZabMessage(payload: Uint8Array): ZabMessage {
     case ZabPacketType.ACK:
       return { type: 'ACK', zxid };
     case ZabPacketType.NEWLEADER:
-      return { type: 'NEWLEADER', zxid };
+      return data === null || data.length === 0 ? { type: 'NEWLEADER', zxid } : { type: 'NEWLEADER', zxid, config: new TextDecoder().decode(data) };
+    case ZabPacketType.COMMITANDACTIVATE:
+      return { type: 'COMMITANDACTIVATE', zxid, leader: Number(d().long()) };
+    case ZabPacketType.INFORMANDACTIVATE: {
+      const dr = d();
+      const leader = Number(dr.long());
+      return { type: 'INFORMANDACTIVATE', leader, txn: { zxid, sessionId: dr.long(), xid: dr.int(), data: dr.buffer() ?? new Uint8Array(0) } };
+    }
     case ZabPacketType.UPTODATE:
       return { type: 'UPTODATE', zxid };
     case ZabPacketType.REQUEST: {
