@@ -189,3 +189,43 @@ describe('preAllocSize', () => {
     expect(() => preallocBytesFrom(new Map([['zookeeper.preAllocSize', '64MB']]), 7)).toThrow(/zookeeper.preAllocSize=64MB .*zoo.cfg/);
   });
 });
+
+describe('zoo.cfg: dynamicConfigFile (ZooKeeper 3.5+)', () => {
+  const base = 'tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/d\nreconfigEnabled=true\nstandaloneEnabled=false\n';
+  const files = new Map<string, string>([
+    ['/etc/zoo.cfg.dynamic.100000000', 'server.1=127.0.0.1:2881:3881:participant;127.0.0.1:2181\nserver.2=127.0.0.1:2882:3882:observer;0.0.0.0:2182'],
+    ['/etc/zoo.cfg.dynamic.3', 'server.1=h:1:2;3\nversion=3'],
+    ['/etc/plain', 'server.1=h:1:2;3\nserver.2=h:4:5;6'],
+  ]);
+  const read = (p: string): string => {
+    const t = files.get(p);
+    if (t === undefined) throw new Error('ENOENT');
+    return t;
+  };
+
+  it('reads the server lines from the file and the version from its name', () => {
+    const cfg = parseZooCfg(`${base}dynamicConfigFile=/etc/zoo.cfg.dynamic.100000000\n`, { ...P, readFile: read });
+    expect(cfg.dynamicConfigFile).toBe('/etc/zoo.cfg.dynamic.100000000');
+    expect(cfg.membership.version).toBe(0x100000000n);
+    expect(cfg.membership.voters).toEqual([1]);
+    expect(cfg.membership.observers).toEqual([2]);
+    expect(cfg.servers.get(2)?.line).toBe(2);
+    expect(cfg.distributed).toBe(true);
+  });
+
+  it('a file name without a hex suffix: version 0', () => {
+    expect(parseZooCfg(`${base}dynamicConfigFile=/etc/plain\n`, { ...P, readFile: read }).membership.version).toBe(0n);
+  });
+
+  it('a version line inside, a missing file, or server lines in both places are errors naming the line', () => {
+    expect(() => parseZooCfg(`${base}dynamicConfigFile=/etc/zoo.cfg.dynamic.3\n`, { ...P, readFile: read })).toThrow(/zoo\.cfg\.dynamic\.3:2: a dynamic config file must not hold a version line/);
+    expect(() => parseZooCfg(`${base}dynamicConfigFile=/etc/none\n`, { ...P, readFile: read })).toThrow(/zoo\.cfg:7: dynamicConfigFile=\/etc\/none cannot be read/);
+    expect(() => parseZooCfg(`${base}dynamicConfigFile=/etc/plain\nserver.1=h:1:2;3\n`, { ...P, readFile: read })).toThrow(/zoo\.cfg:8: server\.1 is given here and dynamicConfigFile \(line 7\)/);
+  });
+
+  it('without one, the membership is the server lines at version 0', () => {
+    const cfg = parseZooCfg(ensemble, P);
+    expect(cfg.membership.version).toBe(0n);
+    expect(cfg.membership.toText()).toMatch(/^server\.1=127\.0\.0\.1:2888:3888:participant\nserver\.2=127\.0\.0\.1:2889:3889:participant;0\.0\.0\.0:2182\n/);
+  });
+});

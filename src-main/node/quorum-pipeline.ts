@@ -113,16 +113,20 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   const quorum = new QuorumMaj(voters, observers);
   /** a reconfig removed this server: it takes no part in elections or ZAB any more */
   let removed = false;
-  /** /zookeeper/config shows the active membership (ZKDatabase.initConfigInZKDatabase) */
+  /**
+   * /zookeeper/config shows the active membership (ZKDatabase.initConfigInZKDatabase). Its mtime
+   * is 0 here where ZooKeeper puts each server's own clock: every member then holds the same
+   * tree (a reconfig txn sets the txn's time, the same everywhere).
+   */
   const initConfigNode = (m: Membership): void => {
-    tree.setConfigNode(new TextEncoder().encode(m.toText()), m.version, BigInt(Date.now()));
+    tree.setConfigNode(new TextEncoder().encode(m.toText()), m.version, 0n);
   };
   initConfigNode(membership);
 
   const keep = 500;
   const base = records.length > keep ? (records[records.length - keep - 1] as TxnRecord).zxid : (rec.snapshot?.zxid ?? 0n);
   const zab = new ZabPeer(
-    { myid, quorum, membership, initLimitTicks: cfg.initLimitTicks ?? 10, syncLimitTicks: cfg.syncLimitTicks ?? 5, outstandingProposalsMax: OUTSTANDING_PROPOSALS_MAX, tracing: deps.trace !== nullTraceSink },
+    { myid, quorum, membership, reconfigEnabled: cfg.reconfigEnabled, initLimitTicks: cfg.initLimitTicks ?? 10, syncLimitTicks: cfg.syncLimitTicks ?? 5, outstandingProposalsMax: OUTSTANDING_PROPOSALS_MAX, tracing: deps.trace !== nullTraceSink },
     {
       acceptedEpoch: rec.acceptedEpoch,
       currentEpoch: rec.currentEpoch,
@@ -661,7 +665,8 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
           addPeers(m);
           electionStep({ type: 'reconfig', nowMs: Date.now(), quorum: new QuorumMaj(m.voters, m.observers) });
           log.info(`membership ${hex(m.version)} active: voters ${m.voters.join(',')}${m.observers.length > 0 ? `, observers ${m.observers.join(',')}` : ''}${e.leader !== null ? `, designated leader ${e.leader}` : ''}`);
-          if (cfg.reconfigEnabled) {
+          // a joiner keeps its own zoo.cfg until a membership includes it (a restart must find itself)
+          if (cfg.reconfigEnabled && m.members.has(myid)) {
             try {
               const file = writeDynamicConfig(cfg.path, m);
               log.info(`wrote ${file} and pointed ${cfg.path} at it`);

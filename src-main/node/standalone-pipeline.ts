@@ -91,6 +91,10 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
       ...containerOptions(sys),
       tree,
       commitMode: 'standalone',
+      // reconfigEnabled on a standalone server: reconfig answers UNIMPLEMENTED, as ZooKeeper's
+      ...(cfg.reconfigEnabled
+        ? { reconfig: { enabled: true, standaloneEnabled: cfg.standaloneEnabled, lastSeen: () => cfg.membership, inProgress: () => false, quorumSynced: () => false } }
+        : {}),
       sessionSecret: sessionSecret(cfg, deps.env ?? process.env),
       ...saslOptions,
     },

@@ -50,6 +50,9 @@ export interface ZabConfig {
   /** whether a txn is a reconfig, and the membership it makes (default: ZooKeeper's txn format,
    * see reconfig.ts) */
   readonly reconfigOf?: (txn: TxnRecord) => Membership | null;
+  /** zoo.cfg reconfigEnabled: a leader stamps a version-0 membership with its epoch (as
+   * ZooKeeper does only then; without it /zookeeper/config keeps version=0). Default false */
+  readonly reconfigEnabled?: boolean;
 }
 
 const NO_FIELDS: { zxid: string } = { zxid: '' };
@@ -226,6 +229,7 @@ export class ZabPeer {
   /** my role in the membership I started with: a joiner not yet in the leader's membership
    * connects in this role */
   private readonly ownType: 'participant' | 'observer';
+  private readonly reconfigEnabled: boolean;
   private readonly initLimitTicks: number;
   private readonly syncLimitTicks: number;
   private readonly committedLogMax: number;
@@ -259,6 +263,7 @@ export class ZabPeer {
     this.membership = config.membership ?? membershipOfQuorum(this.quorum);
     this.reconfigOf = config.reconfigOf ?? reconfigOfTxnEntry;
     this.ownType = this.quorum.isVoter(this.myid) ? 'participant' : 'observer';
+    this.reconfigEnabled = config.reconfigEnabled ?? false;
     assert(this.initLimitTicks > 0 && this.syncLimitTicks > 0, 'initLimit and syncLimit must be positive');
     this.accepted = durable.acceptedEpoch;
     this.current = durable.currentEpoch;
@@ -643,7 +648,7 @@ export class ZabPeer {
     r.phase = 'epochAck';
     // ZOOKEEPER-1783: a membership never stamped (version 0, from a static zoo.cfg) gets the new
     // epoch's first zxid as its version; learners take it from NEWLEADER
-    if (this.membership.version === 0n) this.activate(out, this.membership.withVersion(makeZxid(r.epoch, 0)), null);
+    if (this.reconfigEnabled && this.membership.version === 0n) this.activate(out, this.membership.withVersion(makeZxid(r.epoch, 0)), null);
     this.accepted = r.epoch;
     const seq = this.persist(out, { kind: 'acceptedEpoch', epoch: r.epoch });
     this.waiters.push({ seq, kind: 'leaderEpochAccepted' });
