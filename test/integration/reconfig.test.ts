@@ -149,7 +149,6 @@ function configText(ens: ReconfigEnsemble, members: [number, Role][], version: b
 describe('reconfig: dynamic membership on real processes', () => {
   const ens = new ReconfigEnsemble();
   const clients: ZkClient[] = [];
-  let admin: ZkClient;
   let writer: { stop(): Promise<number>; errors: string[] } | null = null;
 
   const connect = async (id: number, superUser = false): Promise<ZkClient> => {
