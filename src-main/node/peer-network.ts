@@ -10,7 +10,9 @@
  *
  * Every link obeys a fault table the supervisor sets (over the server's control channel):
  * a blocked link loses election messages and has no quorum connection (an open one is cut,
- * new ones are refused), and a delayed link holds each message for its delay, in order.
+ * new ones are refused), and a delayed link holds each message for its delay, in order. The
+ * sender applies the delay (once); when the table changes, messages already waiting take the
+ * delay now in force, counted from when they were sent: a heal lets them all go at once.
  */
 import net from 'node:net';
 import type { Notification } from '../zab/election';
@@ -46,9 +48,17 @@ export interface LinkRule {
 
 export class FaultTable {
   private rules: LinkRule[] = [];
+  private readonly listeners = new Set<() => void>();
 
   set(rules: readonly LinkRule[]): void {
     this.rules = rules.slice(0, 1000).map((r) => ({ ...r }));
+    for (const l of [...this.listeners]) l();
+  }
+
+  /** Called after every set(); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   get all(): readonly LinkRule[] {
@@ -73,32 +83,71 @@ export class FaultTable {
   }
 }
 
-/** Writes frames to a socket in order, each after its link delay. */
-class DelayedWriter {
-  private lastAtMs = 0;
-  private readonly timers = new Set<NodeJS.Timeout>();
+/**
+ * Writes frames to a socket in order, each after the link's delay. A waiting frame is due at
+ * (sent + the delay in force), never before the frame ahead of it; a fault-table change
+ * re-times the waiting ones, so healing a delayed link sends them at once.
+ */
+export class DelayedWriter {
+  private readonly waiting: { frame: Uint8Array; sentAtMs: number; dueAtMs: number }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
 
-  constructor(private readonly socket: net.Socket) {}
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly faults: FaultTable,
+    private readonly from: Sid,
+    private readonly to: Sid,
+  ) {}
 
   write(frame: Uint8Array, delayMs: number): void {
     if (this.socket.destroyed) return;
     const now = Date.now();
-    const at = Math.max(now + delayMs, this.lastAtMs);
-    this.lastAtMs = at;
-    if (at <= now && this.timers.size === 0) {
+    if (delayMs <= 0 && this.waiting.length === 0) {
       this.socket.write(frame);
       return;
     }
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      if (!this.socket.destroyed) this.socket.write(frame);
-    }, at - now);
-    this.timers.add(t);
+    const ahead = this.waiting[this.waiting.length - 1]?.dueAtMs ?? 0;
+    this.waiting.push({ frame, sentAtMs: now, dueAtMs: Math.max(now + delayMs, ahead) });
+    // listen to the table only while something waits: idle links hold no subscription
+    this.unsubscribe ??= this.faults.onChange(() => this.retime());
+    this.schedule();
+  }
+
+  private retime(): void {
+    const delayMs = this.faults.delayMs(this.from, this.to);
+    let ahead = 0;
+    for (const w of this.waiting) {
+      w.dueAtMs = Math.max(w.sentAtMs + delayMs, ahead);
+      ahead = w.dueAtMs;
+    }
+    this.schedule();
+  }
+
+  /** Writes what is due, then waits for the next one. */
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const now = Date.now();
+    while (this.waiting.length > 0 && (this.waiting[0]?.dueAtMs ?? 0) <= now) {
+      const w = this.waiting.shift()!;
+      if (!this.socket.destroyed) this.socket.write(w.frame);
+    }
+    const next = this.waiting[0];
+    if (next === undefined) {
+      this.unsubscribe?.();
+      this.unsubscribe = null;
+      return;
+    }
+    this.timer = setTimeout(() => this.schedule(), next.dueAtMs - now);
   }
 
   stop(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.waiting.length = 0;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
   }
 }
 
@@ -250,7 +299,7 @@ export class ElectionNetwork {
       old.writer.stop();
       old.socket.destroy();
     }
-    const link: Link = { socket: s, writer: new DelayedWriter(s) };
+    const link: Link = { socket: s, writer: new DelayedWriter(s, this.o.faults, this.o.myid, sid) };
     this.links.set(sid, link);
     const deliver = (frames: Uint8Array[]): void => {
       for (const f of frames) {
@@ -262,9 +311,8 @@ export class ElectionNetwork {
           s.destroy();
           return;
         }
-        const delay = this.o.faults.delayMs(sid, this.o.myid);
-        if (delay > 0) setTimeout(() => !this.closed && this.o.onMessage(sid, n), delay);
-        else this.o.onMessage(sid, n);
+        // a delay is the sender's to apply (DelayedWriter)
+        this.o.onMessage(sid, n);
       }
     };
     s.removeAllListeners('data');
@@ -446,9 +494,8 @@ export class QuorumNetwork {
           s.destroy();
           return false;
         }
-        const delay = this.o.faults.delayMs(link.peer, this.o.myid);
-        if (delay > 0) setTimeout(() => !link.superseded && !this.closed && this.o.onMessage(link.peer, msg), delay);
-        else this.o.onMessage(link.peer, msg);
+        // a delay is the sender's to apply (DelayedWriter)
+        this.o.onMessage(link.peer, msg);
       }
       return true;
     };
@@ -475,7 +522,7 @@ export class QuorumNetwork {
     }
     const s = net.connect({ host: peer.host, port: peer.quorumPort });
     this.track(s);
-    const link: QuorumLink = { socket: s, writer: new DelayedWriter(s), peer: leader, superseded: false };
+    const link: QuorumLink = { socket: s, writer: new DelayedWriter(s, this.o.faults, this.o.myid, leader), peer: leader, superseded: false };
     this.outgoing = link;
     s.setTimeout(5000, () => s.destroy());
     s.once('connect', () => {
@@ -536,7 +583,7 @@ export class QuorumNetwork {
         old.writer.stop();
         old.socket.destroy();
       }
-      const link: QuorumLink = { socket: s, writer: new DelayedWriter(s), peer: sid, superseded: false };
+      const link: QuorumLink = { socket: s, writer: new DelayedWriter(s, this.o.faults, this.o.myid, sid), peer: sid, superseded: false };
       this.accepted.set(sid, link);
       s.once('close', () => {
         link.writer.stop();

@@ -293,7 +293,7 @@ export class Ensemble {
     this.setFaults([...this.faultRules, { from, to, delayMs }]);
   }
 
-  /** Remove every link fault. */
+  /** Remove every link fault; messages a delayed link still holds go out at once, in order. */
   heal(): void {
     this.setFaults([]);
   }

@@ -83,3 +83,32 @@ describe('step mode: one write, message by message', () => {
     expect(new TextDecoder().decode((await c.getData('/stepped')).data ?? new Uint8Array())).toBe('s');
   });
 });
+
+describe('delayLink, then heal: what the delay holds goes out at once', () => {
+  let zk: LocalEnsemble;
+  let c: ZkClient | null = null;
+  afterAll(async () => {
+    zk?.heal();
+    await c?.close().catch(() => {});
+    await zk?.stop();
+  });
+
+  it('a write stuck behind a 60 s delay on the leader’s links completes right after heal', async () => {
+    zk = await startEnsemble({ servers: 3, tickTimeMs: 1000, initLimit: 10, syncLimit: 20, pollIntervalMs: 100 });
+    await waitUntil(() => zk.leader() !== null && zk.servers().filter((s) => s.role === 'follower').length === 2, 'a settled ensemble', 20_000);
+    const leader = zk.leader() as number;
+    c = await connectClient(`127.0.0.1:${zk.server(leader).clientPort}`, { sessionTimeoutMs: 30_000 }, 20_000);
+    for (const f of zk.servers().filter((s) => s.id !== leader)) zk.delayLink(leader, f.id, 60_000);
+    const proposalsBefore = zk.ensemble.traceEvents().filter((e) => e.kind === 'zab.proposal.sent').length;
+    let done = false;
+    const write = c.create('/delayed', 'd').then(() => (done = true));
+    await waitUntil(() => zk.ensemble.traceEvents().filter((e) => e.kind === 'zab.proposal.sent').length > proposalsBefore, 'the PROPOSAL sent (into the delay)', 10_000);
+    expect(done).toBe(false);
+    const healedAt = Date.now();
+    zk.heal();
+    await write;
+    // held, it would wait 60 s, or 20 s until the followers give up on a silent leader (syncLimit)
+    expect(Date.now() - healedAt).toBeLessThan(5_000);
+    expect(new TextDecoder().decode((await c.getData('/delayed')).data ?? new Uint8Array())).toBe('d');
+  }, 40_000);
+});
