@@ -1,12 +1,13 @@
 /**
  * The real Disk (src-main/storage/disk.ts) over node:fs.
  *
- * Page-cache operations are synchronous system calls (microseconds); fsync (fdatasync, as
+ * Page-cache operations are synchronous system calls (microseconds), except writeAtAsync (the txn
+ * log's writes: a write into a file being fsynced can block for tens of ms); fsync (fdatasync, as
  * ZooKeeper) and fsyncDir run
  * on libuv's thread pool, so a slow disk never blocks the event loop and group commit works:
  * append a batch, one fsync, all of it durable. `writeAt` is pwrite: the txn log writes into the
  * zeros it preallocated, so fdatasync has no size change to commit. Files being written keep an open descriptor
- * (a small LRU); a descriptor is closed only when no fsync is using it.
+ * (a small LRU); a descriptor is closed only when no fsync or write is using it.
  *
  * fsyncDir opens the directory and fsyncs it, which makes creations, renames and removals
  * durable on Linux and macOS; on Windows directories cannot be fsynced and it is a no-op.
@@ -29,7 +30,7 @@ export interface FsDiskOptions {
 
 interface Handle {
   fd: number;
-  /** fsyncs in flight on this descriptor */
+  /** fsyncs and writes in flight on this descriptor */
   busy: number;
   /** close once no fsync is in flight */
   closing: boolean;
@@ -95,6 +96,27 @@ export class FsDisk implements Disk {
     } catch (e) {
       throw ioError('write to', path, e);
     }
+  }
+
+  writeAtAsync(path: string, offset: number, bytes: Uint8Array): Promise<void> {
+    if (!Number.isSafeInteger(offset) || offset < 0) return Promise.reject(ioError('write to', path, new RangeError(`bad offset ${offset}`)));
+    const h = this.handleFor(path);
+    h.busy += 1; // the descriptor stays open until the write is done (see release)
+    return new Promise<void>((resolve, reject) => {
+      const from = (done: number): void => {
+        fs.write(h.fd, bytes, done, bytes.length - done, offset + done, (err, n) => {
+          if (err === null && done + n < bytes.length) {
+            from(done + n);
+            return;
+          }
+          h.busy -= 1;
+          this.closeIfIdle(h);
+          if (err !== null) reject(ioError('write to', path, err));
+          else resolve();
+        });
+      };
+      from(0);
+    });
   }
 
   write(path: string, bytes: Uint8Array): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Adler32, adler32 } from './adler32';
+import { Adler32, adler32, adler32Combine } from './adler32';
 
 function naive(bytes: Uint8Array): number {
   let a = 1;
@@ -30,5 +30,15 @@ describe('adler32', () => {
     const running = new Adler32().update(bytes, 0, 777).update(bytes, 777, 13_000).update(bytes, 13_000);
     expect(running.value()).toBe(adler32(bytes));
     expect(adler32(bytes, 100, 200)).toBe(naive(bytes.slice(100, 200)));
+  });
+
+  it('adler32Combine: the checksum of A+B from the parts, at every split and for lengths past the modulus', () => {
+    const bytes = new Uint8Array(3000).map((_, i) => (i * 131 + 17) & 0xff);
+    for (const split of [0, 1, 2, 999, 2999, 3000]) {
+      expect(adler32Combine(adler32(bytes, 0, split), adler32(bytes, split), bytes.length - split)).toBe(adler32(bytes));
+    }
+    const big = new Uint8Array(200_000).fill(0xff);
+    expect(adler32Combine(adler32(big, 0, 70_000), adler32(big, 70_000), 130_000)).toBe(naive(big));
+    expect(adler32Combine(adler32(new Uint8Array(0)), adler32(big), big.length)).toBe(adler32(big));
   });
 });

@@ -39,3 +39,18 @@ export class Adler32 {
 export function adler32(bytes: Uint8Array, start = 0, end = bytes.length): number {
   return new Adler32().update(bytes, start, end).value();
 }
+
+/**
+ * The Adler-32 of A followed by B, from adler32(A), adler32(B) and B's length: each running sum
+ * `a` of B is off by (a_A − 1) when B follows A, which adds lengthB·(a_A − 1) to `b`. Lets a
+ * file's checksum be computed from parts written in another order than they sit in the file.
+ */
+export function adler32Combine(first: number, second: number, secondLength: number): number {
+  const a1 = first & 0xffff;
+  const b1 = (first >>> 16) & 0xffff;
+  const a2 = second & 0xffff;
+  const b2 = (second >>> 16) & 0xffff;
+  const a = (a1 + a2 + MOD - 1) % MOD;
+  const b = (b1 + b2 + (secondLength % MOD) * ((a1 + MOD - 1) % MOD)) % MOD;
+  return (b * 65536 + a) >>> 0;
+}

@@ -32,9 +32,27 @@ function notFound(op: string, path: string): Error {
   return new Error(`${op} ${path}: no such file`);
 }
 
+export interface MemoryDiskOptions {
+  /**
+   * Offer Disk.writeAtAsync, landing each write after a few microtasks (as the real disk's
+   * thread pool does), so code that keeps such writes in view can be tested. Default false.
+   */
+  asyncWrites?: boolean;
+}
+
 export class MemoryDisk implements Disk {
   private readonly dirs = new Map<string, Map<string, Inode>>();
   private readonly durableDirs = new Map<string, Map<string, Inode>>();
+  readonly writeAtAsync?: (path: string, offset: number, bytes: Uint8Array) => Promise<void>;
+
+  constructor(options: MemoryDiskOptions = {}) {
+    if (options.asyncWrites === true) {
+      this.writeAtAsync = async (path, offset, bytes) => {
+        for (let i = 0; i < 3; i++) await Promise.resolve();
+        this.writeAt(path, offset, bytes);
+      };
+    }
+  }
 
   list(dir: string): string[] {
     return [...(this.dirs.get(normalize(dir))?.keys() ?? [])];

@@ -32,6 +32,8 @@ export interface RecoverOptions {
   dbId?: bigint;
   /** txn log preallocation block in bytes (zookeeper.preAllocSize is in KiB); see TxnLogOptions */
   preallocBytes?: number;
+  /** the log's writes off the event loop; see TxnLogOptions.asyncWrites */
+  asyncWrites?: boolean;
 }
 
 export interface Recovered {
@@ -68,7 +70,7 @@ export async function recover(disk: Disk, layout: StorageLayout, options: Recove
     if (n.startsWith(SNAPSHOT_PREFIX) && /\.(gz|snappy)$/.test(n)) note(`ignored ${n}: compressed snapshots are not supported`);
   }
 
-  const log = await TxnLog.open(disk, layout.logDir, { note, dbId: options.dbId, preallocBytes: options.preallocBytes });
+  const log = await TxnLog.open(disk, layout.logDir, { note, dbId: options.dbId, preallocBytes: options.preallocBytes, asyncWrites: options.asyncWrites });
   const all = snapshots.list();
   const loaded = snapshots.loadNewest(note);
   if (loaded === null && log.lastZxid !== 0n && options.trustEmptySnapshot !== true) {

@@ -18,7 +18,7 @@ import { ZooLabError } from '../common/errors';
 import type { Zxid } from '../common/ids';
 import type { ACL, StatPersisted } from '../jute/types';
 import { JuteReader, JuteWriter } from '../jute/buffer';
-import { Adler32 } from './adler32';
+import { Adler32, adler32, adler32Combine } from './adler32';
 import { encodeFileHeader, FILE_FORMAT_VERSION, SNAP_MAGIC } from './log-format';
 import type { SnapshotData, SnapshotNode, SnapshotSession } from './snapshot-model';
 
@@ -56,11 +56,101 @@ function readStat(r: JuteReader): StatPersisted {
 }
 
 function aclKey(acl: readonly ACL[]): string {
-  return JSON.stringify(acl.map((a) => [a.perms, a.id.scheme, a.id.id]));
+  let key = '';
+  for (const a of acl) key += `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}\u0001`;
+  return key;
 }
 
 function parentOf(path: string): string {
   return path.slice(0, path.lastIndexOf('/')) || '/';
+}
+
+/** node bytes are handed out in chunks of about this size */
+export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Encodes a snapshot one node at a time, for a fuzzy snapshot written while the server goes on
+ * serving (each node encoded as it is at that moment). The ACL cache sits before the nodes in
+ * the file but is only known once every node is seen, so the node bytes are kept as chunks with
+ * their Adler-32 running along; finish() then builds the head (header, sessions, ACL cache)
+ * and the seal, whose checksum is combined from the head's and the nodes' (adler32Combine):
+ * no pass over the whole file at the end. ACL refs are numbered from 1 in first-use order, one
+ * per distinct ACL list (the tree shares one stored list among equal ACLs: identity first).
+ */
+export class SnapshotEncoder {
+  private w = new JuteWriter(64 * 1024);
+  private readonly chunks: Uint8Array[] = [];
+  private readonly bodySum = new Adler32();
+  private bodyBytes = 0;
+  private readonly refByList = new Map<readonly ACL[], bigint>();
+  private readonly refByKey = new Map<string, bigint>();
+  private readonly lists: (readonly ACL[])[] = [];
+  private done = false;
+  nodeCount = 0;
+
+  constructor(private readonly chunkBytes = SNAPSHOT_CHUNK_BYTES) {}
+
+  /** Encodes `n` now. The caller keeps parents before children. */
+  node(n: SnapshotNode): void {
+    assert(!this.done, 'snapshot encoder: node after finish');
+    const w = this.w;
+    w.ustring(n.path === '/' ? '' : n.path);
+    w.buffer(n.data);
+    w.long(this.refFor(n.acl));
+    writeStat(w, n.stat);
+    this.nodeCount += 1;
+    if (w.length >= this.chunkBytes) this.cut();
+  }
+
+  /** Node bytes encoded so far (all of them are kept until finish). */
+  get bytesSoFar(): number {
+    return this.bodyBytes + this.w.length;
+  }
+
+  /** The whole file as parts to write in order: head, node chunks, seal. */
+  finish(sessions: readonly SnapshotSession[]): Uint8Array[] {
+    assert(!this.done, 'snapshot encoder: finished twice');
+    this.w.ustring(TERMINATOR);
+    this.cut();
+    this.done = true;
+    const head = new JuteWriter(4096);
+    head.raw(encodeFileHeader(SNAP_MAGIC, SNAPSHOT_DBID));
+    head.int(sessions.length);
+    for (const s of sessions) head.long(s.id).int(s.timeoutMs);
+    head.int(this.lists.length);
+    this.lists.forEach((acl, i) => {
+      head.long(BigInt(i + 1));
+      head.vector(acl, writeAcl);
+    });
+    const headBytes = head.bytes();
+    const sum = adler32Combine(adler32(headBytes), this.bodySum.value(), this.bodyBytes);
+    const seal = new JuteWriter(16).long(BigInt(sum)).ustring(TERMINATOR).bytes();
+    return [headBytes, ...this.chunks.splice(0), seal];
+  }
+
+  private refFor(acl: readonly ACL[]): bigint {
+    const known = this.refByList.get(acl);
+    if (known !== undefined) return known;
+    const key = aclKey(acl);
+    let ref = this.refByKey.get(key);
+    if (ref === undefined) {
+      ref = BigInt(this.lists.length + 1);
+      this.refByKey.set(key, ref);
+      this.lists.push(acl.map((a) => ({ perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id } })));
+    }
+    // bounded like the tree's ACL cache: lists that are all different are looked up by key
+    if (this.refByList.size < 10_000) this.refByList.set(acl, ref);
+    return ref;
+  }
+
+  private cut(): void {
+    if (this.w.length === 0) return;
+    const bytes = this.w.bytes();
+    this.bodySum.update(bytes);
+    this.bodyBytes += bytes.length;
+    this.chunks.push(bytes);
+    this.w = new JuteWriter(Math.min(this.chunkBytes + 64 * 1024, 2 * 1024 * 1024));
+  }
 }
 
 /** The snapshot file bytes for `data` (without the optional digest section). */
@@ -71,43 +161,15 @@ export function encodeSnapshot(data: SnapshotData): Uint8Array {
     assert(n.path === '/' ? seen.size === 0 : seen.has(parentOf(n.path)), `snapshot: node ${n.path} is not in pre-order (root first, parents before children)`);
     seen.add(n.path);
   }
-  const w = new JuteWriter(64 * 1024);
-  w.raw(encodeFileHeader(SNAP_MAGIC, SNAPSHOT_DBID));
-  w.int(data.sessions.length);
-  for (const s of data.sessions) w.long(s.id).int(s.timeoutMs);
-
-  // ACL cache: one ref per distinct ACL list, numbered from 1 in first-use order
-  const refs = new Map<string, bigint>();
-  const lists: ACL[][] = [];
-  const nodeRefs: bigint[] = [];
-  for (const n of data.nodes) {
-    const key = aclKey(n.acl);
-    let ref = refs.get(key);
-    if (ref === undefined) {
-      ref = BigInt(lists.length + 1);
-      refs.set(key, ref);
-      lists.push(n.acl);
-    }
-    nodeRefs.push(ref);
+  const enc = new SnapshotEncoder();
+  for (const n of data.nodes) enc.node(n);
+  const parts = enc.finish(data.sessions);
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
-  w.int(lists.length);
-  lists.forEach((acl, i) => {
-    w.long(BigInt(i + 1));
-    w.vector(acl, writeAcl);
-  });
-
-  data.nodes.forEach((n, i) => {
-    w.ustring(n.path === '/' ? '' : n.path);
-    w.buffer(n.data);
-    w.long(nodeRefs[i]!);
-    writeStat(w, n.stat);
-  });
-  w.ustring(TERMINATOR);
-  const body = w.bytes();
-  const seal = new JuteWriter(16).long(BigInt(new Adler32().update(body).value())).ustring(TERMINATOR).bytes();
-  const out = new Uint8Array(body.length + seal.length);
-  out.set(body);
-  out.set(seal, body.length);
   return out;
 }
 

@@ -4,6 +4,8 @@
  * save(): encode, write `tmp.snapshot.<hex>`, fsync it, rename it to `snapshot.<hex>`, fsync
  * the directory. A crash at any point leaves either no new snapshot (only a temp file, which
  * the next load removes) or a complete one; a snapshot under the final name is never partial.
+ * begin(): the same, in bounded steps the caller spreads over event-loop turns, for a fuzzy
+ * snapshot of a tree that goes on changing meanwhile (see SnapshotSave).
  * loadNewest(): the newest snapshot whose checksum and structure are valid, falling back to
  * older ones (up to 100, like ZooKeeper), with one note per snapshot skipped.
  */
@@ -11,8 +13,9 @@ import { ZooLabError, isZooLabError } from '../common/errors';
 import type { Zxid } from '../common/ids';
 import { joinPath, type Disk } from './disk';
 import { filesByZxid, snapshotFileName, SNAPSHOT_PREFIX, SNAPSHOT_TEMP_PREFIX } from './file-names';
-import { decodeSnapshot, encodeSnapshot } from './snapshot-format';
-import type { SnapshotData } from './snapshot-model';
+import { assert } from '../common/assert';
+import { decodeSnapshot, encodeSnapshot, SnapshotEncoder } from './snapshot-format';
+import type { SnapshotData, SnapshotNode, SnapshotSession } from './snapshot-model';
 
 export interface SnapshotFileInfo {
   name: string;
@@ -30,6 +33,8 @@ export const SNAPSHOT_LOAD_TRIES_MAX = 100;
 export class SnapshotStore {
   /** saves in progress by zxid: a second save of the same zxid joins the first (same temp name) */
   private readonly saving = new Map<Zxid, Promise<string>>();
+  /** streamed saves started: each gets its own temp file name */
+  private streamed = 0;
 
   constructor(
     private readonly disk: Disk,
@@ -52,6 +57,20 @@ export class SnapshotStore {
     const p = this.write(data).finally(() => this.saving.delete(data.zxid));
     this.saving.set(data.zxid, p);
     return p;
+  }
+
+  /**
+   * Starts a snapshot named after `zxid`, written in steps (SnapshotSave.step) from `nodes`, a
+   * pre-order walk that may run while the tree keeps changing (DataTree.fuzzySnapshotNodes):
+   * `zxid` must be the tree's last applied zxid when the walk starts, so that replaying the
+   * log after it repairs whatever the walk saw half-changed.
+   */
+  begin(zxid: Zxid, sessions: readonly SnapshotSession[], nodes: Iterator<SnapshotNode>): SnapshotSave {
+    this.disk.mkdir(this.dir);
+    this.streamed += 1;
+    // its own temp name: never the same file as a save() of the same zxid running meanwhile
+    const temp = joinPath(this.dir, `${SNAPSHOT_TEMP_PREFIX}${BigInt.asUintN(64, zxid).toString(16)}.${this.streamed}`);
+    return new SnapshotSave(this.disk, this.dir, temp, zxid, sessions, nodes);
   }
 
   private async write(data: SnapshotData): Promise<string> {
@@ -129,3 +148,75 @@ export class SnapshotStore {
     this.disk.remove(joinPath(this.dir, info.name));
   }
 }
+
+/**
+ * One snapshot being written in bounded steps, so the event loop can serve requests between
+ * them (ZooKeeper snapshots on its own thread, "without stopping traffic"). Each step() either
+ * encodes up to `nodesMax` nodes, or, once the walk has ended, writes one part (at most about
+ * SNAPSHOT_CHUNK_BYTES) to the temp file. After step() returns false, done() makes it durable
+ * and gives it its final name, as save() does. Nothing is under the final name before that,
+ * so a crash at any point leaves no partial snapshot (only a temp file recovery removes).
+ */
+export class SnapshotSave {
+  private readonly encoder = new SnapshotEncoder();
+  private parts: Uint8Array[] | null = null;
+  private written = 0;
+  private finished = false;
+
+  constructor(
+    private readonly disk: Disk,
+    private readonly dir: string,
+    private readonly temp: string,
+    readonly zxid: Zxid,
+    private readonly sessions: readonly SnapshotSession[],
+    private readonly nodes: Iterator<SnapshotNode>,
+  ) {}
+
+  /** Nodes encoded so far. */
+  get nodeCount(): number {
+    return this.encoder.nodeCount;
+  }
+
+  /** One bounded piece of work; true while more remains. */
+  step(nodesMax: number): boolean {
+    assert(!this.finished, 'snapshot save: step after done');
+    if (this.parts === null) {
+      for (let i = 0; i < nodesMax; i++) {
+        const next = this.nodes.next();
+        if (next.done === true) {
+          this.parts = this.encoder.finish(this.sessions);
+          return true;
+        }
+        this.encoder.node(next.value);
+      }
+      return true;
+    }
+    if (this.written < this.parts.length) {
+      const part = this.parts[this.written]!;
+      if (this.written === 0) this.disk.write(this.temp, part);
+      else this.disk.append(this.temp, part);
+      this.parts[this.written] = EMPTY; // written: its memory can go
+      this.written += 1;
+    }
+    return this.written < this.parts.length;
+  }
+
+  /** After the last step: fsync the temp file, rename it, fsync the directory; the name. */
+  async done(): Promise<string> {
+    assert(this.parts !== null && this.written === this.parts.length, 'snapshot save: done before the last step');
+    this.finished = true;
+    await this.disk.fsync(this.temp);
+    const name = snapshotFileName(this.zxid);
+    this.disk.rename(this.temp, joinPath(this.dir, name));
+    await this.disk.fsyncDir(this.dir);
+    return name;
+  }
+
+  /** Gives up (the server is stopping): removes the temp file if one was started. */
+  abandon(): void {
+    this.finished = true;
+    if (this.written > 0) this.disk.remove(this.temp);
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -179,6 +179,75 @@ describe('snapshot store', () => {
     }
   });
 
+  it('begin/step/done: a snapshot written in bounded steps is byte for byte the one save() writes, and loads', async () => {
+    const data = sampleSnapshot(makeZxid(2, 7));
+    // enough nodes for several 1 MiB chunks: the file checksum is combined from the parts
+    for (let i = 0; i < 3000; i++) {
+      data.nodes.push({ path: `/app/n${i}`, data: new Uint8Array(900).fill(i & 0xff), acl: data.nodes[i % 2 === 0 ? 0 : 3]!.acl, stat: { ...data.nodes[3]!.stat, version: i } });
+    }
+    const whole = new MemoryDisk();
+    await new SnapshotStore(whole, DIR).save(data);
+    const disk = new MemoryDisk();
+    const store = new SnapshotStore(disk, DIR);
+    const save = store.begin(data.zxid, data.sessions, data.nodes[Symbol.iterator]());
+    let steps = 0;
+    while (save.step(100)) {
+      steps += 1;
+      expect(steps).toBeLessThan(100);
+    }
+    expect(steps).toBeGreaterThan(30 + 3); // 3005 nodes at 100 a step, then a write per part
+    expect(save.nodeCount).toBe(data.nodes.length);
+    expect(disk.list(DIR)).toEqual([expect.stringMatching(/^tmp\.snapshot\./)]); // nothing final before done()
+    expect(await save.done()).toBe('snapshot.200000007');
+    const [a, b] = [disk.read(`${DIR}/snapshot.200000007`)!, whole.read(`${DIR}/snapshot.200000007`)!];
+    expect(a.length).toBe(b.length);
+    expect(a.every((x, i) => x === b[i])).toBe(true); // (toEqual on MiBs of bytes is slow)
+    const loaded = new SnapshotStore(disk.crash(), DIR).loadNewest()!.data;
+    expect(loaded.nodes.map((n) => [n.path, n.stat.version, n.data?.length])).toEqual(data.nodes.map((n) => [n.path, n.stat.version, n.data?.length]));
+  });
+
+  it('begin: a streamed save killed or powered off at any step leaves the old snapshot, and only a temp file recovery removes', async () => {
+    const old = sampleSnapshot(makeZxid(1, 1));
+    const next = sampleSnapshot(makeZxid(1, 9));
+    for (let k = 0; k < 8; k++) {
+      const base = new MemoryDisk();
+      await new SnapshotStore(base, DIR).save(old);
+      const dying = new DyingDisk(base, k);
+      const outcome = await (async () => {
+        const save = new SnapshotStore(dying, DIR).begin(next.zxid, next.sessions, next.nodes[Symbol.iterator]());
+        while (save.step(2));
+        return save.done();
+      })().then(
+        () => 'saved',
+        (e: unknown) => {
+          if (e instanceof SimulatedDeath) return 'died';
+          throw e;
+        },
+      );
+      expect(outcome).toBe(k >= 7 ? 'saved' : 'died'); // mkdir, write head, 2 appends, fsync, rename, fsyncDir
+      for (const after of [base, base.crash()]) {
+        const store = new SnapshotStore(after, DIR);
+        const loaded = store.loadNewest();
+        expect(loaded?.data).toEqual(loaded?.data.zxid === old.zxid ? old : next);
+        if (outcome === 'saved') expect(loaded?.data.zxid).toBe(next.zxid); // done() resolved: durable, even after a power cut
+        store.removeTemps();
+        expect(after.list(DIR).every((n) => n.startsWith('snapshot.'))).toBe(true);
+      }
+    }
+  });
+
+  it('begin: abandon() removes what was written; nothing is left under a final name', () => {
+    const disk = new MemoryDisk();
+    const store = new SnapshotStore(disk, DIR);
+    const data = sampleSnapshot(makeZxid(1, 2));
+    const save = store.begin(data.zxid, data.sessions, data.nodes[Symbol.iterator]());
+    while (save.step(1) && disk.list(DIR).length === 0);
+    expect(disk.list(DIR)).toHaveLength(1);
+    save.abandon();
+    expect(disk.list(DIR)).toEqual([]);
+    expect(() => save.step(1)).toThrow(AssertionError);
+  });
+
   it('removeAfter: snapshots newer than a zxid are removed (after TRUNC)', async () => {
     const disk = new MemoryDisk();
     const store = new SnapshotStore(disk, DIR);

@@ -542,6 +542,69 @@ describe('txn log: preallocation (as ZooKeeper: zeros ahead, entries written in 
   });
 });
 
+describe('txn log: writes off the event loop (Disk.writeAtAsync)', () => {
+  const opts = { preallocBytes: 4096, asyncWrites: true };
+  const ASYNC = { ...PLAIN, asyncWrites: true };
+
+  it('async writes: read() sees entries still in flight; each sync resolves once its entries landed and are durable', async () => {
+    const disk = new MemoryDisk({ asyncWrites: true });
+    const log = await TxnLog.open(disk, DIR, opts);
+    log.appendBatch(txnRange(1, 1, 3));
+    const first = log.sync();
+    log.appendBatch(txnRange(1, 4, 6));
+    log.roll();
+    log.appendBatch(txnRange(1, 7, 9));
+    // nothing has landed yet (the writes wait a few microtasks), the log reads whole anyway
+    expect(disk.read(`${DIR}/log.100000001`)!.length).toBe(16);
+    expect(zxids(log.read(0n))).toEqual(txnRange(1, 1, 9).map((t) => t.zxid));
+    const second = log.sync();
+    expect(await first).toBe(makeZxid(1, 3));
+    expect(zxids((await reopen(disk.crash())).log.read(0n)).slice(0, 3)).toEqual(txnRange(1, 1, 3).map((t) => t.zxid));
+    expect(await second).toBe(makeZxid(1, 9));
+    const { log: again, notes } = await reopen(disk.crash());
+    expect(notes).toEqual([]);
+    expect(zxids(again.read(0n))).toEqual(txnRange(1, 1, 9).map((t) => t.zxid));
+  });
+
+  it('async writes: truncateAfter waits for writes in flight, so none lands after the cut and brings entries back', async () => {
+    const disk = new MemoryDisk({ asyncWrites: true });
+    const log = await TxnLog.open(disk, DIR, ASYNC);
+    log.appendBatch(txnRange(1, 1, 4));
+    await log.sync();
+    log.appendBatch(txnRange(1, 5, 8));
+    expect(await log.truncateAfter(makeZxid(1, 2))).toBe(6);
+    await log.sync();
+    const { log: again } = await reopen(disk.crash());
+    expect(zxids(again.read(0n))).toEqual(txnRange(1, 1, 2).map((t) => t.zxid));
+  });
+
+  it('async writes are opt-in: without asyncWrites every write lands at once and truncateAfter cuts before it returns', async () => {
+    const disk = new MemoryDisk({ asyncWrites: true });
+    const log = await TxnLog.open(disk, DIR, PLAIN);
+    log.appendBatch(txnRange(1, 1, 4));
+    void log.sync();
+    expect(disk.read(`${DIR}/log.100000001`)!.length).toBeGreaterThan(16);
+    const cut = log.truncateAfter(makeZxid(1, 2));
+    expect(log.lastZxid).toBe(makeZxid(1, 2)); // the quorum pipeline appends right after
+    log.appendBatch(txnRange(1, 3, 3));
+    expect(await cut).toBe(2);
+  });
+
+  it('async writes: a failed write fails the next sync and leaves the log unusable', async () => {
+    const disk = new MemoryDisk({ asyncWrites: true });
+    const log = await TxnLog.open(disk, DIR, ASYNC);
+    const failing: Disk = Object.assign(Object.create(disk) as MemoryDisk, {
+      writeAtAsync: () => Promise.reject(new Error('EIO')),
+    });
+    const broken = await TxnLog.open(failing, `${DIR}-b`, ASYNC);
+    broken.appendBatch(txnRange(1, 1, 2));
+    await expect(broken.sync()).rejects.toThrow('EIO');
+    expect(() => broken.appendBatch(txnRange(1, 3, 3))).toThrow(/unusable/);
+    log.appendBatch(txnRange(1, 1, 1)); // another log on the same disk is fine
+    expect(await log.sync()).toBe(makeZxid(1, 1));
+  });
+});
+
 describe('MemoryDisk.writeAt', () => {
   it('memory-disk: writeAt overwrites in place and grows with zeros; a power cut keeps a prefix of the unsynced range', async () => {
     const disk = new MemoryDisk();

@@ -4,8 +4,8 @@
  *
  * - open() scans every file, cuts a torn tail at the last good entry (and says so through
  *   `note`), removes files left without a single entry, and refuses corruption in the middle.
- * - append()/appendBatch() collect entries in memory; sync() writes them (one write per file)
- *   and makes everything appended before it
+ * - append()/appendBatch() collect entries in memory; sync() writes them (one write per file,
+ *   off the event loop when the Disk offers writeAtAsync) and makes everything appended before it
  *   durable with one fsync per touched file (+ the directory when a file was created): group
  *   commit. A failed fsync breaks the log for good (no retry can tell what reached the disk).
  * - A new file is started by the first append after open(), roll() or truncateAfter(), like
@@ -55,6 +55,15 @@ export interface TxnLogOptions {
    * their entries). Default DEFAULT_PREALLOC_BYTES. ZooKeeper's zookeeper.preAllocSize (KiB).
    */
   preallocBytes?: number;
+  /**
+   * Hand the log's writes to Disk.writeAtAsync when the disk has it (the standalone server):
+   * a write waiting in the kernel behind a running fsync then stalls no request. truncateAfter
+   * then cuts only once the writes in flight have landed (after a microtask at least), so
+   * nothing may be appended until its promise resolves. Default false: every write is
+   * synchronous and truncateAfter changes the log before it returns (the quorum pipeline
+   * relies on that).
+   */
+  asyncWrites?: boolean;
 }
 
 /**
@@ -82,9 +91,14 @@ export class TxnLog {
   private unwrittenBytes = 0;
   private unwrittenPath = '';
   private unwrittenFile: LogFileInfo | null = null;
+  /** writes handed to Disk.writeAtAsync and not landed yet: read() lays them over the file */
+  private readonly inFlight = new Set<{ file: LogFileInfo; offset: number; bytes: Uint8Array }>();
+  /** settles once every write started so far has landed; rejected for good by a failed one */
+  private landed: Promise<void> = Promise.resolve();
   /** physical size (entries + preallocated zeros) of files this process writes */
   private readonly allocated = new Map<LogFileInfo, number>();
   private readonly preallocBytes: number;
+  private readonly asyncWrites: boolean;
 
   private constructor(
     private readonly disk: Disk,
@@ -97,6 +111,7 @@ export class TxnLog {
     const block = options.preallocBytes ?? DEFAULT_PREALLOC_BYTES;
     assert(Number.isSafeInteger(block) && block >= 0, `txn log: preallocBytes ${block} must be a whole number >= 0`);
     this.preallocBytes = block;
+    this.asyncWrites = options.asyncWrites === true && disk.writeAtAsync !== undefined;
     this.lastLogged = lastZxidOf(files);
     this.lastDurable = this.lastLogged;
   }
@@ -228,7 +243,7 @@ export class TxnLog {
     assert(file !== null, 'txn log: unwritten entries without a file');
     // file.sizeBytes already counts these bytes (appendBatch): they go just before that end
     const end = file.sizeBytes;
-    this.disk.writeAt(this.unwrittenPath, end - bytes.length, bytes);
+    this.startWrite(file, end - bytes.length, bytes);
     const allocated = Math.max(end, this.allocated.get(file) ?? 0);
     this.allocated.set(file, allocated);
     if (this.preallocBytes > 0 && end >= allocated) this.preallocate(file, end);
@@ -236,14 +251,39 @@ export class TxnLog {
 
   /** Zeros from `from` (the end of the entries) to the next block boundary past it. */
   private preallocate(file: LogFileInfo, from: number): void {
-    const path = joinPath(this.dir, file.name);
     const to = (Math.floor(from / this.preallocBytes) + 1) * this.preallocBytes;
     zeroChunk ??= new Uint8Array(ZERO_CHUNK_BYTES);
     for (let at = from; at < to; at += ZERO_CHUNK_BYTES) {
       const n = Math.min(ZERO_CHUNK_BYTES, to - at);
-      this.disk.writeAt(path, at, n === ZERO_CHUNK_BYTES ? zeroChunk : zeroChunk.subarray(0, n));
+      this.startWrite(file, at, n === ZERO_CHUNK_BYTES ? zeroChunk : zeroChunk.subarray(0, n));
     }
     this.allocated.set(file, to);
+  }
+
+  /**
+   * One write into a log file: off the caller's thread when the disk can (Disk.writeAtAsync),
+   * so a write that waits in the kernel behind a running fsync stalls no request. sync()
+   * fsyncs only after every write started before it has landed; a failed write breaks the log.
+   */
+  private startWrite(file: LogFileInfo, offset: number, bytes: Uint8Array): void {
+    const path = joinPath(this.dir, file.name);
+    if (!this.asyncWrites || this.disk.writeAtAsync === undefined) {
+      this.disk.writeAt(path, offset, bytes);
+      return;
+    }
+    const write = { file, offset, bytes };
+    this.inFlight.add(write);
+    const done = this.disk.writeAtAsync(path, offset, bytes).then(
+      () => {
+        this.inFlight.delete(write);
+      },
+      (e: unknown) => {
+        this.broken ??= e instanceof Error ? e : new Error(String(e));
+        throw e;
+      },
+    );
+    this.landed = Promise.all([this.landed, done]).then(() => undefined);
+    this.landed.catch(() => {}); // the next sync() (or truncateAfter) reports it
   }
 
   private startFile(firstZxid: Zxid): LogFileInfo {
@@ -285,7 +325,7 @@ export class TxnLog {
     this.dirtyPaths.clear();
     const dir = this.dirDirty;
     this.dirDirty = false;
-    const mine = Promise.all([...paths.map((p) => this.disk.fsync(p)), ...(dir ? [this.disk.fsyncDir(this.dir)] : [])]);
+    const mine = this.landed.then(() => Promise.all([...paths.map((p) => this.disk.fsync(p)), ...(dir ? [this.disk.fsyncDir(this.dir)] : [])]));
     const both = Promise.all([this.pendingSync, mine]).then(
       () => undefined,
       (e: unknown) => {
@@ -321,8 +361,18 @@ export class TxnLog {
   }
 
   private scanFile(f: LogFileInfo): ScannedEntry[] {
-    const bytes = this.disk.read(joinPath(this.dir, f.name));
+    let bytes = this.disk.read(joinPath(this.dir, f.name));
     if (bytes === null) throw new ZooLabError('STORAGE_CORRUPT', `txn log ${f.name} disappeared from ${this.dir}`);
+    // entries still on their way to the disk: as the file will read once they land
+    for (const w of this.inFlight) {
+      if (w.file !== f) continue;
+      if (bytes.length < w.offset + w.bytes.length) {
+        const grown = new Uint8Array(w.offset + w.bytes.length);
+        grown.set(bytes);
+        bytes = grown;
+      }
+      bytes.set(w.bytes, w.offset);
+    }
     // only the entries: what follows sizeBytes is preallocated zeros (open() checked the file)
     const scan = scanLogFile(bytes.length > f.sizeBytes ? bytes.subarray(0, f.sizeBytes) : bytes, f.name);
     if ((scan.tail !== null && !scan.tail.zeros) || scan.headerIncomplete) {
@@ -339,6 +389,9 @@ export class TxnLog {
    */
   async truncateAfter(zxid: Zxid): Promise<number> {
     this.writeOut();
+    // a write landing after the cut would bring entries back (no await without writes in
+    // flight: the cut stays synchronous for callers that append right after it)
+    if (this.inFlight.size > 0) await this.landed.catch(() => {});
     this.checkUsable();
     let removed = 0;
     const cut: string[] = [];

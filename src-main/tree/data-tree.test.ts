@@ -198,6 +198,59 @@ describe('DataTree: idempotent replay (fuzzy snapshots)', () => {
     expect(restored.record('/q')!.stat.cversion).toBe(2);
   });
 
+  it('fuzzy walk: txns applied between every step of the walk, then snapshot + replay after its start zxid equals the live tree', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      let r = seed;
+      const rand = (n: number) => {
+        r = (r * 1103515245 + 12345) % 2 ** 31;
+        return Math.floor(r / 65536) % n; // the high bits: the low ones of an LCG cycle
+      };
+      const live = new DataTree();
+      zxid = 0n;
+      const log: TxnEntry[] = [];
+      const apply = (txn: Txn) => {
+        const e = entry(txn);
+        log.push(e);
+        live.applyTxn(e);
+      };
+      const paths = ['/'];
+      const randomTxn = (): void => {
+        const at = paths[rand(paths.length)]!;
+        const kind = rand(5);
+        if (kind <= 1 || paths.length < 4) {
+          const parent = live.record(at);
+          if (parent === undefined) return;
+          const p = `${at === '/' ? '' : at}/n${rand(6)}`;
+          if (live.has(p)) return;
+          apply(create(p, parent.stat.cversion + 1, { data: bytes(`v${zxid}`) }));
+          paths.push(p);
+        } else if (kind === 2 && at !== '/' && live.has(at) && live.allChildrenNumber(at) === 0) {
+          apply({ type: OpCode.delete, path: at });
+          paths.splice(paths.indexOf(at), 1);
+        } else if (kind === 3 && live.has(at)) {
+          apply({ type: OpCode.setData, path: at, data: bytes(`d${zxid}`), version: nextVersion(live.record(at)!.stat.version) });
+        } else if (live.has(at)) {
+          apply({ type: OpCode.setACL, path: at, acl: rand(2) === 0 ? acl : [{ perms: 1 + rand(30), id: { scheme: 'world', id: 'anyone' } }], version: nextVersion(live.record(at)!.stat.aversion) });
+        }
+      };
+      for (let i = 0; i < 150; i++) randomTxn();
+      const startZxid = live.lastProcessedZxid;
+      const sessions = live.snapshotSessions();
+      // "encode" each node as it is yielded (copies), with several txns between steps
+      const nodes = [];
+      for (const n of live.fuzzySnapshotNodes()) {
+        nodes.push({ path: n.path, data: n.data === null ? null : n.data.slice(), acl: n.acl.map((a) => ({ ...a, id: { ...a.id } })), stat: { ...n.stat } });
+        for (let k = rand(4); k > 0; k--) randomTxn();
+      }
+      expect(new Set(nodes.map((n) => n.path)).size).toBe(nodes.length);
+      expect(log.filter((e) => e.header.zxid > startZxid).length).toBeGreaterThan(30); // the walk really was fuzzy
+      const restored = DataTree.fromSnapshot({ zxid: startZxid, sessions, nodes });
+      for (const e of log) if (e.header.zxid > startZxid) restored.applyTxn(e);
+      expect(restored.exportSnapshot()).toEqual(live.exportSnapshot());
+      expect(restored.digest()).toBe(live.digest());
+    }
+  });
+
   it('replayed create of an existing node still raises the parent creation count (ZOOKEEPER-1046)', () => {
     const t = new DataTree();
     zxid = 0n;

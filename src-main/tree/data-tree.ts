@@ -16,7 +16,7 @@ import { ErrorCode } from '../common/error-codes';
 import type { SessionId, Zxid } from '../common/ids';
 import type { ACL, Stat, StatPersisted, Txn, TxnEntry, TxnHeader } from '../jute/types';
 import { OpCode } from '../jute/types';
-import type { SnapshotData, SnapshotNode } from '../storage/snapshot-model';
+import type { SnapshotData, SnapshotNode, SnapshotSession } from '../storage/snapshot-model';
 import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl';
 import {
   CONTAINER_EPHEMERAL_OWNER,
@@ -432,8 +432,20 @@ export class DataTree {
 
   private deleteNode(path: string, zxid: Zxid, changes: NodeChange[]): number {
     const n = this.nodes.get(path);
-    if (!n || path === '/') return ErrorCode.NONODE;
+    if (path === '/') return ErrorCode.NONODE;
     const pp = parentPath(path);
+    if (!n) {
+      // only on replay over a fuzzy snapshot (live deletes of missing nodes never become txns):
+      // the walk can pass a parent before the delete and reach the child after it; the parent's
+      // pzxid must still move, as in ZooKeeper 3.6+ (ZOOKEEPER-3145)
+      const p = this.nodes.get(pp);
+      if (p !== undefined && zxid > p.stat.pzxid) {
+        this.countOut(p);
+        p.stat.pzxid = zxid;
+        this.countIn(pp, p);
+      }
+      return ErrorCode.NONODE;
+    }
     const parent = this.nodes.get(pp);
     assert(parent !== undefined, `node ${path} without parent`);
     // a fuzzy-snapshot replay can find children the original delete did not see: drop them too
@@ -589,10 +601,40 @@ export class DataTree {
       const n = this.nodes.get(p)!;
       nodes.push({ path: p, data: n.data, acl: cloneAcl(n.acl), stat: { ...n.stat } });
     }
-    const sessions = [...this.sessionTable]
-      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .map(([id, timeoutMs]) => ({ id, timeoutMs }));
-    return { zxid: this.lastProcessedZxid, sessions, nodes };
+    return { zxid: this.lastProcessedZxid, sessions: this.snapshotSessions(), nodes };
+  }
+
+  /** The session table as a snapshot holds it (sorted by id). */
+  snapshotSessions(): SnapshotSession[] {
+    return [...this.sessionTable].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([id, timeoutMs]) => ({ id, timeoutMs }));
+  }
+
+  /**
+   * The nodes for a fuzzy snapshot (ZooKeeper's), walked lazily in pre-order while txns go on
+   * being applied between steps: a node's data, ACL and stat are as they are when the walk
+   * reaches it, and its child list is taken then (children created later are left out, children
+   * deleted meanwhile are skipped). Taken with lastProcessedZxid at the start of the walk as the
+   * snapshot's zxid, replaying the log after that zxid (applyTxn is idempotent for it) brings the
+   * snapshot to any later state. Parents still come before children. Children come in insertion
+   * order, not sorted: no sort of a huge child list on the event loop. The yielded objects share
+   * the live data, ACL and stat: encode each one before the next txn is applied.
+   */
+  *fuzzySnapshotNodes(): Generator<SnapshotNode> {
+    const root = this.nodes.get('/')!;
+    yield { path: '/', data: root.data, acl: root.acl, stat: root.stat };
+    const stack: { dir: string; names: string[]; next: number }[] = [{ dir: '/', names: [...root.children], next: 0 }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next >= top.names.length) {
+        stack.pop();
+        continue;
+      }
+      const path = joinPath(top.dir, top.names[top.next++]!);
+      const n = this.nodes.get(path);
+      if (n === undefined) continue; // deleted since its parent was walked
+      yield { path, data: n.data, acl: n.acl, stat: n.stat };
+      if (n.children.size > 0) stack.push({ dir: path, names: [...n.children], next: 0 });
+    }
   }
 
   static fromSnapshot(snap: SnapshotData): DataTree {

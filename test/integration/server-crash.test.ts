@@ -296,6 +296,58 @@ describe.skipIf(skip)('server crash: kill -9 while clients write, restart on the
   }, 60_000);
 });
 
+describe.skipIf(skip)('server crash: kill -9 while a snapshot of a big tree is being written in slices', () => {
+  let server: ZooLabServer;
+  const clients: ZkClient[] = [];
+  beforeAll(async () => {
+    // snapCount 1000: every ~500-1000 txns a snapshot of the whole (big) tree starts; each one
+    // takes many event-loop turns (a few ms of walking per turn), so writes land during the walks
+    server = await startZooLabServer({ tickTimeMs: 500, extraConfig: { snapCount: '1000' } });
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  it('fuzzy snapshots: writes during the walks, kill -9 mid-walk; every acknowledged write survives and the snapshots load', async () => {
+    const c0 = await connectClient(server.connectString, { sessionTimeoutMs: 10_000 }, 15_000);
+    clients.push(c0);
+    await c0.create('/big');
+    const filler = 'x'.repeat(400);
+    // 12,000 znodes of ~400 bytes (~5 MB of snapshot): well over one 4 ms slice to walk
+    for (let batch = 0; batch < 24; batch++) {
+      await Promise.all(Array.from({ length: 500 }, (_, i) => c0.create(`/big/n-${batch}-${i}`, filler)));
+    }
+    await c0.create('/crash');
+    const round = 7;
+    await c0.create(`/crash/r${round}`);
+    for (let i = 0; i < WRITERS; i++) await c0.create(`/crash/r${round}/counter-${i}`, '');
+    const sliced = (): number => [...server.output().matchAll(/snapshot snapshot\.\w+ saved \((\d+) znodes/g)].filter((m) => Number(m[1]) > 12_000).length;
+    const before = sliced();
+    const writers = await Promise.all(Array.from({ length: WRITERS }, () => connectClient(server.connectString, { sessionTimeoutMs: 10_000 }, 15_000)));
+    clients.push(...writers);
+    let ackedCount = 0;
+    let killed = false;
+    const startedMs = Date.now();
+    const runs = writers.map((c, i) => writer(c, i, round, () => killed, () => ackedCount++));
+    // past at least one more whole snapshot of the big tree, then kill (likely inside the next walk)
+    while ((sliced() === before || ackedCount < 1500) && Date.now() - startedMs < 20_000) await new Promise((r) => setTimeout(r, 5));
+    expect(sliced(), 'a snapshot of the big tree was saved while the writers wrote').toBeGreaterThan(before);
+    await server.kill();
+    killed = true;
+    for (const c of [...writers, c0]) await c.close();
+    const ledgers = await Promise.all(runs);
+    await server.restart();
+    expect(server.output()).not.toMatch(/falling back to an older snapshot/);
+    const checker = await connectClient(server.connectString, { sessionTimeoutMs: 10_000 }, 15_000);
+    clients.push(checker);
+    const r = await verify(checker, ledgers, round);
+    expect(r.acked).toBeGreaterThan(1000);
+    expect((await checker.getChildren('/big')).length).toBe(12_000);
+    expect(text((await checker.getData('/big/n-23-499')).data)).toBe(filler);
+  }, 120_000);
+});
+
 describe.skipIf(skip)('server durability: autopurge keeps what recovery needs', () => {
   let server: ZooLabServer;
   beforeAll(async () => {
