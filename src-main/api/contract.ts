@@ -32,6 +32,15 @@ export interface ServerView {
   paused?: boolean;
   /** a non-voting observer (peerType=observer in its zoo.cfg); absent means a voter */
   observer?: boolean;
+  /** dynamic membership: whether /zookeeper/config lists this server (absent: fixed membership) */
+  inConfig?: boolean;
+}
+
+/** The membership in /zookeeper/config (ensembles started with reconfig on). */
+export interface MembershipView {
+  /** the config version (hex zxid of the reconfig that made it), null before the first read */
+  version: string | null;
+  members: { id: number; role: 'participant' | 'observer' }[];
 }
 
 /** One link fault every server obeys: messages from → to are lost, or held delayMs. '*' = any server. */
@@ -65,6 +74,8 @@ export interface EnsembleView {
   releaseEveryMs?: number | null;
   /** set when the app is connected to an ensemble it did not start (no processes to act on) */
   external?: ExternalTargetView;
+  /** present when the servers run with reconfigEnabled: servers can be added, removed, made observers */
+  membership?: MembershipView;
 }
 
 export interface ExternalTargetView {
@@ -106,6 +117,8 @@ export interface StartEnsembleOptions {
   tickTimeMs?: number;
   initLimit?: number;
   syncLimit?: number;
+  /** dynamic membership (reconfigEnabled): servers can then be added, removed and flipped while serving */
+  reconfig?: boolean;
 }
 
 /** Calls the renderer may make. Every method returns a Promise of a JSON-able value. */
@@ -140,6 +153,12 @@ export interface BackendCalls {
   openSavedEnsemble(name: string): Promise<EnsembleView>;
   /** the recent srvr samples of one server, oldest first (at most `max`) */
   serverHealth(id: number, max: number): Promise<HealthSampleView[]>;
+  /** dynamic membership: start one more server and reconfig it in; resolves with its id */
+  addServer(options: { role: 'participant' | 'observer' }): Promise<number>;
+  /** dynamic membership: reconfig the server out, then stop it and remove its folder */
+  removeServer(id: number): Promise<void>;
+  /** dynamic membership: make a server an observer, or a voter again */
+  setServerRole(id: number, role: 'participant' | 'observer'): Promise<void>;
 }
 
 /** Events the backend pushes. */
@@ -174,6 +193,9 @@ export const callNames: readonly CallName[] = [
   'serverHealth',
   'listSavedEnsembles',
   'openSavedEnsemble',
+  'addServer',
+  'removeServer',
+  'setServerRole',
 ] as const;
 
 export function isCallName(name: unknown): name is CallName {

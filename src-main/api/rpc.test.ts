@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppCalls, EnsembleView, WireMessage } from './contract';
-import { checkCallArgs, createRpcClient, parseWireMessage, serveCall } from './rpc';
+import { callNames, connectCallNames, terminalCallNames, treeCallNames, treeToolCallNames } from './contract';
+import { callsFromInvoke, checkCallArgs, createRpcClient, parseWireMessage, serveCall } from './rpc';
 
 const stat0 = { czxid: '0x0', mzxid: '0x0', pzxid: '0x0', ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ephemeralOwner: '0x0', dataLength: 0, numChildren: 0 };
 
@@ -34,6 +35,12 @@ function recordingCalls(log: string[]): AppCalls {
     serverHealth: async () => [],
     listSavedEnsembles: async () => [],
     openSavedEnsemble: async () => ensemble,
+    addServer: async (o) => {
+      log.push(`add ${o.role}`);
+      return 4;
+    },
+    removeServer: async (id) => void log.push(`remove ${id}`),
+    setServerRole: async (id, role) => void log.push(`role ${id} ${role}`),
     openTerminal: async ({ server }) => ({ id: 1, connectString: `server ${server}` }),
     terminalInput: async (id, data) => void log.push(`input ${id} ${data}`),
     resizeTerminal: async (id, columns) => void log.push(`resize ${id} ${columns}`),
@@ -107,6 +114,39 @@ describe('checkCallArgs: faults, step mode, health', () => {
     expect(await serveCall(calls, 'partitionEnsemble', [[[1], [2, 3]]])).toEqual({ ok: true, value: null });
     expect(await serveCall(calls, 'releaseHeld', [3])).toEqual({ ok: true, value: 3 });
     expect(log).toEqual(['partition [[1],[2,3]]']);
+  });
+});
+
+describe('callsFromInvoke', () => {
+  it('has a function for every call the hosts allow (the cast must not hide a missing one)', () => {
+    const calls = callsFromInvoke(async () => null) as unknown as Record<string, unknown>;
+    for (const name of [...callNames, ...terminalCallNames, ...treeCallNames, ...treeToolCallNames, ...connectCallNames]) {
+      expect(typeof calls[name], name).toBe('function');
+    }
+  });
+});
+
+describe('checkCallArgs: dynamic membership', () => {
+  it('accepts addServer/removeServer/setServerRole and startEnsemble with reconfig', () => {
+    expect(checkCallArgs('addServer', [{ role: 'observer' }])).toBeNull();
+    expect(checkCallArgs('removeServer', [4])).toBeNull();
+    expect(checkCallArgs('setServerRole', [2, 'participant'])).toBeNull();
+    expect(checkCallArgs('startEnsemble', [{ servers: 3, reconfig: true }])).toBeNull();
+  });
+  it('refuses other shapes with a sentence', () => {
+    expect(checkCallArgs('addServer', [{ role: 'leader' }])).toMatch(/participant' or 'observer/);
+    expect(checkCallArgs('addServer', [{ role: 'observer', id: 3 }])).toMatch(/takes \{ role \}/);
+    expect(checkCallArgs('removeServer', [0])).toMatch(/server id/);
+    expect(checkCallArgs('setServerRole', [2])).toMatch(/setServerRole takes/);
+    expect(checkCallArgs('startEnsemble', [{ servers: 3, reconfig: 'yes' }])).toMatch(/reconfig must be true or false/);
+  });
+  it('dispatches them to the backend', async () => {
+    const log: string[] = [];
+    const calls = recordingCalls(log);
+    expect(await serveCall(calls, 'addServer', [{ role: 'participant' }])).toEqual({ ok: true, value: 4 });
+    await serveCall(calls, 'setServerRole', [4, 'observer']);
+    await serveCall(calls, 'removeServer', [4]);
+    expect(log).toEqual(['add participant', 'role 4 observer', 'remove 4']);
   });
 });
 

@@ -28,6 +28,10 @@ function isServerId(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 255;
 }
 
+function isRole(v: unknown): v is 'participant' | 'observer' {
+  return v === 'participant' || v === 'observer';
+}
+
 function isTerminalId(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 }
@@ -83,8 +87,9 @@ export function checkCallArgs(method: AppCallName, args: unknown): string | null
         return `startEnsemble: servers must be an integer from 1 to ${serverCountMax}`;
       }
       for (const key of Object.keys(rec)) {
-        if (!['servers', 'observers', 'tickTimeMs', 'initLimit', 'syncLimit'].includes(key)) return `startEnsemble: unknown option '${key}'`;
+        if (!['servers', 'observers', 'tickTimeMs', 'initLimit', 'syncLimit', 'reconfig'].includes(key)) return `startEnsemble: unknown option '${key}'`;
       }
+      if (rec['reconfig'] !== undefined && typeof rec['reconfig'] !== 'boolean') return 'startEnsemble: reconfig must be true or false';
       const obs = rec['observers'];
       if (obs !== undefined && (typeof obs !== 'number' || !Number.isInteger(obs) || obs < 0 || obs + n > serverCountMax)) {
         return `startEnsemble: observers must be an integer from 0, with servers + observers at most ${serverCountMax}`;
@@ -99,7 +104,15 @@ export function checkCallArgs(method: AppCallName, args: unknown): string | null
     case 'resumeServer':
       return args.length === 1 && isServerId(args[0]) ? null : `${method} takes one server id (an integer from 1 to 255)`;
     case 'isolateServer':
+    case 'removeServer':
       return args.length === 1 && isServerId(args[0]) ? null : `${method} takes one server id (an integer from 1 to 255)`;
+    case 'addServer': {
+      const o = args[0] as Record<string, unknown> | null;
+      if (args.length !== 1 || typeof o !== 'object' || o === null || Object.keys(o).some((k) => k !== 'role')) return 'addServer takes { role }';
+      return isRole(o['role']) ? null : "addServer: role is 'participant' or 'observer'";
+    }
+    case 'setServerRole':
+      return args.length === 2 && isServerId(args[0]) && isRole(args[1]) ? null : "setServerRole takes a server id and 'participant' or 'observer'";
     case 'serverHealth':
       return args.length === 2 && isServerId(args[0]) && Number.isInteger(args[1]) && (args[1] as number) >= 1 && (args[1] as number) <= 600
         ? null
@@ -357,6 +370,9 @@ export function callsFromInvoke(invoke: (method: AppCallName, args: unknown[]) =
     serverHealth: c('serverHealth'),
     listSavedEnsembles: c('listSavedEnsembles'),
     openSavedEnsemble: c('openSavedEnsemble'),
+    addServer: c('addServer'),
+    removeServer: c('removeServer'),
+    setServerRole: c('setServerRole'),
     openTerminal: c('openTerminal'),
     terminalInput: c('terminalInput'),
     resizeTerminal: c('resizeTerminal'),

@@ -23,6 +23,9 @@ async function main(argv: string[]): Promise<number> {
     case 'pause':
     case 'resume':
     case 'down':
+    case 'add-server':
+    case 'remove-server':
+    case 'set-role':
       return (await import('../supervisor/cli')).supervisorCli(command, rest);
     case 'shell':
       return (await import('../shell/cli')).shellMain(rest);

@@ -132,6 +132,7 @@ export function createBackend(options: BackendOptions = {}): Backend {
         tickTimeMs: o.tickTimeMs,
         initLimit: o.initLimit,
         syncLimit: o.syncLimit,
+        ...(o.reconfig === true ? { reconfig: true } : {}),
         cfg: options.cfg,
         waitRunning: false,
       });
@@ -152,7 +153,9 @@ export function createBackend(options: BackendOptions = {}): Backend {
     },
     startEnsemble(o: StartEnsembleOptions): Promise<EnsembleView> {
       const observers = o.observers ?? 0;
-      return startIn(join(root, observers > 0 ? `${o.servers}-servers-${observers}-observers` : `${o.servers}-servers`), o);
+      const base = observers > 0 ? `${o.servers}-servers-${observers}-observers` : `${o.servers}-servers`;
+      // a dynamic workspace lives apart: its membership is whatever reconfig made it
+      return startIn(join(root, o.reconfig === true ? `${base}-dynamic` : base), o);
     },
     async listSavedEnsembles(): Promise<SavedEnsembleView[]> {
       return listSaved(root, current?.dir ?? null);
@@ -225,6 +228,9 @@ export function createBackend(options: BackendOptions = {}): Backend {
       const samples = need().health(id);
       return samples.slice(-max).map((s) => ({ t: s.t, connections: s.connections, outstanding: s.outstanding, latencyAvgMs: s.latencyAvgMs, latencyMaxMs: s.latencyMaxMs }));
     },
+    addServer: (o) => serial(async () => need().addServer({ role: o.role })),
+    removeServer: (id) => serial(async () => need().removeServer(id)),
+    setServerRole: (id, role) => serial(async () => need().setRole(id, role)),
     async readServerFile(id, file) {
       const p = need().server(id);
       if (file === 'zoo.cfg') return readFileSync(p.slot.configPath, 'utf8');

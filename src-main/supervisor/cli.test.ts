@@ -9,6 +9,10 @@ describe('zoolab up arguments', () => {
     const a = parseUpArgs(['-n', '5', '--dir', '/tmp/x', '--port-base=21810', '--tick-time', '500', '--cfg', 'maxClientCnxns=5', '--cfg', 'a.b=c=d', '--detach']);
     expect(a).toMatchObject({ servers: 5, dir: '/tmp/x', portBase: 21810, tickTimeMs: 500, detach: true, cfg: { maxClientCnxns: '5', 'a.b': 'c=d' } });
   });
+  it('--reconfig asks for a dynamic membership', () => {
+    expect(parseUpArgs(['--reconfig']).reconfig).toBe(true);
+    expect(parseUpArgs([]).reconfig).toBe(false);
+  });
   it('errors say what is wrong', () => {
     expect(() => parseUpArgs(['-n', 'three'])).toThrow(/-n needs a whole number/);
     expect(() => parseUpArgs(['--cfg', 'novalue'])).toThrow(/--cfg needs key=value/);

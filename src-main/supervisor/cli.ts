@@ -1,5 +1,6 @@
 /**
- * `zoolab up|status|kill|restart|pause|resume|down`: local ensembles without the UI.
+ * `zoolab up|status|kill|restart|pause|resume|down|add-server|remove-server|set-role`: local
+ * ensembles without the UI.
  *
  *   zoolab up -n 3 [--dir D] [--port-base P] [--tick-time MS] [--cfg key=value ...] [--detach]
  *
@@ -10,7 +11,8 @@
  */
 import { resolve } from 'node:path';
 import { isZooLabError, ZooLabError } from '../common/errors';
-import { detachedDown, detachedPause, detachedRestart, detachedSignalStop, detachedStatus } from './detached';
+import { detachedDown, detachedPause, detachedRestart, detachedSignalStop, detachedStatus, loadManifest } from './detached';
+import { detachedAddServer, detachedRemoveServer, detachedSetRole } from './detached-reconfig';
 import { Ensemble } from './ensemble';
 
 export const UP_USAGE = `usage: zoolab up [-n 3] [options]
@@ -23,6 +25,8 @@ export const UP_USAGE = `usage: zoolab up [-n 3] [options]
   --init-limit T         initLimit in ticks (default 10)
   --sync-limit T         syncLimit in ticks (default 5)
   --cfg key=value        a zoo.cfg line for every server (repeatable)
+  --reconfig             dynamic membership (reconfigEnabled=true): servers can be added,
+                         removed and made observers while the ensemble serves
   --detach               return once all serve; manage with status|kill|restart|pause|resume|down --dir D
   --timeout MS           how long to wait for every server to serve (default 60000)
   -q, --quiet            don't echo server logs
@@ -30,6 +34,9 @@ The environment (e.g. SERVER_JVMFLAGS="-Dkey=value") reaches every server.
 
 usage: zoolab status|down --dir D
        zoolab kill|restart|pause|resume <id> --dir D
+       zoolab add-server [--observer] --dir D       (an ensemble started with --reconfig)
+       zoolab remove-server <id> --dir D
+       zoolab set-role <id> participant|observer --dir D
 `;
 
 export interface UpArgs {
@@ -44,6 +51,7 @@ export interface UpArgs {
   detach: boolean;
   timeoutMs: number;
   quiet: boolean;
+  reconfig: boolean;
 }
 
 function intArg(flag: string, value: string | undefined, min: number, max: number): number {
@@ -66,6 +74,7 @@ export function parseUpArgs(args: readonly string[]): UpArgs {
     detach: false,
     timeoutMs: 60_000,
     quiet: false,
+    reconfig: false,
   };
   for (let i = 0; i < args.length; i += 1) {
     const raw = args[i] as string;
@@ -120,6 +129,9 @@ export function parseUpArgs(args: readonly string[]): UpArgs {
       case '--quiet':
         out.quiet = true;
         break;
+      case '--reconfig':
+        out.reconfig = true;
+        break;
       default:
         throw new ZooLabError('USAGE', `unknown option '${raw}'`);
     }
@@ -142,6 +154,7 @@ async function up(args: UpArgs): Promise<number> {
     initLimit: args.initLimit,
     syncLimit: args.syncLimit,
     cfg: args.cfg,
+    reconfig: args.reconfig,
     detached: args.detach,
     waitRunning: false,
   });
@@ -272,6 +285,33 @@ export async function supervisorCli(command: string, args: string[]): Promise<nu
         const { dir } = dirArg(args);
         const n = await detachedDown(dir);
         err(`zoolab: stopped ${n} server${n === 1 ? '' : 's'}`);
+        return 0;
+      }
+      case 'add-server': {
+        const { dir, rest } = dirArg(args);
+        const unknown = rest.filter((a) => a !== '--observer');
+        if (unknown.length > 0) throw new ZooLabError('USAGE', `zoolab add-server [--observer] --dir D: unknown '${unknown.join(' ')}'`);
+        const id = await detachedAddServer(dir, rest.includes('--observer') ? 'observer' : 'participant');
+        err(`zoolab: server ${id} added`);
+        process.stdout.write(`${loadManifest(dir).connectionString}\n`);
+        return 0;
+      }
+      case 'remove-server': {
+        const { dir, rest } = dirArg(args);
+        const id = idArg(command, rest);
+        await detachedRemoveServer(dir, id);
+        err(`zoolab: server ${id} removed`);
+        process.stdout.write(`${loadManifest(dir).connectionString}\n`);
+        return 0;
+      }
+      case 'set-role': {
+        const { dir, rest } = dirArg(args);
+        const role = rest[1];
+        if (rest.length !== 2 || !/^\d+$/.test(rest[0] as string) || (role !== 'participant' && role !== 'observer')) {
+          throw new ZooLabError('USAGE', 'zoolab set-role <server id> participant|observer --dir D');
+        }
+        await detachedSetRole(dir, Number(rest[0]), role);
+        err(`zoolab: server ${rest[0]} is now ${role === 'observer' ? 'an observer' : 'a participant'}`);
         return 0;
       }
       default:

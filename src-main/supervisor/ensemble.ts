@@ -5,20 +5,24 @@
  * stops them; on process exit they are SIGKILLed; if this process is SIGKILLed they notice
  * their stdin pipe close and exit by themselves.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EnsembleView, ServerState } from '../api/contract';
 import { limits } from '../common/limits';
 import type { TraceEvent } from '../common/trace';
 import { ZooLabError } from '../common/errors';
-import { releaseAllPorts } from './ports';
+import { formatServerLine } from '../client/dynamic-config';
+import { allocatePorts, releaseAllPorts } from './ports';
+import type { PortLease } from './ports';
+import { ReconfigAdmin } from './reconfig-admin';
+import type { MembershipSnapshot } from './reconfig-admin';
 import { ServerProcess } from './server-process';
 import type { HealthSample, ServerProcessOptions } from './server-process';
 import type { HeldMessage, LinkRule } from '../node/peer-network';
 import { requestStory } from './trace-story';
-import { prepareWorkspace, writeManifest } from './workspace';
-import type { Workspace, WorkspaceOptions } from './workspace';
+import { clientOrder, connectionStringOf, newSlot, prepareWorkspace, renderZooCfg, serverLineOf, writeManifest } from './workspace';
+import type { PeerType, ServerSlot, Workspace, WorkspaceOptions } from './workspace';
 
 export interface EnsembleOptions extends Omit<WorkspaceOptions, 'dir'>, ServerProcessOptions {
   /** workspace folder; default a fresh temporary folder, removed on shutdown */
@@ -57,8 +61,13 @@ function installExitHook(): void {
 
 export class Ensemble {
   readonly dir: string;
-  readonly connectionString: string;
   private readonly procs = new Map<number, ServerProcess>();
+  private readonly procOptions: ServerProcessOptions;
+  /** ports of servers added after the start (the workspace lease holds the first ones) */
+  private readonly addedLeases = new Map<number, PortLease>();
+  /** dynamic membership: the supervisor's reconfig session, and the last membership it read */
+  private admin: ReconfigAdmin | null = null;
+  private lastMembership: MembershipSnapshot | null = null;
   private readonly listeners = {
     ensemble: new Set<Listener<'ensemble'>>(),
     serverLog: new Set<Listener<'serverLog'>>(),
@@ -87,11 +96,26 @@ export class Ensemble {
     private readonly removeDir: boolean,
   ) {
     this.dir = ws.dir;
-    this.connectionString = ws.connectionString;
     if (options.keepAlive) for (const s of ws.servers) this.keepAlive.add(s.id);
-    const procOptions: ServerProcessOptions = { ...options, env: { ...options.env, ZOOLAB_SESSION_SECRET: ws.settings.sessionSecret } };
-    for (const slot of ws.servers) {
-      const proc = new ServerProcess(slot, procOptions, {
+    this.procOptions = { ...options, env: { ...options.env, ZOOLAB_SESSION_SECRET: ws.settings.sessionSecret } };
+    for (const slot of ws.servers) this.addProcess(slot);
+    const reconfig = ws.settings.reconfig;
+    if (reconfig !== undefined) {
+      this.admin = new ReconfigAdmin(
+        () => this.connectionString,
+        reconfig.superPassword,
+        (m) => this.membershipChanged(m),
+      );
+    }
+  }
+
+  /** The client connection string of the current servers (voters first); changes as servers are added or removed. */
+  get connectionString(): string {
+    return this.ws.connectionString;
+  }
+
+  private addProcess(slot: ServerSlot): ServerProcess {
+    const proc: ServerProcess = new ServerProcess(slot, this.procOptions, {
         changed: () => this.changed(),
         log: (lines) => this.queueLog(slot.id, lines),
         trace: (events) => this.queueTrace(events),
@@ -111,8 +135,8 @@ export class Ensemble {
           this.heldQueue = this.heldQueue.filter((h) => h.server !== slot.id);
         },
       });
-      this.procs.set(slot.id, proc);
-    }
+    this.procs.set(slot.id, proc);
+    return proc;
   }
 
   /** Prepare the workspace, start every server, and (by default) wait until all run. */
@@ -126,6 +150,7 @@ export class Ensemble {
     try {
       await Promise.all([...e.procs.values()].map((p) => p.start()));
       e.saveManifest();
+      if (e.admin !== null) e.watchMembership();
       if (options.waitRunning ?? true) {
         await e.waitForAllSettled(options.readyTimeoutMs ?? 60_000);
         const crashed = e.view().servers.filter((s) => s.state === 'crashed');
@@ -140,12 +165,152 @@ export class Ensemble {
     return e;
   }
 
+  /** Follow /zookeeper/config in the background (retried until the ensemble answers, bounded). */
+  private watchMembership(): void {
+    const admin = this.admin;
+    if (admin === null) return;
+    let attempt = 0;
+    const tryWatch = (): void => {
+      if (this.closed) return;
+      admin.watch().catch(() => {
+        attempt += 1;
+        if (attempt < 60 && !this.closed) setTimeout(tryWatch, 1000).unref();
+      });
+    };
+    tryWatch();
+  }
+
   get workspace(): Workspace {
     return this.ws;
   }
 
   view(): EnsembleView {
-    return { dir: this.dir, connectionString: this.connectionString, servers: [...this.procs.values()].map((p) => p.view()) };
+    const m = this.lastMembership;
+    const members = m === null ? null : new Map(m.config.servers.map((s) => [s.id, s]));
+    const servers = [...this.procs.values()].map((p) => {
+      const v = p.view();
+      return members === null ? v : { ...v, inConfig: members.has(v.id) };
+    });
+    const view: EnsembleView = { dir: this.dir, connectionString: this.connectionString, servers };
+    if (this.admin !== null) {
+      view.membership =
+        m === null
+          ? { version: null, members: [] }
+          : { version: m.version < 0n ? null : m.version.toString(16), members: m.config.servers.map((s) => ({ id: s.id, role: s.role })) };
+    }
+    return view;
+  }
+
+  // ---- dynamic membership (workspaces started with reconfig: true) ----
+
+  /** Whether this ensemble's servers run with reconfigEnabled (see WorkspaceSettings.reconfig). */
+  get reconfigEnabled(): boolean {
+    return this.admin !== null;
+  }
+
+  private needAdmin(what: string): ReconfigAdmin {
+    if (this.admin === null) {
+      throw new ZooLabError('USAGE', `${what}: this ensemble has a fixed membership; start it with reconfig on (zoolab up --reconfig, startEnsemble({ reconfig: true })) to grow or shrink it`);
+    }
+    return this.admin;
+  }
+
+  /** The membership as /zookeeper/config holds it now (read from the ensemble). */
+  async membership(): Promise<MembershipSnapshot> {
+    return this.needAdmin('membership').read();
+  }
+
+  /**
+   * Grow the ensemble while it serves: lay out server `id` (default: the next free id) with its
+   * own ports, myid and a zoo.cfg whose membership is the current one plus itself, start it,
+   * wait until it answers, then `reconfig -add` it. Resolves with its id once the new
+   * membership is committed. On failure the new server is stopped and its folder removed.
+   */
+  async addServer(opts: { id?: number; role?: PeerType; readyTimeoutMs?: number } = {}): Promise<number> {
+    const admin = this.needAdmin('addServer');
+    const role = opts.role ?? 'participant';
+    const id = opts.id ?? Math.max(0, ...this.ids(), ...this.ws.servers.map((s) => s.id)) + 1;
+    if (!Number.isInteger(id) || id < 1 || id > 255) throw new ZooLabError('USAGE', `server id ${id}: a whole number 1..255`);
+    if (this.procs.has(id)) throw new ZooLabError('USAGE', `server ${id} is already part of this ensemble`);
+    const current = await admin.read();
+    if (current.config.servers.some((s) => s.id === id)) throw new ZooLabError('USAGE', `server ${id} is already in the configuration (version ${current.version.toString(16)})`);
+    const lease = await allocatePorts(3, this.options.ports);
+    const slot = newSlot(this.dir, id, role, lease.ports as unknown as [number, number, number]);
+    const own = serverLineOf(slot, true);
+    const lines = [...current.config.servers.map((s) => formatServerLine(s)), own];
+    writeFileSync(slot.configPath, renderZooCfg(this.ws, slot, lines));
+    this.addedLeases.set(id, lease);
+    this.ws.servers.push(slot);
+    const proc = this.addProcess(slot);
+    try {
+      await proc.start();
+      await this.waitFor(id, 'running', opts.readyTimeoutMs ?? 60_000);
+      await admin.reconfig({ joining: [own] }, opts.readyTimeoutMs ?? 60_000);
+    } catch (e) {
+      await this.forget(id);
+      throw e;
+    }
+    this.ws.connectionString = connectionStringOf(clientOrder(this.ws.servers));
+    this.saveManifest();
+    this.changed();
+    return id;
+  }
+
+  /**
+   * Shrink the ensemble: `reconfig -remove id`, then stop that server and remove its folder
+   * (its data belongs to a membership it is no longer part of).
+   */
+  async removeServer(id: number): Promise<void> {
+    const admin = this.needAdmin('removeServer');
+    this.server(id);
+    const current = await admin.read();
+    if (current.config.servers.some((s) => s.id === id)) await admin.reconfig({ leaving: [id] });
+    await this.forget(id);
+    this.ws.connectionString = connectionStringOf(clientOrder(this.ws.servers));
+    this.saveManifest();
+    this.changed();
+  }
+
+  /** Turn a server into an observer or a voter again (`reconfig -add` of its line with the new role). */
+  async setRole(id: number, role: PeerType): Promise<void> {
+    const admin = this.needAdmin('setRole');
+    const p = this.server(id);
+    const current = await admin.read();
+    const member = current.config.servers.find((s) => s.id === id);
+    if (member === undefined) throw new ZooLabError('USAGE', `server ${id} is not in the configuration (version ${current.version.toString(16)}); add it first`);
+    if (member.role !== role) await admin.reconfig({ joining: [formatServerLine({ ...member, role })] });
+    p.slot.type = role;
+    this.ws.connectionString = connectionStringOf(clientOrder(this.ws.servers));
+    this.saveManifest();
+    this.changed();
+  }
+
+  /** Stop a server for good and drop it from the workspace (folder, ports, manifest). */
+  private async forget(id: number): Promise<void> {
+    const p = this.procs.get(id);
+    if (p !== undefined) {
+      const st = p.state.state;
+      if (st === 'starting' || st === 'running') await p.stop().catch(() => p.killNow());
+      else if (st === 'stopping') await p.whenExited();
+      await p.flushFiles();
+      this.procs.delete(id);
+      rmSync(p.slot.dir, { recursive: true, force: true });
+    }
+    this.keepAlive.delete(id);
+    const i = this.ws.servers.findIndex((s) => s.id === id);
+    if (i >= 0) this.ws.servers.splice(i, 1);
+    this.addedLeases.get(id)?.release();
+    this.addedLeases.delete(id);
+  }
+
+  /** A membership was read: roles flipped from a shell show on the cards too. */
+  private membershipChanged(m: MembershipSnapshot): void {
+    this.lastMembership = m;
+    for (const s of m.config.servers) {
+      const p = this.procs.get(s.id);
+      if (p !== undefined && p.slot.type !== s.role) p.slot.type = s.role;
+    }
+    this.changed();
   }
 
   ids(): number[] {
@@ -402,11 +567,13 @@ export class Ensemble {
         else if (st === 'stopping') await p.whenExited();
       }),
     );
+    await this.admin?.close();
     // the log and trace files are written asynchronously: all of it lands before the folder may go
     await Promise.all([...this.procs.values()].map((p) => p.flushFiles()));
     this.flushLogs();
     this.saveManifest();
     this.ws.lease.release();
+    for (const l of this.addedLeases.values()) l.release();
     live.delete(this);
     if (this.logTimer) clearTimeout(this.logTimer);
     for (const b of this.backoff.values()) if (b.timer) clearTimeout(b.timer);

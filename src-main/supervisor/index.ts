@@ -25,6 +25,7 @@ export interface StartEnsembleOptions extends Partial<EnsembleOptions> {
 }
 
 export interface LocalEnsemble {
+  /** the current servers' client addresses (changes as servers are added or removed) */
   readonly connectionString: string;
   readonly dir: string;
   servers(): ServerView[];
@@ -54,6 +55,15 @@ export interface LocalEnsemble {
   release(count?: number): { server: number; from: number; to: number; type: string; zxid?: string }[];
   waitFor(id: number, state: ServerState, timeoutMs?: number): Promise<void>;
   logs(id: number): readonly string[];
+  /**
+   * Dynamic membership (start with `reconfig: true`): start one more server and reconfig it in
+   * (resolves with its id); reconfig one out and remove it; flip one to observer or back;
+   * read the membership from /zookeeper/config.
+   */
+  addServer(options?: { id?: number; role?: 'participant' | 'observer' }): Promise<number>;
+  removeServer(id: number): Promise<void>;
+  setRole(id: number, role: 'participant' | 'observer'): Promise<void>;
+  membership(): Promise<{ version: bigint; members: { id: number; role: 'participant' | 'observer' }[] }>;
   /** stop everything; nothing is left running */
   stop(): Promise<void>;
   /** the underlying supervisor object, for events and more */
@@ -64,7 +74,9 @@ export async function startEnsemble(options: StartEnsembleOptions = {}): Promise
   const e = await Ensemble.start({ ...options, servers: options.servers ?? 3 });
   const readyMs = options.readyTimeoutMs ?? 60_000;
   return {
-    connectionString: e.connectionString,
+    get connectionString() {
+      return e.connectionString;
+    },
     dir: e.dir,
     ensemble: e,
     servers: () => e.view().servers,
@@ -92,6 +104,13 @@ export async function startEnsemble(options: StartEnsembleOptions = {}): Promise
     resume: (id) => e.resume(id),
     waitFor: (id, state, timeoutMs) => e.waitFor(id, state, timeoutMs ?? readyMs),
     logs: (id) => e.logs(id),
+    addServer: (o) => e.addServer({ ...o, readyTimeoutMs: readyMs }),
+    removeServer: (id) => e.removeServer(id),
+    setRole: (id, role) => e.setRole(id, role),
+    async membership() {
+      const m = await e.membership();
+      return { version: m.version, members: m.config.servers.map((s) => ({ id: s.id, role: s.role })) };
+    },
     stop: () => e.shutdown(),
   };
 }

@@ -24,7 +24,10 @@ import type { ServerSlot } from './workspace';
 export interface ServerProcessOptions {
   /** the built CLI bundle; default: cli.js beside this bundle (out/main/cli.js) */
   cliPath?: string;
-  /** the node binary; default process.execPath (with ELECTRON_RUN_AS_NODE under Electron) */
+  /**
+   * the node binary; default $ZOOLAB_NODE, else process.execPath (with ELECTRON_RUN_AS_NODE
+   * under Electron). It is run as `<nodePath> <cli.js> server <zoo.cfg>`.
+   */
   nodePath?: string;
   env?: NodeJS.ProcessEnv;
   /** SIGTERM → SIGKILL deadline */
@@ -236,7 +239,7 @@ export class ServerProcess {
       env.ZOOLAB_TRACE = 'stdout';
     }
     if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
-    const node = this.opts.nodePath ?? process.execPath;
+    const node = this.opts.nodePath ?? process.env.ZOOLAB_NODE ?? process.execPath;
     let child: ChildProcess;
     let logFd: number | null = null;
     try {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadZooCfg, readMyid } from '../node/config';
-import { prepareWorkspace, readManifest } from './workspace';
+import { digestAuthId } from '../client/index';
+import { prepareWorkspace, readManifest, superDigestOf, writeManifest } from './workspace';
 import type { Workspace } from './workspace';
 
 describe('workspace', () => {
@@ -35,6 +36,29 @@ describe('workspace', () => {
     const ports = ws.servers.flatMap((s) => [s.clientPort, s.quorumPort, s.electionPort]);
     expect(new Set(ports).size).toBe(12);
     expect(readManifest(ws.dir)?.connectionString).toBe(ws.connectionString);
+  });
+
+  it('reconfig: zoo.cfg enables it with a super digest of a per-workspace password; a reopen keeps ids and roles reconfig made', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'zoolab-ws-'));
+    const ws = await prepareWorkspace({ dir: join(dir, 'e'), servers: 3, reconfig: true, ports: { lockDir: lockDir() } });
+    const password = ws.settings.reconfig?.superPassword ?? '';
+    expect(password).toMatch(/^[0-9a-f]{32}$/);
+    expect(superDigestOf(password)).toBe(digestAuthId('super', password));
+    const cfg = loadZooCfg(ws.servers[0]?.configPath ?? '', {});
+    expect(cfg.systemProperties.get('zookeeper.DigestAuthenticationProvider.superDigest')).toBe(superDigestOf(password));
+    expect(cfg.servers.size).toBe(3);
+    // as if reconfig had removed server 2, added 5 and made 3 an observer
+    const s3 = ws.servers[2];
+    if (s3 === undefined) throw new Error('no server 3');
+    s3.type = 'observer';
+    ws.servers.splice(1, 1);
+    ws.servers.push({ ...s3, id: 5, type: 'participant', clientPort: s3.clientPort + 1, quorumPort: s3.quorumPort + 1, electionPort: s3.electionPort + 1 });
+    writeManifest(ws, new Map(), { supervisorPid: null, detached: false });
+    ws.lease.release();
+    const again = await prepareWorkspace({ dir: join(dir, 'e'), servers: 3, ports: { lockDir: lockDir() } });
+    held.push(again);
+    expect(again.servers.map((s) => `${s.id}:${s.type}`)).toEqual(['1:participant', '3:observer', '5:participant']);
+    expect(again.settings.reconfig?.superPassword).toBe(password);
   });
 
   // below the 20000..31999 range random allocations use, so parallel suites don't collide

@@ -10,7 +10,7 @@
  * Reopening a directory keeps its data and ids (and its ports when they are still free).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ZooLabError } from '../common/errors';
 import { isServerProcess } from './pids';
@@ -27,6 +27,12 @@ export interface WorkspaceSettings {
   syncLimit: number;
   /** extra zoo.cfg lines (key → value), written into every server's zoo.cfg */
   cfg: Record<string, string>;
+  /**
+   * dynamic reconfiguration: every zoo.cfg gets reconfigEnabled=true, standaloneEnabled=false and
+   * a super digest whose password (hex) only the supervisor knows, so it may issue reconfig
+   * (which needs WRITE on /zookeeper/config). Absent: a fixed membership.
+   */
+  reconfig?: { superPassword: string };
 }
 
 export interface ServerSlot {
@@ -75,6 +81,8 @@ export interface WorkspaceOptions {
   initLimit?: number;
   syncLimit?: number;
   cfg?: Record<string, string>;
+  /** dynamic membership (addServer / removeServer / setRole); see WorkspaceSettings.reconfig */
+  reconfig?: boolean;
   ports?: PortOptions;
 }
 
@@ -127,7 +135,22 @@ export function writeManifest(ws: Pick<Workspace, 'dir' | 'settings' | 'servers'
   renameSync(tmp, path);
 }
 
-export function renderZooCfg(ws: Pick<Workspace, 'settings' | 'servers'>, slot: ServerSlot): string {
+/** The digest ZooKeeper compares `addauth digest super:<password>` against (DigestAuthenticationProvider). */
+export function superDigestOf(password: string): string {
+  return `super:${createHash('sha1').update(`super:${password}`).digest('base64')}`;
+}
+
+/** `server.N=host:quorum:election[:observer];host:client`, as the workspace writes it */
+export function serverLineOf(peer: Pick<ServerSlot, 'id' | 'type' | 'host' | 'quorumPort' | 'electionPort' | 'clientPort'>, withRole = false): string {
+  const type = peer.type === 'observer' ? ':observer' : withRole ? ':participant' : '';
+  return `server.${peer.id}=${peer.host}:${peer.quorumPort}:${peer.electionPort}${type};${peer.host}:${peer.clientPort}`;
+}
+
+/**
+ * One server's zoo.cfg. `serverLines` replaces the workspace's own server.N lines: a server
+ * joining by reconfig starts from the current membership (as /zookeeper/config has it) plus itself.
+ */
+export function renderZooCfg(ws: Pick<Workspace, 'settings' | 'servers'>, slot: ServerSlot, serverLines?: readonly string[]): string {
   const s = ws.settings;
   const lines = [
     `# zoo.cfg for server ${slot.id} of a ZooLab ensemble: a plain ZooKeeper config.`,
@@ -140,11 +163,11 @@ export function renderZooCfg(ws: Pick<Workspace, 'settings' | 'servers'>, slot: 
     'admin.enableServer=false',
   ];
   if (slot.type === 'observer') lines.push('peerType=observer');
-  for (const [k, v] of Object.entries(s.cfg)) lines.push(`${k}=${v}`);
-  for (const peer of ws.servers) {
-    const type = peer.type === 'observer' ? ':observer' : '';
-    lines.push(`server.${peer.id}=${peer.host}:${peer.quorumPort}:${peer.electionPort}${type};${peer.host}:${peer.clientPort}`);
+  if (s.reconfig !== undefined) {
+    lines.push('reconfigEnabled=true', 'standaloneEnabled=false', `DigestAuthenticationProvider.superDigest=${superDigestOf(s.reconfig.superPassword)}`);
   }
+  for (const [k, v] of Object.entries(s.cfg)) lines.push(`${k}=${v}`);
+  lines.push(...(serverLines ?? ws.servers.map((peer) => serverLineOf(peer))));
   return `${lines.join('\n')}\n`;
 }
 
@@ -155,6 +178,20 @@ function slotPaths(dir: string, id: number): Pick<ServerSlot, 'dir' | 'dataDir' 
 
 export function connectionStringOf(servers: readonly ServerSlot[]): string {
   return servers.map((s) => `${s.host}:${s.clientPort}`).join(',');
+}
+
+/** Voters first, then observers: the order of the connection string. */
+export function clientOrder(servers: readonly ServerSlot[]): ServerSlot[] {
+  return servers.filter((s) => s.type === 'participant').concat(servers.filter((s) => s.type === 'observer'));
+}
+
+/** The folder of a server that joins a running workspace (its zoo.cfg is written by the caller). */
+export function newSlot(dir: string, id: number, type: PeerType, ports: readonly [number, number, number]): ServerSlot {
+  const slot: ServerSlot = { id, type, host: HOST, clientPort: ports[0], quorumPort: ports[1], electionPort: ports[2], ...slotPaths(resolve(dir), id) };
+  mkdirSync(slot.dataDir, { recursive: true });
+  mkdirSync(join(slot.dir, 'logs'), { recursive: true });
+  writeFileSync(join(slot.dataDir, 'myid'), `${id}\n`);
+  return slot;
 }
 
 /**
@@ -171,7 +208,7 @@ export async function prepareWorkspace(options: WorkspaceOptions): Promise<Works
   if (!Number.isInteger(observers) || observers < 0 || observers > 9) throw new ZooLabError('USAGE', `0 to 9 observers; got ${observers}`);
   const cfg = options.cfg ?? {};
   validateCfgOverrides(cfg);
-  const total = participants + observers;
+  let total = participants + observers;
 
   const previous = readManifest(dir);
   const stillRunning = (previous?.servers ?? []).filter((s) => isServerProcess(s.pid, s.configPath));
@@ -179,6 +216,8 @@ export async function prepareWorkspace(options: WorkspaceOptions): Promise<Works
     const list = stillRunning.map((s) => `server ${s.id} (pid ${s.pid})`).join(', ');
     throw new ZooLabError('USAGE', `${dir} is in use: ${list} still running; 'zoolab down --dir ${dir}' stops them`);
   }
+  // a dynamic workspace's membership is what reconfig made it: reopened as it is, whatever size was asked
+  if (previous?.settings.reconfig !== undefined) total = previous.servers.length;
   if (previous && previous.servers.length !== total) {
     throw new ZooLabError(
       'USAGE',
@@ -191,6 +230,9 @@ export async function prepareWorkspace(options: WorkspaceOptions): Promise<Works
     initLimit: options.initLimit ?? previous?.settings.initLimit ?? 10,
     syncLimit: options.syncLimit ?? previous?.settings.syncLimit ?? 5,
     cfg: { ...(previous?.settings.cfg ?? {}), ...cfg },
+    ...(previous?.settings.reconfig !== undefined || options.reconfig === true
+      ? { reconfig: previous?.settings.reconfig ?? { superPassword: randomBytes(16).toString('hex') } }
+      : {}),
   };
   for (const [k, v] of [['tickTime', settings.tickTimeMs], ['initLimit', settings.initLimit], ['syncLimit', settings.syncLimit]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new ZooLabError('USAGE', `${k} must be a positive whole number; got ${v}`);
@@ -201,8 +243,10 @@ export async function prepareWorkspace(options: WorkspaceOptions): Promise<Works
     throw new ZooLabError('DATADIR_NOT_WRITABLE', `cannot create the ensemble folder ${dir}: ${(e as Error).message}`, { cause: e });
   }
 
-  const ids = Array.from({ length: total }, (_, i) => i + 1);
-  const typeOf = (id: number): PeerType => (id > participants ? 'observer' : 'participant');
+  // a reopened workspace keeps its ids and roles (servers added, removed or flipped by reconfig)
+  const prevSorted = previous?.servers.slice().sort((a, b) => a.id - b.id) ?? null;
+  const ids = prevSorted?.map((s) => s.id) ?? Array.from({ length: total }, (_, i) => i + 1);
+  const typeOf = (id: number): PeerType => prevSorted?.find((s) => s.id === id)?.type ?? (id > participants ? 'observer' : 'participant');
   const label = (port: number, ports: number[]): string => {
     const i = ports.indexOf(port);
     const id = ids[i % total] ?? 0;
@@ -240,7 +284,7 @@ export async function prepareWorkspace(options: WorkspaceOptions): Promise<Works
     electionPort: ports[2 * total + i] as number,
     ...slotPaths(dir, id),
   }));
-  const ws: Workspace = { dir, settings, servers, connectionString: connectionStringOf(servers.filter((s) => s.type === 'participant').concat(servers.filter((s) => s.type === 'observer'))), lease, reopened: previous !== null };
+  const ws: Workspace = { dir, settings, servers, connectionString: connectionStringOf(clientOrder(servers)), lease, reopened: previous !== null };
   try {
     for (const slot of servers) {
       mkdirSync(slot.dataDir, { recursive: true });

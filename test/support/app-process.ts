@@ -16,8 +16,8 @@ export interface AppProcess {
   stop(deadlineMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function startApp(args: string[], urlDeadlineMs = 30_000): Promise<AppProcess> {
-  const child = spawn(process.execPath, [cliPath, 'app', '--web', '--no-open', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startApp(args: string[], urlDeadlineMs = 30_000, env: NodeJS.ProcessEnv = process.env): Promise<AppProcess> {
+  const child = spawn(process.execPath, [cliPath, 'app', '--web', '--no-open', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));

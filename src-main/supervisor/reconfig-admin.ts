@@ -1,0 +1,125 @@
+/**
+ * The supervisor's ZooKeeper session for dynamic reconfiguration: authenticated as the
+ * workspace's super user (reconfig needs WRITE on /zookeeper/config), it reads the membership
+ * from /zookeeper/config, keeps a watch on it (so changes made from a shell show too) and issues
+ * reconfig, retrying the refusals that only mean "not yet" (a joining server still syncing:
+ * NEWCONFIGNOQUORUM; another reconfig in flight; a connection lost during a leader change).
+ */
+import { ErrorCode } from '../common/error-codes';
+import { ZooLabError } from '../common/errors';
+import { KeeperError, configVersion, connectClient, parseDynamicConfig, type DynamicConfig, type ReconfigChange, type ZkClient } from '../client/index';
+
+export interface MembershipSnapshot {
+  config: DynamicConfig;
+  /** configVersion(config); -1n when /zookeeper/config holds no version (standalone, or not yet stamped) */
+  version: bigint;
+}
+
+const RETRYABLE = new Set<number>([ErrorCode.NEWCONFIGNOQUORUM, ErrorCode.RECONFIGINPROGRESS, ErrorCode.CONNECTIONLOSS, ErrorCode.OPERATIONTIMEOUT]);
+
+function decode(data: Uint8Array | null): string {
+  return data === null ? '' : new TextDecoder().decode(data);
+}
+
+export class ReconfigAdmin {
+  private client: ZkClient | null = null;
+  private connecting: Promise<ZkClient> | null = null;
+  private closed = false;
+  private watching = false;
+
+  constructor(
+    private readonly connectString: () => string,
+    private readonly superPassword: string,
+    /** called with every membership read (after each change, when watching) */
+    private readonly onMembership: (m: MembershipSnapshot) => void = () => {},
+  ) {}
+
+  private async session(): Promise<ZkClient> {
+    if (this.closed) throw new ZooLabError('USAGE', 'the ensemble is shut down');
+    if (this.client !== null && this.client.state !== 'closed' && this.client.state !== 'expired') return this.client;
+    this.connecting ??= (async () => {
+      const c = await connectClient(this.connectString(), { sessionTimeoutMs: 10_000 }, 30_000);
+      await c.addAuth('digest', `super:${this.superPassword}`);
+      // a new session: the old one's watch went with it
+      c.on('expired', () => {
+        if (this.client === c) this.client = null;
+      });
+      this.client = c;
+      if (this.watching) void this.read(true).catch(() => undefined);
+      return c;
+    })().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  /** The current membership; `watch` re-arms the /zookeeper/config watch that reports changes. */
+  async read(watch = false): Promise<MembershipSnapshot> {
+    const zk = await this.session();
+    const { data } = await zk.getConfig(
+      watch
+        ? () => {
+            if (!this.closed) void this.read(true).catch(() => undefined);
+          }
+        : undefined,
+    );
+    const config = parseDynamicConfig(decode(data));
+    const snap = { config, version: configVersion(config) };
+    this.onMembership(snap);
+    return snap;
+  }
+
+  /** Keep onMembership informed of every change of /zookeeper/config. */
+  async watch(): Promise<MembershipSnapshot> {
+    this.watching = true;
+    return this.read(true);
+  }
+
+  /** reconfig, retried while the refusal means "not yet"; resolves with the committed membership. */
+  async reconfig(change: ReconfigChange, deadlineMs = 30_000): Promise<MembershipSnapshot> {
+    const until = Date.now() + deadlineMs;
+    let lastCode = 0;
+    for (let attempt = 0; attempt < 200; attempt += 1) {
+      try {
+        const zk = await this.session();
+        const { data } = await zk.reconfig(change);
+        const config = parseDynamicConfig(decode(data));
+        const snap = { config, version: configVersion(config) };
+        this.onMembership(snap);
+        return snap;
+      } catch (e) {
+        if (!(e instanceof KeeperError)) throw e;
+        lastCode = e.code;
+        if (!RETRYABLE.has(e.code) || Date.now() > until) {
+          throw new ZooLabError('USAGE', `reconfig refused: ${e.codeName}${reasonOf(e.code)}`, { cause: e });
+        }
+      }
+      await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** Math.min(attempt, 5))));
+    }
+    throw new ZooLabError('TIMEOUT', `reconfig did not go through within ${deadlineMs} ms (last refusal: ${lastCode})`);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const c = this.client;
+    this.client = null;
+    await c?.close().catch(() => undefined);
+  }
+}
+
+function reasonOf(code: number): string {
+  switch (code) {
+    case ErrorCode.RECONFIGDISABLED:
+      return ' (the servers run with reconfigEnabled=false)';
+    case ErrorCode.NOAUTH:
+      return ' (no WRITE right on /zookeeper/config)';
+    case ErrorCode.BADARGUMENTS:
+      return ' (the change leaves no valid membership, or names a server wrongly)';
+    case ErrorCode.NEWCONFIGNOQUORUM:
+      return ': a quorum of the new membership is not connected and in sync with the leader yet';
+    case ErrorCode.UNIMPLEMENTED:
+      return ' (a standalone server cannot be reconfigured)';
+    default:
+      return '';
+  }
+}
