@@ -98,9 +98,14 @@ describe('zoolab app --web: dynamic membership', () => {
     await waitFor('card 4 OBSERVING', async () => ((await page.textContent('[data-testid=server-card-4] [data-testid=role]')) ?? '').includes('OBSERVING'), deadlineMs);
     await page.click('[data-testid=flip-4]');
     await waitFor('server 4 a voter again', async () => (await members(page)) === '1 · 2 · 3 · 4', deadlineMs);
+    await waitFor('card 4 FOLLOWING or LEADING', async () => /FOLLOWING|LEADING/.test((await page.textContent('[data-testid=server-card-4] [data-testid=role]')) ?? ''), deadlineMs);
 
     await page.click('[data-testid=remove-2]');
     await waitFor('server 2 gone', async () => (await members(page)) === '1 · 3 · 4' && (await cardIds(page)).join(',') === '1,3,4', deadlineMs);
+    await waitFor('one leader, two followers', async () => {
+      const roles = await page.locator('[data-testid^=server-card-] [data-testid=role]').allTextContents();
+      return roles.map((r) => r.trim()).sort().join(',') === 'FOLLOWING,FOLLOWING,LEADING';
+    }, deadlineMs);
     await page.locator('[aria-labelledby=cluster-title]').screenshot({ path: join(resultsDir, 'app-reconfig.png') });
     expect(pageErrors).toEqual([]);
     console.log(`reconfig e2e ran on ${servers} servers`);
