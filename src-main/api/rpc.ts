@@ -242,16 +242,22 @@ export async function serveCall(calls: AppCalls, method: unknown, args: unknown)
   }
 }
 
-/** Parses one incoming frame (JSON text) into a wire message, or null if it is not one. */
-export function parseWireMessage(text: string): WireMessage | null {
+/** One frame's JSON text as an object, or null when it is not JSON or not an object. */
+export function parseJsonObject(text: string): Record<string, unknown> | null {
   let m: unknown;
   try {
     m = JSON.parse(text);
   } catch {
     return null;
   }
-  if (typeof m !== 'object' || m === null) return null;
-  const r = m as Record<string, unknown>;
+  return typeof m === 'object' && m !== null ? (m as Record<string, unknown>) : null;
+}
+
+/** Parses one incoming frame (JSON text) into a wire message, or null if it is not one. */
+export function parseWireMessage(text: string): WireMessage | null {
+  const r = parseJsonObject(text);
+  if (r === null) return null;
+  const m: unknown = r; // checked below, per kind
   switch (r['kind']) {
     case 'call':
       return typeof r['id'] === 'number' && isAppCallName(r['method']) && Array.isArray(r['args']) ? (m as WireMessage) : null;

@@ -182,6 +182,12 @@ describe('requests: byte vectors and round trips', () => {
     expect(() => decodeRequest(OpCode.multi, new JuteReader(hexBytes(hex)))).toThrow(UnknownOpCodeError);
   });
 
+  it('a multi nested in a multi → UnknownOpCodeError before its body is read (no recursion)', () => {
+    // header (type 14 = multi, false, -1) repeated: a reader that recursed would go 100k deep on a 1 MiB frame
+    const nested = '0000000e' + '00' + 'ffffffff';
+    expect(() => decodeRequest(OpCode.multi, new JuteReader(hexBytes(nested.repeat(1000))))).toThrow(UnknownOpCodeError);
+  });
+
   it('multi without its terminating header → JuteUnderflow, not a hang', () => {
     const hex = '0000000d' + '00' + 'ffffffff' + '00000002' + '2f61' + '00000003';
     expect(() => decodeRequest(OpCode.multi, new JuteReader(hexBytes(hex)))).toThrow(/more bytes/);

@@ -103,58 +103,44 @@ function readSetWatches2(r: JuteReader): SetWatches2 {
 function writeMultiOp(w: JuteWriter, op: MultiOp): void {
   writeMultiHeader(w, { type: op.type, done: false, err: -1 });
   switch (op.type) {
-    case OpCode.create:
-    case OpCode.create2:
-    case OpCode.createContainer:
-      return writeCreate(w, op.req);
-    case OpCode.createTTL:
-      return writeCreateTTL(w, op.req);
-    case OpCode.delete:
-      w.ustring(op.req.path).int(op.req.version);
-      return;
-    case OpCode.setData:
-      w.ustring(op.req.path).buffer(op.req.data).int(op.req.version);
-      return;
-    case OpCode.check:
-      w.ustring(op.req.path).int(op.req.version);
-      return;
     case OpCode.getChildren:
     case OpCode.getData:
       // GetChildrenRequest / GetDataRequest: multiRead sets no watches, the flag is false
-      w.ustring(op.req.path).bool(false);
-      return;
+      return encodeRequest(w, { type: op.type, req: { path: op.req.path, watch: false } });
     default:
-      return unreachable(op, 'multi op');
+      return encodeRequest(w, op);
   }
 }
 
+/** What a multi or multiRead may carry; checked before decoding (a nested multi is not read). */
+const MULTI_OP_TYPES: ReadonlySet<number> = new Set([
+  OpCode.create,
+  OpCode.create2,
+  OpCode.createContainer,
+  OpCode.createTTL,
+  OpCode.delete,
+  OpCode.setData,
+  OpCode.check,
+  OpCode.getChildren,
+  OpCode.getData,
+]);
+
 function readMultiOp(type: number, r: JuteReader): MultiOp {
-  switch (type) {
+  if (!MULTI_OP_TYPES.has(type)) throw new UnknownOpCodeError(type, 'multi op');
+  const request = decodeRequest(type, r);
+  switch (request.type) {
     case OpCode.create:
     case OpCode.create2:
     case OpCode.createContainer:
-      return { type, req: readCreate(r) };
     case OpCode.createTTL:
-      return { type, req: readCreateTTL(r) };
-    case OpCode.delete: {
-      const path = r.string();
-      return { type, req: { path, version: r.int() } };
-    }
-    case OpCode.setData: {
-      const path = r.string();
-      const data = r.buffer();
-      return { type, req: { path, data, version: r.int() } };
-    }
-    case OpCode.check: {
-      const path = r.string();
-      return { type, req: { path, version: r.int() } };
-    }
+    case OpCode.delete:
+    case OpCode.setData:
+    case OpCode.check:
+      return request;
     case OpCode.getChildren:
-    case OpCode.getData: {
-      const path = r.string();
-      r.bool(); // watch flag: ignored in multiRead
-      return { type, req: { path } };
-    }
+    case OpCode.getData:
+      // watch flag: ignored in multiRead
+      return { type: request.type, req: { path: request.req.path } };
     default:
       throw new UnknownOpCodeError(type, 'multi op');
   }

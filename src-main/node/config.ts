@@ -154,17 +154,21 @@ export interface ParseOptions {
   readFile?: (path: string) => string;
 }
 
-/** Parse zoo.cfg text. Throws ZooLabError('CONFIG_INVALID') naming file:line. */
-export function parseZooCfg(text: string, options: ParseOptions): ZooCfg {
-  const ctx: ParseContext = { file: options.path };
-  const cwd = options.cwd ?? process.cwd();
-  let entries;
+/** The key=value lines of a properties file; a syntax error becomes CONFIG_INVALID at file:line. */
+function propertiesOf(ctx: ParseContext, text: string): ReturnType<typeof parseProperties> {
   try {
-    entries = parseProperties(text);
+    return parseProperties(text);
   } catch (e) {
     if (e instanceof PropertiesSyntaxError) fail(ctx, e.line, e.message);
     throw e;
   }
+}
+
+/** Parse zoo.cfg text. Throws ZooLabError('CONFIG_INVALID') naming file:line. */
+export function parseZooCfg(text: string, options: ParseOptions): ZooCfg {
+  const ctx: ParseContext = { file: options.path };
+  const cwd = options.cwd ?? process.cwd();
+  const entries = propertiesOf(ctx, text);
   const jvm = parseJvmFlags(options.jvmFlags);
   const sys = new Map<string, string>(jvm.properties);
   const notes: string[] = [];
@@ -407,13 +411,7 @@ function readDynamicFile(path: string, cfgLine: number, cfgCtx: ParseContext, re
     fail(cfgCtx, cfgLine, `dynamicConfigFile=${path} cannot be read (${(e as Error).message})`);
   }
   const ctx: ParseContext = { file: path };
-  let entries;
-  try {
-    entries = parseProperties(text);
-  } catch (e) {
-    if (e instanceof PropertiesSyntaxError) fail(ctx, e.line, e.message);
-    throw e;
-  }
+  const entries = propertiesOf(ctx, text);
   for (const { key: rawKey, value: rawValue, line } of entries) {
     const key = rawKey.trim();
     const value = rawValue.trim();

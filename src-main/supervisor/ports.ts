@@ -11,6 +11,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ZooLabError } from '../common/errors';
+import { pidAlive } from './pids';
 
 export interface PortLease {
   readonly ports: readonly number[];
@@ -46,16 +47,6 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
       server.close(() => resolve(true));
     });
   });
-}
-
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Take the cross-process lock for a port, clearing a lock left by a dead process. */

@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppBackend, AppEventName, WireMessage } from '../api/contract';
-import { eventNames, serveCall } from '../api/rpc';
+import { eventNames, parseJsonObject, serveCall } from '../api/rpc';
 import { serveStatic } from './static-files';
 
 export interface WebHostOptions {
@@ -63,14 +63,8 @@ function cookieValue(header: string | undefined, name: string): string | null {
 
 /** A call frame's envelope; method and args are checked by serveCall, which answers refusals. */
 function parseCallFrame(text: string): { id: number; method: unknown; args: unknown } | null {
-  let m: unknown;
-  try {
-    m = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof m !== 'object' || m === null) return null;
-  const r = m as Record<string, unknown>;
+  const r = parseJsonObject(text);
+  if (r === null) return null;
   const id = r['id'];
   if (r['kind'] !== 'call' || typeof id !== 'number' || !Number.isSafeInteger(id)) return null;
   return { id, method: r['method'], args: r['args'] };
