@@ -240,15 +240,8 @@ function checkKey(mode: Mode, key: string, ops: HistoryOp[], init: RegisterState
       pure: op.call.kind === 'read' || op.outcome.status === 'fail',
       client,
       posInClient: chain.length,
-      invPrev: null,
-      invNext: null,
-      retPrev: null,
-      retNext: null,
-      chainPrev: null,
-      chainNext: null,
       needsVersion: neededVersion(op),
-      needPrev: null,
-      needNext: null,
+      ...unlinked(),
     };
     chain.push(node);
     return node;
@@ -468,16 +461,14 @@ function sentinel(i: number): Node {
     pure: false,
     client: -1,
     posInClient: -1,
-    invPrev: null,
-    invNext: null,
-    retPrev: null,
-    retNext: null,
-    chainPrev: null,
-    chainNext: null,
     needsVersion: null,
-    needPrev: null,
-    needNext: null,
+    ...unlinked(),
   };
+}
+
+/** A node's list links, none set yet. */
+function unlinked(): Pick<Node, 'invPrev' | 'invNext' | 'retPrev' | 'retNext' | 'chainPrev' | 'chainNext' | 'needPrev' | 'needNext'> {
+  return { invPrev: null, invNext: null, retPrev: null, retNext: null, chainPrev: null, chainNext: null, needPrev: null, needNext: null };
 }
 
 /**

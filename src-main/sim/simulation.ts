@@ -824,15 +824,22 @@ export class Simulation {
     c.conn++;
   }
 
-  /** send a write from client c through server `server`; false if that server is not serving */
-  clientWrite(c: SimClient, server: Sid, data: string): boolean {
+  /** Client c talks to `server` from now on (a switch loses what it had outstanding); null if it is not serving. */
+  private attach(c: SimClient, server: Sid): SimServer | null {
     const s = this.server(server);
-    if (!s.alive || !s.serving || !s.zab) return false;
+    if (!s.alive || !s.serving || !s.zab) return null;
     if (c.server !== server) {
       this.clientLost(c);
       c.server = server;
     }
     this.connectIfNew(c, s);
+    return s;
+  }
+
+  /** send a write from client c through server `server`; false if that server is not serving */
+  clientWrite(c: SimClient, server: Sid, data: string): boolean {
+    const s = this.attach(c, server);
+    if (s === null) return false;
     const xid = ++c.xid;
     c.pending.push({ kind: 'write', xid, data, sentAt: this.now, floor: 0n });
     this.emitTrace({ t: this.now, kind: 'request.received', server, session: hex(c.sessionId), xid, op: 'setData' }, false);
@@ -847,13 +854,8 @@ export class Simulation {
   }
 
   clientSync(c: SimClient, server: Sid): boolean {
-    const s = this.server(server);
-    if (!s.alive || !s.serving || !s.zab) return false;
-    if (c.server !== server) {
-      this.clientLost(c);
-      c.server = server;
-    }
-    this.connectIfNew(c, s);
+    const s = this.attach(c, server);
+    if (s === null) return false;
     const xid = ++c.xid;
     c.pending.push({ kind: 'sync', xid, data: '', sentAt: this.now, floor: this.maxAckedZxid });
     const conn = c.conn;
