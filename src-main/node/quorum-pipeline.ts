@@ -137,7 +137,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   );
   // ZooKeeper waits 200 ms for a better vote once a quorum agrees; on one host votes arrive in
   // well under a millisecond, and 50 ms keeps kill -9 of the leader → first write under 200 ms
-  const election = new FastLeaderElection({ myid, quorum, finalizeWaitMs: electionFinalizeWaitMs(sys) });
+  const election = new FastLeaderElection({ myid, quorum, membership, finalizeWaitMs: electionFinalizeWaitMs(sys) });
   const faults = new FaultTable();
   const secret = sessionSecret(cfg, env);
   // SASL DIGEST-MD5 users from the JAAS file (jaas.ts); a broken file stops the server, as ZooKeeper
@@ -510,6 +510,10 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
           if (e.role === 'leading') zabStep({ type: 'lead', nowMs: Date.now() });
           else zabStep({ type: 'follow', nowMs: Date.now(), leader: e.leader });
           break;
+        case 'membership':
+          log.info(`a peer's election notification carries membership ${hex(e.membership.version)}, newer than mine: taking it`);
+          zabStep({ type: 'adopt', nowMs: Date.now(), membership: e.membership });
+          break;
         case 'trace':
           emitTrace(e.event);
           break;
@@ -663,7 +667,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
           const m = e.membership;
           initConfigNode(m);
           addPeers(m);
-          electionStep({ type: 'reconfig', nowMs: Date.now(), quorum: new QuorumMaj(m.voters, m.observers) });
+          electionStep({ type: 'reconfig', nowMs: Date.now(), membership: m });
           log.info(`membership ${hex(m.version)} active: voters ${m.voters.join(',')}${m.observers.length > 0 ? `, observers ${m.observers.join(',')}` : ''}${e.leader !== null ? `, designated leader ${e.leader}` : ''}`);
           // a joiner keeps its own zoo.cfg until a membership includes it (a restart must find itself)
           if (cfg.reconfigEnabled && m.members.has(myid)) {

@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --seed N [--servers 5] [--observers 0] [--steps K] [--fault-ms MS] [--seeds M] [--keep-going]`
+ * `npm run sim -- --seed N [--servers 5] [--observers 0] [--spares 0] [--reconfig] [--steps K] [--fault-ms MS] [--seeds M] [--keep-going]`
  * Runs seeded simulations (seeds N .. N+M-1) and prints a summary per seed. A failing seed
  * prints the command that replays it and exits 1. The only place in sim/ that touches node:*.
  */
@@ -24,6 +24,8 @@ function parseArgs(argv: string[]): { run: RunOptions; seeds: number; keepGoing:
     observers: num('--observers') ?? 0,
     ...(num('--steps') !== undefined ? { steps: num('--steps') } : {}),
     ...(num('--fault-ms') !== undefined ? { faultMs: num('--fault-ms') } : {}),
+    ...(num('--spares') !== undefined ? { spares: num('--spares') } : {}),
+    ...(argv.includes('--reconfig') ? { reconfig: true } : {}),
   };
   return { run, seeds: num('--seeds') ?? 1, keepGoing: argv.includes('--keep-going') };
 }
@@ -44,7 +46,8 @@ function main(): number {
       process.stdout.write(
         `seed ${s.seed}: ok  servers=${s.servers} steps=${s.steps} sim=${(s.simMs / 1000).toFixed(1)}s committed=${s.committed} acked=${s.acked} ` +
           `(after heal ${s.ackedAfterHeal}) leaders=${s.leadersEstablished} crashes=${s.crashes} abandons=${s.abandons} syncs=${s.syncsChecked} ` +
-          `heal→leader=${s.healToLeaderMs}ms leader=${s.finalLeader} syncs: ${s.syncs}\n`,
+          `heal→leader=${s.healToLeaderMs}ms leader=${s.finalLeader} syncs: ${s.syncs}` +
+          `${s.reconfigs > 0 ? ` reconfigs=${s.reconfigs} membership ${s.membership}` : ''}\n`,
       );
     } catch (e) {
       if (!(e instanceof SimFailure)) throw e;

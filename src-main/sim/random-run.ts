@@ -18,6 +18,12 @@ export interface RunOptions {
   readonly steps?: number;
   /** simulated ms the healed ensemble gets to elect and ack new writes */
   readonly livenessMs?: number;
+  /** servers outside the initial membership, able to join by reconfig */
+  readonly spares?: number;
+  /** mix reconfigs (add, remove, participant ↔ observer, also of the leader) into the faults */
+  readonly reconfig?: boolean;
+  /** keep the whole trace (debugging a seed): `onFailure` gets the simulation */
+  readonly onFailure?: (sim: Simulation) => void;
 }
 
 export interface RunSummary {
@@ -36,6 +42,9 @@ export interface RunSummary {
   readonly healToLeaderMs: number;
   /** learner syncs by kind, e.g. "DIFF 12 TRUNC 2 SNAP 1" */
   readonly syncs: string;
+  /** reconfigs proposed / the final membership's version */
+  readonly reconfigs: number;
+  readonly membership: string;
 }
 
 export function replayCommand(o: RunOptions): string {
@@ -44,11 +53,35 @@ export function replayCommand(o: RunOptions): string {
   if (o.observers) parts.push(`--observers ${o.observers}`);
   if (o.steps !== undefined) parts.push(`--steps ${o.steps}`);
   if (o.faultMs !== undefined) parts.push(`--fault-ms ${o.faultMs}`);
+  if (o.spares) parts.push(`--spares ${o.spares}`);
+  if (o.reconfig) parts.push('--reconfig');
   return parts.join(' ');
 }
 
-function randomFault(sim: Simulation): void {
+/** a random membership change through the leader (it may be refused, as a client's would) */
+function randomReconfig(sim: Simulation): void {
   const p = sim.prng;
+  const m = sim.membership;
+  // only servers syncing as non-voting learners join (a removed server stays idle until restarted)
+  const outside = sim.ids.filter((id) => !m.members.has(id) && sim.view(id).serving);
+  const roll = p.int(100);
+  if (roll < 40 && outside.length > 0) {
+    sim.reconfig({ op: 'add', id: p.pick(outside), observer: p.chance(0.25) });
+  } else if (roll < 70) {
+    // the leader now and then: leadership is handed over
+    const leader = sim.leader();
+    sim.reconfig({ op: 'remove', id: leader !== null && p.chance(0.4) ? leader : p.pick([...m.members.keys()]) });
+  } else {
+    sim.reconfig({ op: 'flip', id: p.pick([...m.members.keys()]) });
+  }
+}
+
+function randomFault(sim: Simulation, reconfig: boolean): void {
+  const p = sim.prng;
+  if (reconfig && p.chance(0.3)) {
+    randomReconfig(sim);
+    return;
+  }
   const ids = sim.ids;
   const up = ids.filter((id) => sim.view(id).alive);
   const down = ids.filter((id) => !sim.view(id).alive);
@@ -105,7 +138,19 @@ export function runSeed(o: RunOptions): RunSummary {
     electionDropP: w.pick([0, 0, 0.02, 0.1]),
     fsyncMsMin: 1,
     fsyncMsMax: w.pick([3, 12, 40]),
+    spares: o.spares ?? 0,
+    reconfig: o.reconfig ?? false,
+    keepTrace: o.onFailure !== undefined,
   });
+  try {
+    return runPhases(o, sim, servers);
+  } catch (e) {
+    o.onFailure?.(sim);
+    throw e;
+  }
+}
+
+function runPhases(o: RunOptions, sim: Simulation, servers: number): RunSummary {
   const faultMs = o.faultMs ?? 15_000;
   const stepsMax = o.steps ?? Number.MAX_SAFE_INTEGER;
   const livenessMs = o.livenessMs ?? 20_000;
@@ -117,7 +162,7 @@ export function runSeed(o: RunOptions): RunSummary {
   let nextFault = sim.now + 500 + sim.prng.int(1000);
   while (sim.now < faultEnd && sim.steps < stepsMax) {
     if (sim.now >= nextFault) {
-      randomFault(sim);
+      randomFault(sim, o.reconfig ?? false);
       nextFault = sim.now + sim.prng.range(150, 1500);
     }
     if (!sim.stepOnce()) break;
@@ -134,8 +179,23 @@ export function runSeed(o: RunOptions): RunSummary {
   const healToLeaderMs = sim.now - healAt;
   sim.runUntil(() => sim.acked.length >= ackedAtHeal + 5, livenessMs, 'five acknowledged writes after healing');
   sim.stopClients();
-  sim.runUntil(() => sim.ids.every((id) => sim.view(id).serving), livenessMs, 'every server serving after healing');
+  try {
+    sim.runUntil(() => sim.memberIds().every((id) => sim.view(id).serving), livenessMs, 'every member serving after healing');
+  } catch (e) {
+    if (!(e instanceof SimFailure)) throw e;
+    const states = sim.ids
+      .map((id) => {
+        const v = sim.view(id);
+        if (v.serving) return `${id}:${v.role}`;
+        const last = sim.abandons.filter((a) => a.sid === id).slice(-2).map((a) => `@${a.atMs} ${a.reason}`).join('; ');
+        return `${id}:${v.role}(not serving; last abandoned: ${last || 'never'}; ${sim.describe(id)})`;
+      })
+      .join(' ');
+    throw new SimFailure(`every member of ${sim.membership.toText().replace(/\n/g, ' ')} serving after healing; servers ${states}`, e.seed, e.atMs, e.step);
+  }
   sim.runFor(1000);
+  // a reconfig still in flight at the heal may make a learner re-sync in that second
+  if (o.reconfig === true) sim.runUntil(() => sim.memberIds().every((id) => sim.view(id).serving), livenessMs, 'every member serving again');
   sim.checkConverged();
   return {
     seed: o.seed,
@@ -152,6 +212,8 @@ export function runSeed(o: RunOptions): RunSummary {
     finalLeader: sim.leader(),
     healToLeaderMs,
     syncs: ['DIFF', 'TRUNC', 'SNAP'].map((k) => `${k} ${sim.syncKinds.get(k) ?? 0}`).join(' '),
+    reconfigs: sim.reconfigs,
+    membership: `${sim.membership.voters.join(',')}${sim.membership.observers.length > 0 ? `+obs ${sim.membership.observers.join(',')}` : ''} v${sim.membership.version.toString(16)}`,
   };
 }
 

@@ -16,7 +16,9 @@
 import { AssertionError } from '../common/assert';
 import { hex, type SessionId, type Zxid } from '../common/ids';
 import type { TraceEvent, TraceKind } from '../common/trace';
-import { utf8 } from '../jute/buffer';
+import { fromUtf8, utf8 } from '../jute/buffer';
+import { Membership } from '../common/membership';
+import { membershipOfQuorum } from '../zab/reconfig';
 import { ZabPeer, type ZabEffect, type ZabInput } from '../zab/broadcast';
 import { FastLeaderElection, type ElectionEffect, type ElectionInput, type ElectionTimer, type Notification } from '../zab/election';
 import { QuorumMaj, type Sid } from '../zab/quorum';
@@ -57,6 +59,23 @@ export interface SimOptions {
   readonly requestTimeoutMs?: number;
   /** keep every trace event (tests); otherwise only counts are kept */
   readonly keepTrace?: boolean;
+  /** servers outside the initial membership (ids after the observers): they boot with the
+   * members plus themselves and sync as non-voting learners until a reconfig adds them */
+  readonly spares?: number;
+  /** reconfigEnabled: the leader stamps the first version; `reconfig()` may be called */
+  readonly reconfig?: boolean;
+}
+
+/** the sim's reconfig txn: "reconfig=<membership text>" (a real server logs a SetDataTxn of
+ * /zookeeper/config; the ZAB core only needs to know it is one and what it makes) */
+export function simReconfigOf(txn: TxnRecord): Membership | null {
+  const d = txn.data;
+  // "reconfig=" in UTF-8
+  if (d.length < 9 || d[0] !== 0x72 || d[8] !== 0x3d) return null;
+  const text = fromUtf8(d);
+  if (!text.startsWith('reconfig=')) return null;
+  const m = Membership.parse(text.slice('reconfig='.length));
+  return typeof m === 'string' ? null : m;
 }
 
 type Ev =
@@ -104,10 +123,16 @@ class SimServer {
   checkedLen = 0;
   /** leader only: which server owns each session (ZooKeeper's session owner) */
   readonly owners = new Map<SessionId, Sid>();
+  /** what its zoo.cfg.dynamic file holds: the newest membership that includes it */
+  membership: Membership;
+  /** a reconfig removed it: it takes no part until restarted */
+  removed = false;
   constructor(
     readonly id: Sid,
-    readonly voter: boolean,
-  ) {}
+    membership: Membership,
+  ) {
+    this.membership = membership;
+  }
 }
 
 interface ClientRequest {
@@ -153,7 +178,12 @@ export class Simulation {
   readonly seed: number;
   readonly quorum: QuorumMaj;
   readonly tickMs: number;
-  private readonly opts: Required<Omit<SimOptions, 'observers' | 'keepTrace'>> & { observers: number; keepTrace: boolean };
+  private readonly opts: Required<Omit<SimOptions, 'observers' | 'keepTrace' | 'spares' | 'reconfig'>> & { observers: number; keepTrace: boolean; spares: number; reconfig: boolean };
+  /** the membership every server starts from (version 0) */
+  readonly initialMembership: Membership;
+  /** committed reconfigs, in zxid order (from the committed history) */
+  private readonly configs: { zxid: Zxid; membership: Membership }[] = [];
+  reconfigs = 0;
   private readonly servers = new Map<Sid, SimServer>();
   private readonly queue = new EventQueue<Ev>();
   private readonly blocked = new Set<string>();
@@ -206,6 +236,8 @@ export class Simulation {
       committedLogMax: options.committedLogMax ?? 50,
       requestTimeoutMs: options.requestTimeoutMs ?? 2000,
       keepTrace: options.keepTrace ?? false,
+      spares: options.spares ?? 0,
+      reconfig: options.reconfig ?? false,
     };
     this.prng = new Prng(options.seed);
     this.tickMs = this.opts.tickMs;
@@ -214,13 +246,38 @@ export class Simulation {
     for (let i = 1; i <= this.opts.servers; i++) voters.push(i);
     for (let i = 1; i <= this.opts.observers; i++) observers.push(this.opts.servers + i);
     this.quorum = new QuorumMaj(voters, observers);
-    for (const id of this.quorum.members()) this.servers.set(id, new SimServer(id, this.quorum.isVoter(id)));
+    this.initialMembership = membershipOfQuorum(this.quorum);
+    for (const id of this.quorum.members()) this.servers.set(id, new SimServer(id, this.initialMembership));
+    const firstSpare = this.opts.servers + this.opts.observers + 1;
+    for (let id = firstSpare; id < firstSpare + this.opts.spares; id++) {
+      this.servers.set(id, new SimServer(id, membershipOfQuorum(new QuorumMaj([...voters, id], observers))));
+    }
+  }
+
+  /** the committed membership now (the last committed reconfig's, else the initial one) */
+  get membership(): Membership {
+    return this.configs[this.configs.length - 1]?.membership ?? this.initialMembership;
+  }
+
+  /** the servers of the committed membership (those that must serve after healing) */
+  memberIds(): Sid[] {
+    return [...this.membership.members.keys()];
+  }
+
+  /** the membership a txn at `zxid` committed under (its quorum made it durable) */
+  private membershipAt(zxid: Zxid): Membership {
+    let m = this.initialMembership;
+    for (const c of this.configs) {
+      if (c.zxid >= zxid) break;
+      m = c.membership;
+    }
+    return m;
   }
 
   // ---- views --------------------------------------------------------------------------------
 
   get ids(): Sid[] {
-    return this.quorum.members();
+    return [...this.servers.keys()].sort((a, b) => a - b);
   }
 
   view(id: Sid): ServerView {
@@ -235,6 +292,14 @@ export class Simulation {
       appliedZxid: s.zab?.appliedZxid ?? 0n,
       history: s.kv.history,
     };
+  }
+
+  /** for failure reports: what a server's election and membership look like */
+  describe(id: Sid): string {
+    const s = this.server(id);
+    const v = s.election?.vote;
+    const d = this.decisions.filter((x) => x.sid === id).slice(-1)[0];
+    return `vote ${v ? `${v.leader}/${v.peerEpoch}` : '-'} membership v${s.membership.version.toString(16)} voters ${s.membership.voters.join(',')} zab v${s.zab?.activeMembership.version.toString(16) ?? '-'}${s.removed ? ' removed' : ''}${d ? ` last decided @${d.atMs} ${d.role} ${d.leader}` : ''}`;
   }
 
   /** the established (serving) leader, if exactly one believes it is (a paused, deposed
@@ -422,10 +487,15 @@ export class Simulation {
     const keep = this.opts.committedLogMax;
     const log = img.log.length > keep ? img.log.slice(img.log.length - keep) : img.log;
     const base = img.log.length > keep ? (img.log[img.log.length - keep - 1] as TxnRecord).zxid : (img.snapshot?.zxid ?? 0n);
+    s.removed = false;
+    const quorum = new QuorumMaj(s.membership.voters, s.membership.observers);
     s.zab = new ZabPeer(
       {
         myid: id,
-        quorum: this.quorum,
+        quorum,
+        membership: s.membership,
+        reconfigOf: simReconfigOf,
+        reconfigEnabled: this.opts.reconfig,
         initLimitTicks: this.opts.initLimitTicks,
         syncLimitTicks: this.opts.syncLimitTicks,
         committedLogMax: this.opts.committedLogMax,
@@ -434,7 +504,8 @@ export class Simulation {
     );
     s.election = new FastLeaderElection({
       myid: id,
-      quorum: this.quorum,
+      quorum,
+      membership: s.membership,
       finalizeWaitMs: this.opts.finalizeWaitMs,
       maxNotificationIntervalMs: this.opts.maxNotificationIntervalMs,
     });
@@ -620,6 +691,9 @@ export class Simulation {
         if (e.role === 'leading') this.zabStep(s, { type: 'lead', nowMs: this.now });
         else this.zabStep(s, { type: 'follow', nowMs: this.now, leader: e.leader });
         return;
+      case 'membership':
+        this.zabStep(s, { type: 'adopt', nowMs: this.now, membership: e.membership });
+        return;
       case 'trace':
         this.emitTrace(e.event, true);
         return;
@@ -716,7 +790,19 @@ export class Simulation {
         this.abandons.push({ atMs: this.now, sid: s.id, reason: e.reason });
         if (e.reason.startsWith('protocol:')) this.fail(`server ${s.id} saw a protocol violation: ${e.reason}`);
         for (const cl of this.clients) if (cl.server === s.id) this.clientLost(cl);
+        if (e.removed === true) {
+          s.removed = true;
+          return;
+        }
+        if (e.next !== undefined) {
+          this.electionStep(s, { type: 'designate', nowMs: this.now, leader: e.next, lastZxid: zab.lastLoggedZxid, currentEpoch: zab.currentEpoch });
+          return;
+        }
         this.electionStep(s, { type: 'start', nowMs: this.now, lastZxid: zab.lastLoggedZxid, currentEpoch: zab.currentEpoch });
+        return;
+      case 'activated':
+        if (e.membership.members.has(s.id)) s.membership = e.membership;
+        this.electionStep(s, { type: 'reconfig', nowMs: this.now, membership: e.membership });
         return;
       case 'trace':
         this.emitTrace(e.event, true);
@@ -757,6 +843,42 @@ export class Simulation {
       return;
     }
     this.zabStep(s, { type: 'propose', nowMs: this.now, txn: { zxid, sessionId, xid, data } });
+  }
+
+  // ---- reconfig (stands in for ServerCore's reconfig prep) ---------------------------------
+
+  /**
+   * The serving leader proposes a membership change, as a client's reconfig would: refused
+   * (false) when a reconfig is in flight or the new membership has no synced quorum.
+   * `change`: add `id` (as participant or observer), remove `id`, or flip its role.
+   */
+  reconfig(change: { op: 'add' | 'remove' | 'flip'; id: Sid; observer?: boolean }): boolean {
+    const l = this.leader();
+    if (l === null) return false;
+    const s = this.server(l);
+    const zab = s.zab as ZabPeer;
+    if (zab.reconfigInProgress) return false;
+    const cur = zab.lastSeenMembership;
+    const members = new Map(cur.members);
+    const fresh = membershipOfQuorum(new QuorumMaj([change.id]));
+    const spec = fresh.members.get(change.id);
+    if (spec === undefined) return false;
+    if (change.op === 'remove') members.delete(change.id);
+    else if (change.op === 'add') members.set(change.id, { ...spec, type: change.observer === true ? 'observer' : 'participant' });
+    else {
+      const m = members.get(change.id);
+      if (m === undefined) return false;
+      members.set(change.id, { ...m, type: m.type === 'participant' ? 'observer' : 'participant' });
+    }
+    const zxid = zab.nextZxid();
+    if (zxid === null) return false;
+    const next = new Membership(members.values(), zxid);
+    if (next.voters.length < 2 || next.sameServers(cur)) return false;
+    if (!zab.isQuorumSynced(next)) return false;
+    this.reconfigs++;
+    this.emitTrace({ t: this.now, kind: 'reconfig.prepped', server: l, zxid: hex(zxid), detail: { op: change.op, id: change.id } }, false);
+    this.zabStep(s, { type: 'propose', nowMs: this.now, txn: { zxid, sessionId: 0n, xid: 0, data: utf8(`reconfig=${next.toText()}`) } });
+    return true;
   }
 
   // ---- clients ------------------------------------------------------------------------------
@@ -925,6 +1047,11 @@ export class Simulation {
         if (this.canonIndex.has(a.zxid)) this.fail(`server ${s.id}: ${hex(a.zxid)} at position ${i} but committed at ${this.canonIndex.get(a.zxid)}`);
         this.canon.push(a);
         this.canonIndex.set(a.zxid, i);
+        if (a.data.startsWith('reconfig=')) {
+          const m = Membership.parse(a.data.slice('reconfig='.length));
+          if (typeof m === 'string' || m.version !== a.zxid) this.fail(`reconfig ${hex(a.zxid)} holds a bad membership: ${String(m)}`);
+          this.configs.push({ zxid: a.zxid, membership: m });
+        }
         const session = a.data.match(/=c(\d+)\./)?.[1];
         if (session !== undefined) {
           // writes of one session apply in the order sent: their sequence numbers increase
@@ -943,9 +1070,11 @@ export class Simulation {
   private checkAcked(w: AckedWrite): void {
     const i = this.canonIndex.get(w.zxid);
     if (i === undefined || (this.canon[i] as Applied).data !== w.data) this.fail(`acked write ${hex(w.zxid)} "${w.data}" is not in the committed history`);
+    const m = this.membershipAt(w.zxid);
     let n = 0;
-    for (const s of this.servers.values()) if (s.voter && imageHolds(s.disk.durable, w.zxid)) n++;
-    if (n < this.quorum.quorumSize) this.fail(`acked write ${hex(w.zxid)} is durable on ${n} voters, quorum is ${this.quorum.quorumSize}`);
+    for (const id of m.voters) if (imageHolds(this.server(id).disk.durable, w.zxid)) n++;
+    const quorumSize = Math.floor(m.voters.length / 2) + 1;
+    if (n < quorumSize) this.fail(`acked write ${hex(w.zxid)} is durable on ${n} voters of membership ${hex(m.version)}, quorum is ${quorumSize}`);
   }
 
   /** every acked write is still committed and durable on a quorum */
@@ -956,7 +1085,10 @@ export class Simulation {
   /** after a quiet period with everyone up: all servers serve the same history */
   checkConverged(): void {
     const ref = this.canon;
+    const members = new Set(this.memberIds());
     for (const s of this.servers.values()) {
+      // servers outside the membership (removed, or spares never added) need not serve
+      if (!members.has(s.id) && !(s.alive && s.serving)) continue;
       if (!s.alive || !s.serving) this.fail(`server ${s.id} is not serving after the liveness phase (${s.alive ? (s.zab?.currentRole ?? 'looking') : 'down'})`);
       this.checkHistory(s);
       if (s.kv.history.length !== ref.length) {

@@ -100,6 +100,8 @@ export type ZabInput = { readonly nowMs: number } & (
   | { readonly type: 'revalidateReply'; readonly to: Sid; readonly sessionId: SessionId; readonly valid: boolean }
   /** stop this role without a reason from ZAB (shutdown, or the election was restarted) */
   | { readonly type: 'stop' }
+  /** while LOOKING: the election saw a newer membership in a peer's notification; take it */
+  | { readonly type: 'adopt'; readonly membership: Membership }
 );
 
 export type ZabEffect =
@@ -419,6 +421,9 @@ export class ZabPeer {
       }
       case 'stop':
         if (this.role !== null) this.closeRole(out);
+        break;
+      case 'adopt':
+        if (this.role === null) this.activate(out, input.membership, null);
         break;
     }
     return out;

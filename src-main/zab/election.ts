@@ -27,7 +27,9 @@
 import { assert } from '../common/assert';
 import { hex, type Zxid } from '../common/ids';
 import type { TraceEvent, TraceKind } from '../common/trace';
-import type { QuorumMaj, Sid } from './quorum';
+import { Membership } from '../common/membership';
+import { QuorumMaj, type Sid } from './quorum';
+import { membershipOfQuorum } from './reconfig';
 
 export const PeerState = { LOOKING: 0, FOLLOWING: 1, LEADING: 2, OBSERVING: 3 } as const;
 export type PeerStateValue = (typeof PeerState)[keyof typeof PeerState];
@@ -43,7 +45,7 @@ export interface Vote {
   readonly peerEpoch: number;
 }
 
-/** What travels on the election port (ZooKeeper's notification, version 2, config omitted). */
+/** What travels on the election port (ZooKeeper's notification, version 2). */
 export interface Notification {
   /** the sender's state */
   readonly state: PeerStateValue;
@@ -56,6 +58,8 @@ export interface Notification {
   /** proposed leader's epoch */
   readonly peerEpoch: number;
   readonly version: number;
+  /** the sender's membership text (/zookeeper/config), sent once it has a version */
+  readonly config?: string;
 }
 
 export type ElectionTimer = 'finalize' | 'resend';
@@ -70,7 +74,7 @@ export type ElectionInput =
    * and a late joiner finds its quorum even if members were elected in different rounds */
   | { readonly type: 'established'; readonly nowMs: number; readonly leader: Sid; readonly epoch: number }
   /** a reconfig activated a new membership: later elections count votes with its quorum */
-  | { readonly type: 'reconfig'; readonly nowMs: number; readonly quorum: QuorumMaj }
+  | { readonly type: 'reconfig'; readonly nowMs: number; readonly membership: Membership }
   /** a reconfig designated `leader`: leave LOOKING for it without an election (ZooKeeper's
    * reconfigFlag hand-off); `decided` follows as after an election */
   | { readonly type: 'designate'; readonly nowMs: number; readonly leader: Sid; readonly lastZxid: Zxid; readonly currentEpoch: number }
@@ -94,11 +98,16 @@ export type ElectionEffect =
       readonly zxid: Zxid;
       readonly electionEpoch: number;
     }
+  /** a peer's notification carried a newer membership (this server missed a reconfig while
+   * away): it counts votes with it now; the shell hands it to ZAB (`adopt`) */
+  | { readonly type: 'membership'; readonly membership: Membership }
   | { readonly type: 'trace'; readonly event: TraceEvent };
 
 export interface ElectionConfig {
   readonly myid: Sid;
   readonly quorum: QuorumMaj;
+  /** the membership `quorum` comes from (default: made up from it, version 0) */
+  readonly membership?: Membership;
   /** ZooKeeper's finalizeWait: 200 ms */
   readonly finalizeWaitMs?: number;
   /** ZooKeeper's maxNotificationInterval: 60 s */
@@ -139,6 +148,8 @@ function sameVote(a: RecordedVote, b: RecordedVote): boolean {
 export class FastLeaderElection {
   readonly myid: Sid;
   private quorum: QuorumMaj;
+  private membership: Membership;
+  private readonly ownVoter: boolean;
   private readonly finalizeWaitMs: number;
   private readonly maxNotificationIntervalMs: number;
 
@@ -163,6 +174,8 @@ export class FastLeaderElection {
     this.myid = config.myid;
     this.quorum = config.quorum;
     assert(this.quorum.isMember(this.myid), `server ${this.myid} is not in the ensemble`);
+    this.membership = config.membership ?? membershipOfQuorum(this.quorum);
+    this.ownVoter = this.quorum.isVoter(this.myid);
     this.finalizeWaitMs = config.finalizeWaitMs ?? 200;
     this.maxNotificationIntervalMs = config.maxNotificationIntervalMs ?? 60_000;
     this.notTimeoutMs = this.finalizeWaitMs;
@@ -195,11 +208,15 @@ export class FastLeaderElection {
         this.onTimer(input.timer, input.gen, out);
         break;
       case 'reconfig':
-        this.quorum = input.quorum;
+        this.setMembership(input.membership);
+        // a learner made a participant (or observer) by the reconfig reports that from now on
+        if (this.state === PeerState.FOLLOWING || this.state === PeerState.OBSERVING) {
+          this.state = this.learningRole() === 'following' ? PeerState.FOLLOWING : PeerState.OBSERVING;
+        }
         break;
       case 'designate': {
         this.started = true;
-        const role: ElectionRole = input.leader === this.myid ? 'leading' : this.quorum.isVoter(this.myid) ? 'following' : 'observing';
+        const role: ElectionRole = this.roleFor(input.leader);
         this.decide(role, { leader: input.leader, zxid: input.lastZxid, peerEpoch: input.currentEpoch }, this.logicalClock, out);
         break;
       }
@@ -239,7 +256,14 @@ export class FastLeaderElection {
       electionEpoch: this.state === PeerState.LOOKING ? this.logicalClock : this.currentElectionEpoch,
       peerEpoch: v.peerEpoch,
       version: NOTIFICATION_VERSION,
+      ...(this.membership.version > 0n ? { config: this.membership.toText() } : {}),
     };
+  }
+
+  private setMembership(m: Membership): void {
+    if (m.voters.length === 0) return;
+    this.membership = m;
+    this.quorum = new QuorumMaj(m.voters, m.observers);
   }
 
   private send(out: ElectionEffect[], to: Sid, msg: Notification): void {
@@ -296,6 +320,8 @@ export class FastLeaderElection {
   }
 
   private learningRole(): ElectionRole {
+    // a server outside the membership (a joiner) learns in the role it started with, as ZAB does
+    if (!this.quorum.isMember(this.myid)) return this.ownVoter ? 'following' : 'observing';
     return this.quorum.isVoter(this.myid) ? 'following' : 'observing';
   }
 
@@ -315,6 +341,14 @@ export class FastLeaderElection {
 
   private onNotification(from: Sid, n: Notification, out: ElectionEffect[]): void {
     if (from === this.myid) return;
+    if (n.config !== undefined) {
+      // FastLeaderElection: a notification with a newer config makes this server take it
+      const m = Membership.parse(n.config);
+      if (typeof m !== 'string' && m.version > this.membership.version && m.voters.length > 0) {
+        this.setMembership(m);
+        out.push({ type: 'membership', membership: m });
+      }
+    }
     out.push({
       type: 'trace',
       event: {

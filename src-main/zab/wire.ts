@@ -69,7 +69,7 @@ export function encodeNotification(n: Notification): Uint8Array {
     .long(BigInt(n.electionEpoch))
     .long(BigInt(n.peerEpoch))
     .int(n.version)
-    .buffer(new Uint8Array(0))
+    .buffer(n.config === undefined ? new Uint8Array(0) : new TextEncoder().encode(n.config))
     .frame();
 }
 
@@ -83,8 +83,10 @@ export function decodeNotification(payload: Uint8Array): Notification {
   // 28-byte notifications (3.3) end here; 40-byte ones (3.4) add peerEpoch
   const peerEpoch = r.remaining >= 8 ? Number(r.long()) : zxidEpoch(zxid);
   const version = r.remaining >= 4 ? r.int() : 0;
-  if (r.remaining >= 4) r.buffer(); // dynamic config text, ignored
-  return { state: state as PeerStateValue, leader, zxid, electionEpoch, peerEpoch, version };
+  // the sender's membership text (ZooKeeper 3.5+): a LOOKING server adopts a newer one
+  const config = r.remaining >= 4 ? r.buffer() : null;
+  const base = { state: state as PeerStateValue, leader, zxid, electionEpoch, peerEpoch, version };
+  return config !== null && config.length > 0 ? { ...base, config: new TextDecoder().decode(config) } : base;
 }
 
 function txnData(w: JuteWriter, t: TxnRecord): JuteWriter {
