@@ -299,7 +299,7 @@ export class DataTree {
     const changes: NodeChange[] = [];
     const r = this.applyOne(entry.header, entry.txn, changes);
     if (entry.header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = entry.header.zxid;
-    this.digestHistory.record(entry.header.zxid, this.digestSum.value());
+    this.digestHistory.record(entry.header.zxid, this.digestSum);
     return { ...r, zxid: entry.header.zxid, changes };
   }
 

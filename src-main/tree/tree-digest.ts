@@ -103,9 +103,10 @@ export class ZxidDigestLog {
   private readonly entries: ZxidDigest[] = [];
 
   /** Called after every whole txn; keeps the pair when the zxid is on the interval. */
-  record(zxid: bigint, digest: bigint): void {
+  record(zxid: bigint, digest: TreeDigestSum | bigint): void {
     if (zxid % DIGEST_LOG_INTERVAL !== 0n) return;
-    this.entries.push({ zxid, digest });
+    // the sum is read only here, once per 128 txns: value() builds BigInts
+    this.entries.push({ zxid, digest: typeof digest === 'bigint' ? digest : digest.value() });
     if (this.entries.length > DIGEST_LOG_ENTRIES_MAX) this.entries.shift();
   }
 
