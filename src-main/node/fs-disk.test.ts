@@ -33,6 +33,23 @@ async function died(p: Promise<unknown>): Promise<boolean> {
 }
 
 describe('FsDisk', () => {
+  it('fs-disk: size and readAt read part of a file; writeAtAsync lands off the loop, fsync after it keeps it', async () => {
+    const disk = new FsDisk();
+    const f = join(root, 'part');
+    expect(disk.size(f)).toBeNull();
+    expect(disk.readAt(f, 0, 4)).toBeNull();
+    disk.write(f, bytes('0123456789'));
+    expect(disk.size(f)).toBe(10);
+    expect(text(disk.readAt(f, 2, 3))).toBe('234');
+    expect(text(disk.readAt(f, 8, 100))).toBe('89'); // fewer past the end
+    await Promise.all([disk.writeAtAsync(f, 10, bytes('ab')), disk.writeAtAsync(f, 12, bytes('cd'))]);
+    await disk.fsync(f);
+    expect(readFileSync(f, 'utf8')).toBe('0123456789abcd');
+    disk.remove(f); // its descriptor was cached by the writes: closed, not leaked
+    await expect(disk.writeAtAsync(join(root, 'no', 'such'), 0, bytes('x'))).rejects.toThrow(/cannot open for writing/);
+    disk.close();
+  });
+
   it('fs-disk: list, read, append, write, truncate, rename, remove, mkdir on real files', async () => {
     const disk = new FsDisk();
     const dir = join(root, 'a', 'b');

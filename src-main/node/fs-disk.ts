@@ -75,6 +75,39 @@ export class FsDisk implements Disk {
     }
   }
 
+  size(path: string): number | null {
+    try {
+      return fs.statSync(path).size;
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw ioError('read the size of', path, e);
+    }
+  }
+
+  readAt(path: string, offset: number, length: number): Uint8Array | null {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw ioError('read', path, e);
+    }
+    try {
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const n = fs.readSync(fd, out, done, length - done, offset + done);
+        if (n === 0) break; // the end of the file
+        done += n;
+      }
+      return done === length ? out : out.subarray(0, done);
+    } catch (e) {
+      throw ioError('read', path, e);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   append(path: string, bytes: Uint8Array): void {
     const h = this.handleFor(path);
     try {
@@ -100,7 +133,12 @@ export class FsDisk implements Disk {
 
   writeAtAsync(path: string, offset: number, bytes: Uint8Array): Promise<void> {
     if (!Number.isSafeInteger(offset) || offset < 0) return Promise.reject(ioError('write to', path, new RangeError(`bad offset ${offset}`)));
-    const h = this.handleFor(path);
+    let h: Handle;
+    try {
+      h = this.handleFor(path);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     h.busy += 1; // the descriptor stays open until the write is done (see release)
     return new Promise<void>((resolve, reject) => {
       const from = (done: number): void => {

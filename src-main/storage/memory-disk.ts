@@ -63,6 +63,15 @@ export class MemoryDisk implements Disk {
     return inode === undefined ? null : inode.data.slice();
   }
 
+  size(path: string): number | null {
+    return this.lookup(path)?.data.length ?? null;
+  }
+
+  readAt(path: string, offset: number, length: number): Uint8Array | null {
+    const inode = this.lookup(path);
+    return inode === undefined ? null : inode.data.slice(offset, offset + length);
+  }
+
   append(path: string, bytes: Uint8Array): void {
     const inode = this.lookup(path) ?? this.create(path);
     const next = new Uint8Array(inode.data.length + bytes.length);

@@ -80,6 +80,14 @@ export class DyingDisk implements Disk {
     this.step();
     return this.inner.read(path);
   }
+  size(path: string): number | null {
+    this.step();
+    return this.inner.size?.(path) ?? this.inner.read(path)?.length ?? null;
+  }
+  readAt(path: string, offset: number, length: number): Uint8Array | null {
+    this.step();
+    return this.inner.readAt?.(path, offset, length) ?? this.inner.read(path)?.slice(offset, offset + length) ?? null;
+  }
   append(path: string, bytes: Uint8Array): void {
     this.step();
     this.inner.append(path, bytes);

@@ -520,6 +520,43 @@ describe('txn log: preallocation (as ZooKeeper: zeros ahead, entries written in 
     ]);
   });
 
+  it('prealloc: open() and read() never hold a preallocated file whole, only up to its entries; a torn tail note counts the zeros cut too', async () => {
+    const disk = new MemoryDisk();
+    const log = await TxnLog.open(disk, DIR); // 16 MiB blocks
+    log.appendBatch(txnRange(1, 1, 50));
+    await log.sync();
+    log.roll();
+    log.appendBatch(txnRange(1, 51, 60));
+    await log.sync();
+    let largestRead = 0;
+    const watched: Disk = Object.assign(Object.create(disk) as MemoryDisk, {
+      read: (p: string) => {
+        const b = disk.read(p);
+        largestRead = Math.max(largestRead, b?.length ?? 0);
+        return b;
+      },
+      readAt: (p: string, offset: number, length: number) => {
+        const b = disk.readAt(p, offset, length);
+        largestRead = Math.max(largestRead, b?.length ?? 0);
+        return b;
+      },
+    });
+    const notes: string[] = [];
+    const again = await TxnLog.open(watched, DIR, { note: (m) => notes.push(m) });
+    expect(zxids(again.read(0n))).toEqual(txnRange(1, 1, 60).map((t) => t.zxid));
+    expect(notes).toEqual([]);
+    expect(largestRead).toBeLessThanOrEqual(1024 * 1024); // the chunks read back from the end
+    // garbage after the entries of the newest file: cut, and the note counts the zeros as well
+    const newest = `${DIR}/log.100000033`;
+    const end = again.logFiles()[1]!.sizeBytes;
+    disk.writeAt(newest, end, new Uint8Array([1, 2, 3]));
+    const cut: string[] = [];
+    const third = await TxnLog.open(watched, DIR, { note: (m) => cut.push(m) });
+    expect(zxids(third.read(0n))).toHaveLength(60);
+    expect(cut).toEqual([expect.stringContaining(`cut ${DEFAULT_PREALLOC_BYTES - end} bytes after zxid 0x10000003c`)]);
+    expect(disk.read(newest)!.length).toBe(end);
+  });
+
   it('prealloc: rolls, truncateAfter and read work across preallocated files', async () => {
     const disk = new MemoryDisk();
     const log = await TxnLog.open(disk, DIR, opts());

@@ -130,7 +130,7 @@ export class TxnLog {
     let last: Zxid | null = null;
     for (const [index, { name, zxid: nameZxid }] of found.entries()) {
       const path = joinPath(dir, name);
-      const bytes = disk.read(path);
+      const bytes = readLogFile(disk, path);
       if (bytes === null) continue;
       const scan = scanLogFile(bytes, name, last);
       if (scan.headerIncomplete) {
@@ -153,7 +153,7 @@ export class TxnLog {
           );
         }
         const after = scan.entries.length > 0 ? `after zxid ${hex(scan.entries[scan.entries.length - 1]!.zxid)}` : 'after the header';
-        note(`txn log ${name}: torn tail at byte ${scan.goodEnd} (${scan.tail.reason}); cut ${scan.tail.bytes} bytes ${after}`);
+        note(`txn log ${name}: torn tail at byte ${scan.goodEnd} (${scan.tail.reason}); cut ${(disk.size?.(path) ?? bytes.length) - scan.goodEnd} bytes ${after}`);
         disk.truncate(path, scan.goodEnd);
         repaired.push(path);
       }
@@ -361,19 +361,21 @@ export class TxnLog {
   }
 
   private scanFile(f: LogFileInfo): ScannedEntry[] {
-    let bytes = this.disk.read(joinPath(this.dir, f.name));
+    const path = joinPath(this.dir, f.name);
+    // only the entries: what follows sizeBytes is preallocated zeros (open() checked the file)
+    let bytes = this.disk.readAt !== undefined ? this.disk.readAt(path, 0, f.sizeBytes) : this.disk.read(path);
     if (bytes === null) throw new ZooLabError('STORAGE_CORRUPT', `txn log ${f.name} disappeared from ${this.dir}`);
     // entries still on their way to the disk: as the file will read once they land
     for (const w of this.inFlight) {
-      if (w.file !== f) continue;
-      if (bytes.length < w.offset + w.bytes.length) {
-        const grown = new Uint8Array(w.offset + w.bytes.length);
+      if (w.file !== f || w.offset >= f.sizeBytes) continue; // (zeros past the entries: not needed)
+      const part = w.bytes.subarray(0, f.sizeBytes - w.offset);
+      if (bytes.length < w.offset + part.length) {
+        const grown = new Uint8Array(w.offset + part.length);
         grown.set(bytes);
         bytes = grown;
       }
-      bytes.set(w.bytes, w.offset);
+      bytes.set(part, w.offset);
     }
-    // only the entries: what follows sizeBytes is preallocated zeros (open() checked the file)
     const scan = scanLogFile(bytes.length > f.sizeBytes ? bytes.subarray(0, f.sizeBytes) : bytes, f.name);
     if ((scan.tail !== null && !scan.tail.zeros) || scan.headerIncomplete) {
       throw new ZooLabError('STORAGE_CORRUPT', `txn log ${f.name} changed under ZooLab: ${scan.tail?.reason ?? 'header incomplete'} at byte ${scan.goodEnd}`);
@@ -441,6 +443,36 @@ export class TxnLog {
     }
     return gone.map((f) => f.name);
   }
+}
+
+/** zeros kept after a file's last non-zero byte when it is read for a scan */
+const ZERO_TAIL_KEPT_BYTES = 4096;
+const READ_BACK_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * A log file as far as a scan needs it: up to its last non-zero byte (every entry ends with
+ * 'B', so none is past it) plus a few zeros, which scan the same as the whole zero tail. The
+ * last non-zero byte is found reading back from the end a chunk at a time, so a preallocated
+ * 16 MiB file holding little is never in memory whole. Without Disk.size/readAt: the whole file.
+ */
+function readLogFile(disk: Disk, path: string): Uint8Array | null {
+  if (disk.size === undefined || disk.readAt === undefined) return disk.read(path);
+  const size = disk.size(path);
+  if (size === null) return null;
+  let end = size;
+  while (end > 0) {
+    const from = Math.max(0, end - READ_BACK_CHUNK_BYTES);
+    const chunk = disk.readAt(path, from, end - from);
+    if (chunk === null) return null;
+    let i = chunk.length - 1;
+    while (i >= 0 && chunk[i] === 0) i--;
+    if (i >= 0) {
+      end = from + i + 1;
+      break;
+    }
+    end = from;
+  }
+  return disk.readAt(path, 0, Math.min(size, end + ZERO_TAIL_KEPT_BYTES));
 }
 
 /**
