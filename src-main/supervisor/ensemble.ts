@@ -229,10 +229,11 @@ export class Ensemble {
   async addServer(opts: { id?: number; role?: PeerType; readyTimeoutMs?: number } = {}): Promise<number> {
     const admin = this.needAdmin('addServer');
     const role = opts.role ?? 'participant';
-    const id = opts.id ?? Math.max(0, ...this.ids(), ...this.ws.servers.map((s) => s.id)) + 1;
+    const current = await admin.read();
+    // the next id no process, workspace slot or config line (a server added from a shell) uses
+    const id = opts.id ?? Math.max(0, ...this.ids(), ...this.ws.servers.map((s) => s.id), ...current.config.servers.map((s) => s.id)) + 1;
     if (!Number.isInteger(id) || id < 1 || id > 255) throw new ZooLabError('USAGE', `server id ${id}: a whole number 1..255`);
     if (this.procs.has(id)) throw new ZooLabError('USAGE', `server ${id} is already part of this ensemble`);
-    const current = await admin.read();
     if (current.config.servers.some((s) => s.id === id)) throw new ZooLabError('USAGE', `server ${id} is already in the configuration (version ${current.version.toString(16)})`);
     const lease = await allocatePorts(3, this.options.ports);
     const slot = newSlot(this.dir, id, role, lease.ports as unknown as [number, number, number]);
@@ -241,6 +242,7 @@ export class Ensemble {
     writeFileSync(slot.configPath, renderZooCfg(this.ws, slot, lines));
     this.addedLeases.set(id, lease);
     this.ws.servers.push(slot);
+    if (this.options.keepAlive) this.keepAlive.add(id);
     const proc = this.addProcess(slot);
     try {
       await proc.start();
@@ -591,6 +593,8 @@ export class Ensemble {
    */
   detach(): void {
     this.closed = true;
+    // the reconfig session would keep this process alive: the servers are on their own now
+    void this.admin?.close();
     for (const p of this.procs.values()) p.disown();
     live.delete(this);
     if (this.logTimer) clearTimeout(this.logTimer);

@@ -26,6 +26,9 @@ export class ReconfigAdmin {
   private connecting: Promise<ZkClient> | null = null;
   private closed = false;
   private watching = false;
+  private rearmTimer: ReturnType<typeof setTimeout> | null = null;
+  /** one watcher function, so re-arming never stacks watchers (the client keeps a set of them) */
+  private readonly onConfigChanged = (): void => this.rearm();
 
   constructor(
     private readonly connectString: () => string,
@@ -36,16 +39,33 @@ export class ReconfigAdmin {
 
   private async session(): Promise<ZkClient> {
     if (this.closed) throw new ZooLabError('USAGE', 'the ensemble is shut down');
-    if (this.client !== null && this.client.state !== 'closed' && this.client.state !== 'expired') return this.client;
+    const hosts = this.connectString();
+    if (this.client !== null && this.client.state !== 'closed' && this.client.state !== 'expired') {
+      // servers added or removed since this session began: start over on the current ones, so it
+      // never depends on servers that left (its watch is re-armed below)
+      if (this.client.hosts.map((h) => `${h.host}:${h.port}`).join(',') === hosts) return this.client;
+      const old = this.client;
+      this.client = null;
+      void old.close().catch(() => undefined);
+    }
     this.connecting ??= (async () => {
-      const c = await connectClient(this.connectString(), { sessionTimeoutMs: 10_000 }, 30_000);
+      const c = await connectClient(hosts, { sessionTimeoutMs: 10_000 }, 30_000);
+      // closed while connecting (an ensemble detached or shut down): this session must not live on
+      if (this.closed) {
+        await c.close();
+        throw new ZooLabError('USAGE', 'the ensemble is shut down');
+      }
       await c.addAuth('digest', `super:${this.superPassword}`);
       // a new session: the old one's watch went with it
       c.on('expired', () => {
         if (this.client === c) this.client = null;
       });
+      // a change may land while the session is away: read again on every reconnect
+      c.on('connected', () => {
+        if (this.client === c) this.rearm();
+      });
       this.client = c;
-      if (this.watching) void this.read(true).catch(() => undefined);
+      if (this.watching) this.rearm();
       return c;
     })().finally(() => {
       this.connecting = null;
@@ -56,17 +76,23 @@ export class ReconfigAdmin {
   /** The current membership; `watch` re-arms the /zookeeper/config watch that reports changes. */
   async read(watch = false): Promise<MembershipSnapshot> {
     const zk = await this.session();
-    const { data } = await zk.getConfig(
-      watch
-        ? () => {
-            if (!this.closed) void this.read(true).catch(() => undefined);
-          }
-        : undefined,
-    );
+    const { data } = await zk.getConfig(watch ? this.onConfigChanged : undefined);
     const config = parseDynamicConfig(decode(data));
     const snap = { config, version: configVersion(config) };
     this.onMembership(snap);
     return snap;
+  }
+
+  /** Read with the watch again; a failed read (the session moving to another server) is retried. */
+  private rearm(attempt = 0): void {
+    if (this.closed || !this.watching) return;
+    if (this.rearmTimer !== null) clearTimeout(this.rearmTimer);
+    this.rearmTimer = null;
+    this.read(true).catch(() => {
+      if (this.closed || attempt >= 600) return;
+      this.rearmTimer = setTimeout(() => this.rearm(attempt + 1), Math.min(1000, 100 * (attempt + 1)));
+      this.rearmTimer.unref();
+    });
   }
 
   /** Keep onMembership informed of every change of /zookeeper/config. */
@@ -101,9 +127,12 @@ export class ReconfigAdmin {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.rearmTimer !== null) clearTimeout(this.rearmTimer);
     const c = this.client;
     this.client = null;
     await c?.close().catch(() => undefined);
+    // a session still being made closes itself when it lands (see session())
+    await this.connecting?.catch(() => undefined);
   }
 }
 

@@ -10,7 +10,7 @@
  * supervisor's side against the real thing; and with ZooLab's own servers (skipped, with the
  * reason, on a build whose servers do not serve a dynamic /zookeeper/config).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -206,3 +206,47 @@ for (const kind of kinds) {
     });
   });
 }
+
+describe('zoolab up --reconfig --detach, add-server / set-role / remove-server --dir D (the built CLI)', () => {
+  it('grows, flips and shrinks a detached ensemble, printing the new connection string', { timeout: 180_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zoolab-cli-reconfig-'));
+    dirs.push(dir);
+    const zoolab = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 90_000 });
+    try {
+      const up = zoolab('up', '-n', '3', '--reconfig', '--detach', '--dir', dir, '--tick-time', '500', '-q');
+      expect(up.status, up.stderr).toBe(0);
+      const added = zoolab('add-server', '--observer', '--dir', dir);
+      expect(added.status, added.stderr).toBe(0);
+      expect(added.stderr).toContain('zoolab: server 4 added');
+      expect(added.stdout.trim().split(',')).toHaveLength(4);
+      const flipped = zoolab('set-role', '4', 'participant', '--dir', dir);
+      expect(flipped.status, flipped.stderr).toBe(0);
+      expect(flipped.stderr).toContain('server 4 is now a participant');
+      expect(readManifest(dir)?.servers.find((x) => x.id === 4)?.type).toBe('participant');
+      const bad = zoolab('set-role', '4', 'leader', '--dir', dir);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain('zoolab set-role <server id> participant|observer --dir D');
+      const removed = zoolab('remove-server', '4', '--dir', dir);
+      expect(removed.status, removed.stderr).toBe(0);
+      expect(removed.stdout.trim().split(',')).toHaveLength(3);
+      expect(existsSync(join(dir, 'server4'))).toBe(false);
+    } finally {
+      zoolab('down', '--dir', dir);
+    }
+  });
+
+  it('a fixed-membership ensemble refuses add-server and says how to start a dynamic one', { timeout: 120_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zoolab-cli-fixed-'));
+    dirs.push(dir);
+    const zoolab = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 90_000 });
+    try {
+      expect(zoolab('up', '-n', '1', '--detach', '--dir', dir, '-q').status).toBe(0);
+      const r = zoolab('add-server', '--dir', dir);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain("fixed membership; start an ensemble with 'zoolab up --reconfig --detach --dir D'");
+    } finally {
+      zoolab('down', '--dir', dir);
+    }
+  });
+});
+

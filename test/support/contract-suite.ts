@@ -223,12 +223,34 @@ export function contractSuite(transport: string, connect: (backend: AppBackend) 
       await expect(c.calls.killServer(42)).rejects.toThrow(/42/);
     });
 
+    it('a fixed-membership ensemble refuses addServer with what to do instead', async () => {
+      await expect(c.calls.addServer({ role: 'participant' })).rejects.toThrow(/fixed membership; start it with reconfig on/);
+      expect((await ensemble()).membership).toBeUndefined();
+    });
+
     it('stopEnsemble → every server stopped and every process gone', async () => {
       await c.calls.stopEnsemble();
       await waitFor('every server stopped', async () => {
         const e = await c.calls.getEnsemble();
         return e === null || e.servers.every((s) => s.state === 'stopped' || s.state === 'crashed');
       });
+      await waitFor('every server process to exit', async () => pids.every((pid) => !isAlive(pid)));
+    });
+
+    it('dynamic membership: start with reconfig, addServer / setServerRole / removeServer, each pushed in the view', { timeout: 120_000 }, async () => {
+      await c.calls.startEnsemble({ servers: 3, tickTimeMs: 500, reconfig: true });
+      const members = async (): Promise<string> => ((await ensemble()).membership?.members ?? []).map((m) => `${m.id}:${m.role}`).join(',');
+      await waitFor('the membership 1,2,3', async () => (await members()) === '1:participant,2:participant,3:participant');
+      expect((await ensemble()).membership?.version).toMatch(/^[0-9a-f]+$/);
+      expect(await c.calls.addServer({ role: 'observer' })).toBe(4);
+      expect(await members()).toBe('1:participant,2:participant,3:participant,4:observer');
+      expect((await ensemble()).servers.find((x) => x.id === 4)).toMatchObject({ observer: true, inConfig: true });
+      await c.calls.setServerRole(4, 'participant');
+      expect(await members()).toBe('1:participant,2:participant,3:participant,4:participant');
+      await c.calls.removeServer(4);
+      expect((await ensemble()).servers.map((x) => x.id)).toEqual([1, 2, 3]);
+      expect(pushed.some((e) => e.membership?.members.some((m) => m.id === 4 && m.role === 'observer'))).toBe(true);
+      await c.calls.stopEnsemble();
       await waitFor('every server process to exit', async () => pids.every((pid) => !isAlive(pid)));
     });
   });
