@@ -309,39 +309,53 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   };
 
   // ---- persistence: in order, appends batched into one fsync ---------------------------------
+  // A run of consecutive appends shares one TxnLog.sync (write + fdatasync). Up to two such syncs
+  // are in flight: appends that arrive while one runs start their own at once instead of
+  // waiting a whole fsync for it (the kernel overlaps them; TxnLog.sync resolves each only
+  // after the ones before it, so `persisted(seq)` still means everything up to seq is durable).
+  // Any other op (epoch files, truncate, snapshot) waits for every sync before it and runs alone.
   type Job = { seq: number; run: (() => Promise<void>) | null };
   const jobs: Job[] = [];
-  let persisting = false;
+  const SYNCS_IN_FLIGHT_MAX = 2;
+  let syncsInFlight = 0;
+  let runningOp = false;
 
-  const drainPersist = async (): Promise<void> => {
-    if (persisting) return;
-    persisting = true;
-    try {
-      while (jobs.length > 0 && !stopped) {
-        // consecutive appends share one fsync
+  const persistFailed = (e: unknown): void => {
+    if (!failed) {
+      failed = true;
+      log.error(`persisting failed: ${(e as Error).message}; exiting`);
+      process.exitCode = 1;
+      process.kill(process.pid, 'SIGTERM');
+    }
+  };
+
+  const drainPersist = (): void => {
+    while (jobs.length > 0 && !stopped && !failed && !runningOp) {
+      if ((jobs[0] as Job).run === null) {
+        if (syncsInFlight >= SYNCS_IN_FLIGHT_MAX) return; // a sync's end drains again
         let last = -1;
         let k = 0;
         while (k < jobs.length && (jobs[k] as Job).run === null) last = (jobs[k++] as Job).seq;
-        if (k > 0) {
-          jobs.splice(0, k);
-          await txnLog.sync();
+        jobs.splice(0, k);
+        syncsInFlight += 1;
+        txnLog.sync().then(() => {
+          syncsInFlight -= 1;
           zabStep({ type: 'persisted', nowMs: Date.now(), seq: last });
-          continue;
-        }
-        const job = jobs.shift() as Job;
-        await txnLog.sync();
-        await (job.run as () => Promise<void>)();
-        zabStep({ type: 'persisted', nowMs: Date.now(), seq: job.seq });
+          drainPersist();
+        }, persistFailed);
+        continue;
       }
-    } catch (e) {
-      if (!failed) {
-        failed = true;
-        log.error(`persisting failed: ${(e as Error).message}; exiting`);
-        process.exitCode = 1;
-        process.kill(process.pid, 'SIGTERM');
-      }
-    } finally {
-      persisting = false;
+      if (syncsInFlight > 0) return; // the op waits for the appends before it
+      const job = jobs.shift() as Job;
+      runningOp = true;
+      txnLog
+        .sync()
+        .then(() => (job.run as () => Promise<void>)())
+        .then(() => {
+          runningOp = false;
+          zabStep({ type: 'persisted', nowMs: Date.now(), seq: job.seq });
+          drainPersist();
+        }, persistFailed);
     }
   };
 
@@ -428,7 +442,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     persistScheduled = true;
     setImmediate(() => {
       persistScheduled = false;
-      void drainPersist();
+      drainPersist();
     });
   };
 
@@ -447,6 +461,8 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       peers.set(sid, { sid, host, quorumPort: 0, electionPort });
       return true;
     },
+    // a voter known down is not waited for (the election decides without finalizeWait)
+    onReachability: (peer, reachable) => electionStep({ type: 'reachability', nowMs: Date.now(), peer, reachable }),
   });
   const quorumNet = new QuorumNetwork({
     myid,
@@ -506,9 +522,10 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         case 'decided':
           leaderId = e.leader;
           log.info(`election: ${e.role === 'leading' ? 'leading' : `${e.role} server ${e.leader}`} (peerEpoch ${e.peerEpoch}, zxid ${hex(e.zxid)})`);
-          quorumNet.accepting = e.role === 'leading';
           if (e.role === 'leading') zabStep({ type: 'lead', nowMs: Date.now() });
           else zabStep({ type: 'follow', nowMs: Date.now(), leader: e.leader });
+          // after `lead`: learners parked while we elected are taken now, by the leader
+          quorumNet.setAccepting(e.role === 'leading' ? 'accept' : 'refuse');
           break;
         case 'membership':
           log.info(`a peer's election notification carries membership ${hex(e.membership.version)}, newer than mine: taking it`);
@@ -524,7 +541,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   const startElection = (): void => {
     if (removed) return;
     leaderId = null;
-    quorumNet.accepting = false;
+    quorumNet.setAccepting('park');
     electionStep({ type: 'start', nowMs: Date.now(), lastZxid: zab.lastLoggedZxid, currentEpoch: zab.currentEpoch });
   };
 

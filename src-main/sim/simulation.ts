@@ -84,6 +84,8 @@ type Ev =
   | { k: 'closed'; conn: number; to: Sid; inc: number; peer: Sid }
   | { k: 'connFail'; to: Sid; inc: number; peer: Sid }
   | { k: 'etimer'; sid: Sid; inc: number; timer: ElectionTimer; gen: number }
+  /** the election port of `peer` refused `sid`'s dial (it is down) */
+  | { k: 'unreachable'; sid: Sid; inc: number; peer: Sid }
   | { k: 'tick'; sid: Sid; inc: number }
   | { k: 'fsync'; sid: Sid; inc: number; upTo: number }
   | { k: 'client'; cid: number; gen: number }
@@ -394,6 +396,7 @@ export class Simulation {
       case 'connFail':
         return ev.to;
       case 'etimer':
+      case 'unreachable':
       case 'tick':
       case 'fsync':
         return ev.sid;
@@ -446,6 +449,12 @@ export class Simulation {
         const s = this.server(ev.sid);
         if (!s.alive || s.inc !== ev.inc) return;
         this.electionStep(s, { type: 'timer', nowMs: this.now, timer: ev.timer, gen: ev.gen });
+        return;
+      }
+      case 'unreachable': {
+        const s = this.server(ev.sid);
+        if (!s.alive || s.inc !== ev.inc || this.server(ev.peer).alive) return;
+        this.electionStep(s, { type: 'reachability', nowMs: this.now, peer: ev.peer, reachable: false });
         return;
       }
       case 'tick': {
@@ -591,6 +600,9 @@ export class Simulation {
 
   private sendElection(from: Sid, to: Sid, msg: Notification): void {
     if (!this.linkUp(from, to)) return;
+    // a real shell's dial to a dead server is refused at once: the election hears it is down
+    // (a fixed 1 ms, so the PRNG's sequence and every seed's run stay as they were otherwise)
+    if (!this.server(to).alive) this.schedule(this.now + 1, { k: 'unreachable', sid: from, inc: this.server(from).inc, peer: to });
     if (this.opts.electionDropP > 0 && this.prng.chance(this.opts.electionDropP)) return;
     this.schedule(this.now + this.delay(), { k: 'elec', from, to, msg });
   }

@@ -678,21 +678,25 @@ export class Ensemble {
 
   /** One client request's story (session id in hex, xid) from the retained trace. */
   requestStory(session: string, xid: number): TraceEvent[] {
-    return requestStory(this.traceRing, session, xid);
+    return requestStory(this.traceEvents(), session, xid);
   }
 
   /** Trace events kept in memory (bounded by limits.traceEventsRetainedMax), oldest first. */
   traceEvents(): readonly TraceEvent[] {
-    return this.traceRing;
+    const max = limits.traceEventsRetainedMax;
+    return this.traceRing.length > max ? this.traceRing.slice(-max) : this.traceRing;
   }
 
   private queueTrace(events: TraceEvent[]): void {
     const max = limits.traceEventsRetainedMax;
-    this.traceRing.push(...events);
-    if (this.traceRing.length > max) this.traceRing.splice(0, this.traceRing.length - max);
+    // trimmed when twice the bound, not at every event: cutting the head of a 20,000-event
+    // array per event was most of this process's CPU under a traced write load, and the servers
+    // wait on their stdout pipe for us
+    for (const e of events) this.traceRing.push(e);
+    if (this.traceRing.length >= 2 * max) this.traceRing.splice(0, this.traceRing.length - max);
     if (this.listeners.trace.size === 0) return;
-    this.pendingTrace.push(...events);
-    if (this.pendingTrace.length > max) this.pendingTrace.splice(0, this.pendingTrace.length - max);
+    for (const e of events) this.pendingTrace.push(e);
+    if (this.pendingTrace.length >= 2 * max) this.pendingTrace.splice(0, this.pendingTrace.length - max);
     this.armFlush();
   }
 
@@ -708,7 +712,8 @@ export class Ensemble {
   private flushLogs(): void {
     if (this.pendingTrace.length > 0) {
       // servers' clocks are the same machine's clock: order by time, then by server
-      const batch = this.pendingTrace.sort((a, b) => a.t - b.t || a.server - b.server);
+      const pending = this.pendingTrace.length > limits.traceEventsRetainedMax ? this.pendingTrace.slice(-limits.traceEventsRetainedMax) : this.pendingTrace;
+      const batch = pending.sort((a, b) => a.t - b.t || a.server - b.server);
       this.pendingTrace = [];
       for (const l of this.listeners.trace) l(batch);
     }

@@ -529,7 +529,7 @@ export class ZabPeer {
         if (this.tracing) this.trace(out, 'txnlog.fsync.done', this.txnFields(w.txn));
         if (!w.ack || r === null) return;
         if (r.kind === 'leader') {
-          const o = r.outstanding.find((p) => p.txn.zxid === w.txn.zxid);
+          const o = this.outstandingOf(r, w.txn.zxid);
           if (o) {
             o.ackers.add(this.myid);
             if (this.tracing) this.trace(out, 'zab.ack.received', { ...this.txnFields(w.txn), peer: this.myid });
@@ -764,9 +764,11 @@ export class ZabPeer {
     const quorums = r.pendingConfig === null ? [this.quorum] : [this.quorum, r.pendingConfig.quorum];
     r.outstanding.push({ txn, ackers: new Set(), quorums, config });
     this.appendToLog(out, txn, true);
+    // one message value for every learner (the shell may encode it once)
+    const proposal: ZabMessage = { type: 'PROPOSAL', txn };
     for (const h of r.learners.values()) {
       if (!h.observer && this.isForwarding(h)) {
-        this.send(out, h.sid, { type: 'PROPOSAL', txn });
+        this.send(out, h.sid, proposal);
         if (this.tracing) this.trace(out, 'zab.proposal.sent', { ...this.txnFields(txn), peer: h.sid });
       }
     }
@@ -774,6 +776,15 @@ export class ZabPeer {
       // ZOOKEEPER-1277: the counter would roll over into the epoch bits; start a new epoch
       this.abandon(out, 'zxid counter exhausted');
     }
+  }
+
+  /** the proposal in flight with this zxid: they are consecutive zxids of one epoch, oldest first */
+  private outstandingOf(r: LeaderState, zxid: Zxid): Outstanding | undefined {
+    const head = r.outstanding[0];
+    if (head === undefined || zxid < head.txn.zxid) return undefined;
+    const o = r.outstanding[Number(zxid - head.txn.zxid)];
+    if (o === undefined || o.txn.zxid !== zxid) return undefined;
+    return o;
   }
 
   private tryCommit(r: LeaderState, out: ZabEffect[]): void {
@@ -788,13 +799,15 @@ export class ZabPeer {
         if (!this.commitReconfig(r, head, out)) return;
         continue;
       }
+      let commit: ZabMessage | null = null;
+      let inform: ZabMessage | null = null;
       for (const h of r.learners.values()) {
         if (!this.isForwarding(h)) continue;
         if (h.observer) {
-          this.send(out, h.sid, { type: 'INFORM', txn: head.txn });
+          this.send(out, h.sid, (inform ??= { type: 'INFORM', txn: head.txn }));
           if (this.tracing) this.trace(out, 'zab.commit.sent', { ...f, peer: h.sid, detail: { inform: true } });
         } else {
-          this.send(out, h.sid, { type: 'COMMIT', zxid: head.txn.zxid });
+          this.send(out, h.sid, (commit ??= { type: 'COMMIT', zxid: head.txn.zxid }));
           if (this.tracing) this.trace(out, 'zab.commit.sent', { ...f, peer: h.sid });
         }
       }
@@ -944,7 +957,7 @@ export class ZabPeer {
           return;
         }
         if (h.observer || (h.phase !== 'synced' && h.phase !== 'uptodate')) return;
-        const o = r.outstanding.find((p) => p.txn.zxid === msg.zxid);
+        const o = this.outstandingOf(r, msg.zxid);
         if (o === undefined) return; // already committed
         o.ackers.add(from);
         if (this.tracing) this.trace(out, 'zab.ack.received', { ...this.txnFields(o.txn), peer: from });

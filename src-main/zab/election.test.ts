@@ -47,6 +47,9 @@ class Net {
       this.apply(m.to, (this.nodes.get(m.to) as FastLeaderElection).step({ type: 'message', nowMs: 0, from: m.from, msg: m.msg }));
     }
   }
+  unreachable(id: Sid, peer: Sid): void {
+    this.apply(id, (this.nodes.get(id) as FastLeaderElection).step({ type: 'reachability', nowMs: 0, peer, reachable: false }));
+  }
   fireFinalize(): void {
     for (const [key, gen] of [...this.timers]) {
       const [id, timer] = key.split(':') as [string, 'finalize' | 'resend'];
@@ -113,5 +116,41 @@ describe('election: fast leader election', () => {
     net.start(4);
     net.deliverAll();
     expect(net.decided.get(4)).toEqual({ role: 'observing', leader: 3 });
+  });
+
+  it('election: with every voter agreeing there is nobody to wait for: decided without a finalize wait', () => {
+    const net = new Net(new QuorumMaj([1, 2, 3]));
+    for (const id of [1, 2, 3]) net.start(id, makeZxid(1, 4), 1);
+    net.deliverAll();
+    expect(net.decided.get(3)).toEqual({ role: 'leading', leader: 3 });
+    expect(net.decided.get(1)).toEqual({ role: 'following', leader: 3 });
+    expect(net.decided.get(2)).toEqual({ role: 'following', leader: 3 });
+  });
+
+  it('election: a voter reported unreachable is not waited for; one merely unheard still is', () => {
+    const net = new Net(new QuorumMaj([1, 2, 3]));
+    net.start(1);
+    net.start(2);
+    net.deliverAll();
+    expect(net.decided.size).toBe(0); // 3 might still vote: finalizeWait
+    net.unreachable(2, 3);
+    expect(net.decided.get(2)).toEqual({ role: 'leading', leader: 2 });
+    expect(net.decided.get(1)).toBeUndefined(); // 1 has not heard that 3 is down
+    net.unreachable(1, 3);
+    net.deliverAll();
+    expect(net.decided.get(1)).toEqual({ role: 'following', leader: 2 });
+  });
+
+  it('election: a vote from my round for a worse leader is answered with my proposal at once', () => {
+    const q = new QuorumMaj([1, 2, 3]);
+    const two = new FastLeaderElection({ myid: 2, quorum: q });
+    two.step({ type: 'start', nowMs: 0, lastZxid: makeZxid(1, 5), currentEpoch: 1 });
+    const worse: Notification = { state: PeerState.LOOKING, leader: 1, zxid: makeZxid(1, 5), electionEpoch: 1, peerEpoch: 1, version: 2 };
+    const effects = two.step({ type: 'message', nowMs: 0, from: 1, msg: worse });
+    const sent = effects.filter((e) => e.type === 'send');
+    expect(sent).toEqual([{ type: 'send', to: 1, msg: expect.objectContaining({ leader: 2, electionEpoch: 1, state: PeerState.LOOKING }) }]);
+    // the same vote as mine needs no answer
+    const same = two.step({ type: 'message', nowMs: 0, from: 1, msg: { ...worse, leader: 2 } });
+    expect(same.filter((e) => e.type === 'send')).toEqual([]);
   });
 });

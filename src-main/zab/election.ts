@@ -15,7 +15,14 @@
  *   with my proposal, so the lagging peer catches up); a better vote in my round is adopted
  *   and rebroadcast;
  * - when a quorum of the received votes equals my proposal, wait `finalizeWaitMs` for a better
- *   one; if none comes, decide: LEADING if I am the proposal, FOLLOWING (or OBSERVING) otherwise;
+ *   one; if none comes, decide: LEADING if I am the proposal, FOLLOWING (or OBSERVING) otherwise.
+ *   ZooLab decides at once when no better vote can come: every other voter has voted for my
+ *   proposal in this round, or is known unreachable (the shell's `reachability` input: its
+ *   election port refused us). A voter that comes back later joins the established leader; the
+ *   wait never guarded safety (ZAB's discovery does), only the choice of leader;
+ * - a LOOKING peer in my round that votes for a worse leader than my proposal is answered with
+ *   my proposal (ZooKeeper stays silent and the peer learns it only at its next resend, 200 ms
+ *   later; on one host that silence was most of a re-election);
  * - a server that is already FOLLOWING/LEADING answers a LOOKING peer with its current vote,
  *   and a LOOKING server joins an established leader once a quorum reports following it and the
  *   leader itself reports LEADING (late joiners never start a new election round);
@@ -79,7 +86,11 @@ export type ElectionInput =
    * reconfigFlag hand-off); `decided` follows as after an election */
   | { readonly type: 'designate'; readonly nowMs: number; readonly leader: Sid; readonly lastZxid: Zxid; readonly currentEpoch: number }
   /** `gen` must echo the generation of the setTimer effect; stale timers are ignored. */
-  | { readonly type: 'timer'; readonly nowMs: number; readonly timer: ElectionTimer; readonly gen: number };
+  | { readonly type: 'timer'; readonly nowMs: number; readonly timer: ElectionTimer; readonly gen: number }
+  /** the shell's view of a peer's election port: false when a dial to it was refused or failed,
+   * true when a connection to it was made or a message came from it. Optional: without it the
+   * core waits finalizeWait whenever a voter has not voted for its proposal */
+  | { readonly type: 'reachability'; readonly nowMs: number; readonly peer: Sid; readonly reachable: boolean };
 
 export type ElectionRole = 'leading' | 'following' | 'observing';
 
@@ -164,6 +175,8 @@ export class FastLeaderElection {
   private currentElectionEpoch = 0;
   private readonly recvSet = new Map<Sid, RecordedVote>();
   private readonly outOfElection = new Map<Sid, RecordedVote>();
+  /** voters whose election port the shell reports unreachable */
+  private readonly unreachable = new Set<Sid>();
   private notTimeoutMs: number;
   private finalizeGen = 0;
   private finalizeArmedFor: Vote | null = null;
@@ -220,6 +233,15 @@ export class FastLeaderElection {
         this.decide(role, { leader: input.leader, zxid: input.lastZxid, peerEpoch: input.currentEpoch }, this.logicalClock, out);
         break;
       }
+      case 'reachability':
+        if (input.peer === this.myid || !this.quorum.isVoter(input.peer)) break;
+        if (input.reachable) this.unreachable.delete(input.peer);
+        else if (!this.unreachable.has(input.peer)) {
+          this.unreachable.add(input.peer);
+          // a finalize wait may be waiting for nobody now
+          if (this.started && this.state === PeerState.LOOKING) this.checkProposalQuorum(out);
+        }
+        break;
       case 'established':
         if (this.state !== PeerState.LOOKING && this.currentVote.leader === input.leader) {
           this.currentVote = { ...this.currentVote, peerEpoch: input.epoch };
@@ -349,6 +371,7 @@ export class FastLeaderElection {
         out.push({ type: 'membership', membership: m });
       }
     }
+    this.unreachable.delete(from);
     out.push({
       type: 'trace',
       event: {
@@ -409,15 +432,24 @@ export class FastLeaderElection {
     } else if (voteBeats(this.quorum, n.vote, this.proposal)) {
       this.proposal = n.vote;
       this.sendNotifications(out);
+    } else if (voteBeats(this.quorum, this.proposal, n.vote)) {
+      // it has not heard my better vote (it was still following, or our first notifications
+      // crossed): tell it now rather than at its next resend
+      this.send(out, from, this.myNotification());
     }
     this.recvSet.set(from, n);
     this.checkProposalQuorum(out);
   }
 
-  /** a quorum agrees with my proposal: wait finalizeWait for a better vote, then decide */
+  /** a quorum agrees with my proposal: wait finalizeWait for a better vote, then decide (at
+   * once when no better vote can come) */
   private checkProposalQuorum(out: ElectionEffect[]): void {
     const target: RecordedVote = { vote: this.proposal, electionEpoch: this.logicalClock, state: PeerState.LOOKING, version: NOTIFICATION_VERSION };
     if (this.hasQuorumFor(this.recvSet, target)) {
+      if (this.nobodyElseToHear(target)) {
+        this.decide(this.proposal.leader === this.myid ? 'leading' : this.learningRole(), this.proposal, this.logicalClock, out);
+        return;
+      }
       const armed = this.finalizeArmedFor;
       if (armed === null || armed.leader !== this.proposal.leader || armed.zxid !== this.proposal.zxid || armed.peerEpoch !== this.proposal.peerEpoch) {
         // quorum reached: wait finalizeWait for a better vote before deciding
@@ -430,6 +462,16 @@ export class FastLeaderElection {
       this.finalizeGen++;
       out.push({ type: 'cancelTimer', timer: 'finalize' });
     }
+  }
+
+  /** every voter but me has voted for `target` in this round or is unreachable */
+  private nobodyElseToHear(target: RecordedVote): boolean {
+    for (const sid of this.quorum.members()) {
+      if (sid === this.myid || !this.quorum.isVoter(sid) || this.unreachable.has(sid)) continue;
+      const v = this.recvSet.get(sid);
+      if (v === undefined || !sameVote(v, target)) return false;
+    }
+    return true;
   }
 
   private onEstablishedVote(from: Sid, n: RecordedVote, out: ElectionEffect[]): void {
