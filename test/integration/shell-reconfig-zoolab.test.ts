@@ -82,6 +82,23 @@ describe('reconfig against ZooLab servers (client and shell)', () => {
     expect(await members(admin)).toEqual(['1:participant', '2:participant', '3:participant']);
   });
 
+  it('client: a chrooted session reads /zookeeper/config outside its chroot and its config watch fires', async (ctx) => {
+    if (zk === null || admin === null) return ctx.skip(skipReason);
+    await admin.create('/app').catch(() => undefined);
+    const chrooted = await connectClient(`${zk.connectionString}/app`, { sessionTimeoutMs: 10_000 }, 20_000);
+    try {
+      const events: WatchedEvent[] = [];
+      const before = await chrooted.getConfig((ev) => events.push(ev));
+      expect(new TextDecoder().decode(before.data ?? new Uint8Array())).toMatch(/^server\.1=/m);
+      await admin.reconfig({ leaving: [9] });
+      // the event's path lies outside the chroot: it is delivered as the server names it
+      await waitUntil(() => events.length === 1, 'the chrooted config watch to fire');
+      expect(events[0]).toMatchObject({ path: '/zookeeper/config', type: 3 });
+    } finally {
+      await chrooted.close();
+    }
+  });
+
   it('client: a fourth server (laid out by the supervisor) serves writes; the client reconfigs it out', async (ctx) => {
     if (zk === null || admin === null) return ctx.skip(skipReason);
     const id = await zk.addServer();
