@@ -45,6 +45,12 @@ describe('FsDisk', () => {
     await Promise.all([disk.writeAtAsync(f, 10, bytes('ab')), disk.writeAtAsync(f, 12, bytes('cd'))]);
     await disk.fsync(f);
     expect(readFileSync(f, 'utf8')).toBe('0123456789abcd');
+    const synced: string[] = [];
+    const timed = new FsDisk({ onFsync: (p) => synced.push(p) });
+    await timed.writeAtDurably(f, 14, bytes('EF')); // O_DSYNC descriptor, timed like an fsync
+    expect(readFileSync(f, 'utf8')).toBe('0123456789abcdEF');
+    expect(synced).toEqual([f]);
+    timed.close();
     disk.remove(f); // its descriptor was cached by the writes: closed, not leaked
     await expect(disk.writeAtAsync(join(root, 'no', 'such'), 0, bytes('x'))).rejects.toThrow(/cannot open for writing/);
     disk.close();

@@ -49,6 +49,12 @@ export interface Disk {
    * txn log uses it when present and keeps what is in flight in view (TxnLog.read).
    */
   writeAtAsync?(path: string, offset: number, bytes: Uint8Array): Promise<void>;
+  /**
+   * Optional: writeAt and fsync of what it wrote, in one step off the caller's thread (the real
+   * disk: one O_DSYNC pwrite on the thread pool). Resolves once the bytes are durable; they
+   * count as fsynced, the rest of the file does not. Read visibility as for writeAtAsync.
+   */
+  writeAtDurably?(path: string, offset: number, bytes: Uint8Array): Promise<void>;
   /** Creates or replaces the file with exactly `bytes`. */
   write(path: string, bytes: Uint8Array): void;
   /** Cuts the file to `sizeBytes` (must not be larger than the file). */

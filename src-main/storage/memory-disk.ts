@@ -44,12 +44,27 @@ export class MemoryDisk implements Disk {
   private readonly dirs = new Map<string, Map<string, Inode>>();
   private readonly durableDirs = new Map<string, Map<string, Inode>>();
   readonly writeAtAsync?: (path: string, offset: number, bytes: Uint8Array) => Promise<void>;
+  readonly writeAtDurably?: (path: string, offset: number, bytes: Uint8Array) => Promise<void>;
 
   constructor(options: MemoryDiskOptions = {}) {
     if (options.asyncWrites === true) {
       this.writeAtAsync = async (path, offset, bytes) => {
         for (let i = 0; i < 3; i++) await Promise.resolve();
         this.writeAt(path, offset, bytes);
+      };
+      // only the range written becomes durable; a gap before it in the durable copy reads as
+      // zeros (what the real disk may show there after a power cut)
+      this.writeAtDurably = async (path, offset, bytes) => {
+        for (let i = 0; i < 3; i++) await Promise.resolve();
+        this.writeAt(path, offset, bytes);
+        const inode = this.lookup(path)!;
+        const end = offset + bytes.length;
+        if (inode.durable.length < end) {
+          const grown = new Uint8Array(end);
+          grown.set(inode.durable);
+          inode.durable = grown;
+        }
+        inode.durable.set(bytes, offset);
       };
     }
   }

@@ -603,6 +603,27 @@ describe('txn log: writes off the event loop (Disk.writeAtAsync)', () => {
     expect(zxids(again.read(0n))).toEqual(txnRange(1, 1, 9).map((t) => t.zxid));
   });
 
+  it('async writes: entries written into zeros still on their way wait for them (the pool may run writes in any order)', async () => {
+    const disk = new MemoryDisk({ asyncWrites: true });
+    // zeros (plain async writes) land late, entries (durable writes) at once
+    const slowZeros: Disk = Object.assign(Object.create(disk) as MemoryDisk, {
+      writeAtAsync: async (p: string, offset: number, bytes: Uint8Array) => {
+        await new Promise((r) => setTimeout(r, 5));
+        disk.writeAt(p, offset, bytes);
+      },
+    });
+    const log = await TxnLog.open(slowZeros, DIR, opts);
+    log.appendBatch(txnRange(1, 1, 3));
+    const first = log.sync(); // header + entries, then zeros to the 4 KiB boundary
+    log.appendBatch(txnRange(1, 4, 6)); // into those zeros
+    const second = log.sync();
+    expect(await first).toBe(makeZxid(1, 3));
+    expect(await second).toBe(makeZxid(1, 6));
+    const { log: again, notes } = await reopen(disk.crash());
+    expect(notes).toEqual([]);
+    expect(zxids(again.read(0n))).toEqual(txnRange(1, 1, 6).map((t) => t.zxid));
+  });
+
   it('async writes: truncateAfter waits for writes in flight, so none lands after the cut and brings entries back', async () => {
     const disk = new MemoryDisk({ asyncWrites: true });
     const log = await TxnLog.open(disk, DIR, ASYNC);
@@ -632,6 +653,7 @@ describe('txn log: writes off the event loop (Disk.writeAtAsync)', () => {
     const log = await TxnLog.open(disk, DIR, ASYNC);
     const failing: Disk = Object.assign(Object.create(disk) as MemoryDisk, {
       writeAtAsync: () => Promise.reject(new Error('EIO')),
+      writeAtDurably: () => Promise.reject(new Error('EIO')),
     });
     const broken = await TxnLog.open(failing, `${DIR}-b`, ASYNC);
     broken.appendBatch(txnRange(1, 1, 2));

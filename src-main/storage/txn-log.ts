@@ -92,9 +92,11 @@ export class TxnLog {
   private unwrittenPath = '';
   private unwrittenFile: LogFileInfo | null = null;
   /** writes handed to Disk.writeAtAsync and not landed yet: read() lays them over the file */
-  private readonly inFlight = new Set<{ file: LogFileInfo; offset: number; bytes: Uint8Array }>();
+  private readonly inFlight = new Set<{ file: LogFileInfo; offset: number; bytes: Uint8Array; done: Promise<void> }>();
   /** settles once every write started so far has landed; rejected for good by a failed one */
   private landed: Promise<void> = Promise.resolve();
+  /** headers of files started here whose first entries are not written yet (see writeOut) */
+  private readonly headers = new Map<LogFileInfo, Uint8Array>();
   /** physical size (entries + preallocated zeros) of files this process writes */
   private readonly allocated = new Map<LogFileInfo, number>();
   private readonly preallocBytes: number;
@@ -215,7 +217,6 @@ export class TxnLog {
     file.lastZxid = prev;
     file.entryCount += txns.length;
     file.sizeBytes += framed.length;
-    this.dirtyPaths.add(path);
     this.lastLogged = prev;
   }
 
@@ -243,7 +244,20 @@ export class TxnLog {
     assert(file !== null, 'txn log: unwritten entries without a file');
     // file.sizeBytes already counts these bytes (appendBatch): they go just before that end
     const end = file.sizeBytes;
-    this.startWrite(file, end - bytes.length, bytes);
+    let at = end - bytes.length;
+    const header = this.headers.get(file);
+    if (header !== undefined) {
+      // a new file's first entries carry its header again: when they are made durable in one
+      // step (writeAtDurably), the header is too; never entries behind a header a power cut lost
+      this.headers.delete(file);
+      assert(at === header.length, 'txn log: the first entries of a file follow its header');
+      const withHeader = new Uint8Array(header.length + bytes.length);
+      withHeader.set(header);
+      withHeader.set(bytes, header.length);
+      bytes = withHeader;
+      at = 0;
+    }
+    this.startWrite(file, at, bytes, true);
     const allocated = Math.max(end, this.allocated.get(file) ?? 0);
     this.allocated.set(file, allocated);
     if (this.preallocBytes > 0 && end >= allocated) this.preallocate(file, end);
@@ -265,15 +279,26 @@ export class TxnLog {
    * so a write that waits in the kernel behind a running fsync stalls no request. sync()
    * fsyncs only after every write started before it has landed; a failed write breaks the log.
    */
-  private startWrite(file: LogFileInfo, offset: number, bytes: Uint8Array): void {
+  private startWrite(file: LogFileInfo, offset: number, bytes: Uint8Array, entries = false): void {
     const path = joinPath(this.dir, file.name);
     if (!this.asyncWrites || this.disk.writeAtAsync === undefined) {
       this.disk.writeAt(path, offset, bytes);
+      this.dirtyPaths.add(path);
       return;
     }
-    const write = { file, offset, bytes };
+    // entries: written and made durable in one step when the disk can (Disk.writeAtDurably),
+    // so their sync() needs no fsync of its own; zeros are fsynced by the next sync()
+    const durably = entries && this.disk.writeAtDurably !== undefined;
+    if (!durably) this.dirtyPaths.add(path);
+    // the pool runs writes in any order: one over a range still being written (entries into
+    // zeros just preallocated there) waits for that write, or the zeros could land last
+    const end = offset + bytes.length;
+    const under: Promise<void>[] = [];
+    for (const w of this.inFlight) if (w.file === file && w.offset < end && offset < w.offset + w.bytes.length) under.push(w.done);
+    const issue = (): Promise<void> => (durably ? this.disk.writeAtDurably!(path, offset, bytes) : this.disk.writeAtAsync!(path, offset, bytes));
+    const write = { file, offset, bytes, done: Promise.resolve() };
     this.inFlight.add(write);
-    const done = this.disk.writeAtAsync(path, offset, bytes).then(
+    const done = (under.length > 0 ? Promise.all(under).then(issue) : issue()).then(
       () => {
         this.inFlight.delete(write);
       },
@@ -282,6 +307,7 @@ export class TxnLog {
         throw e;
       },
     );
+    write.done = done;
     this.landed = Promise.all([this.landed, done]).then(() => undefined);
     this.landed.catch(() => {}); // the next sync() (or truncateAfter) reports it
   }
@@ -292,7 +318,9 @@ export class TxnLog {
     assert(!this.files.some((f) => f.name === name), `txn log: ${name} already exists`);
     const header = encodeFileHeader(TXNLOG_MAGIC, this.dbId);
     this.disk.write(joinPath(this.dir, name), header);
+    this.dirtyPaths.add(joinPath(this.dir, name));
     const file: LogFileInfo = { name, nameZxid: firstZxid, firstZxid: null, lastZxid: null, entryCount: 0, sizeBytes: header.length };
+    this.headers.set(file, header);
     this.allocated.set(file, header.length); // the zeros come with the first writeOut
     this.files.push(file);
     this.current = file;
