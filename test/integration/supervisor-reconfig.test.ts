@@ -194,6 +194,31 @@ for (const kind of kinds) {
       }
     });
 
+    it('grow from one server to three, then remove the first (the leader): the others elect one and serve', { timeout: 180_000 }, async (ctx) => {
+      const why = await kind.unavailable();
+      if (why !== null) return ctx.skip(why);
+      const zk = await startEnsemble({ servers: 1, reconfig: true, tickTimeMs: 500, ...(kind.nodePath ? { nodePath: kind.nodePath } : {}) });
+      try {
+        await waitUntil(() => roles(zk) === '1:participant', 'the membership of one', 30_000);
+        expect(await zk.addServer()).toBe(2);
+        expect(await zk.addServer()).toBe(3);
+        expect(roles(zk)).toBe('1:participant,2:participant,3:participant');
+        await waitUntil(() => zk.leader() === 1, 'server 1 to lead', 30_000);
+        await zk.removeServer(1);
+        expect(roles(zk)).toBe('2:participant,3:participant');
+        await waitUntil(() => zk.leader() === 2 || zk.leader() === 3, 'a new leader among 2 and 3', 30_000);
+        const c = await connectClient(zk.connectionString, { sessionTimeoutMs: 10_000 }, 30_000);
+        try {
+          await c.create('/after-shrink', 'ok');
+          expect(new TextDecoder().decode((await c.getData('/after-shrink')).data ?? new Uint8Array())).toBe('ok');
+        } finally {
+          await c.close();
+        }
+      } finally {
+        await zk.stop();
+      }
+    });
+
     it('a fixed-membership ensemble says how to get a dynamic one', async () => {
       if (kind.nodePath !== undefined) return; // the message is the supervisor's alone: once is enough
       const zk = await startEnsemble({ servers: 1 });
