@@ -74,7 +74,8 @@ export class Ensemble {
     trace: new Set<Listener<'trace'>>(),
   };
   /** the most recent trace events of every server, oldest first, bounded */
-  private readonly traceRing: TraceEvent[] = [];
+  /** newest last; a server's line stays unparsed until something reads it */
+  private readonly traceRing: (TraceEvent | string)[] = [];
   private pendingTrace: TraceEvent[] = [];
   private readonly pendingLogs = new Map<number, string[]>();
   private logTimer: NodeJS.Timeout | null = null;
@@ -118,7 +119,7 @@ export class Ensemble {
     const proc: ServerProcess = new ServerProcess(slot, this.procOptions, {
         changed: () => this.changed(),
         log: (lines) => this.queueLog(slot.id, lines),
-        trace: (events) => this.queueTrace(events),
+        traceLine: (line) => this.queueTraceLine(line),
         spawned: () => {
           if (this.faultRules.length > 0) proc.sendControl({ faults: this.faultRules });
           if (this.stepping) proc.sendControl({ step: true });
@@ -684,14 +685,37 @@ export class Ensemble {
   /** Trace events kept in memory (bounded by limits.traceEventsRetainedMax), oldest first. */
   traceEvents(): readonly TraceEvent[] {
     const max = limits.traceEventsRetainedMax;
-    return this.traceRing.length > max ? this.traceRing.slice(-max) : this.traceRing;
+    const ring = this.traceRing;
+    const from = Math.max(0, ring.length - max);
+    const out: TraceEvent[] = [];
+    for (let i = from; i < ring.length; i += 1) {
+      let e = ring[i] as TraceEvent | string;
+      if (typeof e === 'string') {
+        const parsed = parseTraceLine(e);
+        if (parsed === null) continue;
+        ring[i] = e = parsed;
+      }
+      out.push(e);
+    }
+    return out;
+  }
+
+  /** a server's trace line: kept as text until read, parsed now only for listeners */
+  private queueTraceLine(line: string): void {
+    if (this.listeners.trace.size === 0) {
+      const max = limits.traceEventsRetainedMax;
+      this.traceRing.push(line);
+      if (this.traceRing.length >= 2 * max) this.traceRing.splice(0, this.traceRing.length - max);
+      return;
+    }
+    const e = parseTraceLine(line);
+    if (e !== null) this.queueTrace([e]);
   }
 
   private queueTrace(events: TraceEvent[]): void {
     const max = limits.traceEventsRetainedMax;
     // trimmed when twice the bound, not at every event: cutting the head of a 20,000-event
-    // array per event was most of this process's CPU under a traced write load, and the servers
-    // wait on their stdout pipe for us
+    // array per event was most of this process's CPU under a traced write load
     for (const e of events) this.traceRing.push(e);
     if (this.traceRing.length >= 2 * max) this.traceRing.splice(0, this.traceRing.length - max);
     if (this.listeners.trace.size === 0) return;
@@ -722,5 +746,13 @@ export class Ensemble {
       for (const l of this.listeners.serverLog) l({ server, lines });
     }
     this.pendingLogs.clear();
+  }
+}
+
+function parseTraceLine(line: string): TraceEvent | null {
+  try {
+    return JSON.parse(line) as TraceEvent;
+  } catch {
+    return null;
   }
 }

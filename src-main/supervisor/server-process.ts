@@ -66,6 +66,9 @@ export interface ServerProcessEvents {
   log(lines: string[]): void;
   /** trace events the server wrote (NDJSON on its stdout) */
   trace?(events: TraceEvent[]): void;
+  /** the same, unparsed (one NDJSON line): when given, `trace` is not called and the receiver
+   * parses a line only if something reads it (a traced write load is ~30 lines per write) */
+  traceLine?(line: string): void;
   /** the process is up: time to send it the current control state (faults) */
   spawned?(): void;
   /** step mode: the server holds this quorum message until released */
@@ -195,6 +198,11 @@ export class ServerProcess {
       }
     }
     if (line.startsWith('{"t":')) {
+      if (this.events.traceLine) {
+        this.traceFile.append(`${line}\n`);
+        this.events.traceLine(line);
+        return;
+      }
       try {
         const event = JSON.parse(line) as TraceEvent;
         this.traceFile.append(`${line}\n`);

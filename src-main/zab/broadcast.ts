@@ -251,6 +251,7 @@ export class ZabPeer {
   private role: LeaderState | LearnerState | null = null;
   private ticks = 0;
   private nowMs = 0;
+  private readonly fieldsOf = new WeakMap<TxnRecord, { zxid: string; session?: string; xid?: number }>();
 
   constructor(config: ZabConfig, durable: ZabDurableState) {
     this.myid = config.myid;
@@ -435,8 +436,14 @@ export class ZabPeer {
     out.push({ type: 'trace', event: { t: this.nowMs, kind, server: this.myid, epoch: this.epoch, ...fields } });
   }
 
+  /** a txn's trace fields, made once per txn (a leader traces each txn ~10 times) */
   private txnFields(txn: TxnRecord): { zxid: string; session?: string; xid?: number } {
-    return txn.sessionId !== 0n ? { zxid: hex(txn.zxid), session: hex(txn.sessionId), xid: txn.xid } : { zxid: hex(txn.zxid) };
+    let f = this.fieldsOf.get(txn);
+    if (f === undefined) {
+      f = txn.sessionId !== 0n ? { zxid: hex(txn.zxid), session: hex(txn.sessionId), xid: txn.xid } : { zxid: hex(txn.zxid) };
+      this.fieldsOf.set(txn, f);
+    }
+    return f;
   }
 
   private send(out: ZabEffect[], to: Sid, msg: ZabMessage): void {
