@@ -132,7 +132,8 @@ export interface BackendCalls {
   restartServer(id: number): Promise<void>;
   pauseServer(id: number): Promise<void>;
   resumeServer(id: number): Promise<void>;
-  readServerFile(id: number, file: 'zoo.cfg' | 'myid' | 'log'): Promise<string>;
+  /** 'zoo.cfg.dynamic': the dynamic config file zoo.cfg points at (dynamicConfigFile=, written by reconfig-enabled servers) */
+  readServerFile(id: number, file: 'zoo.cfg' | 'zoo.cfg.dynamic' | 'myid' | 'log'): Promise<string>;
   /** cut one server off from every other (both directions); shown in the trace as fault.set */
   isolateServer(id: number): Promise<void>;
   /** split the servers into sides that cannot reach each other (servers not named: one more side) */

@@ -9,7 +9,7 @@ import { isAppCallName } from './contract';
 
 export type CallResult = { ok: true; value: unknown } | { ok: false; error: string };
 
-const serverFiles = ['zoo.cfg', 'myid', 'log'] as const;
+const serverFiles = ['zoo.cfg', 'zoo.cfg.dynamic', 'myid', 'log'] as const;
 /** every pushed event the hosts relay: the supervisor's and the terminals' */
 export const eventNames: readonly AppEventName[] = ['ensemble', 'trace', 'serverLog', 'terminalOutput', 'terminalExit', 'treeChanged'] as const;
 /** znode data in one call, base64 characters (1 MiB of bytes, like jute.maxbuffer) */

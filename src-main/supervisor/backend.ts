@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import type { Backend, BackendCalls, BackendEvents, EnsembleView, EventName, SavedEnsembleView, StartEnsembleOptions } from '../api/contract';
 import { ZooLabError } from '../common/errors';
 import { Ensemble } from './ensemble';
@@ -234,6 +234,12 @@ export function createBackend(options: BackendOptions = {}): Backend {
     async readServerFile(id, file) {
       const p = need().server(id);
       if (file === 'zoo.cfg') return readFileSync(p.slot.configPath, 'utf8');
+      if (file === 'zoo.cfg.dynamic') {
+        // ZooKeeper 3.5+ servers with reconfigEnabled move the server lines there and point zoo.cfg at it
+        const m = /^\s*dynamicConfigFile\s*=\s*(.+?)\s*$/m.exec(readFileSync(p.slot.configPath, 'utf8'));
+        if (!m) throw new ZooLabError('NOT_FOUND', `server ${id}'s zoo.cfg names no dynamicConfigFile: its server lines are in zoo.cfg itself`);
+        return readFileSync(resolvePath(p.slot.dir, m[1] ?? ''), 'utf8');
+      }
       if (file === 'myid') return readFileSync(join(p.slot.dataDir, 'myid'), 'utf8');
       if (file === 'log') {
         await p.flushFiles();

@@ -11,7 +11,7 @@ import { latestPerFrame } from '../lib/frame-batch';
 import { actionDone, sortedServers, summarize, type ServerAction } from '../lib/server-model';
 import { useEventsStore } from './event-log';
 
-export type ServerFile = 'zoo.cfg' | 'myid' | 'log';
+export type ServerFile = 'zoo.cfg' | 'zoo.cfg.dynamic' | 'myid' | 'log';
 
 export interface Notice {
   id: number;

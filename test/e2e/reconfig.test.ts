@@ -92,6 +92,14 @@ describe('zoolab app --web: dynamic membership', () => {
     await waitFor('server 4 running', async () => (await page.getAttribute('[data-testid=server-card-4]', 'data-state')) === 'running', deadlineMs);
     expect(((await page.textContent('[data-testid=membership-version]')) ?? '').trim()).not.toBe(v1);
     await page.locator('[aria-labelledby=cluster-title]').screenshot({ path: join(resultsDir, 'app-reconfig-added.png') });
+    // the files dialog shows the dynamic config file the servers keep the membership in
+    await page.click('[data-testid=files-1]');
+    await page.click('[data-testid=server-files] [role=tab]:has-text("zoo.cfg.dynamic")');
+    await waitFor('server 1 to list server 4 in zoo.cfg.dynamic', async () => {
+      await page.click('[data-testid=server-files] button:has-text("Reload")');
+      return /^server\.4=/m.test((await page.textContent('[data-testid=file-text]')) ?? '');
+    }, deadlineMs);
+    await page.keyboard.press('Escape');
 
     await page.click('[data-testid=flip-4]');
     await waitFor('server 4 an observer', async () => (await members(page)) === '1 · 2 · 3 · 4 observer', deadlineMs);

@@ -247,6 +247,8 @@ export function contractSuite(transport: string, connect: (backend: AppBackend) 
       expect((await ensemble()).servers.find((x) => x.id === 4)).toMatchObject({ observer: true, inConfig: true });
       await c.calls.setServerRole(4, 'participant');
       expect(await members()).toBe('1:participant,2:participant,3:participant,4:participant');
+      // the servers keep the membership in zoo.cfg.dynamic.<version>, which zoo.cfg points at
+      await waitFor('server 1 to write the new membership', async () => /^server\.4=.*:participant;/m.test(await c.calls.readServerFile(1, 'zoo.cfg.dynamic')));
       await c.calls.removeServer(4);
       expect((await ensemble()).servers.map((x) => x.id)).toEqual([1, 2, 3]);
       expect(pushed.some((e) => e.membership?.members.some((m) => m.id === 4 && m.role === 'observer'))).toBe(true);
