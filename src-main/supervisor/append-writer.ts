@@ -15,6 +15,10 @@ import { appendFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 
 const BUFFERED_BYTES_MAX = 16 * 1024 * 1024;
+/** appends wait this long to go out together: each write is an open + write + close on the
+ * thread pool, which cost the supervisor more CPU than the three servers' own work when a
+ * traced ensemble answered a few hundred writes a second (one write per stdout chunk) */
+const DRAIN_DELAY_MS = 25;
 
 const open = new Set<AppendWriter>();
 let exitHookInstalled = false;
@@ -36,6 +40,7 @@ export class AppendWriter {
   private appended = 0;
   private written = 0;
   private waiters: { upTo: number; resolve: () => void }[] = [];
+  private drainTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly path: string,
@@ -54,9 +59,18 @@ export class AppendWriter {
     this.bufferedChars += text.length;
     this.appended += 1;
     open.add(this);
-    // start after the current burst (a stdout chunk is many lines): they go out as one write
-    this.draining ??= Promise.resolve().then(() => this.drain());
+    // start a little later: the lines of many stdout chunks go out as one write
+    if (this.draining === null && this.drainTimer === null) {
+      this.drainTimer = setTimeout(this.startDrain, DRAIN_DELAY_MS);
+      this.drainTimer.unref();
+    }
   }
+
+  private readonly startDrain = (): void => {
+    if (this.drainTimer !== null) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+    this.draining ??= this.drain();
+  };
 
   /**
    * Resolves when everything appended so far is in the file (or failed to get there); not
@@ -64,7 +78,9 @@ export class AppendWriter {
    */
   flush(): Promise<void> {
     if (this.written >= this.appended) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ upTo: this.appended, resolve }));
+    const done = new Promise<void>((resolve) => this.waiters.push({ upTo: this.appended, resolve }));
+    if (this.drainTimer !== null) this.startDrain();
+    return done;
   }
 
   /** Writes what is buffered now, synchronously: for process exit only. */
@@ -103,11 +119,10 @@ export class AppendWriter {
   }
 
   private async drain(): Promise<void> {
-    // bounded: each pass writes what was there; appends during the write make the next pass
-    for (;;) {
-      const upTo = this.appended;
-      const chunk = this.take();
-      if (chunk === '') break;
+    // one pass writes what was there; what is appended meanwhile waits for the next pass
+    const upTo = this.appended;
+    const chunk = this.take();
+    if (chunk !== '') {
       try {
         await appendFile(this.path, chunk);
       } catch {
@@ -116,6 +131,15 @@ export class AppendWriter {
       this.wrote(upTo);
     }
     this.draining = null;
-    open.delete(this);
+    if (this.buffered.length === 0) {
+      open.delete(this);
+      return;
+    }
+    // someone waits on flush(): go on now; else gather for another DRAIN_DELAY_MS
+    if (this.waiters.length > 0) this.startDrain();
+    else if (this.drainTimer === null) {
+      this.drainTimer = setTimeout(this.startDrain, DRAIN_DELAY_MS);
+      this.drainTimer.unref();
+    }
   }
 }
