@@ -192,7 +192,8 @@ function fileDescriptors(): { open: number; max: number } {
 export function confText(ctx: FourLetterContext): string {
   const { cfg } = ctx;
   const d = ctx.dirSizes();
-  const own = ctx.myid === null ? undefined : cfg.servers.get(ctx.myid);
+  const membership = ctx.membership?.() ?? cfg.membership;
+  const own = ctx.myid === null ? undefined : (membership.members.get(ctx.myid) ?? cfg.servers.get(ctx.myid));
   const clientPort = cfg.clientPort ?? own?.clientPort ?? -1;
   let out =
     `clientPort=${clientPort}\n` +
@@ -215,12 +216,9 @@ export function confText(ctx: FourLetterContext): string {
       `electionPort=${own.electionPort}\n` +
       `quorumPort=${own.quorumPort}\n` +
       `peerType=${own.type === 'observer' ? 1 : 0}\n` +
-      `membership: \n`;
-    for (const s of [...cfg.servers.values()].sort((a, b) => a.id - b.id)) {
-      const client = s.clientPort === null ? '' : `;${s.clientHost ?? '0.0.0.0'}:${s.clientPort}`;
-      out += `server.${s.id}=${s.host}:${s.quorumPort}:${s.electionPort}:${s.type}${client}\n`;
-    }
-    out += 'version=0\n';
+      `membership: \n` +
+      // the active membership, as /zookeeper/config shows it
+      `${membership.toText()}\n`;
   }
   return out;
 }

@@ -9,6 +9,7 @@ import type { SessionId } from '../common/ids';
 import type { ConnectionInfo as CoreConnectionInfo, SessionDump } from '../server/types';
 import type { ZxidDigest } from '../tree/tree-digest';
 import type { ZooCfg } from './config';
+import type { Membership } from '../common/membership';
 import {
   confText,
   consText,
@@ -123,6 +124,8 @@ export interface FourLetterContext {
   traceMask?: number;
   /** bytes under dataDir / dataLogDir, for conf and dirs */
   dirSizes(): { dataDirBytes: number; dataLogDirBytes: number };
+  /** the active membership (conf's `membership:` part); default the config file's */
+  membership?(): Membership | null;
 }
 
 function isWhitelisted(cfg: ZooCfg, word: string): boolean {

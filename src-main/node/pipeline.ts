@@ -9,6 +9,7 @@
  */
 import type { TraceSink } from '../common/trace';
 import type { ZooCfg } from './config';
+import type { Membership } from '../common/membership';
 import type { ConnectionHandler } from './client-listener';
 import type { FourLetterDetails, ServerStats, ServerStatus } from './four-letter-words';
 import type { Logger } from './log';
@@ -28,6 +29,8 @@ export interface RequestPipeline {
   control?(message: unknown): void;
   /** sessions, connections and watches for cons / wchs / wchc / wchp / dump */
   details?(): FourLetterDetails | null;
+  /** a quorum member: the membership it works with now (conf) */
+  membership?(): Membership | null;
 }
 
 export interface PipelineDeps {

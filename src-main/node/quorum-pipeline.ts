@@ -90,14 +90,10 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   const snapshots = rec.snapshots;
   log.info(`recovered zxid ${hex(tree.lastProcessedZxid)} (${records.length} logged txn(s) after ${rec.snapshotName ?? 'the initial snapshot'}); acceptedEpoch ${rec.acceptedEpoch}, currentEpoch ${rec.currentEpoch}`);
 
-  // the membership: zoo.cfg's (or its dynamic file's), unless the log holds a newer committed
-  // one (a crash after a reconfig committed, before its file was written)
-  let membership: Membership = cfg.membership;
-  const fromTree = Membership.parse(new TextDecoder().decode(tree.getData('/zookeeper/config')?.data ?? new Uint8Array()));
-  if (typeof fromTree !== 'string' && fromTree.members.size > 0 && fromTree.version > membership.version && fromTree.members.has(myid)) {
-    log.info(`membership version ${hex(fromTree.version)} from the data tree is newer than the config file's ${hex(membership.version)}`);
-    membership = fromTree;
-  }
+  // the membership: zoo.cfg's (or its dynamic file's). A newer reconfig in the log (proposed,
+  // or committed before its file was written) is ZAB's to settle: it takes effect with the next
+  // established epoch (ZabPeer.lead / NEWLEADER)
+  const membership: Membership = cfg.membership;
   const peers = new Map<Sid, PeerAddress>();
   const own = membership.members.get(myid);
   if (!own) throw new Error(`server ${myid} is not in the server.N lines`);
@@ -111,14 +107,19 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   const voters = membership.voters;
   const observers = membership.observers;
   const quorum = new QuorumMaj(voters, observers);
-  /** a reconfig removed this server: it takes no part in elections or ZAB any more */
+  /** a reconfig removed this server: it keeps looking (to learn of a membership that adds it
+   * back, from peers' notifications) but follows no leader until one does, as ZooKeeper */
   let removed = false;
+  let rejoinTimer: NodeJS.Timeout | null = null;
   /**
    * /zookeeper/config shows the active membership (ZKDatabase.initConfigInZKDatabase). Its mtime
    * is 0 here where ZooKeeper puts each server's own clock: every member then holds the same
    * tree (a reconfig txn sets the txn's time, the same everywhere).
    */
   const initConfigNode = (m: Membership): void => {
+    // never older than what the txns replayed into the tree say
+    const shown = Membership.parse(new TextDecoder().decode(tree.getData('/zookeeper/config')?.data ?? new Uint8Array()));
+    if (typeof shown !== 'string' && shown.members.size > 0 && shown.version >= m.version) return;
     tree.setConfigNode(new TextEncoder().encode(m.toText()), m.version, 0n);
   };
   initConfigNode(membership);
@@ -520,6 +521,16 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
           break;
         }
         case 'decided':
+          if (removed && !zab.activeMembership.members.has(myid)) {
+            // not a member: look again a little later (peers' answers carry any newer membership)
+            if (rejoinTimer === null) {
+              rejoinTimer = setTimeout(() => {
+                rejoinTimer = null;
+                if (!stopped) startElection();
+              }, Math.max(200, 5 * cfg.tickTimeMs));
+            }
+            break;
+          }
           leaderId = e.leader;
           log.info(`election: ${e.role === 'leading' ? 'leading' : `${e.role} server ${e.leader}`} (peerEpoch ${e.peerEpoch}, zxid ${hex(e.zxid)})`);
           if (e.role === 'leading') zabStep({ type: 'lead', nowMs: Date.now() });
@@ -539,7 +550,6 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   }
 
   const startElection = (): void => {
-    if (removed) return;
     leaderId = null;
     quorumNet.setAccepting('park');
     electionStep({ type: 'start', nowMs: Date.now(), lastZxid: zab.lastLoggedZxid, currentEpoch: zab.currentEpoch });
@@ -664,9 +674,9 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
           stopCore('leadership changed');
           quorumNet.disconnectAll();
           if (e.removed === true) {
-            // as a server a reconfig removed: it stays up but takes no part (no election, no ZAB)
             removed = true;
-            log.info(`${e.role} abandoned: ${e.reason}; this server is no longer a member and stops taking part`);
+            log.info(`${e.role} abandoned: ${e.reason}; this server is no longer a member: it serves no clients until a reconfig adds it back`);
+            queueMicrotask(() => !stopped && startElection());
             break;
           }
           const next = e.next;
@@ -682,6 +692,10 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         }
         case 'activated': {
           const m = e.membership;
+          if (removed && m.members.has(myid)) {
+            removed = false;
+            log.info(`membership ${hex(m.version)} adds this server back`);
+          }
           initConfigNode(m);
           addPeers(m);
           electionStep({ type: 'reconfig', nowMs: Date.now(), membership: m });
@@ -783,6 +797,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       if (tickTimer) clearInterval(tickTimer);
       if (coreTimer) clearInterval(coreTimer);
       if (retryTimer) clearTimeout(retryTimer);
+      if (rejoinTimer) clearTimeout(rejoinTimer);
       for (const t of timers.values()) clearTimeout(t);
       closeClients('server shutting down');
       await electionNet.close();
@@ -796,6 +811,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     },
     resetStats: () => core?.resetStats(),
     details: () => (core ? coreDetails(core, cfg.tickTimeMs) : null),
+    membership: () => zab.activeMembership,
     resetConnectionStats: () => core?.resetConnectionStats(),
     control(message) {
       const m = message as { faults?: unknown; step?: unknown; release?: unknown };

@@ -111,6 +111,7 @@ export async function startServer(cfgPath: string, options: StartServerOptions =
     },
     resetServerStats: () => pipeline.resetStats?.(),
     details: () => pipeline.details?.() ?? null,
+    membership: () => pipeline.membership?.() ?? null,
     startedAtMs: Date.now(),
     dirSizes: () => ({
       dataDirBytes: dirBytes(join(cfg.dataDir, 'version-2')),

@@ -62,8 +62,8 @@ export function replayCommand(o: RunOptions): string {
 function randomReconfig(sim: Simulation): void {
   const p = sim.prng;
   const m = sim.membership;
-  // only servers syncing as non-voting learners join (a removed server stays idle until restarted)
-  const outside = sim.ids.filter((id) => !m.members.has(id) && sim.view(id).serving);
+  // servers syncing as non-voting learners, or removed ones (they learn they are back from peers)
+  const outside = sim.ids.filter((id) => !m.members.has(id) && sim.view(id).alive);
   const roll = p.int(100);
   if (roll < 40 && outside.length > 0) {
     sim.reconfig({ op: 'add', id: p.pick(outside), observer: p.chance(0.25) });

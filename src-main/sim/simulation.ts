@@ -699,6 +699,18 @@ export class Simulation {
       case 'cancelTimer':
         return; // stale timers are ignored by their generation
       case 'decided':
+        if (s.removed && s.zab?.activeMembership.members.has(s.id) !== true) {
+          // a removed server follows no one: look again a little later
+          const inc = s.inc;
+          this.schedule(this.now + 5 * this.tickMs, {
+            k: 'call',
+            on: s.id,
+            fn: () => {
+              if (s.alive && s.inc === inc && s.zab) this.electionStep(s, { type: 'start', nowMs: this.now, lastZxid: s.zab.lastLoggedZxid, currentEpoch: s.zab.currentEpoch });
+            },
+          });
+          return;
+        }
         this.decisions.push({ atMs: this.now, sid: s.id, role: e.role, leader: e.leader, round: e.electionEpoch });
         if (e.role === 'leading') this.zabStep(s, { type: 'lead', nowMs: this.now });
         else this.zabStep(s, { type: 'follow', nowMs: this.now, leader: e.leader });
@@ -803,7 +815,9 @@ export class Simulation {
         if (e.reason.startsWith('protocol:')) this.fail(`server ${s.id} saw a protocol violation: ${e.reason}`);
         for (const cl of this.clients) if (cl.server === s.id) this.clientLost(cl);
         if (e.removed === true) {
+          // keeps looking (learns of a membership adding it back from peers' answers), follows no one
           s.removed = true;
+          this.electionStep(s, { type: 'start', nowMs: this.now, lastZxid: zab.lastLoggedZxid, currentEpoch: zab.currentEpoch });
           return;
         }
         if (e.next !== undefined) {
@@ -813,7 +827,10 @@ export class Simulation {
         this.electionStep(s, { type: 'start', nowMs: this.now, lastZxid: zab.lastLoggedZxid, currentEpoch: zab.currentEpoch });
         return;
       case 'activated':
-        if (e.membership.members.has(s.id)) s.membership = e.membership;
+        if (e.membership.members.has(s.id)) {
+          s.membership = e.membership;
+          s.removed = false;
+        }
         this.electionStep(s, { type: 'reconfig', nowMs: this.now, membership: e.membership });
         return;
       case 'trace':

@@ -218,6 +218,8 @@ interface LearnerState {
   reconnect: boolean;
   newEpoch: number;
   readonly touches: Map<SessionId, number>;
+  /** the membership the leader's NEWLEADER named, active at UPTODATE */
+  newLeaderConfig: Membership | null;
 }
 
 const PROTOCOL = 'protocol: ';
@@ -502,11 +504,13 @@ export class ZabPeer {
   }
 
   /** deliver my own logged txns up to zxid (they are part of the leader's history) */
+  /** (a reconfig in it takes effect when the new epoch is established: the leader's NEWLEADER
+   * names the membership, see lead() and UPTODATE) */
   private deliverLocalUpTo(out: ZabEffect[], zxid: Zxid): void {
     for (let i = this.indexAfter(this.applied); i < this.window.length; i++) {
       const t = this.window[i] as TxnRecord;
       if (t.zxid > zxid) break;
-      this.deliver(out, t);
+      this.deliver(out, t, null, null);
     }
   }
 
@@ -649,18 +653,27 @@ export class ZabPeer {
     this.trace(out, 'server.role', { detail: { role: 'leading' } });
     // my whole log is my history: it is all committed once the epoch is established
     this.deliverLocalUpTo(out, this.lastLoggedZxid);
+    // a reconfig in my history that is newer than my membership (proposed, maybe committed, not
+    // activated here): the new epoch needs quorums of both, and activates it when established
+    // (ZooKeeper: lastSeenQuorumVerifier in Leader.lead)
+    let pending: Membership | null = null;
+    for (const t of this.window) {
+      const m = this.reconfigOf(t);
+      if (m !== null && m.version > this.membership.version && m.voters.length > 0) pending = m;
+    }
+    if (pending !== null) r.pendingConfig = { membership: pending, quorum: new QuorumMaj(pending.voters, pending.observers) };
     this.tryDecideEpoch(r, out);
   }
 
   private tryDecideEpoch(r: LeaderState, out: ZabEffect[]): void {
-    if (r.epoch !== null || !this.quorum.containsQuorum(r.connecting.keys())) return;
+    if (r.epoch !== null || !this.leaderQuorums(r).every((q) => q.containsQuorum(r.connecting.keys()))) return;
     let max = 0;
     for (const e of r.connecting.values()) max = Math.max(max, e);
     r.epoch = max + 1;
     r.phase = 'epochAck';
     // ZOOKEEPER-1783: a membership never stamped (version 0, from a static zoo.cfg) gets the new
     // epoch's first zxid as its version; learners take it from NEWLEADER
-    if (this.reconfigEnabled && this.membership.version === 0n) this.activate(out, this.membership.withVersion(makeZxid(r.epoch, 0)), null);
+    if (this.reconfigEnabled && this.membership.version === 0n && r.pendingConfig === null) this.activate(out, this.membership.withVersion(makeZxid(r.epoch, 0)), null);
     this.accepted = r.epoch;
     const seq = this.persist(out, { kind: 'acceptedEpoch', epoch: r.epoch });
     this.waiters.push({ seq, kind: 'leaderEpochAccepted' });
@@ -675,7 +688,7 @@ export class ZabPeer {
 
   private tryEpochQuorum(r: LeaderState, out: ZabEffect[]): void {
     if (r.phase !== 'epochAck' || !r.selfEpochAcked) return;
-    if (!this.quorum.containsQuorum([this.myid, ...r.epochAckers])) return;
+    if (!this.leaderQuorums(r).every((q) => q.containsQuorum([this.myid, ...r.epochAckers]))) return;
     assert(r.epoch !== null, 'epoch chosen before epoch acks');
     r.phase = 'sync';
     this.current = r.epoch;
@@ -727,13 +740,26 @@ export class ZabPeer {
     }
     h.newLeaderCoversZxid = last;
     h.phase = 'syncing';
-    this.send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(r.epoch, 0), config: this.membership.toText() });
+    this.send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(r.epoch, 0), config: (r.pendingConfig?.membership ?? this.membership).toText() });
   }
 
   private tryEstablish(r: LeaderState, out: ZabEffect[]): void {
     if (r.phase !== 'sync' || !r.selfNewLeaderAcked) return;
-    if (!this.quorum.containsQuorum([this.myid, ...r.newLeaderAckers])) return;
+    if (!this.leaderQuorums(r).every((q) => q.containsQuorum([this.myid, ...r.newLeaderAckers]))) return;
     assert(r.epoch !== null, 'established without an epoch');
+    if (r.pendingConfig !== null) {
+      // my history's reconfig is committed with this epoch: active now, here and (at UPTODATE)
+      // on the learners; if it leaves me no vote, a designated voter leads instead
+      const config = r.pendingConfig.membership;
+      const designated = config.isVoter(this.myid) ? this.myid : [...r.newLeaderAckers].filter((s) => config.isVoter(s)).sort((a, b) => a - b)[0];
+      assert(designated !== undefined, 'established without a voter of the new membership');
+      this.activate(out, config, designated);
+      r.pendingConfig = null;
+      if (designated !== this.myid) {
+        this.abandon(out, `reconfig ${hex(config.version)} in my history hands leadership to ${designated}`, this.quorum.isMember(this.myid) ? { next: designated } : { next: designated, removed: true });
+        return;
+      }
+    }
     r.phase = 'broadcast';
     this.trace(out, 'zab.uptodate', { zxid: hex(makeZxid(r.epoch, 0)), detail: { quorum: [this.myid, ...r.newLeaderAckers].join(',') } });
     out.push({ type: 'serving', role: 'leading', epoch: r.epoch, leader: this.myid });
@@ -822,6 +848,11 @@ export class ZabPeer {
     }
     this.trimWindow();
     this.tryFinishSyncs(r, out);
+  }
+
+  /** the quorums a leader must hear from: its membership's, and a pending reconfig's */
+  private leaderQuorums(r: LeaderState): QuorumMaj[] {
+    return r.pendingConfig === null ? [this.quorum] : [this.quorum, r.pendingConfig.quorum];
   }
 
   /**
@@ -1043,6 +1074,7 @@ export class ZabPeer {
       reconnect: false,
       newEpoch: 0,
       touches: new Map(),
+      newLeaderConfig: null,
     };
     this.trace(out, 'server.role', { peer: leader, detail: { role: observer ? 'observing' : 'following' } });
     this.sendInfo(this.role, out);
@@ -1168,10 +1200,10 @@ export class ZabPeer {
         if (epoch !== r.newEpoch || zxidCounter(msg.zxid) !== 0) return violation(`NEWLEADER ${hex(msg.zxid)} for epoch ${r.newEpoch}`);
         r.phase = 'synced';
         if (msg.config !== undefined) {
-          // the leader's membership (ZooKeeper sends it in NEWLEADER): a newer one is active now;
-          // a role it changes is dealt with at UPTODATE
+          // the leader's membership (ZooKeeper sends it in NEWLEADER): a newer one becomes
+          // active at UPTODATE, once the epoch is established
           const m = Membership.parse(msg.config);
-          if (typeof m !== 'string' && m.version > this.membership.version) this.activate(out, m, null);
+          if (typeof m !== 'string' && m.version > this.membership.version) r.newLeaderConfig = m;
         }
         // persist the log (ops before this one) and then currentEpoch, and only then ack:
         // acking first is ZOOKEEPER-3911/4394/4643/4646/4785
@@ -1183,6 +1215,16 @@ export class ZabPeer {
       }
       case 'UPTODATE':
         if (r.phase !== 'synced') return violation('UPTODATE');
+        if (r.newLeaderConfig !== null) {
+          // a membership without me: I am a joiner (or was removed while away) and sync on as
+          // a non-voting learner until a reconfig adds me
+          this.activate(out, r.newLeaderConfig, null);
+          r.newLeaderConfig = null;
+          if (this.quorum.isMember(this.myid) && !this.quorum.isVoter(r.leader)) {
+            this.abandon(out, `membership ${hex(this.membership.version)} leaves leader ${r.leader} no vote`);
+            return;
+          }
+        }
         if (this.quorum.isMember(this.myid) && this.quorum.isVoter(this.myid) === r.observer) {
           this.abandon(out, `the leader's membership makes me ${r.observer ? 'a participant' : 'an observer'}`, { next: r.leader });
           return;

@@ -385,6 +385,8 @@ export class FastLeaderElection {
       },
     });
     if (!this.quorum.isVoter(from)) {
+      // only a LOOKING one needs the answer: two decided non-voters would answer each other forever
+      if (n.state !== PeerState.LOOKING) return;
       // an observer, or a server outside the membership (a joiner), asking: answer with what I
       // stand by (ZooKeeper's WorkerReceiver answers non-voters the same way)
       this.send(out, from, this.myNotification());

@@ -326,14 +326,20 @@ describe('reconfig: dynamic membership on real processes', () => {
     await c.create('/after-leader-removal', 'x');
   });
 
-  it('a participant becomes an observer (and srvr says so)', async () => {
+  it('a participant becomes an observer (and srvr says so); a config watch on that very server fires', async () => {
     const members = [...ens.nodes.keys()];
     const leader = (await ens.leaderOf(members)) as number;
     const target = members.find((id) => id !== leader) as number;
+    const watcher = await connect(target);
+    const fired = new Promise<string>((resolve) => {
+      void watcher.getConfig((e) => resolve(`${e.type}:${e.path}`));
+    });
     const su = await connect(leader, true);
     const res = await su.reconfig({ joining: ens.spec(target, 'observer') });
     await expectConfigEverywhere(members, configText(ens, members.map((m) => [m, m === target ? 'observer' : 'participant'] as [number, Role]), res.stat.mzxid));
     await waitUntil(async () => (await ens.srvr(target)).mode === 'observer', `server ${target} to observe\n${ens.logs()}`, 30_000, 100);
+    // NodeDataChanged (3) on /zookeeper/config, even though the server re-synced in its new role
+    expect(await fired).toBe('3:/zookeeper/config');
   });
 
   it('the writer never stopped for good, and every server holds the same tree', async () => {
