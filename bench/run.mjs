@@ -164,6 +164,10 @@ function renderEnsembleReport({ zoolab, zookeeper, apache, quick, seconds, load 
         target: '',
         ok: null,
       });
+      if (key === 'write' && a.cpu) {
+        const total = (c) => (c ? c.serversMsPerOp + c.supervisorMsPerOp : NaN);
+        rows.push({ metric: `${key} ×${o} CPU per op (ms; ZooLab: + supervisor)`, zoolab: `${fixed(total(a.cpu), 3)} (${fixed(a.cpu.supervisorMsPerOp, 3)})`, zookeeper: b?.cpu ? fixed(total(b.cpu), 3) : 'n/a', ratio: fixed(ratio(total(a.cpu), total(b?.cpu))), target: '', ok: null });
+      }
     }
   }
   rows.push({
@@ -203,6 +207,8 @@ function renderEnsembleReport({ zoolab, zookeeper, apache, quick, seconds, load 
     `  1 outstanding = 1 session (on a follower); 32 and 256 = ${ensembleConnectionsFor(32)} sessions sharing them, spread over the three servers`,
     `  (followers first: 3 + 3 on the followers, 2 on the leader); ${ensembleSettings.warmupMs} ms warm-up discarded, then ${ensembleSettings.measureMs} ms`,
     `  (or ${ensembleSettings.opsMax} ops) measured; best of ${ensembleSettings.rounds} rounds (by throughput). Latency = send → reply at the client.`,
+    '  CPU per op: user + system time of the three servers (ZooLab: and the supervisor\'s process, in brackets) over the whole run, from',
+    '  /proc/<pid>/stat, divided by the operations of the run (measured rate × run length); the load generator is not counted.',
     '- kill -9 leader → first write: the leader (by `srvr`) gets SIGKILL; from that moment, every 10 ms a client opens a fresh session',
     '  on each surviving server (at most 4 attempts in flight per server) and sends a create; the time is kill → the first create answered OK.',
     `  Then the killed server is restarted and must serve again before the next round. ${ensembleSettings.failovers} rounds per ensemble, alternating; median.`,

@@ -414,6 +414,8 @@ export async function startZooLabEnsemble(options = {}) {
     ids,
     coldStartMs,
     dir,
+    /** the process holding the supervisor (its CPU is ZooLab's too) */
+    supervisorPid: host.pid,
     port: (id) => portOf.get(id),
     alive: (id) => !killed.has(id),
     async kill(id) {

@@ -11,6 +11,7 @@
  *   session on a surviving server, retried every 10 ms), then the killed server is restarted
  *   and rejoins before the next round; several rounds, median.
  */
+import { readFileSync } from 'node:fs';
 import { prepare, runLoad, GET_KEYS } from '../lib/load.mjs';
 import { modeOf, waitServing } from '../lib/servers.mjs';
 import { OP, WireSession, createBody, getDataBody } from '../lib/wire.mjs';
@@ -71,6 +72,41 @@ async function waitPrepared(ens, deadlineMs = 15_000) {
       }
     }),
   );
+}
+
+/** CPU time (user + system, ms) a process has used, from /proc/<pid>/stat; NaN when unreadable */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime, stime in clock ticks (USER_HZ, 100 on Linux)
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The ensemble's processes: its servers, and for ZooLab the supervisor's process. */
+async function processesOf(ens) {
+  const servers = [];
+  for (const id of ens.ids) servers.push(await ens.pidOf(id));
+  return { servers, supervisor: ens.supervisorPid ?? null };
+}
+
+/**
+ * runLoad, plus the CPU the ensemble's processes used per operation: the whole run (warm-up and
+ * measured window) over the operations it carried (the measured rate × the run's length).
+ */
+async function runLoadWithCpu(ens, ports, options) {
+  const procs = await processesOf(ens);
+  const sum = (pids) => pids.reduce((a, p) => a + cpuMs(p), 0);
+  const t0 = performance.now();
+  const s0 = sum(procs.servers);
+  const v0 = procs.supervisor === null ? 0 : cpuMs(procs.supervisor);
+  const r = await runLoad(ports, options);
+  const ops = r.throughput * ((performance.now() - t0) / 1000);
+  const serversMs = sum(procs.servers) - s0;
+  const supervisorMs = procs.supervisor === null ? 0 : cpuMs(procs.supervisor) - v0;
+  return { ...r, cpu: { serversMsPerOp: serversMs / ops, supervisorMsPerOp: supervisorMs / ops } };
 }
 
 function withTimeout(promise, ms) {
@@ -173,12 +209,13 @@ export async function measureEnsemble(targets, { coldStarts, rounds = 1, failove
           run++;
           for (const [t, target] of targets.entries()) {
             const ports = await portsFollowersFirst(ensembles[t]);
-            const r = await runLoad(ports, { op, outstanding, connections: ensembleConnectionsFor(outstanding), warmupMs, measureMs, opsMax, tag: TAG, run });
+            const r = await runLoadWithCpu(ensembles[t], ports, { op, outstanding, connections: ensembleConnectionsFor(outstanding), warmupMs, measureMs, opsMax, tag: TAG, run });
             const k = `${key}@${outstanding}`;
             const best = results[t].load[k];
             if (best === undefined || r.throughput > best.throughput) results[t].load[k] = { ...r, errors: r.errors + (best?.errors ?? 0) };
             else best.errors += r.errors;
-            log(`${target.name} ×3: ${key} ×${outstanding}: ${r.throughput.toFixed(0)} ops/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(0)} ms (${r.ops} ops${r.errors ? `, ${r.errors} errors` : ''})`);
+            const cpu = `CPU/op ${(r.cpu.serversMsPerOp + r.cpu.supervisorMsPerOp).toFixed(3)} ms${r.cpu.supervisorMsPerOp > 0 ? ` (supervisor ${r.cpu.supervisorMsPerOp.toFixed(3)})` : ''}`;
+            log(`${target.name} ×3: ${key} ×${outstanding}: ${r.throughput.toFixed(0)} ops/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(0)} ms, ${cpu} (${r.ops} ops${r.errors ? `, ${r.errors} errors` : ''})`);
           }
         }
       }
