@@ -161,11 +161,27 @@ export class JuteWriter {
     return this.raw(v);
   }
 
+  /**
+   * UTF-8 straight into the buffer (no intermediate array per string): ASCII, the usual path,
+   * byte by byte; anything else through TextEncoder.encodeInto. Same bytes as encoder.encode.
+   */
   ustring(v: string | null): this {
     if (v === null) return this.int(-1);
-    const bytes = encoder.encode(v);
-    this.int(bytes.length);
-    return this.raw(bytes);
+    const n = v.length;
+    this.ensure(4 + n * 3);
+    const start = this.length + 4;
+    const buf = this.buf;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = v.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[start + i] = c;
+    }
+    let written = i;
+    if (i < n) written = i + encoder.encodeInto(v.slice(i), buf.subarray(start + i)).written;
+    this.view.setInt32(this.length, written);
+    this.length = start + written;
+    return this;
   }
 
   vector<T>(items: readonly T[] | null, item: (w: JuteWriter, v: T) => void): this {

@@ -207,7 +207,8 @@ export function encodeTxnEntry(entry: TxnEntry): Uint8Array {
     expected === entry.txn.type || (entry.header.type === OpCode.deleteContainer && entry.txn.type === OpCode.deleteContainer),
     `txn header type ${entry.header.type} does not match txn type ${entry.txn.type}`,
   );
-  const w = new JuteWriter(128);
+  // room for a header, a path and a small value without growing (a setData of 100 bytes is ~170)
+  const w = new JuteWriter(256);
   writeTxnHeader(w, entry.header);
   writeTxnBody(w, entry.txn);
   if (entry.digest !== undefined) w.int(entry.digest.version).long(entry.digest.treeDigest);

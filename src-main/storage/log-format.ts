@@ -78,11 +78,15 @@ export function encodeLogEntries(txns: readonly LoggedTxn[]): Uint8Array {
   let total = 0;
   for (const t of txns) total += ENTRY_PREFIX_BYTES + t.bytes.length + 1;
   const out = new Uint8Array(total);
+  const v = new DataView(out.buffer);
   let o = 0;
+  // each entry framed in place (as encodeLogEntry frames it), no array per entry
   for (const t of txns) {
-    const e = encodeLogEntry(t.bytes);
-    out.set(e, o);
-    o += e.length;
+    v.setBigInt64(o, BigInt(adler32(t.bytes)));
+    v.setInt32(o + 8, t.bytes.length);
+    out.set(t.bytes, o + ENTRY_PREFIX_BYTES);
+    o += ENTRY_PREFIX_BYTES + t.bytes.length;
+    out[o++] = END_OF_RECORD;
   }
   return out;
 }

@@ -447,7 +447,7 @@ export class DataTree {
       return ErrorCode.NONODE;
     }
     const parent = this.nodes.get(pp);
-    assert(parent !== undefined, `node ${path} without parent`);
+    if (parent === undefined) assert(false, `node ${path} without parent`);
     // a fuzzy-snapshot replay can find children the original delete did not see: drop them too
     for (const c of [...n.children]) this.deleteNode(joinPath(path, c), zxid, []);
     this.nodes.delete(path);
