@@ -17,7 +17,7 @@ import { AssertionError } from '../common/assert';
 import { hex, type SessionId, type Zxid } from '../common/ids';
 import type { TraceEvent, TraceKind } from '../common/trace';
 import { fromUtf8, utf8 } from '../jute/buffer';
-import { Membership } from '../common/membership';
+import { Membership, type Member } from '../common/membership';
 import { membershipOfQuorum } from '../zab/reconfig';
 import { ZabPeer, type ZabEffect, type ZabInput } from '../zab/broadcast';
 import { FastLeaderElection, type ElectionEffect, type ElectionInput, type ElectionTimer, type Notification } from '../zab/election';
@@ -881,14 +881,19 @@ export class Simulation {
    * (false) when a reconfig is in flight or the new membership has no synced quorum.
    * `change`: add `id` (as participant or observer), remove `id`, or flip its role.
    */
-  reconfig(change: { op: 'add' | 'remove' | 'flip'; id: Sid; observer?: boolean }): boolean {
+  reconfig(change: { op: 'add' | 'remove' | 'flip'; id: Sid; observer?: boolean } | { op: 'replace'; voters: Sid[]; observers?: Sid[] }): boolean {
     const l = this.leader();
     if (l === null) return false;
     const s = this.server(l);
     const zab = s.zab as ZabPeer;
     if (zab.reconfigInProgress) return false;
     const cur = zab.lastSeenMembership;
-    const members = new Map(cur.members);
+    let members = new Map(cur.members);
+    if (change.op === 'replace') {
+      // a whole new membership (newMembers)
+      members = new Map(membershipOfQuorum(new QuorumMaj(change.voters, change.observers ?? [])).members);
+      return this.proposeMembership(s, cur, members, `replace ${change.voters.join(',')}`);
+    }
     const fresh = membershipOfQuorum(new QuorumMaj([change.id]));
     const spec = fresh.members.get(change.id);
     if (spec === undefined) return false;
@@ -899,13 +904,18 @@ export class Simulation {
       if (m === undefined) return false;
       members.set(change.id, { ...m, type: m.type === 'participant' ? 'observer' : 'participant' });
     }
+    return this.proposeMembership(s, cur, members, `${change.op} ${change.id}`);
+  }
+
+  private proposeMembership(s: SimServer, cur: Membership, members: ReadonlyMap<Sid, Member>, what: string): boolean {
+    const zab = s.zab as ZabPeer;
     const zxid = zab.nextZxid();
     if (zxid === null) return false;
     const next = new Membership(members.values(), zxid);
     if (next.voters.length < 2 || next.sameServers(cur)) return false;
     if (!zab.isQuorumSynced(next)) return false;
     this.reconfigs++;
-    this.emitTrace({ t: this.now, kind: 'reconfig.prepped', server: l, zxid: hex(zxid), detail: { op: change.op, id: change.id } }, false);
+    this.emitTrace({ t: this.now, kind: 'reconfig.prepped', server: s.id, zxid: hex(zxid), detail: { change: what } }, false);
     this.zabStep(s, { type: 'propose', nowMs: this.now, txn: { zxid, sessionId: 0n, xid: 0, data: utf8(`reconfig=${next.toText()}`) } });
     return true;
   }

@@ -235,7 +235,9 @@ beforeAll(async () => {
   const started = await startApacheReconfigEnsemble({ superDigest: digestAuthId('super', APACHE_PASSWORD) });
   if (started.available) apache = apacheTarget(started);
   else apacheSkip = started.reason;
-  const z = await startEnsemble({ servers: 3, reconfig: true, tickTimeMs: 500 });
+  // ZooKeeper's finalizeWait (200 ms; ZooLab's default is 50): three servers started together
+  // then elect server 3 on both sides, and the scripts run on the same leader id
+  const z = await startEnsemble({ servers: 3, reconfig: true, tickTimeMs: 500, cfg: { 'fastleader.finalizeWait': '200' } });
   const m = await z.membership();
   if (m.version >= 0n) zoolab = zoolabTarget(z);
   else {
