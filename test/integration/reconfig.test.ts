@@ -294,14 +294,22 @@ describe('reconfig: dynamic membership on real processes', () => {
     expect(await ens.leaderOf([1, 2, 3, 4, 5])).not.toBeNull();
   });
 
-  it('removing a follower: it stops serving, the rest show the 4-server membership, writes go on', async () => {
+  it('removing a follower: it stops serving, the rest show the 4-server membership, writes go on; added back while still running, it rejoins (as Apache does)', async () => {
     const leader = (await ens.leaderOf([1, 2, 3, 4, 5])) as number;
     const victim = [5, 4, 3].find((id) => id !== leader && id !== 2) as number;
     const su = await connect(2, true);
-    const res = await su.reconfig({ leaving: [victim] });
+    let res = await su.reconfig({ leaving: [victim] });
     const rest = [1, 2, 3, 4, 5].filter((id) => id !== victim);
     await expectConfigEverywhere(rest, configText(ens, rest.map((m) => [m, 'participant'] as [number, Role]), res.stat.mzxid));
     await waitUntil(async () => !(await ens.srvr(victim)).serving, `removed server ${victim} to stop serving\n${ens.logs()}`, 20_000, 100);
+    // back in: it learns the membership from the election and syncs again
+    res = await su.reconfig({ joining: ens.spec(victim) });
+    await expectConfigEverywhere([1, 2, 3, 4, 5], configText(ens, [1, 2, 3, 4, 5].map((m) => [m, 'participant'] as [number, Role]), res.stat.mzxid));
+    await waitUntil(async () => (await ens.srvr(victim)).mode === 'follower', `server ${victim} to follow again\n${ens.logs()}`, 30_000, 100);
+    // and out again, for the rest of the story
+    res = await su.reconfig({ leaving: [victim] });
+    await expectConfigEverywhere(rest, configText(ens, rest.map((m) => [m, 'participant'] as [number, Role]), res.stat.mzxid));
+    await waitUntil(async () => !(await ens.srvr(victim)).serving, `removed server ${victim} to stop serving again\n${ens.logs()}`, 20_000, 100);
     await ens.stop(victim);
     ens.removedLogs.push(`--- removed server ${victim}\n${ens.node(victim).log.slice(-6000)}`);
     ens.nodes.delete(victim);
