@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fourLetterShape, MNTR_CORE_KEYS, Section, type ScenarioTarget } from './scenario';
+import { normalize, withoutLostClose } from './zkcli-run';
 
 const target = { name: 't', connectString: '127.0.0.1:1' } as ScenarioTarget;
 
@@ -49,5 +50,28 @@ describe('scenario normalisation', () => {
     expect(fourLetterShape('mntr', mntr)).toBe('core keys missing: [zk_uptime]');
     expect(fourLetterShape('hash', '80: -3456\n100000a00: 99\n')).toBe('<zxid>: <digest> lines (0 or more)');
     expect(fourLetterShape('hash', 'hash is not supported\n')).toBe('"hash is not supported\\n"');
+  });
+});
+
+describe('zkCli transcripts: the Closed event a quit may lose to the JVM exit', () => {
+  const run = (stdout: string): ReturnType<typeof normalize> => normalize({ stdout, stderr: '', code: 0 }, false);
+  const connected = '\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n';
+  const closed = '\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n';
+  const printed = run(`a${connected}b${closed}`);
+
+  it('is dropped only when the reference lost it (whole, or after its WATCHER:: line)', () => {
+    const lost = run(`a${connected}b`);
+    const half = run(`a${connected}b\nWATCHER::\n`);
+    expect(withoutLostClose(printed, lost).events).toEqual(lost.events);
+    expect(withoutLostClose(printed, half).events).toEqual(half.events);
+    expect(withoutLostClose(printed, printed)).toEqual(printed);
+  });
+
+  it('any other difference still shows', () => {
+    const noConnect = run(`ab`);
+    expect(withoutLostClose(printed, noConnect).events).not.toEqual(noConnect.events);
+    const otherLast = run(`a${closed}b${connected}`);
+    expect(withoutLostClose(otherLast, run(`a${connected}b`)).events).toEqual(otherLast.events);
+    expect(withoutLostClose(run(`a${connected}b`), printed).events).not.toEqual(printed.events);
   });
 });
