@@ -40,3 +40,29 @@ describe('JuteWriter.ustring', () => {
     expect(r.ustring()).toBeNull();
   });
 });
+
+describe('JuteWriter frames and take', () => {
+  const fill = (w: JuteWriter, n: number) => {
+    w.int(n).long(-2n).ustring('/a/b').buffer(new Uint8Array(n).fill(9)).bool(true);
+    return w;
+  };
+
+  it.each([0, 10, 300, 5000])('a framing writer frames the same bytes as a plain one, growing or not (%i data bytes)', (n) => {
+    const plain = fill(new JuteWriter(8), n);
+    const framing = fill(new JuteWriter(8, true), n);
+    expect(framing.length).toBe(plain.length);
+    expect(framing.bytes()).toEqual(plain.bytes());
+    const f = framing.frame();
+    expect(f).toEqual(plain.frame());
+    expect(new DataView(f.buffer, f.byteOffset, 4).getInt32(0)).toBe(plain.length);
+  });
+
+  it('take returns the bytes written; a much larger buffer is copied, not kept', () => {
+    const small = fill(new JuteWriter(256), 10);
+    expect(small.take()).toEqual(small.bytes());
+    const big = new JuteWriter(1 << 16).int(7);
+    const t = big.take();
+    expect(Array.from(t)).toEqual([0, 0, 0, 7]);
+    expect(t.buffer.byteLength).toBe(4);
+  });
+});

@@ -104,54 +104,68 @@ export class JuteReader {
 export class JuteWriter {
   private buf: Uint8Array;
   private view: DataView;
-  length = 0;
+  /** where the next byte goes (absolute in buf) */
+  private pos: number;
+  /** 4 when the writer keeps room for a frame's length prefix in front (see framing) */
+  private readonly base: number;
 
-  constructor(initialBytes = 256) {
-    this.buf = new Uint8Array(initialBytes);
+  /**
+   * framing: the writer is for one frame (frame() is what it returns): it writes after 4 bytes
+   * kept free for the length prefix, so frame() hands out its buffer instead of copying it.
+   */
+  constructor(initialBytes = 256, framing = false) {
+    this.base = framing ? 4 : 0;
+    this.pos = this.base;
+    this.buf = new Uint8Array(initialBytes + this.base);
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** The bytes written so far (not counting a framing writer's prefix). */
+  get length(): number {
+    return this.pos - this.base;
+  }
+
   private ensure(n: number): void {
-    if (this.length + n <= this.buf.length) return;
+    if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
-    while (size < this.length + n) size *= 2;
+    while (size < this.pos + n) size *= 2;
     const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.length));
+    next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
   }
 
   int(v: number): this {
     this.ensure(4);
-    this.view.setInt32(this.length, v);
-    this.length += 4;
+    this.view.setInt32(this.pos, v);
+    this.pos += 4;
     return this;
   }
 
   long(v: bigint): this {
     this.ensure(8);
-    this.view.setBigInt64(this.length, BigInt.asIntN(64, v));
-    this.length += 8;
+    this.view.setBigInt64(this.pos, BigInt.asIntN(64, v));
+    this.pos += 8;
     return this;
   }
 
   bool(v: boolean): this {
     this.ensure(1);
-    this.buf[this.length++] = v ? 1 : 0;
+    this.buf[this.pos++] = v ? 1 : 0;
     return this;
   }
 
   byte(v: number): this {
     this.ensure(1);
-    this.view.setInt8(this.length, v);
-    this.length += 1;
+    this.view.setInt8(this.pos, v);
+    this.pos += 1;
     return this;
   }
 
   raw(bytes: Uint8Array): this {
     this.ensure(bytes.length);
-    this.buf.set(bytes, this.length);
-    this.length += bytes.length;
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
     return this;
   }
 
@@ -169,7 +183,7 @@ export class JuteWriter {
     if (v === null) return this.int(-1);
     const n = v.length;
     this.ensure(4 + n * 3);
-    const start = this.length + 4;
+    const start = this.pos + 4;
     const buf = this.buf;
     let i = 0;
     for (; i < n; i++) {
@@ -179,8 +193,8 @@ export class JuteWriter {
     }
     let written = i;
     if (i < n) written = i + encoder.encodeInto(v.slice(i), buf.subarray(start + i)).written;
-    this.view.setInt32(this.length, written);
-    this.length = start + written;
+    this.view.setInt32(this.pos, written);
+    this.pos = start + written;
     return this;
   }
 
@@ -193,15 +207,36 @@ export class JuteWriter {
 
   /** The bytes written so far (a copy). */
   bytes(): Uint8Array {
-    return this.buf.slice(0, this.length);
+    return this.buf.slice(this.base, this.pos);
   }
 
-  /** The bytes written so far, prefixed with their int32 length: one frame. */
+  /**
+   * The bytes written so far, without a copy when the buffer is at most about twice their size
+   * (else a copy, so a big buffer is not kept for a small result). For a writer that is
+   * dropped after this call (an encoder's last step): later writes would show through.
+   */
+  take(): Uint8Array {
+    return this.tight(this.base);
+  }
+
+  /**
+   * The bytes written so far, prefixed with their int32 length: one frame. A framing writer
+   * returns its own buffer (see take) instead of a copy; it is done after this call.
+   */
   frame(): Uint8Array {
-    const out = new Uint8Array(this.length + 4);
-    new DataView(out.buffer).setInt32(0, this.length);
-    out.set(this.buf.subarray(0, this.length), 4);
+    if (this.base === 4) {
+      this.view.setInt32(0, this.pos - 4);
+      return this.tight(0);
+    }
+    const out = new Uint8Array(this.pos + 4);
+    new DataView(out.buffer).setInt32(0, this.pos);
+    out.set(this.buf.subarray(0, this.pos), 4);
     return out;
+  }
+
+  private tight(from: number): Uint8Array {
+    const n = this.pos - from;
+    return this.buf.length - n <= Math.max(256, n) ? this.buf.subarray(from, this.pos) : this.buf.slice(from, this.pos);
   }
 }
 

@@ -34,7 +34,7 @@ import type {
 export const Xid = { notification: -1, ping: -2, auth: -4, setWatches: -8 } as const;
 
 export function encodeConnectRequestFrame(c: ConnectRequest): Uint8Array {
-  const w = new JuteWriter(64);
+  const w = new JuteWriter(64, true);
   writeConnectRequest(w, c);
   return w.frame();
 }
@@ -42,7 +42,7 @@ export function decodeConnectRequest(payload: Uint8Array): ConnectRequest {
   return readConnectRequest(new JuteReader(payload));
 }
 export function encodeConnectResponseFrame(c: ConnectResponse): Uint8Array {
-  const w = new JuteWriter(64);
+  const w = new JuteWriter(64, true);
   writeConnectResponse(w, c);
   return w.frame();
 }
@@ -52,7 +52,7 @@ export function decodeConnectResponse(payload: Uint8Array): ConnectResponse {
 
 /** RequestHeader(xid, request.type) + body, framed. */
 export function encodeRequestFrame(xid: number, request: Request): Uint8Array {
-  const w = new JuteWriter(128);
+  const w = new JuteWriter(128, true);
   writeRequestHeader(w, { xid, type: request.type });
   encodeRequest(w, request);
   return w.frame();
@@ -70,7 +70,7 @@ export function decodeRequestFrame(payload: Uint8Array): { header: RequestHeader
  * given: clients read no body after an error.
  */
 export function encodeReplyFrame(header: ReplyHeader, response: Response | null): Uint8Array {
-  const w = new JuteWriter(128);
+  const w = new JuteWriter(128, true);
   writeReplyHeader(w, header);
   // a SetSASLResponse goes out even with an error (upstream always writes it; the Java client
   // reads it as the token while its SASL exchange runs, whatever err says)
@@ -80,7 +80,7 @@ export function encodeReplyFrame(header: ReplyHeader, response: Response | null)
 
 /** A watch notification: ReplyHeader(-1, zxid, 0) + WatcherEvent, framed. */
 export function encodeNotificationFrame(zxid: Zxid, event: WatcherEvent): Uint8Array {
-  const w = new JuteWriter(64);
+  const w = new JuteWriter(64, true);
   writeReplyHeader(w, { xid: Xid.notification, zxid, err: 0 });
   writeWatcherEvent(w, event);
   return w.frame();

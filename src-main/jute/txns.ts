@@ -212,7 +212,7 @@ export function encodeTxnEntry(entry: TxnEntry): Uint8Array {
   writeTxnHeader(w, entry.header);
   writeTxnBody(w, entry.txn);
   if (entry.digest !== undefined) w.int(entry.digest.version).long(entry.digest.treeDigest);
-  return w.bytes();
+  return w.take();
 }
 
 /** Reads one txn-log entry; throws JuteUnderflow / JuteFormatError / UnknownOpCodeError. */
