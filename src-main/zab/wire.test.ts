@@ -18,6 +18,9 @@ const samples: ZabMessage[] = [
   { type: 'COMMIT', zxid: txn.zxid },
   { type: 'ACK', zxid: txn.zxid },
   { type: 'NEWLEADER', zxid: makeZxid(6, 0) },
+  { type: 'NEWLEADER', zxid: makeZxid(6, 0), config: 'server.1=127.0.0.1:2881:3881:participant;0.0.0.0:2181\nversion=100000000' },
+  { type: 'COMMITANDACTIVATE', zxid: txn.zxid, leader: 2 },
+  { type: 'INFORMANDACTIVATE', txn, leader: 3 },
   { type: 'UPTODATE', zxid: makeZxid(6, 0) },
   { type: 'REQUEST', sessionId: -5n, xid: 1, data: new Uint8Array([0]) },
   { type: 'PING', round: 17, touches: [{ sessionId: 0x100n, timeoutMs: 30000 }, { sessionId: 0x200n, timeoutMs: 4000 }] },
@@ -60,6 +63,10 @@ describe('zab wire', () => {
     expect(decodeNotification(payload as Uint8Array)).toEqual(n);
     const legacy = (payload as Uint8Array).subarray(0, 28);
     expect(decodeNotification(legacy)).toEqual({ ...n, peerEpoch: 2, version: 0 });
+    // with the sender's membership text (ZooKeeper 3.5+ config field)
+    const withConfig: Notification = { ...n, config: 'server.1=127.0.0.1:2881:3881:participant;0.0.0.0:2181\nversion=100000000' };
+    const [p2] = new FrameSplitter(1 << 19).push(encodeNotification(withConfig));
+    expect(decodeNotification(p2 as Uint8Array)).toEqual(withConfig);
   });
 
   it('election: hello carries sid and address', () => {
