@@ -1024,13 +1024,15 @@ export class ServerCore {
 
   // ================================================================ internals: watches and replies
 
+  /** READ on the node for a watcher's connection (one function, not one per applied txn). */
+  private readonly canRead = (w: number, acl: readonly ACL[]): boolean => {
+    const c = this.conns.get(w);
+    return c !== undefined && (this.opts.skipAcl || checkAcl(acl, Perms.READ, c.authIds));
+  };
+
   private fireWatches(changes: readonly NodeChange[], zxid: Zxid): void {
-    const canRead = (w: number, acl: readonly ACL[]) => {
-      const c = this.conns.get(w);
-      return c !== undefined && (this.opts.skipAcl || checkAcl(acl, Perms.READ, c.authIds));
-    };
     for (const change of changes) {
-      for (const n of this.watches.trigger(change, canRead)) {
+      for (const n of this.watches.trigger(change, this.canRead)) {
         const c = this.conns.get(n.watcher);
         if (!c) continue;
         this.send(c, { kind: 'notification', connId: c.id, zxid, event: { type: n.type, state: KeeperState.SyncConnected, path: n.path } });

@@ -68,7 +68,9 @@ class Table {
   }
 
   /** ZooKeeper's triggerWatch for one table; `skip` holds watchers already notified for this change. */
-  trigger(path: string, type: number, acl: readonly ACL[], canRead: CanRead, skip: Set<WatcherId>): Notification[] {
+  trigger(path: string, type: number, acl: readonly ACL[], canRead: CanRead, skip: Set<WatcherId> = new Set()): Notification[] {
+    // nothing can fire (the usual case under write load): no sets, no walk up the path
+    if (this.recursiveCount === 0 && !this.byPath.has(path)) return [];
     const out: Notification[] = [];
     const fired = new Set<WatcherId>();
     const exact = this.byPath.get(path);
@@ -133,21 +135,21 @@ export class WatchTable {
   /** Notifications for one tree change, in ZooKeeper's trigger order. */
   trigger(change: NodeChange, canRead: CanRead = allowAll): Notification[] {
     switch (change.type) {
-      case 'created':
-        return [
-          ...this.data.trigger(change.path, WatcherEventType.NodeCreated, change.acl, canRead, new Set()),
-          ...this.child.trigger(change.parentPath, WatcherEventType.NodeChildrenChanged, change.parentAcl, canRead, new Set()),
-        ];
+      case 'created': {
+        const data = this.data.trigger(change.path, WatcherEventType.NodeCreated, change.acl, canRead);
+        const child = this.child.trigger(change.parentPath, WatcherEventType.NodeChildrenChanged, change.parentAcl, canRead);
+        return child.length === 0 ? data : data.length === 0 ? child : [...data, ...child];
+      }
       case 'deleted': {
         const seen = new Set<WatcherId>();
         return [
           ...this.data.trigger(change.path, WatcherEventType.NodeDeleted, change.acl, canRead, seen),
           ...this.child.trigger(change.path, WatcherEventType.NodeDeleted, change.acl, canRead, seen),
-          ...this.child.trigger(change.parentPath, WatcherEventType.NodeChildrenChanged, change.parentAcl, canRead, new Set()),
+          ...this.child.trigger(change.parentPath, WatcherEventType.NodeChildrenChanged, change.parentAcl, canRead),
         ];
       }
       case 'dataChanged':
-        return this.data.trigger(change.path, WatcherEventType.NodeDataChanged, change.acl, canRead, new Set());
+        return this.data.trigger(change.path, WatcherEventType.NodeDataChanged, change.acl, canRead);
     }
   }
 
