@@ -66,3 +66,28 @@ describe('JuteWriter frames and take', () => {
     expect(t.buffer.byteLength).toBe(4);
   });
 });
+
+describe('JuteReader.buffer', () => {
+  const bytes = new JuteWriter().int(7).buffer(new Uint8Array([1, 2, 3])).buffer(null).bytes();
+
+  it('copies by default: the value does not change with the bytes it was read from', () => {
+    const src = bytes.slice();
+    const r = new JuteReader(src);
+    r.int();
+    const v = r.buffer()!;
+    expect(r.buffer()).toBeNull();
+    src.fill(0);
+    expect(Array.from(v)).toEqual([1, 2, 3]);
+  });
+
+  it('with shareBuffers, returns a view into the bytes (same values, no copy)', () => {
+    const src = bytes.slice();
+    const r = new JuteReader(src);
+    r.shareBuffers = true;
+    r.int();
+    const v = r.buffer()!;
+    expect(Array.from(v)).toEqual([1, 2, 3]);
+    expect(v.buffer).toBe(src.buffer);
+    expect(r.buffer()).toBeNull();
+  });
+});

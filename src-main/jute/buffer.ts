@@ -18,6 +18,12 @@ export class JuteFormatError extends Error {
 export class JuteReader {
   private readonly view: DataView;
   offset: number;
+  /**
+   * buffer() returns a view into `bytes` instead of a copy. Only for bytes the reader's user
+   * owns and never changes (a frame payload the frame decoder copied out for it): a value
+   * then keeps the whole of `bytes` alive.
+   */
+  shareBuffers = false;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -69,7 +75,7 @@ export class JuteReader {
     if (len === -1) return null;
     if (len < -1) throw new JuteFormatError(`negative buffer length ${len}`);
     this.need(len);
-    const out = this.bytes.slice(this.offset, this.offset + len);
+    const out = this.shareBuffers ? this.bytes.subarray(this.offset, this.offset + len) : this.bytes.slice(this.offset, this.offset + len);
     this.offset += len;
     return out;
   }

@@ -39,6 +39,9 @@ export function feedClientFrame(core: ServerCore, table: ClientTable, conn: Clie
       return;
     }
     const r = new JuteReader(payload);
+    // the payload is the frame decoder's fresh copy, held by nothing else: a request's data
+    // (setData, create) can point into it instead of being copied again
+    r.shareBuffers = true;
     const header = readRequestHeader(r);
     let request: Request | null;
     try {

@@ -111,6 +111,8 @@ function opName(op: number): string {
 
 const DEFAULT_SECRET = new TextEncoder().encode('zoolab-session-secret-v1');
 
+const NO_EFFECTS: readonly ServerEffect[] = Object.freeze([]);
+
 export class ServerCore {
   readonly tree: DataTree;
   readonly watches = new WatchTable();
@@ -661,9 +663,10 @@ export class ServerCore {
     return exp === undefined ? reap : Math.min(exp, reap);
   }
 
-  /** Takes the effects produced so far, in order. */
-  takeEffects(): ServerEffect[] {
+  /** Takes the effects produced so far, in order (none: a shared empty list, no new array per pump round). */
+  takeEffects(): readonly ServerEffect[] {
     const out = this.effects;
+    if (out.length === 0) return NO_EFFECTS;
     this.effects = [];
     return out;
   }
