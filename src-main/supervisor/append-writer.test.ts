@@ -47,10 +47,11 @@ describe('AppendWriter', () => {
     let stop = false;
     let n = 0;
     const producer = (async () => {
-      // bounded: stops once flush resolved, or after 200 000 lines
-      while (!stop && n < 200_000) {
+      // bounded: stops once flush resolved, or after 1 000 000 lines (100 000 loop turns:
+      // room for a slow thread-pool write on a loaded machine)
+      while (!stop && n < 1_000_000) {
         w.append(`line ${n++}\n`);
-        if (n % 50 === 0) await new Promise((r) => setImmediate(r));
+        if (n % 10 === 0) await new Promise((r) => setImmediate(r));
       }
     })();
     for (let i = 0; i < 10_000 && n < 1000; i++) await new Promise((r) => setImmediate(r));
@@ -58,7 +59,7 @@ describe('AppendWriter', () => {
     await w.flush();
     stop = true;
     await producer;
-    expect(n).toBeLessThan(200_000);
+    expect(n).toBeLessThan(1_000_000);
     const lines = readFileSync(path, 'utf8').split('\n');
     expect(lines.length).toBeGreaterThan(before);
     expect(lines[before - 1]).toBe(`line ${before - 1}`);
