@@ -25,6 +25,13 @@ describe('adler32', () => {
     }
   });
 
+  it('adler32: every length 0..40 at every start 0..9 matches the step-by-step definition (the 8-byte steps and their tail)', () => {
+    const bytes = new Uint8Array(64).map((_, i) => (i * 97 + 13) & 0xff);
+    for (let start = 0; start < 10; start++) {
+      for (let n = 0; n <= 40; n++) expect(adler32(bytes, start, start + n)).toBe(naive(bytes.slice(start, start + n)));
+    }
+  });
+
   it('adler32: chunked updates equal one update; start/end select a range', () => {
     const bytes = new Uint8Array(20_000).map((_, i) => (i * 31 + 7) & 0xff);
     const running = new Adler32().update(bytes, 0, 777).update(bytes, 777, 13_000).update(bytes, 13_000);
