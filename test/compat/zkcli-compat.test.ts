@@ -332,7 +332,9 @@ describe(`zkCli compat: zoolab shell (${useBuilt ? 'built CLI' : 'in-process'}) 
     );
   });
 
-  it('command line: one command per run, zkCli exit statuses', async (ctx) => {
+  // 20 zkCli JVMs and 20 zoolab shells one after the other: 36 s of the default 60 s on a loaded
+  // 2-core machine; each run has its own deadline (runDeadlineMs)
+  it('command line: one command per run, zkCli exit statuses', { timeout: 240_000 }, async (ctx) => {
     if (zk === null) return ctx.skip(skipReason);
     await compareOneShots(
       ['/cmpE'],
