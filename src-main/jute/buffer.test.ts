@@ -91,3 +91,28 @@ describe('JuteReader.buffer', () => {
     expect(r.buffer()).toBeNull();
   });
 });
+
+describe('JuteWriter reuse', () => {
+  it('viewFrom shows the bytes written since a length taken earlier; a view made before growth keeps its bytes', () => {
+    const w = new JuteWriter(8);
+    w.int(1);
+    const a = w.viewFrom(0);
+    const at = w.length;
+    w.buffer(new Uint8Array(100).fill(5));
+    const b = w.viewFrom(at);
+    expect(Array.from(a)).toEqual([0, 0, 0, 1]);
+    expect(b.length).toBe(104);
+    expect(b[4]).toBe(5);
+  });
+
+  it('reset empties the writer, and lets go of a buffer grown past keepBytesMax', () => {
+    const w = new JuteWriter(16);
+    w.raw(new Uint8Array(1000).fill(1));
+    const big = w.viewFrom(0);
+    w.reset(512);
+    expect(w.length).toBe(0);
+    w.int(9);
+    expect(Array.from(w.bytes())).toEqual([0, 0, 0, 9]);
+    expect(big[0]).toBe(1); // the old buffer was let go, not overwritten
+  });
+});

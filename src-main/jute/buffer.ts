@@ -240,6 +240,23 @@ export class JuteWriter {
     return out;
   }
 
+  /** The bytes from `start` (a length() taken earlier) to the end: a view, no copy. */
+  viewFrom(start: number): Uint8Array {
+    return this.buf.subarray(this.base + start, this.pos);
+  }
+
+  /**
+   * Empties the writer for reuse (views handed out before see later writes). A buffer grown
+   * past `keepBytesMax` is let go, so one large value does not keep a large buffer.
+   */
+  reset(keepBytesMax = 65_536): void {
+    this.pos = this.base;
+    if (this.buf.length > keepBytesMax) {
+      this.buf = new Uint8Array(Math.min(4096, keepBytesMax) + this.base);
+      this.view = new DataView(this.buf.buffer);
+    }
+  }
+
   private tight(from: number): Uint8Array {
     const n = this.pos - from;
     return this.buf.length - n <= Math.max(256, n) ? this.buf.subarray(from, this.pos) : this.buf.slice(from, this.pos);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../common/assert';
-import { OpCode, decodeTxnEntry, encodeTxnEntry, isJuteError, type ACL, type TxnEntry, type TxnHeader } from './index';
+import { JuteWriter, OpCode, decodeTxnEntry, encodeTxnEntry, isJuteError, writeTxnEntry, type ACL, type TxnEntry, type TxnHeader } from './index';
 import { asciiHex, hexBytes, toHex } from './test-hex';
 
 const open: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -117,6 +117,14 @@ describe('txn entries: byte vectors and round trips', () => {
       type: OpCode.multi,
       txns: [{ type: OpCode.create, path: '/a', data: null, acl: open, ephemeral: false, parentCVersion: 1 }],
     });
+  });
+
+  it('writeTxnEntry: every entry written one after another into one writer has the bytes encodeTxnEntry gives it', () => {
+    const w = new JuteWriter(16);
+    const views = entries.map(({ entry }) => writeTxnEntry(w, entry));
+    entries.forEach(({ entry }, i) => expect(toHex(views[i]!)).toBe(toHex(encodeTxnEntry(entry))));
+    w.reset();
+    expect(toHex(writeTxnEntry(w, entries[0]!.entry))).toBe(toHex(encodeTxnEntry(entries[0]!.entry)));
   });
 
   it('header type that does not match the txn is a bug (assert)', () => {

@@ -202,17 +202,27 @@ function readCloseSession(r: JuteReader): Txn {
 
 /** TxnHeader + txn record (+ digest when present): the bytes of one txn-log entry. */
 export function encodeTxnEntry(entry: TxnEntry): Uint8Array {
-  const expected = txnTypeFor(entry.header.type);
-  assert(
-    expected === entry.txn.type || (entry.header.type === OpCode.deleteContainer && entry.txn.type === OpCode.deleteContainer),
-    `txn header type ${entry.header.type} does not match txn type ${entry.txn.type}`,
-  );
   // room for a header, a path and a small value without growing (a setData of 100 bytes is ~170)
   const w = new JuteWriter(256);
+  writeTxnEntry(w, entry);
+  return w.take();
+}
+
+/**
+ * encodeTxnEntry into `w`, after what it already holds. Returns the entry's bytes as a view
+ * into w's buffer: valid until w is reset and written again (copy them before that).
+ */
+export function writeTxnEntry(w: JuteWriter, entry: TxnEntry): Uint8Array {
+  const expected = txnTypeFor(entry.header.type);
+  // the message is built only on failure (this runs for every txn)
+  if (!(expected === entry.txn.type || (entry.header.type === OpCode.deleteContainer && entry.txn.type === OpCode.deleteContainer))) {
+    assert(false, `txn header type ${entry.header.type} does not match txn type ${entry.txn.type}`);
+  }
+  const start = w.length;
   writeTxnHeader(w, entry.header);
   writeTxnBody(w, entry.txn);
   if (entry.digest !== undefined) w.int(entry.digest.version).long(entry.digest.treeDigest);
-  return w.take();
+  return w.viewFrom(start);
 }
 
 /** Reads one txn-log entry; throws JuteUnderflow / JuteFormatError / UnknownOpCodeError. */

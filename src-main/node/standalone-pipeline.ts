@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { hex } from '../common/ids';
 import { nullTraceSink } from '../common/trace';
 import type { TraceSink } from '../common/trace';
-import { decodeTxnEntry, encodeTxnEntry } from '../jute/index';
+import { JuteWriter, decodeTxnEntry, writeTxnEntry } from '../jute/index';
 import { ServerCore } from '../server/server-core';
 import type { ServerEffect } from '../server/types';
 import { DEFAULT_PREALLOC_BYTES, purge, recover, SnapshotPolicy } from '../storage/index';
@@ -237,12 +237,16 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
     });
   };
 
+  const txnScratch = new JuteWriter(4096);
   const apply = (e: ServerEffect): void => {
     if (applyClientEffect(e, clients)) return;
     switch (e.kind) {
       case 'log': {
         if (failed) return;
-        const batch = e.entries.map((entry) => ({ zxid: entry.header.zxid, bytes: encodeTxnEntry(entry) }));
+        // one scratch writer for every batch: appendBatch copies the bytes into its framed write
+        // before it returns (the snapshot policy below only reads their lengths)
+        txnScratch.reset();
+        const batch = e.entries.map((entry) => ({ zxid: entry.header.zxid, bytes: writeTxnEntry(txnScratch, entry) }));
         try {
           txnLog.appendBatch(batch);
         } catch (err) {
