@@ -803,8 +803,10 @@ export class ServerCore {
     return this.env.clock.nowMs();
   }
 
+  /** one object literal of one shape, field by field (a spread built each event slowly, and the
+   * supervisor's JSON.stringify of such objects took ~2.5x as long); absent fields stay undefined */
   private trace(e: Omit<TraceEvent, 't' | 'server'>): void {
-    this.env.trace.emit({ t: this.now(), server: this.env.serverId, ...e });
+    this.env.trace.emit({ t: this.now(), kind: e.kind, server: this.env.serverId, epoch: e.epoch, zxid: e.zxid, session: e.session, xid: e.xid, peer: e.peer, op: e.op, path: e.path, detail: e.detail });
   }
 
   private push(effect: ServerEffect): void {
