@@ -4,23 +4,19 @@
  * build lacks it), each output normalised so that two runs compare equal when only zxids, times
  * and session ids differ.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { runShell } from '../../src-main/shell/cli';
 import type { ShellIo } from '../../src-main/shell/cli';
+import { runCollect, type RunResult } from '../support/processes';
 
 export const ZKCLI = process.env.APACHE_ZKCLI ?? '/usr/share/zookeeper/bin/zkCli.sh';
 const root = resolve(import.meta.dirname, '../..');
 const builtCli = join(root, 'out/main/cli.js');
 const runDeadlineMs = 60_000;
 
-export interface Result {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
+export type Result = RunResult;
 
 /** Whether the built CLI carries the shell (it builds only when the whole tree compiles). */
 function builtCliHasShell(): boolean {
@@ -28,29 +24,6 @@ function builtCliHasShell(): boolean {
   const dir = join(root, 'out/main');
   const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.js'));
   return files.some((f) => readFileSync(join(dir, f), 'utf8').includes('JLine support is'));
-}
-
-function spawnCollect(cmd: string, args: string[], input: string | null, env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')}: no exit within ${runDeadlineMs} ms\n${stdout}\n${stderr}`));
-    }, runDeadlineMs);
-    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ stdout, stderr, code: code ?? -1 });
-    });
-    if (input !== null) child.stdin?.end(input);
-  });
 }
 
 function collector(): { stream: Writable; text: () => string } {
@@ -78,13 +51,13 @@ async function runZoolabInProcess(args: string[], input: string | null): Promise
 export const useBuilt = builtCliHasShell();
 
 export function runZoolab(args: string[], input: string | null): Promise<Result> {
-  if (useBuilt) return spawnCollect(process.execPath, [builtCli, 'shell', ...args], input);
+  if (useBuilt) return runCollect(process.execPath, [builtCli, 'shell', ...args], input, runDeadlineMs);
   return runZoolabInProcess(args, input);
 }
 
 export function runZkCli(args: string[], input: string | null): Promise<Result> {
   // zkCli logs through SLF4J without a binding: it prints a few SLF4J lines on stderr, dropped below
-  return spawnCollect('bash', [ZKCLI, ...args], input, { ...process.env, ZOO_LOG_DIR: process.env.TMPDIR ?? '/tmp' });
+  return runCollect('bash', [ZKCLI, ...args], input, runDeadlineMs, { ...process.env, ZOO_LOG_DIR: process.env.TMPDIR ?? '/tmp' });
 }
 
 export interface Normalized {

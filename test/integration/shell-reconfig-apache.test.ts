@@ -5,11 +5,10 @@
  * role, shrinks again; a getConfig watch fires on each change; stale versions and missing rights
  * are refused with the codes zkCli words. Skips when Java or ZooKeeper is not installed.
  */
-import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApacheReconfigEnsemble, type ApacheEnsemble } from '../support/apache-ensemble';
-import { waitUntil } from '../support/processes';
+import { runCollect, waitUntil, type RunResult } from '../support/processes';
 import { ErrorCode } from '../../src-main/common/error-codes';
 import { KeeperError, configVersion, connectClient, digestAuthId, parseDynamicConfig, type WatchedEvent, type ZkClient } from '../../src-main/client/index';
 
@@ -24,20 +23,8 @@ async function members(client: ZkClient): Promise<string[]> {
   return parseDynamicConfig(new TextDecoder().decode(data ?? new Uint8Array())).servers.map((s) => `${s.id}:${s.role}`);
 }
 
-function shell(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [cli, 'shell', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', rej);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      res({ stdout, stderr, code: code ?? -1 });
-    });
-  });
+function shell(args: string[]): Promise<RunResult> {
+  return runCollect(process.execPath, [cli, 'shell', ...args], null, 30_000);
 }
 
 beforeAll(async () => {

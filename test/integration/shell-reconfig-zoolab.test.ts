@@ -5,10 +5,9 @@
  * observer and votes again, a fourth server joins (laid out by the supervisor) and leaves by the
  * client's reconfig, stale versions and missing rights are refused with the codes zkCli words.
  */
-import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../support/processes';
+import { runCollect, waitUntil, type RunResult } from '../support/processes';
 import { ErrorCode } from '../../src-main/common/error-codes';
 import { KeeperError, configVersion, connectClient, parseDynamicConfig, type WatchedEvent, type ZkClient } from '../../src-main/client/index';
 import { startEnsemble, type LocalEnsemble } from '../../src-main/supervisor';
@@ -28,20 +27,8 @@ function line(e: LocalEnsemble, id: number, role: 'participant' | 'observer'): s
   return `server.${id}=127.0.0.1:${s.quorumPort}:${s.electionPort}:${role};127.0.0.1:${s.clientPort}`;
 }
 
-function shell(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [cli, 'shell', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', rej);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      res({ stdout, stderr, code: code ?? -1 });
-    });
-  });
+function shell(args: string[]): Promise<RunResult> {
+  return runCollect(process.execPath, [cli, 'shell', ...args], null, 30_000);
 }
 
 beforeAll(async () => {

@@ -10,7 +10,7 @@
  * supervisor's side against the real thing; and with ZooLab's own servers (skipped, with the
  * reason, on a build whose servers do not serve a dynamic /zookeeper/config).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,28 +20,15 @@ import { detachedDown, detachedStatus } from '../../src-main/supervisor/detached
 import { detachedAddServer, detachedRemoveServer, detachedSetRole } from '../../src-main/supervisor/detached-reconfig';
 import { readManifest } from '../../src-main/supervisor/workspace';
 import { apacheZooKeeperAvailability } from '../support/apache-zookeeper';
-import { waitUntil } from '../support/processes';
+import { runCollect, waitUntil, type RunResult } from '../support/processes';
 import { connectClient } from '../../src-main/client/index';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'out/main/cli.js');
 const apacheWrapper = join(root, 'test/support/apache-as-zoolab-server.sh');
 
-function shellScript(server: string, input: string): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [cli, 'shell', '-server', server], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', rej);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      res({ stdout, stderr, code: code ?? -1 });
-    });
-    child.stdin.end(input);
-  });
+function shellScript(server: string, input: string): Promise<RunResult> {
+  return runCollect(process.execPath, [cli, 'shell', '-server', server], input, 30_000);
 }
 
 const roles = (zk: LocalEnsemble): string =>
