@@ -66,28 +66,18 @@ async function main() {
   const sections = {};
   const tables = [];
 
-  if (PARTS.includes('standalone')) {
-    armWatchdog('standalone');
+  for (const part of Object.keys(PART_TITLES)) {
+    if (!PARTS.includes(part)) continue;
+    const { zoolabStart, apacheStart, measure, partSettings, render } = PART_RUNS[part];
+    armWatchdog(part);
     const started = Date.now();
     const loadBefore = loadavg()[0];
-    const targets = [{ name: 'ZooLab', start: () => startZooLab() }];
-    if (apache.available) targets.push({ name: 'ZooKeeper', start: () => startApacheZooKeeper() });
-    const [zoolab, zookeeper = null] = await measureStandalone(targets, { ...settings, log });
-    const report = renderReport({ zoolab, zookeeper, apache, quick, seconds: (Date.now() - started) / 1000, load: [loadBefore, loadavg()[0]] });
-    sections.standalone = report.markdown;
-    tables.push(`One server (standalone)\n${report.table}`);
-  }
-
-  if (PARTS.includes('ensemble')) {
-    armWatchdog('ensemble');
-    const started = Date.now();
-    const loadBefore = loadavg()[0];
-    const targets = [{ name: 'ZooLab', start: () => startZooLabEnsemble() }];
-    if (apache.available) targets.push({ name: 'ZooKeeper', start: () => startApacheEnsemble() });
-    const [zoolab, zookeeper = null] = await measureEnsemble(targets, { ...ensembleSettings, log });
-    const report = renderEnsembleReport({ zoolab, zookeeper, apache, quick, seconds: (Date.now() - started) / 1000, load: [loadBefore, loadavg()[0]] });
-    sections.ensemble = report.markdown;
-    tables.push(`Three servers (ensemble)\n${report.table}`);
+    const targets = [{ name: 'ZooLab', start: () => zoolabStart() }];
+    if (apache.available) targets.push({ name: 'ZooKeeper', start: () => apacheStart() });
+    const [zoolab, zookeeper = null] = await measure(targets, { ...partSettings, log });
+    const report = render({ zoolab, zookeeper, apache, quick, seconds: (Date.now() - started) / 1000, load: [loadBefore, loadavg()[0]] });
+    sections[part] = report.markdown;
+    tables.push(`${PART_TITLES[part]}\n${report.table}`);
   }
   if (watchdog) clearTimeout(watchdog);
 
@@ -101,6 +91,12 @@ async function main() {
 }
 
 const PART_TITLES = { standalone: 'One server (standalone)', ensemble: 'Three servers (ensemble)' };
+
+/** What each part starts, measures and renders; both parts run the same steps. */
+const PART_RUNS = {
+  standalone: { zoolabStart: startZooLab, apacheStart: startApacheZooKeeper, measure: measureStandalone, partSettings: settings, render: renderReport },
+  ensemble: { zoolabStart: startZooLabEnsemble, apacheStart: startApacheEnsemble, measure: measureEnsemble, partSettings: ensembleSettings, render: renderEnsembleReport },
+};
 
 /** The part sections of the current RESULTS.md (a file from before the parts: all standalone). */
 function previousSections() {
