@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isZooLabError } from '../common/errors';
-import { clientEndpoint, loadZooCfg, parseJvmFlags, parseZooCfg, preallocBytesFrom, readMyid } from './config';
+import { loadZooCfg, parseZooCfg, preallocBytesFrom } from './config';
+import { parseJvmFlags } from './jvm-flags';
+import { clientEndpoint, readMyid } from './server-identity';
 import { parseProperties } from './properties';
 
 const P = { path: '/etc/zoo.cfg', cwd: '/work' };

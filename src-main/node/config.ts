@@ -7,10 +7,11 @@
  * but does not act on is kept in `notes` so the server can log it.
  */
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { ZooLabError } from '../common/errors';
 import { limits } from '../common/limits';
 import { Membership, parseServerSpec, type Member } from '../common/membership';
+import { parseJvmFlags } from './jvm-flags';
 import { parseProperties, PropertiesSyntaxError } from './properties';
 
 export type PeerType = 'participant' | 'observer';
@@ -58,50 +59,6 @@ export interface ZooCfg {
   systemProperties: ReadonlyMap<string, string>;
   /** settings accepted but not acted on, for the server log */
   notes: string[];
-}
-
-export interface ServerIdentity {
-  /** null for a standalone server without a myid file */
-  myid: number | null;
-  myidPath: string;
-}
-
-/** Split SERVER_JVMFLAGS into words (honouring simple '…' and "…" quoting) and keep -Dk=v. */
-export function parseJvmFlags(flags: string | undefined): { properties: Map<string, string>; ignored: string[] } {
-  const properties = new Map<string, string>();
-  const ignored: string[] = [];
-  if (!flags) return { properties, ignored };
-  const words: string[] = [];
-  let cur = '';
-  let quote: string | null = null;
-  let inWord = false;
-  for (const c of flags) {
-    if (quote) {
-      if (c === quote) quote = null;
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += c;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(cur);
-  for (const w of words) {
-    if (w.startsWith('-D') && w.length > 2) {
-      const eq = w.indexOf('=');
-      if (eq === -1) properties.set(w.slice(2), '');
-      else properties.set(w.slice(2, eq), w.slice(eq + 1));
-    } else {
-      ignored.push(w);
-    }
-  }
-  return { properties, ignored };
 }
 
 interface ParseContext {
@@ -445,56 +402,6 @@ export function loadZooCfg(path: string, env: NodeJS.ProcessEnv = process.env): 
     throw new ZooLabError('CONFIG_NOT_FOUND', `${abs}: cannot read the config file (${(e as Error).message})`, { cause: e });
   }
   return parseZooCfg(text, { path: abs, jvmFlags: env.SERVER_JVMFLAGS });
-}
-
-/** Read dataDir/myid as ZooKeeper does (first line, a number). Standalone may lack it. */
-export function readMyid(cfg: ZooCfg): ServerIdentity {
-  const myidPath = join(cfg.dataDir, 'myid');
-  let text: string;
-  try {
-    text = readFileSync(myidPath, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !cfg.distributed) return { myid: null, myidPath };
-    const what = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be read (${(e as Error).message})`;
-    throw new ZooLabError('MYID_INVALID', `${myidPath} ${what}: write this server's id (its N in server.N) into it`, { cause: e });
-  }
-  const first = (text.split(/\r?\n/)[0] ?? '').trim();
-  if (!/^\d+$/.test(first)) {
-    throw new ZooLabError('MYID_INVALID', `${myidPath}: '${first}' is not a number; the file must hold this server's id (its N in server.N)`);
-  }
-  const myid = Number(first);
-  if (cfg.distributed && !cfg.servers.has(myid)) {
-    const ids = [...cfg.servers.keys()].join(', ');
-    throw new ZooLabError('MYID_INVALID', `${myidPath}: id ${myid} is not in the server.N lines of ${cfg.path} (ids: ${ids})`);
-  }
-  return { myid, myidPath };
-}
-
-export interface ClientEndpoint {
-  host: string;
-  port: number;
-}
-
-/**
- * Where this server listens for clients: clientPort/clientPortAddress, or its own server.N
- * line's client part. ZooKeeper binds 0.0.0.0 by default; ZooLab binds 127.0.0.1 unless an
- * address is given, so a lab ensemble is not reachable from the network by accident.
- */
-export function clientEndpoint(cfg: ZooCfg, myid: number | null): ClientEndpoint {
-  const own = myid === null ? undefined : cfg.servers.get(myid);
-  if (cfg.clientPort !== null && own?.clientPort != null && own.clientPort !== cfg.clientPort) {
-    throw new ZooLabError(
-      'CONFIG_INVALID',
-      `${cfg.path}:${own.line}: clientPort=${cfg.clientPort} differs from the client port ${own.clientPort} in server.${own.id}; give one of them`,
-    );
-  }
-  const port = cfg.clientPort ?? own?.clientPort ?? null;
-  if (port === null) {
-    throw new ZooLabError('CONFIG_INVALID', `${cfg.path}: no client port for server ${myid ?? '(standalone)'}; add clientPort=… or ;port to its server.${myid} line`);
-  }
-  let host = cfg.clientPortAddress ?? (own?.clientHost && own.clientHost !== '0.0.0.0' ? own.clientHost : null) ?? '127.0.0.1';
-  if (host === '') host = '127.0.0.1';
-  return { host, port };
 }
 
 /**
