@@ -427,6 +427,15 @@ export class ElectionNetwork {
   }
 }
 
+/**
+ * What step mode holds: the messages of a write's path (forward, proposal, ack, commit, inform)
+ * on links past their learner's sync. Elections, pings, session checks (REVALIDATE) and a
+ * learner's sync (its DIFF's proposals and its NEWLEADER ack included) go through, so the
+ * ensemble stays whole and clients can still connect while a write is being stepped; they wait
+ * only behind something already held on the same link, which keeps each link in order.
+ */
+const STEPPED_TYPES: ReadonlySet<ZabMessage['type']> = new Set(['REQUEST', 'PROPOSAL', 'ACK', 'COMMIT', 'INFORM', 'COMMITANDACTIVATE', 'INFORMANDACTIVATE']);
+
 /** A quorum message held in step mode, as reported to the supervisor. */
 export interface HeldMessage {
   /** unique within this server process */
@@ -455,6 +464,8 @@ interface QuorumLink extends Link {
   peer: Sid;
   /** replaced by a newer connection: its close is not reported */
   superseded: boolean;
+  /** past the learner's sync (UPTODATE sent / received): step mode holds its write messages */
+  broadcasting: boolean;
 }
 
 export class QuorumNetwork {
@@ -481,8 +492,8 @@ export class QuorumNetwork {
   constructor(private readonly o: QuorumNetworkOptions) {}
 
   /**
-   * Step mode on: every quorum message but PING is held until `release` names it (PINGs keep
-   * the links alive). Off: everything held goes out, in order.
+   * Step mode on: a write's messages (STEPPED_TYPES) are held until `release` names it, and
+   * anything behind them on the same link. Off: everything held goes out, in order.
    */
   setHolding(on: boolean): void {
     this.holding = on;
@@ -559,8 +570,9 @@ export class QuorumNetwork {
       this.lastFrame = frame;
     }
     // a held link keeps its order: once something waits, later messages (PINGs too) wait behind it
-    const linkBusy = this.held.some((h) => h.link === link);
-    if (this.holding && (msg.type !== 'PING' || linkBusy)) {
+    const stepped = link.broadcasting && STEPPED_TYPES.has(msg.type);
+    if (msg.type === 'UPTODATE') link.broadcasting = true;
+    if (this.holding && (stepped || this.held.some((h) => h.link === link))) {
       const zxid = 'zxid' in msg ? msg.zxid : 'txn' in msg ? msg.txn.zxid : undefined;
       const m: HeldMessage = { id: this.nextHeldId++, from: this.o.myid, to, type: msg.type, heldAtMs: Date.now(), ...(zxid !== undefined ? { zxid: `0x${BigInt.asUintN(64, zxid).toString(16)}` } : {}) };
       this.held.push({ m, link, frame });
@@ -610,6 +622,7 @@ export class QuorumNetwork {
           s.destroy();
           return false;
         }
+        if (msg.type === 'UPTODATE') link.broadcasting = true;
         // a delay is the sender's to apply (DelayedWriter)
         this.o.onMessage(link.peer, msg);
       }
@@ -638,7 +651,7 @@ export class QuorumNetwork {
     }
     const s = net.connect({ host: peer.host, port: peer.quorumPort });
     this.track(s);
-    const link: QuorumLink = { socket: s, writer: new DelayedWriter(s, this.o.faults, this.o.myid, leader), peer: leader, superseded: false };
+    const link: QuorumLink = { socket: s, writer: new DelayedWriter(s, this.o.faults, this.o.myid, leader), peer: leader, superseded: false, broadcasting: false };
     this.outgoing = link;
     s.setTimeout(5000, () => s.destroy());
     s.once('connect', () => {
@@ -722,7 +735,7 @@ export class QuorumNetwork {
         old.writer.stop();
         old.socket.destroy();
       }
-      const link: QuorumLink = { socket: s, writer: new DelayedWriter(s, this.o.faults, this.o.myid, sid), peer: sid, superseded: false };
+      const link: QuorumLink = { socket: s, writer: new DelayedWriter(s, this.o.faults, this.o.myid, sid), peer: sid, superseded: false, broadcasting: false };
       this.accepted.set(sid, link);
       s.once('close', () => {
         link.writer.stop();

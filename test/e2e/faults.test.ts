@@ -120,14 +120,19 @@ describe('zoolab app --web: faults', () => {
 
   it('step mode: a write is held message by message; Release 1 and ▶ let them go one at a time; off lets the rest go', async () => {
     const { page } = browser;
-    await waitFor('one LEADING again', async () => Object.values(await roles(page)).filter((r) => r === 'LEADING').length === 1, electionDeadlineMs);
+    // the split's minority side rejoins after the heal: every server back in its role
+    await waitFor('LEADING, FOLLOWING ×2, OBSERVING again', async () => {
+      const r = Object.values(await roles(page)).map((t) => t.replace('non-voting', '')).sort();
+      return r.join(',') === 'FOLLOWING,FOLLOWING,LEADING,OBSERVING';
+    }, electionDeadlineMs);
+    // the terminal's session is open (opening one is a write, which step mode would hold)
+    const rows = page.locator('[data-testid=terminal] .xterm-rows');
+    await page.locator('[data-testid=terminal]').scrollIntoViewIfNeeded();
+    await rows.filter({ hasText: '(CONNECTED)' }).waitFor({ timeout: uiDeadlineMs });
     await page.click('[role=tab]:has-text("Write path")');
     await page.click('[data-testid=step-mode]');
     await page.waitForSelector('[data-testid=step-controls][data-step-mode=true]', { timeout: uiDeadlineMs });
     // a write from the terminal: its PROPOSALs are held by the leader
-    const rows = page.locator('[data-testid=terminal] .xterm-rows');
-    await page.locator('[data-testid=terminal]').scrollIntoViewIfNeeded();
-    await rows.filter({ hasText: '(CONNECTED)' }).waitFor({ timeout: uiDeadlineMs });
     await page.click('[data-testid=terminal] .xterm-host');
     await page.keyboard.type('create /stepped one-message-at-a-time\r');
     const held = async () => Number(/(\d+) held/.exec((await page.textContent('[data-testid=held-count]')) ?? '')?.[1] ?? '0');
@@ -159,7 +164,9 @@ describe('zoolab app --web: faults', () => {
     const row = (path: string) => page.locator(`[data-testid=tree-list] [data-path="${path}"]`);
     await page.locator('[data-testid=tree]').scrollIntoViewIfNeeded();
     await waitFor('the follower’s tree', async () => {
-      const err = await page.locator('[data-testid=tree] .error').textContent().catch(() => null);
+      // (textContent() on a locator waits for it to appear: count first)
+      const error = page.locator('[data-testid=tree] .error');
+      const err = (await error.count()) > 0 ? await error.first().textContent() : null;
       if (err) throw new Error(`tree error: ${err}`);
       return (await row('/zookeeper').count()) > 0;
     });

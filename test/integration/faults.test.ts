@@ -85,6 +85,36 @@ describe('step mode: one write, message by message', () => {
     expect(zk.ensemble.heldMessages()).toEqual([]);
     expect(new TextDecoder().decode((await c.getData('/stepped')).data ?? new Uint8Array())).toBe('s');
   });
+
+  it('only a write waits: a restarted follower syncs, and a session resumes on it, without releases', async () => {
+    const leader = zk.leader() as number;
+    const [f1, f2] = zk.servers().filter((s) => s.id !== leader).map((s) => s.id) as [number, number];
+    const client = await connectClient(`127.0.0.1:${zk.server(f1).clientPort}`, { sessionTimeoutMs: 30_000 }, 20_000);
+    try {
+      zk.ensemble.setStepMode(true);
+      // a follower restarted in step mode syncs with the leader (DIFF, NEWLEADER, its ack, UPTODATE)
+      await zk.restart(f2);
+      await waitUntil(() => zk.server(f2).role === 'follower', `server ${f2} following again in step mode`, 20_000);
+      // the client's server restarts: its session resumes there, checked with the leader (REVALIDATE)
+      let resumed = false;
+      client.on('connected', (e: { resumed: boolean }) => (resumed ||= e.resumed));
+      await zk.restart(f1);
+      await waitUntil(() => zk.server(f1).role === 'follower', `server ${f1} following again in step mode`, 20_000);
+      await waitUntil(() => resumed && client.state === 'connected', 'the session resumed on the restarted follower', 20_000);
+      expect(zk.ensemble.heldMessages(), JSON.stringify(zk.ensemble.heldMessages())).toEqual([]);
+      // a write still waits, and goes once step mode is off
+      let done = false;
+      const write = client.create('/stepped-after-restart', 'r').then(() => (done = true));
+      await waitUntil(() => zk.ensemble.heldMessages().some((m) => m.type === 'REQUEST' || m.type === 'PROPOSAL'), 'the write held', 10_000);
+      expect(done).toBe(false);
+      zk.ensemble.setStepMode(false);
+      await write;
+      expect(new TextDecoder().decode((await client.getData('/stepped-after-restart')).data ?? new Uint8Array())).toBe('r');
+    } finally {
+      zk.ensemble.setStepMode(false);
+      await client.close().catch(() => {});
+    }
+  }, 60_000);
 });
 
 describe('delayLink, then heal: what the delay holds goes out at once', () => {
