@@ -150,7 +150,9 @@ export class JuteWriter {
 
   long(v: bigint): this {
     this.ensure(8);
-    this.view.setBigInt64(this.pos, BigInt.asIntN(64, v));
+    // setBigInt64 takes v modulo 2^64 itself: an unsigned 64-bit value (a session id read as
+    // such) writes the same bytes without a BigInt.asIntN (a new BigInt) per long
+    this.view.setBigInt64(this.pos, v);
     this.pos += 8;
     return this;
   }
@@ -238,6 +240,16 @@ export class JuteWriter {
     new DataView(out.buffer).setInt32(0, this.pos);
     out.set(this.buf.subarray(0, this.pos), 4);
     return out;
+  }
+
+  /**
+   * Overwrites the int32 at `at` (a length taken earlier, before an int() written as a
+   * placeholder): a length prefix known only once what follows it is written.
+   */
+  patchInt(at: number, v: number): this {
+    if (at < 0 || this.base + at + 4 > this.pos) throw new RangeError(`patchInt at ${at} outside the ${this.pos - this.base} bytes written`);
+    this.view.setInt32(this.base + at, v);
+    return this;
   }
 
   /** The bytes from `start` (a length() taken earlier) to the end: a view, no copy. */

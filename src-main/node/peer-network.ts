@@ -18,6 +18,7 @@ import net from 'node:net';
 import type { Notification } from '../zab/election';
 import type { Sid } from '../zab/quorum';
 import type { ZabMessage } from '../zab/types';
+import { JuteWriter } from '../jute/index';
 import {
   decodeElectionHello,
   decodeNotification,
@@ -28,6 +29,7 @@ import {
   encodeZabMessage,
   FrameSplitter,
   quorumFrameBytesMax,
+  writeZabFrame,
 } from '../zab/wire';
 import type { Logger } from './log';
 
@@ -70,6 +72,8 @@ export class FaultTable {
   }
 
   blocked(from: Sid, to: Sid): boolean {
+    // asked for every message sent: no rules (the usual case) costs no array
+    if (this.rules.length === 0) return false;
     return this.matching(from, to).some((r) => r.drop === true);
   }
 
@@ -79,6 +83,7 @@ export class FaultTable {
   }
 
   delayMs(from: Sid, to: Sid): number {
+    if (this.rules.length === 0) return 0;
     return this.matching(from, to).reduce((m, r) => Math.max(m, r.delayMs ?? 0), 0);
   }
 }
@@ -94,6 +99,9 @@ const PARKED_MAX = 64;
 const BATCH_FRAME_BYTES_MAX = 64 * 1024;
 /** a batch is written as soon as it holds this much */
 const BATCH_BYTES_MAX = 1024 * 1024;
+/** a turn's batch starts with room for what the last one held, within these bounds */
+const BATCH_INITIAL_BYTES_MIN = 4 * 1024;
+const BATCH_INITIAL_BYTES_MAX = 256 * 1024;
 
 /**
  * Writes frames to a socket in order, each after the link's delay. A waiting frame is due at
@@ -104,13 +112,16 @@ const BATCH_BYTES_MAX = 1024 * 1024;
  * one write: a burst of PROPOSALs, COMMITs or ACKs is one system call instead of one each (a
  * leader under load spent a third of its CPU in per-frame socket writes). Nothing is sent
  * earlier than before, only together, so ZAB's ordering (an ACK only after its fsync) holds.
+ * A quorum message due now is encoded straight into that turn's buffer (writeZab): no buffer
+ * per frame, no copy to join them.
  */
 export class DelayedWriter {
   private readonly waiting: { frame: Uint8Array; sentAtMs: number; dueAtMs: number }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
-  private batch: Uint8Array[] = [];
-  private batchBytes = 0;
+  /** this turn's frames, back to back (null: none yet) */
+  private batch: JuteWriter | null = null;
+  private batchInitialBytes = BATCH_INITIAL_BYTES_MIN;
   private flushScheduled = false;
 
   constructor(
@@ -122,22 +133,44 @@ export class DelayedWriter {
 
   write(frame: Uint8Array, delayMs: number): void {
     if (this.socket.destroyed) return;
-    const now = Date.now();
     if (delayMs <= 0 && this.waiting.length === 0) {
       if (frame.length >= BATCH_FRAME_BYTES_MAX) {
         this.flush();
         this.socket.write(frame);
         return;
       }
-      this.batch.push(frame);
-      this.batchBytes += frame.length;
-      if (this.batchBytes >= BATCH_BYTES_MAX) this.flush();
-      else if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(this.flushLater);
-      }
+      this.turnBatch().raw(frame);
+      this.appended();
       return;
     }
+    this.delay(frame, delayMs);
+  }
+
+  /** A quorum message: encoded into this turn's batch when it is due now, else as write(). */
+  writeZab(msg: ZabMessage, delayMs: number): void {
+    if (this.socket.destroyed) return;
+    if (delayMs > 0 || this.waiting.length > 0 || msg.type === 'SNAP') {
+      this.write(encodeZabMessage(msg), delayMs);
+      return;
+    }
+    writeZabFrame(this.turnBatch(), msg);
+    this.appended();
+  }
+
+  private turnBatch(): JuteWriter {
+    return (this.batch ??= new JuteWriter(this.batchInitialBytes));
+  }
+
+  private appended(): void {
+    if ((this.batch as JuteWriter).length >= BATCH_BYTES_MAX) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushLater);
+    }
+  }
+
+  private delay(frame: Uint8Array, delayMs: number): void {
+    const now = Date.now();
     // a delayed frame: whatever waits for the end of this turn goes first
     this.flush();
     const ahead = this.waiting[this.waiting.length - 1]?.dueAtMs ?? 0;
@@ -182,12 +215,13 @@ export class DelayedWriter {
 
   /** write what this turn queued, now, in one write */
   flush(): void {
-    if (this.batch.length === 0) return;
-    const frames = this.batch;
-    this.batch = [];
-    this.batchBytes = 0;
+    const batch = this.batch;
+    if (batch === null || batch.length === 0) return;
+    this.batch = null;
+    this.batchInitialBytes = Math.min(BATCH_INITIAL_BYTES_MAX, Math.max(BATCH_INITIAL_BYTES_MIN, batch.length));
     if (this.socket.destroyed) return;
-    this.socket.write(frames.length === 1 ? (frames[0] as Uint8Array) : Buffer.concat(frames));
+    // the writer is dropped: its buffer goes to the socket as it is (the next turn gets a new one)
+    this.socket.write(batch.take());
   }
 
   /** before the socket is closed: what this turn queued still goes out (as it did when each
@@ -485,9 +519,6 @@ export class QuorumNetwork {
   private holding = false;
   private readonly held: { m: HeldMessage; link: QuorumLink; frame: Uint8Array }[] = [];
   private nextHeldId = 1;
-  /** the last message encoded and its frame (messages are immutable values) */
-  private lastSent: ZabMessage | null = null;
-  private lastFrame: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly o: QuorumNetworkOptions) {}
 
@@ -560,27 +591,20 @@ export class QuorumNetwork {
     }
     const link = this.outgoing?.peer === to ? this.outgoing : this.accepted.get(to);
     if (!link || link.superseded) return;
-    // the leader sends one PROPOSAL / COMMIT object to every learner in a row: encode it once
-    let frame: Uint8Array;
-    if (msg === this.lastSent) frame = this.lastFrame;
-    else {
-      frame = encodeZabMessage(msg);
-      // (a SNAP is sent once: not kept)
-      this.lastSent = frame.length < BATCH_FRAME_BYTES_MAX ? msg : null;
-      this.lastFrame = frame;
-    }
     // a held link keeps its order: once something waits, later messages (PINGs too) wait behind it
     const stepped = link.broadcasting && STEPPED_TYPES.has(msg.type);
     if (msg.type === 'UPTODATE') link.broadcasting = true;
     if (this.holding && (stepped || this.held.some((h) => h.link === link))) {
       const zxid = 'zxid' in msg ? msg.zxid : 'txn' in msg ? msg.txn.zxid : undefined;
       const m: HeldMessage = { id: this.nextHeldId++, from: this.o.myid, to, type: msg.type, heldAtMs: Date.now(), ...(zxid !== undefined ? { zxid: `0x${BigInt.asUintN(64, zxid).toString(16)}` } : {}) };
-      this.held.push({ m, link, frame });
+      this.held.push({ m, link, frame: encodeZabMessage(msg) });
       if (this.held.length > 100_000) this.held.shift();
       this.o.onHeld?.(m);
       return;
     }
-    link.writer.write(frame, this.o.faults.delayMs(this.o.myid, to));
+    // encoded straight into the link's batch for this turn (the leader writes each PROPOSAL once
+    // per learner: a copy of its bytes, cheaper than a frame of its own plus a join)
+    link.writer.writeZab(msg, this.o.faults.delayMs(this.o.myid, to));
   }
 
   /** Close the connection to `peer`; nothing is reported back. */
@@ -656,7 +680,7 @@ export class QuorumNetwork {
     s.setTimeout(5000, () => s.destroy());
     s.once('connect', () => {
       s.setTimeout(0);
-      link.writer.write(encodeZabMessage(hello), this.o.faults.delayMs(this.o.myid, leader));
+      link.writer.writeZab(hello, this.o.faults.delayMs(this.o.myid, leader));
     });
     this.reader(link, new FrameSplitter(quorumFrameBytesMax));
     s.once('close', () => {

@@ -93,214 +93,318 @@ function txnData(w: JuteWriter, t: TxnRecord): JuteWriter {
   return w.long(t.sessionId).int(t.xid).buffer(t.data);
 }
 
-function dataOf(build: (w: JuteWriter) => void): Uint8Array {
-  const w = new JuteWriter(64);
-  build(w);
-  return w.bytes();
-}
-
-export function encodeZabMessage(m: ZabMessage): Uint8Array {
-  let type: number;
-  let zxid: bigint;
-  let data: Uint8Array | null = null;
+/** the QuorumPacket type number and zxid of a message */
+function headOf(m: ZabMessage): { type: number; zxid: bigint } {
   switch (m.type) {
     case 'FOLLOWERINFO':
     case 'OBSERVERINFO':
-      type = m.type === 'FOLLOWERINFO' ? ZabPacketType.FOLLOWERINFO : ZabPacketType.OBSERVERINFO;
-      zxid = makeZxid(m.acceptedEpoch, 0);
-      data = dataOf((w) => w.long(BigInt(m.sid)).int(m.protocolVersion).long(0n));
+      return { type: ZabPacketType[m.type], zxid: makeZxid(m.acceptedEpoch, 0) };
+    case 'LEADERINFO':
+      return { type: ZabPacketType.LEADERINFO, zxid: makeZxid(m.newEpoch, 0) };
+    case 'ACKEPOCH':
+      return { type: ZabPacketType.ACKEPOCH, zxid: m.lastZxid };
+    case 'PROPOSAL':
+    case 'INFORM':
+    case 'INFORMANDACTIVATE':
+      return { type: ZabPacketType[m.type], zxid: m.txn.zxid };
+    case 'REQUEST':
+    case 'REVALIDATE':
+      return { type: ZabPacketType[m.type], zxid: -1n };
+    case 'PING':
+      return { type: ZabPacketType.PING, zxid: BigInt(m.round) };
+    default:
+      return { type: ZabPacketType[m.type], zxid: m.zxid };
+  }
+}
+
+/**
+ * Appends one whole quorum-port frame for `m` to `w`: int32 length, then the QuorumPacket. The
+ * data field is written in place (its length patched in after it), so a frame costs no buffer of
+ * its own: a link writes a turn's frames into one writer (see peer-network.ts).
+ */
+export function writeZabFrame(w: JuteWriter, m: ZabMessage): void {
+  const frameAt = w.length;
+  w.int(0);
+  // the hot messages first, without building a head object
+  if (m.type === 'COMMIT' || m.type === 'ACK' || m.type === 'UPTODATE') {
+    w.int(ZabPacketType[m.type]).long(m.zxid).int(-1).int(0);
+    w.patchInt(frameAt, w.length - frameAt - 4);
+    return;
+  }
+  if (m.type === 'PROPOSAL' || m.type === 'INFORM') {
+    const t = m.txn;
+    w.int(ZabPacketType[m.type]).long(t.zxid).int(16 + t.data.length);
+    txnData(w, t).int(0);
+    w.patchInt(frameAt, w.length - frameAt - 4);
+    return;
+  }
+  if (m.type === 'REQUEST') {
+    w.int(ZabPacketType.REQUEST).long(-1n).int(16 + m.data.length).long(m.sessionId).int(m.xid).buffer(m.data).int(0);
+    w.patchInt(frameAt, w.length - frameAt - 4);
+    return;
+  }
+  const { type, zxid } = headOf(m);
+  w.int(type).long(zxid);
+  const dataAt = w.length;
+  w.int(0);
+  switch (m.type) {
+    case 'FOLLOWERINFO':
+    case 'OBSERVERINFO':
+      w.long(BigInt(m.sid)).int(m.protocolVersion).long(0n);
       break;
     case 'LEADERINFO':
-      type = ZabPacketType.LEADERINFO;
-      zxid = makeZxid(m.newEpoch, 0);
-      data = dataOf((w) => w.int(m.protocolVersion));
+      w.int(m.protocolVersion);
       break;
     case 'ACKEPOCH':
-      type = ZabPacketType.ACKEPOCH;
-      zxid = m.lastZxid;
-      data = dataOf((w) => w.int(m.currentEpoch));
+      w.int(m.currentEpoch);
       break;
     case 'DIFF':
     case 'TRUNC':
-      type = m.type === 'DIFF' ? ZabPacketType.DIFF : ZabPacketType.TRUNC;
-      zxid = m.zxid;
-      data = dataOf((w) => w.long(m.committedZxid));
+      w.long(m.committedZxid);
       break;
     case 'SNAP':
-      type = ZabPacketType.SNAP;
-      zxid = m.zxid;
-      data = m.snapshot;
-      break;
-    case 'PROPOSAL':
-    case 'INFORM':
-      type = m.type === 'PROPOSAL' ? ZabPacketType.PROPOSAL : ZabPacketType.INFORM;
-      zxid = m.txn.zxid;
-      data = dataOf((w) => txnData(w, m.txn));
-      break;
-    case 'COMMIT':
-    case 'ACK':
-    case 'UPTODATE':
-      type = ZabPacketType[m.type];
-      zxid = m.zxid;
+      w.raw(m.snapshot);
       break;
     case 'NEWLEADER':
-      type = ZabPacketType.NEWLEADER;
-      zxid = m.zxid;
-      if (m.config !== undefined) data = new TextEncoder().encode(m.config);
+      if (m.config === undefined) w.patchInt(dataAt, -1);
+      else w.raw(new TextEncoder().encode(m.config));
       break;
     case 'COMMITANDACTIVATE':
-      type = ZabPacketType.COMMITANDACTIVATE;
-      zxid = m.zxid;
-      data = dataOf((w) => w.long(BigInt(m.leader)));
+      w.long(BigInt(m.leader));
       break;
     case 'INFORMANDACTIVATE':
       // ZooKeeper: the designated leader's sid, then the txn as INFORM carries it
-      type = ZabPacketType.INFORMANDACTIVATE;
-      zxid = m.txn.zxid;
-      data = dataOf((w) => {
-        w.long(BigInt(m.leader));
-        txnData(w, m.txn);
-      });
-      break;
-    case 'REQUEST':
-      type = ZabPacketType.REQUEST;
-      zxid = -1n;
-      data = dataOf((w) => w.long(m.sessionId).int(m.xid).buffer(m.data));
+      w.long(BigInt(m.leader));
+      txnData(w, m.txn);
       break;
     case 'PING':
-      type = ZabPacketType.PING;
-      zxid = BigInt(m.round);
-      data = dataOf((w) => w.vector(m.touches, (ww, t) => ww.long(t.sessionId).int(t.timeoutMs)));
+      w.vector(m.touches, (ww, t) => ww.long(t.sessionId).int(t.timeoutMs));
       break;
     case 'REVALIDATE':
-      type = ZabPacketType.REVALIDATE;
-      zxid = -1n;
-      data = dataOf((w) => w.long(m.sessionId).int(m.timeoutMs).bool(m.valid));
+      w.long(m.sessionId).int(m.timeoutMs).bool(m.valid);
       break;
     case 'SYNC':
-      type = ZabPacketType.SYNC;
-      zxid = m.zxid;
-      data = dataOf((w) => w.long(m.sessionId).int(m.xid));
+      w.long(m.sessionId).int(m.xid);
       break;
+    default:
+      // COMMIT, ACK, UPTODATE, PROPOSAL, INFORM, REQUEST: written above
+      throw new Error(`unreachable: ${type}`);
   }
-  return new JuteWriter(32 + (data?.length ?? 0)).int(type).long(zxid).buffer(data).int(0).frame();
+  if (!(m.type === 'NEWLEADER' && m.config === undefined)) w.patchInt(dataAt, w.length - dataAt - 4);
+  w.int(0); // authinfo: an empty vector
+  w.patchInt(frameAt, w.length - frameAt - 4);
 }
 
-/** Decode one quorum-port frame payload (without its length prefix). */
+/** the frame's size for the common messages (a writer of this size never grows) */
+function frameBytesOf(m: ZabMessage): number {
+  switch (m.type) {
+    case 'PROPOSAL':
+    case 'INFORM':
+    case 'INFORMANDACTIVATE':
+      return 48 + m.txn.data.length;
+    case 'REQUEST':
+      return 40 + m.data.length;
+    case 'SNAP':
+      return 24 + m.snapshot.length;
+    default:
+      return 64;
+  }
+}
+
+/** One quorum-port frame (length prefix included) in a buffer of its own. */
+export function encodeZabMessage(m: ZabMessage): Uint8Array {
+  const w = new JuteWriter(frameBytesOf(m));
+  writeZabFrame(w, m);
+  return w.take();
+}
+
+function need(r: JuteReader, end: number, n: number, type: number): void {
+  if (r.offset + n > end) throw new JuteFormatError(`packet type ${type}: data of ${end - r.offset} bytes, needs ${n} more`);
+}
+
+/**
+ * Decode one quorum-port frame payload (without its length prefix). The payload may be a view
+ * into a socket's chunk (FrameSplitter): only the bytes a message keeps (a txn's, a request's,
+ * a snapshot's) are copied, once; the rest is read in place.
+ */
 export function decodeZabMessage(payload: Uint8Array): ZabMessage {
   const r = new JuteReader(payload);
   const type = r.int();
   const zxid = r.long();
-  const data = r.buffer();
-  r.vector((rr) => ({ scheme: rr.string(), id: rr.string() })); // authinfo: unused between ZooLab peers
-  const d = (): JuteReader => {
-    if (data === null) throw new JuteFormatError(`packet type ${type} without data`);
-    return new JuteReader(data);
+  const dataLen = r.int();
+  if (dataLen < -1) throw new JuteFormatError(`negative buffer length ${dataLen}`);
+  const dataAt = r.offset;
+  const end = dataLen === -1 ? dataAt : dataAt + dataLen;
+  if (end > payload.length) throw new JuteFormatError(`packet type ${type}: data of ${dataLen} bytes in ${payload.length - dataAt}`);
+  // the data's fields are read with the payload's reader, never past the data's end
+  const d = (n: number): JuteReader => {
+    if (dataLen === -1) throw new JuteFormatError(`packet type ${type} without data`);
+    need(r, end, n, type);
+    return r;
+  };
+  const bytesIn = (): Uint8Array => {
+    const n = d(4).int();
+    if (n === -1) return new Uint8Array(0);
+    if (n < -1) throw new JuteFormatError(`negative buffer length ${n}`);
+    need(r, end, n, type);
+    const out = payload.slice(r.offset, r.offset + n);
+    r.offset += n;
+    return out;
   };
   const txn = (): TxnRecord => {
-    const dr = d();
-    return { zxid, sessionId: dr.long(), xid: dr.int(), data: dr.buffer() ?? new Uint8Array(0) };
+    const sessionId = d(12).long();
+    const xid = r.int();
+    return { zxid, sessionId, xid, data: bytesIn() };
   };
+  let m: ZabMessage;
   switch (type) {
+    case ZabPacketType.COMMIT:
+      m = { type: 'COMMIT', zxid };
+      break;
+    case ZabPacketType.ACK:
+      m = { type: 'ACK', zxid };
+      break;
+    case ZabPacketType.PROPOSAL:
+      m = { type: 'PROPOSAL', txn: txn() };
+      break;
+    case ZabPacketType.REQUEST: {
+      const sessionId = d(12).long();
+      const xid = r.int();
+      m = { type: 'REQUEST', sessionId, xid, data: bytesIn() };
+      break;
+    }
     case ZabPacketType.FOLLOWERINFO:
     case ZabPacketType.OBSERVERINFO: {
-      const dr = d();
-      const sid = Number(dr.long());
-      const protocolVersion = dr.int();
-      return { type: type === ZabPacketType.FOLLOWERINFO ? 'FOLLOWERINFO' : 'OBSERVERINFO', sid, acceptedEpoch: zxidEpoch(zxid), protocolVersion };
+      const sid = Number(d(12).long());
+      const protocolVersion = r.int();
+      m = { type: type === ZabPacketType.FOLLOWERINFO ? 'FOLLOWERINFO' : 'OBSERVERINFO', sid, acceptedEpoch: zxidEpoch(zxid), protocolVersion };
+      break;
     }
     case ZabPacketType.LEADERINFO:
-      return { type: 'LEADERINFO', newEpoch: zxidEpoch(zxid), protocolVersion: d().int() };
+      m = { type: 'LEADERINFO', newEpoch: zxidEpoch(zxid), protocolVersion: d(4).int() };
+      break;
     case ZabPacketType.ACKEPOCH:
-      return { type: 'ACKEPOCH', lastZxid: zxid, currentEpoch: d().int() };
+      m = { type: 'ACKEPOCH', lastZxid: zxid, currentEpoch: d(4).int() };
+      break;
     case ZabPacketType.DIFF:
-      return { type: 'DIFF', zxid, committedZxid: d().long() };
+      m = { type: 'DIFF', zxid, committedZxid: d(8).long() };
+      break;
     case ZabPacketType.TRUNC:
-      return { type: 'TRUNC', zxid, committedZxid: d().long() };
+      m = { type: 'TRUNC', zxid, committedZxid: d(8).long() };
+      break;
     case ZabPacketType.SNAP:
-      return { type: 'SNAP', zxid, snapshot: data ?? new Uint8Array(0) };
-    case ZabPacketType.PROPOSAL:
-      return { type: 'PROPOSAL', txn: txn() };
+      m = { type: 'SNAP', zxid, snapshot: payload.slice(dataAt, end) };
+      break;
     case ZabPacketType.INFORM:
-      return { type: 'INFORM', txn: txn() };
-    case ZabPacketType.COMMIT:
-      return { type: 'COMMIT', zxid };
-    case ZabPacketType.ACK:
-      return { type: 'ACK', zxid };
+      m = { type: 'INFORM', txn: txn() };
+      break;
     case ZabPacketType.NEWLEADER:
-      return data === null || data.length === 0 ? { type: 'NEWLEADER', zxid } : { type: 'NEWLEADER', zxid, config: new TextDecoder().decode(data) };
+      m = dataLen <= 0 ? { type: 'NEWLEADER', zxid } : { type: 'NEWLEADER', zxid, config: new TextDecoder().decode(payload.subarray(dataAt, end)) };
+      break;
     case ZabPacketType.COMMITANDACTIVATE:
-      return { type: 'COMMITANDACTIVATE', zxid, leader: Number(d().long()) };
+      m = { type: 'COMMITANDACTIVATE', zxid, leader: Number(d(8).long()) };
+      break;
     case ZabPacketType.INFORMANDACTIVATE: {
-      const dr = d();
-      const leader = Number(dr.long());
-      return { type: 'INFORMANDACTIVATE', leader, txn: { zxid, sessionId: dr.long(), xid: dr.int(), data: dr.buffer() ?? new Uint8Array(0) } };
+      const leader = Number(d(8).long());
+      m = { type: 'INFORMANDACTIVATE', leader, txn: txn() };
+      break;
     }
     case ZabPacketType.UPTODATE:
-      return { type: 'UPTODATE', zxid };
-    case ZabPacketType.REQUEST: {
-      const dr = d();
-      return { type: 'REQUEST', sessionId: dr.long(), xid: dr.int(), data: dr.buffer() ?? new Uint8Array(0) };
-    }
+      m = { type: 'UPTODATE', zxid };
+      break;
     case ZabPacketType.PING: {
-      const touches: SessionTouch[] = data === null ? [] : (new JuteReader(data).vector((rr) => ({ sessionId: rr.long(), timeoutMs: rr.int() })) ?? []);
-      return { type: 'PING', round: Number(zxid), touches };
+      const touches: SessionTouch[] = [];
+      if (dataLen !== -1) {
+        const count = d(4).int();
+        if (count < -1 || count * 12 > end - r.offset) throw new JuteFormatError(`PING with ${count} touches in ${end - r.offset} bytes`);
+        for (let i = 0; i < count; i++) touches.push({ sessionId: r.long(), timeoutMs: r.int() });
+      }
+      m = { type: 'PING', round: Number(zxid), touches };
+      break;
     }
     case ZabPacketType.REVALIDATE: {
-      const dr = d();
-      return { type: 'REVALIDATE', sessionId: dr.long(), timeoutMs: dr.int(), valid: dr.bool() };
+      const sessionId = d(13).long();
+      m = { type: 'REVALIDATE', sessionId, timeoutMs: r.int(), valid: r.bool() };
+      break;
     }
     case ZabPacketType.SYNC: {
-      const dr = d();
-      return { type: 'SYNC', zxid, sessionId: dr.long(), xid: dr.int() };
+      const sessionId = d(12).long();
+      m = { type: 'SYNC', zxid, sessionId, xid: r.int() };
+      break;
     }
     default:
       throw new JuteFormatError(`unknown quorum packet type ${type}`);
   }
+  // authinfo (unused between ZooLab peers): its entries are read and dropped
+  r.offset = end;
+  const ids = r.int();
+  if (ids < -1 || ids > r.remaining) throw new JuteFormatError(`authinfo of ${ids} entries in ${r.remaining} bytes`);
+  for (let i = 0; i < ids; i++) {
+    r.ustring();
+    r.ustring();
+  }
+  return m;
 }
 
 /**
  * Splits a byte stream into int32-length-prefixed frames. Feed chunks as they arrive; complete
  * payloads come out in order. A length above `frameBytesMax` or below 0 throws (close the
  * connection).
+ *
+ * A payload is a view into the chunk it arrived in (no copy) when it arrived whole, else into one
+ * copy of the chunks it spans: read it before the next push, and copy what must be kept
+ * (decodeZabMessage does). A socket's chunks are never reused by Node, so views stay valid.
  */
 export class FrameSplitter {
+  /** the start of a frame not complete yet, as received */
   private chunks: Uint8Array[] = [];
   private buffered = 0;
 
   constructor(private readonly frameBytesMax: number) {}
 
   push(chunk: Uint8Array): Uint8Array[] {
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
+    let data = chunk;
+    if (this.chunks.length > 0) {
+      if (chunk.length > 0) {
+        this.chunks.push(chunk);
+        this.buffered += chunk.length;
+      }
+      // wait for the whole frame before copying anything (a SNAP may span many chunks)
+      if (this.buffered < 4) return [];
+      if (this.buffered < 4 + this.lengthOf(this.head())) return [];
+      data = this.concat();
+      this.chunks = [];
+      this.buffered = 0;
     }
     const out: Uint8Array[] = [];
-    for (;;) {
-      if (this.buffered < 4) return out;
-      const head = this.peek(4);
-      const len = new DataView(head.buffer, head.byteOffset, 4).getInt32(0);
-      if (len < 0 || len > this.frameBytesMax) throw new JuteFormatError(`frame of ${len} bytes (max ${this.frameBytesMax})`);
-      if (this.buffered < 4 + len) return out;
-      const all = this.take(4 + len);
-      out.push(all.subarray(4));
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    let o = 0;
+    while (data.length - o >= 4) {
+      const len = this.lengthOf(view.getInt32(o));
+      if (data.length - o < 4 + len) break;
+      out.push(data.subarray(o + 4, o + 4 + len));
+      o += 4 + len;
     }
+    if (o < data.length) {
+      this.chunks = [data.subarray(o)];
+      this.buffered = data.length - o;
+    }
+    return out;
   }
 
-  private peek(n: number): Uint8Array {
-    const first = this.chunks[0] as Uint8Array;
-    if (first.length >= n) return first.subarray(0, n);
-    this.chunks = [this.concat()];
-    return (this.chunks[0] as Uint8Array).subarray(0, n);
+  private lengthOf(len: number): number {
+    if (len < 0 || len > this.frameBytesMax) throw new JuteFormatError(`frame of ${len} bytes (max ${this.frameBytesMax})`);
+    return len;
   }
 
-  private take(n: number): Uint8Array {
-    const all = this.chunks.length === 1 ? (this.chunks[0] as Uint8Array) : this.concat();
-    const frame = all.slice(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length > 0 ? [rest] : [];
-    this.buffered = rest.length;
-    return frame;
+  /** the int32 at the start of what is buffered (at least 4 bytes) */
+  private head(): number {
+    let first = this.chunks[0] as Uint8Array;
+    if (first.length < 4) {
+      first = this.concat();
+      this.chunks = [first];
+    }
+    return new DataView(first.buffer, first.byteOffset, 4).getInt32(0);
   }
 
   private concat(): Uint8Array {
