@@ -1,12 +1,14 @@
 /**
  * Helpers shared by the storage tests (and the fs-disk test): real txn bytes from the jute
- * codec, a small snapshot, and a Disk wrapper that dies after a chosen number of operations.
+ * codec, a small snapshot, a Disk wrapper that dies after a chosen number of operations, and one
+ * whose off-loop writes land when the test says so.
  */
 import { makeZxid, type Zxid } from '../common/ids';
 import { encodeTxnEntry } from '../jute/txns';
 import { OpCode } from '../jute/types';
 import type { Disk } from './disk';
 import type { LoggedTxn } from './log-format';
+import { MemoryDisk } from './memory-disk';
 import type { SnapshotData } from './snapshot-model';
 
 const OPEN_ACL = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -124,4 +126,95 @@ export class DyingDisk implements Disk {
     this.step();
     await this.inner.fsyncDir(dir);
   }
+}
+
+interface HeldWrite {
+  path: string;
+  offset: number;
+  bytes: Uint8Array;
+  durably: boolean;
+  landed: () => void;
+  failed: (e: unknown) => void;
+}
+
+/**
+ * A MemoryDisk (with off-loop writes) whose writeAtAsync / writeAtDurably land only when the
+ * test says so, in the order it picks, as libuv's thread pool may run them: `held` lists the
+ * writes issued and not landed yet, release(i) lands one. Everything else goes to `inner` at once.
+ */
+export class HeldWritesDisk implements Disk {
+  readonly held: HeldWrite[] = [];
+  constructor(readonly inner: MemoryDisk = new MemoryDisk({ asyncWrites: true })) {}
+
+  writeAtAsync(path: string, offset: number, bytes: Uint8Array): Promise<void> {
+    return this.hold(path, offset, bytes, false);
+  }
+  writeAtDurably(path: string, offset: number, bytes: Uint8Array): Promise<void> {
+    return this.hold(path, offset, bytes, true);
+  }
+
+  private hold(path: string, offset: number, bytes: Uint8Array, durably: boolean): Promise<void> {
+    return new Promise((landed, failed) => this.held.push({ path, offset, bytes: bytes.slice(), durably, landed, failed }));
+  }
+
+  /** Lands the held write at `index` (0: the oldest issued); resolves once its caller has seen it land. */
+  async release(index = 0): Promise<void> {
+    const [w] = this.held.splice(index, 1);
+    if (w === undefined) throw new Error(`no held write at ${index} (${this.held.length} held)`);
+    await (w.durably ? this.inner.writeAtDurably! : this.inner.writeAtAsync!)(w.path, w.offset, w.bytes);
+    w.landed();
+    await settle();
+  }
+
+  /** Lands every held write, and those issued meanwhile, oldest or newest first, until none is left. */
+  async releaseAll(order: 'oldest first' | 'newest first' = 'oldest first'): Promise<void> {
+    await settle();
+    for (let i = 0; i < 1000 && this.held.length > 0; i++) await this.release(order === 'oldest first' ? 0 : this.held.length - 1);
+    if (this.held.length > 0) throw new Error('writes kept coming');
+  }
+
+  list(dir: string): string[] {
+    return this.inner.list(dir);
+  }
+  read(path: string): Uint8Array | null {
+    return this.inner.read(path);
+  }
+  size(path: string): number | null {
+    return this.inner.size(path);
+  }
+  readAt(path: string, offset: number, length: number): Uint8Array | null {
+    return this.inner.readAt(path, offset, length);
+  }
+  append(path: string, bytes: Uint8Array): void {
+    this.inner.append(path, bytes);
+  }
+  writeAt(path: string, offset: number, bytes: Uint8Array): void {
+    this.inner.writeAt(path, offset, bytes);
+  }
+  write(path: string, bytes: Uint8Array): void {
+    this.inner.write(path, bytes);
+  }
+  truncate(path: string, sizeBytes: number): void {
+    this.inner.truncate(path, sizeBytes);
+  }
+  rename(from: string, to: string): void {
+    this.inner.rename(from, to);
+  }
+  remove(path: string): void {
+    this.inner.remove(path);
+  }
+  mkdir(dir: string): void {
+    this.inner.mkdir(dir);
+  }
+  fsync(path: string): Promise<void> {
+    return this.inner.fsync(path);
+  }
+  fsyncDir(dir: string): Promise<void> {
+    return this.inner.fsyncDir(dir);
+  }
+}
+
+/** Lets every promise chain that can move on do so (a few rounds of microtasks). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 50; i++) await Promise.resolve();
 }

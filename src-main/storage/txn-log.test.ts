@@ -6,7 +6,7 @@ import { adler32 } from './adler32';
 import type { Disk } from './disk';
 import { encodeLogEntry, scanLogFile, txnZxid, type LoggedTxn } from './log-format';
 import { MemoryDisk } from './memory-disk';
-import { createTxn, txnRange } from './test-support';
+import { createTxn, HeldWritesDisk, txnRange } from './test-support';
 import { DEFAULT_PREALLOC_BYTES, TxnLog } from './txn-log';
 
 const DIR = '/data/version-2';
@@ -591,8 +591,9 @@ describe('txn log: writes off the event loop (Disk.writeAtAsync)', () => {
     log.appendBatch(txnRange(1, 4, 6));
     log.roll();
     log.appendBatch(txnRange(1, 7, 9));
-    // nothing has landed yet (the writes wait a few microtasks), the log reads whole anyway
-    expect(disk.read(`${DIR}/log.100000001`)!.length).toBe(16);
+    // nothing has landed yet (the writes wait a few microtasks; the file comes with its first
+    // write), the log reads whole anyway
+    expect(disk.read(`${DIR}/log.100000001`)).toBeNull();
     expect(zxids(log.read(0n))).toEqual(txnRange(1, 1, 9).map((t) => t.zxid));
     const second = log.sync();
     expect(await first).toBe(makeZxid(1, 3));
@@ -661,6 +662,95 @@ describe('txn log: writes off the event loop (Disk.writeAtAsync)', () => {
     expect(() => broken.appendBatch(txnRange(1, 3, 3))).toThrow(/unusable/);
     log.appendBatch(txnRange(1, 1, 1)); // another log on the same disk is fine
     expect(await log.sync()).toBe(makeZxid(1, 1));
+  });
+});
+
+describe('txn log: TRUNC and purge while writes are in flight (a quorum member, asyncWrites)', () => {
+  const opts = { preallocBytes: 4096, asyncWrites: true };
+  const path1 = `${DIR}/log.100000001`;
+  const zx = (txns: LoggedTxn[]) => txns.map((t) => t.zxid);
+
+  for (const order of ['oldest first', 'newest first'] as const) {
+    it(`TRUNC with the tail's write held: the log is cut at once, the disk only after that write lands, later writes after the cut (${order})`, async () => {
+      const disk = new HeldWritesDisk();
+      const log = await TxnLog.open(disk, DIR, opts);
+      log.appendBatch(txnRange(1, 1, 2));
+      const first = log.sync();
+      await disk.releaseAll(order);
+      expect(await first).toBe(makeZxid(1, 2));
+      // an uncommitted tail, its write (entries 3..8, O_DSYNC) on the thread pool
+      log.appendBatch(txnRange(1, 3, 8));
+      const tail = log.sync();
+      await Promise.resolve();
+      expect(disk.held.map((w) => [w.path, w.durably])).toEqual([[path1, true]]);
+      // TRUNC: the tree is rebuilt from read() and the leader's txns are appended right away
+      const cut = log.truncateAfter(makeZxid(1, 2));
+      expect(log.lastZxid).toBe(makeZxid(1, 2));
+      expect(zxids(log.read(0n))).toEqual(zx(txnRange(1, 1, 2)));
+      log.appendBatch(txnRange(2, 1, 3));
+      const after = log.sync();
+      expect(zxids(log.read(0n))).toEqual([...zx(txnRange(1, 1, 2)), ...zx(txnRange(2, 1, 3))]);
+      // the disk: nothing cut yet, and the new file's writes wait for the cut (none issued)
+      await Promise.resolve();
+      expect(disk.inner.size(path1)).toBe(4096);
+      expect(disk.held.map((w) => w.path)).toEqual([path1]);
+      // the tail's write lands first, then the cut, then the new file's writes
+      await disk.release(0);
+      expect(disk.inner.size(path1)).toBeLessThan(4096);
+      expect(disk.held.length).toBeGreaterThan(0);
+      expect(disk.held.every((w) => w.path === `${DIR}/log.200000001`)).toBe(true);
+      await disk.releaseAll(order);
+      expect(await cut).toBe(6);
+      expect(await tail).toBe(makeZxid(1, 8)); // (what was appended before its call; cut since)
+      expect(await after).toBe(makeZxid(2, 3));
+      const notes: string[] = [];
+      const again = await TxnLog.open(disk.inner.crash(), DIR, { ...opts, note: (m) => notes.push(m) });
+      expect(notes).toEqual([]);
+      expect(zxids(again.read(0n))).toEqual([...zx(txnRange(1, 1, 2)), ...zx(txnRange(2, 1, 3))]);
+    });
+  }
+
+  it('TRUNC removing a file whose write is held: a new file of the same name is written only after the removal', async () => {
+    const disk = new HeldWritesDisk();
+    const log = await TxnLog.open(disk, DIR, opts);
+    log.appendBatch(txnRange(1, 1, 2));
+    const first = log.sync();
+    await disk.releaseAll();
+    await first;
+    log.roll();
+    log.appendBatch(txnRange(1, 3, 5)); // log.100000003, its header and entries held
+    void log.sync();
+    const cut = log.truncateAfter(makeZxid(1, 2));
+    log.appendBatch([createTxn(makeZxid(1, 3), 40)]); // (ZAB never logs a zxid twice; the log must not care)
+    const after = log.sync();
+    expect(zxids(log.read(0n))).toEqual([...zx(txnRange(1, 1, 2)), makeZxid(1, 3)]);
+    await disk.releaseAll('newest first');
+    expect(await cut).toBe(3);
+    expect(await after).toBe(makeZxid(1, 3));
+    const again = await TxnLog.open(disk.inner.crash(), DIR, opts);
+    const read = [...again.read(0n)];
+    expect(zxids(read)).toEqual([...zx(txnRange(1, 1, 2)), makeZxid(1, 3)]);
+    expect(read[2]!.bytes).toEqual(createTxn(makeZxid(1, 3), 40).bytes);
+  });
+
+  it('removeFilesBefore (snapshot sync, purge) with a file\'s zeros still in flight: the file is removed after they land, not made again', async () => {
+    const disk = new HeldWritesDisk();
+    const log = await TxnLog.open(disk, DIR, opts);
+    log.appendBatch(txnRange(1, 1, 3));
+    const first = log.sync();
+    await Promise.resolve();
+    // header + entries land (acknowledged); the zeros behind them stay on the pool
+    const entries = disk.held.findIndex((w) => w.durably);
+    await disk.release(entries);
+    expect(disk.held.length).toBeGreaterThan(0);
+    log.roll();
+    log.appendBatch(txnRange(1, 4, 5));
+    expect(log.removeFilesBefore(makeZxid(1, 3))).toEqual(['log.100000001']);
+    const second = log.sync();
+    await disk.releaseAll();
+    await first;
+    expect(await second).toBe(makeZxid(1, 5));
+    expect(disk.inner.list(DIR)).toEqual(['log.100000004']);
   });
 });
 

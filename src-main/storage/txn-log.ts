@@ -56,12 +56,12 @@ export interface TxnLogOptions {
    */
   preallocBytes?: number;
   /**
-   * Hand the log's writes to Disk.writeAtAsync when the disk has it (the standalone server):
-   * a write waiting in the kernel behind a running fsync then stalls no request. truncateAfter
-   * then cuts only once the writes in flight have landed (after a microtask at least), so
-   * nothing may be appended until its promise resolves. Default false: every write is
-   * synchronous and truncateAfter changes the log before it returns (the quorum pipeline
-   * relies on that).
+   * Hand the log's writes to Disk.writeAtAsync / writeAtDurably when the disk has them (every
+   * server): a write waiting in the kernel behind a running fsync, or 16 MiB of preallocated
+   * zeros, then stalls no request. The log still changes at once as its callers see it (append,
+   * read, truncateAfter, roll, removeFilesBefore); only the disk lags: a cut or a removal waits
+   * for every write started before it, and writes started after it wait for it (see exclusive).
+   * Default false: every write lands before the call returns.
    */
   asyncWrites?: boolean;
 }
@@ -93,8 +93,10 @@ export class TxnLog {
   private unwrittenFile: LogFileInfo | null = null;
   /** writes handed to Disk.writeAtAsync and not landed yet: read() lays them over the file */
   private readonly inFlight = new Set<{ file: LogFileInfo; offset: number; bytes: Uint8Array; done: Promise<void> }>();
-  /** settles once every write started so far has landed; rejected for good by a failed one */
+  /** settles once every write (and cut or removal) started so far has landed; rejected for good by a failed one */
   private landed: Promise<void> = Promise.resolve();
+  /** the newest cut or removal still waiting for the writes before it; later writes wait for it */
+  private gate: Promise<void> | null = null;
   /** headers of files started here whose first entries are not written yet (see writeOut) */
   private readonly headers = new Map<LogFileInfo, Uint8Array>();
   /** physical size (entries + preallocated zeros) of files this process writes */
@@ -297,6 +299,8 @@ export class TxnLog {
     const end = offset + bytes.length;
     const under: Promise<void>[] = [];
     for (const w of this.inFlight) if (w.file === file && w.offset < end && offset < w.offset + w.bytes.length) under.push(w.done);
+    // and nothing lands before a cut or removal started earlier (exclusive) has run
+    if (this.gate !== null) under.push(this.gate);
     const issue = (): Promise<void> => (durably ? this.disk.writeAtDurably!(path, offset, bytes) : this.disk.writeAtAsync!(path, offset, bytes));
     const write = { file, offset, bytes, done: Promise.resolve() };
     this.inFlight.add(write);
@@ -319,7 +323,9 @@ export class TxnLog {
     const name = logFileName(firstZxid);
     assert(!this.files.some((f) => f.name === name), `txn log: ${name} already exists`);
     const header = encodeFileHeader(TXNLOG_MAGIC, this.dbId);
-    this.disk.write(joinPath(this.dir, name), header);
+    // off the loop, the file comes with its first write (header + first entries, see writeOut),
+    // behind any cut or removal still waiting (a removed file of the same name, see exclusive)
+    if (!this.asyncWrites) this.disk.write(joinPath(this.dir, name), header);
     this.dirtyPaths.add(joinPath(this.dir, name));
     const file: LogFileInfo = { name, nameZxid: firstZxid, firstZxid: null, lastZxid: null, entryCount: 0, sizeBytes: header.length };
     this.headers.set(file, header);
@@ -394,7 +400,13 @@ export class TxnLog {
     const path = joinPath(this.dir, f.name);
     // only the entries: what follows sizeBytes is preallocated zeros (open() checked the file)
     let bytes = this.disk.readAt !== undefined ? this.disk.readAt(path, 0, f.sizeBytes) : this.disk.read(path);
-    if (bytes === null) throw new ZooLabError('STORAGE_CORRUPT', `txn log ${f.name} disappeared from ${this.dir}`);
+    if (bytes === null) {
+      // a file started here whose first write (header and entries) has not landed yet
+      let coming = false;
+      for (const w of this.inFlight) coming ||= w.file === f;
+      if (!coming) throw new ZooLabError('STORAGE_CORRUPT', `txn log ${f.name} disappeared from ${this.dir}`);
+      bytes = new Uint8Array(0);
+    }
     // entries still on their way to the disk: as the file will read once they land
     for (const w of this.inFlight) {
       if (w.file !== f || w.offset >= f.sizeBytes) continue; // (zeros past the entries: not needed)
@@ -414,46 +426,79 @@ export class TxnLog {
   }
 
   /**
-   * ZAB TRUNC: removes every entry with zxid > `zxid` (cuts one file, removes the later ones),
-   * makes that durable, and starts a new file on the next append. Returns how many entries
-   * were removed. Unlike ZooKeeper, truncating to a zxid older than the whole log is allowed
+   * ZAB TRUNC: removes every entry with zxid > `zxid` (cuts one file, removes the later ones)
+   * and starts a new file on the next append. Returns how many entries were removed, once the
+   * cut is durable. Unlike ZooKeeper, truncating to a zxid older than the whole log is allowed
    * (the log just becomes empty); the caller must also drop snapshots newer than `zxid`.
+   *
+   * The log changes before the call returns: lastZxid, read() and the next append see it cut
+   * (a quorum member rebuilds its tree from read() and appends the leader's txns at once). The
+   * disk follows: with writes in flight (asyncWrites) the cut waits for them, since one landing
+   * after it would bring cut entries back, and writes started after the call wait for the cut.
    */
-  async truncateAfter(zxid: Zxid): Promise<number> {
+  truncateAfter(zxid: Zxid): Promise<number> {
     this.writeOut();
-    // a write landing after the cut would bring entries back (no await without writes in
-    // flight: the cut stays synchronous for callers that append right after it)
-    if (this.inFlight.size > 0) await this.landed.catch(() => {});
     this.checkUsable();
     let removed = 0;
-    const cut: string[] = [];
-    let removedFile = false;
+    // what the disk must do: cut a file to `end`, or remove it (end null)
+    const cuts: { path: string; end: number | null }[] = [];
     for (let i = this.files.length - 1; i >= 0; i--) {
       const f = this.files[i]!;
       if (f.lastZxid === null || f.lastZxid <= zxid) continue;
       const path = joinPath(this.dir, f.name);
-      const entries = this.scanFile(f);
+      const entries = this.scanFile(f); // with the writes in flight laid over
       const keep = entries.filter((e) => e.zxid <= zxid);
       removed += entries.length - keep.length;
       if (keep.length === 0) {
-        this.disk.remove(path);
         this.files.splice(i, 1);
         this.dirtyPaths.delete(path);
-        removedFile = true;
+        this.allocated.delete(f);
+        cuts.push({ path, end: null });
         continue;
       }
       const end = keep[keep.length - 1]!.end;
-      this.disk.truncate(path, end); // drops its preallocation too: the next append starts a new file
       f.lastZxid = keep[keep.length - 1]!.zxid;
       f.entryCount = keep.length;
       f.sizeBytes = end;
-      cut.push(path);
+      cuts.push({ path, end });
     }
     this.forgetCurrent();
     this.lastLogged = lastZxidOf(this.files);
     if (this.lastDurable > this.lastLogged) this.lastDurable = this.lastLogged;
-    await Promise.all([...cut.map((p) => this.disk.fsync(p)), ...(removedFile ? [this.disk.fsyncDir(this.dir)] : [])]);
-    return removed;
+    if (cuts.length === 0) return Promise.resolve(0);
+    const onDisk = this.exclusive(() => {
+      // truncate drops a file's preallocation too: the next append starts a new file
+      for (const c of cuts) c.end === null ? this.disk.remove(c.path) : this.disk.truncate(c.path, c.end);
+    });
+    const removedFile = cuts.some((c) => c.end === null);
+    return onDisk
+      .then(() => Promise.all([...cuts.filter((c) => c.end !== null).map((c) => this.disk.fsync(c.path)), ...(removedFile ? [this.disk.fsyncDir(this.dir)] : [])]))
+      .then(() => removed);
+  }
+
+  /**
+   * Runs `change` (cut or remove log files) on the disk once every write started so far has
+   * landed, and holds back every write started after it until it has run (startWrite): a write
+   * landing after a cut would bring cut entries back, one landing after a removal would make
+   * the file again (or land in a new file that reuses the name, which the removal would take).
+   * At once when nothing is in flight (always, without asyncWrites); a failure breaks the log.
+   */
+  private exclusive(change: () => void): Promise<void> {
+    if (this.inFlight.size === 0 && this.gate === null) {
+      change();
+      return Promise.resolve();
+    }
+    const gate = this.landed.then(change).catch((e: unknown) => {
+      this.broken ??= e instanceof Error ? e : new Error(String(e));
+      throw e;
+    });
+    this.gate = gate;
+    this.landed = gate;
+    const clear = (): void => {
+      if (this.gate === gate) this.gate = null;
+    };
+    gate.then(clear, clear);
+    return gate;
   }
 
   /**
@@ -465,12 +510,14 @@ export class TxnLog {
   removeFilesBefore(snapshotZxid: Zxid): string[] {
     this.writeOut();
     const gone = this.files.filter((f) => f !== this.current && f.lastZxid !== null && f.lastZxid <= snapshotZxid);
+    const paths = gone.map((f) => joinPath(this.dir, f.name));
     for (const f of gone) {
-      const path = joinPath(this.dir, f.name);
-      this.disk.remove(path);
-      this.dirtyPaths.delete(path);
+      this.dirtyPaths.delete(joinPath(this.dir, f.name));
+      this.allocated.delete(f);
       this.files.splice(this.files.indexOf(f), 1);
     }
+    // (after the writes in flight, which may be some of these files' last entries or zeros)
+    if (paths.length > 0) this.exclusive(() => paths.forEach((p) => this.disk.remove(p))).catch(() => {}); // a failure breaks the log: the next sync reports it
     return gone.map((f) => f.name);
   }
 }
