@@ -80,7 +80,13 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   const sys = cfg.systemProperties;
   const disk = new FsDisk({ forceSync: cfg.forceSync });
   const layout = { snapDir: join(cfg.dataDir, 'version-2'), logDir: join(cfg.dataLogDir, 'version-2') };
-  const rec: Recovered = await recover(disk, layout, { trustEmptySnapshot: sys.get('zookeeper.snapshot.trust.empty') === 'true', preallocBytes: preallocBytesFrom(sys, DEFAULT_PREALLOC_BYTES) });
+  const rec: Recovered = await recover(disk, layout, {
+    trustEmptySnapshot: sys.get('zookeeper.snapshot.trust.empty') === 'true',
+    preallocBytes: preallocBytesFrom(sys, DEFAULT_PREALLOC_BYTES),
+    // the log's writes (entries: one O_DSYNC pwrite per group commit; preallocated zeros) run on
+    // the thread pool, not the event loop; TRUNC / SNAP still see the log cut at once (TxnLog.truncateAfter)
+    asyncWrites: true,
+  });
   for (const n of rec.notes) log.info(`recovery: ${n}`);
   let tree = rec.snapshot ? DataTree.fromSnapshot(rec.snapshot) : new DataTree();
   const records = rec.txns.map((t) => recordOf(t.bytes));
@@ -315,11 +321,16 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   // waiting a whole fsync for it (the kernel overlaps them; TxnLog.sync resolves each only
   // after the ones before it, so `persisted(seq)` still means everything up to seq is durable).
   // Any other op (epoch files, truncate, snapshot) waits for every sync before it and runs alone.
+  // The log's writes run off the event loop (asyncWrites): a sync resolves once its entries have
+  // landed and are durable (O_DSYNC, or the fsync after them); a cut or a removal of log files
+  // waits on disk for the writes started before it, and holds back the ones after it (TxnLog).
   type Job = { seq: number; run: (() => Promise<void>) | null };
   const jobs: Job[] = [];
   const SYNCS_IN_FLIGHT_MAX = 2;
   let syncsInFlight = 0;
   let runningOp = false;
+  /** the op running (or the last one): stop() lets it end, e.g. a TRUNC's cut and its fsync */
+  let opDone: Promise<void> = Promise.resolve();
 
   const persistFailed = (e: unknown): void => {
     if (!failed) {
@@ -349,7 +360,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       if (syncsInFlight > 0) return; // the op waits for the appends before it
       const job = jobs.shift() as Job;
       runningOp = true;
-      txnLog
+      opDone = txnLog
         .sync()
         .then(() => (job.run as () => Promise<void>)())
         .then(() => {
@@ -404,7 +415,8 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         break;
       }
       case 'truncate': {
-        // the log and the tree change now; durability follows in order
+        // the log and the tree change now (the log as TxnLog shows it: the disk cuts once the
+        // writes in flight have landed); durability follows in order
         const cut = txnLog.truncateAfter(op.zxid);
         const gone = snapshots.removeAfter(op.zxid);
         if (tree.lastProcessedZxid > op.zxid) {
@@ -803,6 +815,8 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       await electionNet.close();
       await quorumNet.close();
       try {
+        // every write in flight lands (and any cut waiting for them runs) before the files close
+        await opDone;
         await txnLog.sync();
       } catch {
         // reported already

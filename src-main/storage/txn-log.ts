@@ -468,7 +468,10 @@ export class TxnLog {
     if (cuts.length === 0) return Promise.resolve(0);
     const onDisk = this.exclusive(() => {
       // truncate drops a file's preallocation too: the next append starts a new file
-      for (const c of cuts) c.end === null ? this.disk.remove(c.path) : this.disk.truncate(c.path, c.end);
+      for (const c of cuts) {
+        if (c.end === null) this.disk.remove(c.path);
+        else this.disk.truncate(c.path, c.end);
+      }
     });
     const removedFile = cuts.some((c) => c.end === null);
     return onDisk
