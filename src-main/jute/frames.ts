@@ -70,12 +70,21 @@ export function decodeRequestFrame(payload: Uint8Array): { header: RequestHeader
  * given: clients read no body after an error.
  */
 export function encodeReplyFrame(header: ReplyHeader, response: Response | null): Uint8Array {
-  const w = new JuteWriter(128, true);
+  const w = new JuteWriter(128);
+  writeReplyFrame(w, header, response);
+  return w.take();
+}
+
+/** encodeReplyFrame's frame (length prefix included) appended to `w`: a connection writes a
+ * turn's replies into one buffer instead of one buffer each. */
+export function writeReplyFrame(w: JuteWriter, header: ReplyHeader, response: Response | null): void {
+  const at = w.length;
+  w.int(0);
   writeReplyHeader(w, header);
   // a SetSASLResponse goes out even with an error (upstream always writes it; the Java client
   // reads it as the token while its SASL exchange runs, whatever err says)
   if (response !== null && (header.err === 0 || response.type === OpCode.sasl)) encodeResponse(w, response);
-  return w.frame();
+  w.patchInt(at, w.length - at - 4);
 }
 
 /** A watch notification: ReplyHeader(-1, zxid, 0) + WatcherEvent, framed. */

@@ -8,7 +8,6 @@ import {
   decodeRequest,
   encodeConnectResponseFrame,
   encodeNotificationFrame,
-  encodeReplyFrame,
   isJuteError,
   JuteReader,
   readRequestHeader,
@@ -71,7 +70,7 @@ export function applyClientEffect(e: ServerEffect, table: ClientTable): boolean 
       return true;
     }
     case 'reply':
-      table.conns.get(e.connId)?.sendFramed(encodeReplyFrame(e.header, e.response));
+      table.conns.get(e.connId)?.sendReply(e.header, e.response);
       return true;
     case 'notification':
       table.conns.get(e.connId)?.sendFramed(encodeNotificationFrame(e.zxid, e.event));

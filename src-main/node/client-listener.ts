@@ -8,6 +8,8 @@
 import net from 'node:net';
 import { ZooLabError } from '../common/errors';
 import { FrameDecoder } from '../jute/frame-decoder';
+import { JuteWriter, writeReplyFrame } from '../jute/index';
+import type { ReplyHeader, Response } from '../jute/index';
 import type { ConnectionInfo, ServerStats } from './four-letter-words';
 import type { Logger } from './log';
 
@@ -19,6 +21,8 @@ export interface ClientConnection {
   sendFrame(payload: Uint8Array): void;
   /** Write a complete frame (length prefix included), as jute's encode*Frame produce them. */
   sendFramed(frame: Uint8Array): void;
+  /** Write a reply (as encodeReplyFrame frames it), encoded straight into this turn's batch. */
+  sendReply(header: ReplyHeader, response: Response | null): void;
   /** The handshake succeeded: lift the pre-handshake packet bound and deadline. */
   markEstablished(): void;
   /** Backpressure: stop / start reading this client's socket. */
@@ -52,14 +56,22 @@ export interface ClientListenerOptions {
   log: Logger;
 }
 
+/** a frame at least this big is written on its own, not copied into the turn's batch */
+const OUT_FRAME_BYTES_MAX = 64 * 1024;
+/** a batch is written as soon as it holds this much */
+const OUT_BYTES_MAX = 1024 * 1024;
+const OUT_INITIAL_BYTES_MIN = 1024;
+const OUT_INITIAL_BYTES_MAX = 64 * 1024;
+
 class Connection implements ClientConnection {
   closed = false;
   received = 0;
   sent = 0;
   private established = false;
-  /** frames written this turn, sent together by flush() */
-  private out: Uint8Array[] = [];
-  private outBytes = 0;
+  /** frames written this turn, back to back, sent together by flush() (null: none yet) */
+  private out: JuteWriter | null = null;
+  /** a turn's batch starts with room for what the last one held (within bounds) */
+  private outInitialBytes = OUT_INITIAL_BYTES_MIN;
   private readonly decoder: FrameDecoder;
   private timer: NodeJS.Timeout | undefined;
 
@@ -128,26 +140,52 @@ class Connection implements ClientConnection {
     this.opts.stats.packetsSent += 1;
   }
 
+  sendReply(header: ReplyHeader, response: Response | null): void {
+    if (this.closed) return;
+    writeReplyFrame(this.turnOut(), header, response);
+    this.queued();
+    this.sent += 1;
+    this.opts.stats.packetsSent += 1;
+  }
+
   /**
    * Frames wait until the current turn of the event loop is done (every reply one batch of
    * requests or one fsync produced) and go out in one socket write: one syscall, one TCP
    * segment where they fit, instead of one per reply.
    */
   private queue(bytes: Uint8Array): void {
-    this.outBytes += bytes.length;
-    this.out.push(bytes);
-    if (this.out.length === 1) process.nextTick(this.flushNow);
+    if (bytes.length >= OUT_FRAME_BYTES_MAX) {
+      // a big one (a large getData) goes as it is, after what is already queued
+      this.flush();
+      if (!this.socket.destroyed) this.socket.write(bytes);
+      return;
+    }
+    this.turnOut().raw(bytes);
+    this.queued();
+  }
+
+  private turnOut(): JuteWriter {
+    if (this.out === null) {
+      this.out = new JuteWriter(this.outInitialBytes);
+      process.nextTick(this.flushNow);
+    }
+    return this.out;
+  }
+
+  private queued(): void {
+    if ((this.out as JuteWriter).length >= OUT_BYTES_MAX) this.flush();
   }
 
   private readonly flushNow = (): void => this.flush();
 
   private flush(): void {
     const out = this.out;
+    if (out === null) return;
+    this.out = null;
     if (out.length === 0) return;
-    const bytes = out.length === 1 ? (out[0] as Uint8Array) : Buffer.concat(out, this.outBytes);
-    this.out = [];
-    this.outBytes = 0;
-    if (!this.socket.destroyed) this.socket.write(bytes);
+    this.outInitialBytes = Math.min(OUT_INITIAL_BYTES_MAX, Math.max(OUT_INITIAL_BYTES_MIN, out.length));
+    // the writer is dropped: its buffer goes to the socket as it is
+    if (!this.socket.destroyed) this.socket.write(out.take());
   }
 
   pauseReading(): void {

@@ -588,6 +588,11 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   }
 
   const applyCommitted = (txn: TxnRecord): void => {
+    // the leader's own proposal: its core holds the entry it prepped (no decode per commit)
+    if (core?.commitOwn(txn.zxid) === true) {
+      pumpCore();
+      return;
+    }
     const entry = decodeTxnEntry(txn.data);
     if (core) {
       core.applyCommitted(entry);

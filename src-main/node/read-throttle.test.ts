@@ -10,6 +10,7 @@ function fakeConn(id: number): ClientConnection & { reading: boolean } {
     reading: true,
     sendFrame() {},
     sendFramed() {},
+    sendReply() {},
     markEstablished() {},
     close() {
       c.closed = true;

@@ -46,6 +46,21 @@ describe('ensemble: learner sessions and writes go through the leader', () => {
     expect(q.learner.core.tree.digest()).toBe(before);
   });
 
+  it("the leader commits its own proposal by zxid (commitOwn) and refuses any other zxid", () => {
+    const q = new EnsembleHarness(sha1);
+    q.connectLearner(1);
+    q.holdCommits = true;
+    q.learner.core.request(1, { xid: 1, type: OpCode.create }, create('/own'));
+    q.settle();
+    const own = q.proposals[q.proposals.length - 1]!.header.zxid;
+    expect(q.leader.core.commitOwn(own + 1n)).toBe(false);
+    expect(q.leader.core.tree.getData('/own')).toBeUndefined();
+    expect(q.leader.core.commitOwn(own)).toBe(true);
+    expect(q.leader.core.tree.getData('/own')).toBeDefined();
+    expect(q.leader.core.commitOwn(own)).toBe(false);
+    expect(q.learner.core.commitOwn(own)).toBe(false);
+  });
+
   it('pipelined on the learner: a read behind a forwarded write waits for its commit', () => {
     const q = new EnsembleHarness(sha1);
     q.connectLearner(1);

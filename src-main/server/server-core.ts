@@ -486,6 +486,18 @@ export class ServerCore {
   // ================================================================ ensemble inputs (ZAB shell)
 
   /**
+   * Leader: if `zxid` is the next of our own proposals, applies it (from the entry this core
+   * prepped: the shell need not decode the txn's bytes again) and answers; else false (someone
+   * else's txn: applyCommitted).
+   */
+  commitOwn(zxid: Zxid): boolean {
+    const head = this.pending.peek();
+    if (head === undefined || head.entry.header.zxid !== zxid) return false;
+    this.committed(zxid);
+    return true;
+  }
+
+  /**
    * ZAB committed this txn. Leader: it is the next of our own proposals (applied through the
    * pending queue). Learner: the leader's txn; applied here, then the local client whose
    * request it was (same session and xid) is answered, a new session's ConnectResponse sent, a
@@ -493,11 +505,8 @@ export class ServerCore {
    */
   applyCommitted(entry: TxnEntry): void {
     const zxid = entry.header.zxid;
+    if (this.commitOwn(zxid)) return;
     const head = this.pending.peek();
-    if (head && head.entry.header.zxid === zxid) {
-      this.committed(zxid);
-      return;
-    }
     // a txn already in the tree (a repeated commit) changes nothing
     if (zxid <= this.tree.lastProcessedZxid) return;
     // someone else's txn (a learner's normal case; a leader's commits of the previous epoch
