@@ -42,6 +42,7 @@ export function feedClientFrame(core: ServerCore, table: ClientTable, conn: Clie
     // (setData, create) can point into it instead of being copied again
     r.shareBuffers = true;
     const header = readRequestHeader(r);
+    const bodyAt = r.offset;
     let request: Request | null;
     try {
       request = decodeRequest(header.type, r);
@@ -49,7 +50,8 @@ export function feedClientFrame(core: ServerCore, table: ClientTable, conn: Clie
       if (!(e instanceof UnknownOpCodeError)) throw e;
       request = null;
     }
-    core.request(conn.id, header, request);
+    // a learner forwards a write's bytes as they came (no encoding it again)
+    core.request(conn.id, header, request, request !== null && request.type === header.type ? payload.subarray(bodyAt) : undefined);
   } catch (e) {
     if (!isJuteError(e)) throw e;
     log.warn(`closing connection from ${conn.remote}: malformed frame (${(e as Error).message})`);

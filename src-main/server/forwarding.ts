@@ -11,7 +11,10 @@ import { decodeRequest, encodeRequest } from '../jute/requests';
 import type { Id, Request } from '../jute/types';
 
 export type ForwardedRequest =
-  | { kind: 'request'; request: Request; authIds: readonly Id[] }
+  /** `body`: the request's bytes as the client sent them (after its header), if at hand: they
+   * are forwarded as they are instead of encoding `request` again (the leader decodes the same
+   * bytes the learner did) */
+  | { kind: 'request'; request: Request; authIds: readonly Id[]; body?: Uint8Array }
   | { kind: 'createSession'; timeoutMs: number };
 
 const KIND_REQUEST = 1;
@@ -24,7 +27,8 @@ export function encodeForwarded(f: ForwardedRequest): Uint8Array {
     w.int(KIND_CREATE_SESSION).int(f.timeoutMs);
   } else {
     w.int(KIND_REQUEST).vector(f.authIds, writeId).int(f.request.type);
-    encodeRequest(w, f.request);
+    if (f.body !== undefined) w.raw(f.body);
+    else encodeRequest(w, f.request);
   }
   // the writer is dropped: its buffer without a copy (take copies only a mostly-empty one)
   return w.take();

@@ -83,7 +83,7 @@ interface Conn {
   sasl?: DigestMd5Server;
   queue: Fifo<Item>;
   /** requests that arrived before the handshake finished */
-  early: { header: RequestHeader; request: Request | null }[];
+  early: { header: RequestHeader; request: Request | null; body: Uint8Array | undefined }[];
   /** a fatal reply is queued: later requests are ignored */
   doomed: boolean;
   /** learner: a resume waits for the leader's answer */
@@ -304,14 +304,15 @@ export class ServerCore {
   /**
    * A request frame after the handshake. `request` is null when the opcode is unknown (the
    * codec could not decode a body for it): it is answered UNIMPLEMENTED, then the connection
-   * closes, after the replies to earlier requests.
+   * closes, after the replies to earlier requests. `body`: the bytes `request` was decoded from
+   * (after the header), when the caller has them; a learner forwards them as they are.
    */
-  request(connId: number, header: RequestHeader, request: Request | null): void {
+  request(connId: number, header: RequestHeader, request: Request | null, body?: Uint8Array): void {
     const conn = this.conns.get(connId);
     if (!conn || conn.state === 'closed' || conn.doomed) return;
     if (conn.state === 'handshake') {
       if (conn.early.length >= this.opts.outstandingPerConnectionMax) this.closeConn(conn, 'too many requests before the handshake finished');
-      else conn.early.push({ header, request });
+      else conn.early.push({ header, request, body });
       return;
     }
     const now = this.now();
@@ -388,12 +389,12 @@ export class ServerCore {
         if (request.req.ops.some((o) => o.type === OpCode.getData || o.type === OpCode.getChildren)) {
           ready({ err: ErrorCode.MARSHALLINGERROR, response: null });
         } else {
-          this.handleWrite(conn, xid, request, now);
+          this.handleWrite(conn, xid, request, now, body);
         }
         break;
       case OpCode.reconfig:
         // reconfigEnabled=false: refused in prep, so (as upstream) an error txn takes a zxid
-        this.handleWrite(conn, xid, request, now);
+        this.handleWrite(conn, xid, request, now, body);
         break;
       case OpCode.sync:
         if (this.role === 'standalone') {
@@ -413,7 +414,7 @@ export class ServerCore {
       case OpCode.setACL:
       case OpCode.deleteContainer:
       case OpCode.closeSession:
-        this.handleWrite(conn, xid, request, now);
+        this.handleWrite(conn, xid, request, now, body);
         break;
       default:
         conn.queue.push({ kind: 'read', xid, op, receivedMs: now, request, authIds: conn.authIds });
@@ -870,7 +871,7 @@ export class ServerCore {
     });
     const early = conn.early;
     conn.early = [];
-    for (const e of early) this.request(conn.id, e.header, e.request);
+    for (const e of early) this.request(conn.id, e.header, e.request, e.body);
   }
 
   /** Closes a connection: a `close` effect after what was already written to it. */
@@ -915,12 +916,12 @@ export class ServerCore {
     };
   }
 
-  private handleWrite(conn: Conn, xid: number, request: Request, now: number): void {
+  private handleWrite(conn: Conn, xid: number, request: Request, now: number, body: Uint8Array | undefined): void {
     const item: Extract<Item, { kind: 'write' }> = { kind: 'write', xid, op: request.type, receivedMs: now };
     conn.queue.push(item);
     if (this.role === 'learner') {
       // the leader preps it with this connection's identity; applyCommitted answers
-      const data = encodeForwarded({ kind: 'request', request, authIds: conn.authIds });
+      const data = encodeForwarded(body === undefined ? { kind: 'request', request, authIds: conn.authIds } : { kind: 'request', request, authIds: conn.authIds, body });
       this.push({ kind: 'forward', sessionId: conn.sessionId, cxid: xid, data });
       return;
     }

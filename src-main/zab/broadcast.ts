@@ -223,6 +223,12 @@ interface LearnerState {
 
 const PROTOCOL = 'protocol: ';
 
+/** every quorum of the proposal has acked it (a loop: tryCommit asks at every ACK) */
+function quorumsAcked(o: Outstanding): boolean {
+  for (const q of o.quorums) if (!q.containsQuorum(o.ackers)) return false;
+  return true;
+}
+
 export class ZabPeer {
   readonly myid: Sid;
   /** the active membership's quorum: replaced when a reconfig activates */
@@ -835,7 +841,7 @@ export class ZabPeer {
     if (r.phase !== 'broadcast') return;
     while (r.outstanding.length > 0) {
       const head = r.outstanding[0] as Outstanding;
-      if (!head.quorums.every((q) => q.containsQuorum(head.ackers))) break;
+      if (!quorumsAcked(head)) break;
       r.outstanding.shift();
       if (this.tracing) this.traceTxn(out, 'zab.quorum.reached', head.txn, undefined, { ackers: [...head.ackers].sort((a, b) => a - b).join(',') });
       if (head.config !== null) {

@@ -39,6 +39,11 @@ export class QuorumMaj {
   /** True when the given servers include a majority of the voters (non-voters are ignored). */
   containsQuorum(sids: Iterable<Sid>): boolean {
     let n = 0;
+    if (sids instanceof Set) {
+      // a set (a proposal's ackers, asked at every ACK) has no repeats to look for
+      for (const s of sids as Set<Sid>) if (this.voters.has(s)) n++;
+      return n >= this.quorumSize;
+    }
     const seen = new Set<Sid>();
     for (const s of sids) {
       if (this.voters.has(s) && !seen.has(s)) {
