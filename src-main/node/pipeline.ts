@@ -27,6 +27,8 @@ export interface RequestPipeline {
   resetConnectionStats?(): void;
   /** a message from the supervisor's control channel (e.g. `{ faults: LinkRule[] }`) */
   control?(message: unknown): void;
+  /** the trace level (trace-out.ts): whether the per-write events are made; off without a sink */
+  setTraceWrites?(on: boolean): void;
   /** sessions, connections and watches for cons / wchs / wchc / wchp / dump */
   details?(): FourLetterDetails | null;
   /** a quorum member: the membership it works with now (conf) */
@@ -39,6 +41,8 @@ export interface PipelineDeps {
   log: Logger;
   stats: ServerStats;
   trace: TraceSink;
+  /** make the per-write trace events from the start (default true; never without a sink) */
+  traceWrites?: boolean;
 }
 
 export function notServingPipeline(deps: PipelineDeps): RequestPipeline {

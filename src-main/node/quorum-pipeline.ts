@@ -13,7 +13,6 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { hex } from '../common/ids';
 import type { Zxid } from '../common/ids';
-import { nullTraceSink } from '../common/trace';
 import type { TraceEvent, TraceSink } from '../common/trace';
 import { decodeTxnEntry, encodeTxnEntry } from '../jute/index';
 import { ServerCore } from '../server/server-core';
@@ -41,6 +40,7 @@ import type { ServerStatus } from './four-letter-words';
 import { ElectionNetwork, FaultTable, QuorumNetwork } from './peer-network';
 import type { LinkRule, PeerAddress } from './peer-network';
 import type { PipelineDeps, RequestPipeline } from './pipeline';
+import { traceWritesOf } from './trace-out';
 import { ReadThrottle } from './read-throttle';
 import { containerOptions, coreDetails } from './core-details';
 
@@ -130,10 +130,12 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
   };
   initConfigNode(membership);
 
+  /** the trace level: per-write events only while the supervisor asks for them */
+  let traceWrites = traceWritesOf(deps, deps.traceWrites);
   const keep = 500;
   const base = records.length > keep ? (records[records.length - keep - 1] as TxnRecord).zxid : (rec.snapshot?.zxid ?? 0n);
   const zab = new ZabPeer(
-    { myid, quorum, membership, reconfigEnabled: cfg.reconfigEnabled, initLimitTicks: cfg.initLimitTicks ?? 10, syncLimitTicks: cfg.syncLimitTicks ?? 5, outstandingProposalsMax: OUTSTANDING_PROPOSALS_MAX, tracing: deps.trace !== nullTraceSink },
+    { myid, quorum, membership, reconfigEnabled: cfg.reconfigEnabled, initLimitTicks: cfg.initLimitTicks ?? 10, syncLimitTicks: cfg.syncLimitTicks ?? 5, outstandingProposalsMax: OUTSTANDING_PROPOSALS_MAX, tracing: traceWrites },
     {
       acceptedEpoch: rec.acceptedEpoch,
       currentEpoch: rec.currentEpoch,
@@ -242,7 +244,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
 
   const startCore = (zabRole: 'leading' | 'following' | 'observing', epoch: number): void => {
     core = new ServerCore(
-      { clock: { nowMs: () => Date.now() }, random: (n) => randomBytes(n), digestSha1: sha1, md5, trace: deps.trace, tracing: deps.trace !== nullTraceSink, serverId: myid },
+      { clock: { nowMs: () => Date.now() }, random: (n) => randomBytes(n), digestSha1: sha1, md5, trace: deps.trace, tracing: traceWrites, serverId: myid },
       {
         tickTimeMs: cfg.tickTimeMs,
         minSessionTimeoutMs: cfg.minSessionTimeoutMs,
@@ -832,6 +834,11 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     details: () => (core ? coreDetails(core, cfg.tickTimeMs) : null),
     membership: () => zab.activeMembership,
     resetConnectionStats: () => core?.resetConnectionStats(),
+    setTraceWrites(on) {
+      traceWrites = traceWritesOf(deps, on);
+      zab.tracing = traceWrites;
+      if (core) core.tracing = traceWrites;
+    },
     control(message) {
       const m = message as { faults?: unknown; step?: unknown; release?: unknown };
       if (typeof m.step === 'boolean') {

@@ -16,28 +16,14 @@ import { ClientListener } from './client-listener';
 import { answerFourLetterWord, ServerStats } from './four-letter-words';
 import type { FourLetterContext } from './four-letter-words';
 import { createLogger } from './log';
-import { writeStdout } from './stdout-lines';
+import { parseTraceLevel, stdoutTraceSink, TRACE_ENV, traceLevelFromEnv } from './trace-out';
 import type { Logger } from './log';
 import { createPipeline } from './pipeline';
 import type { RequestPipeline } from './pipeline';
 
 /** Set by the supervisor: how the server notices that its parent is gone. */
 export const PARENT_WATCH_ENV = 'ZOOLAB_PARENT_WATCH';
-/** Set by the supervisor: `stdout` makes the server write its trace events there as NDJSON. */
-export const TRACE_ENV = 'ZOOLAB_TRACE';
-
-/**
- * Trace events as NDJSON lines on stdout (one JSON object per line, starting with `{"t":`),
- * beside the log lines, when the supervisor asks for them; otherwise nowhere.
- */
-function traceSinkFor(env: NodeJS.ProcessEnv, server: number): TraceSink {
-  if (env[TRACE_ENV] !== 'stdout') return nullTraceSink;
-  return {
-    emit(event) {
-      writeStdout(`${JSON.stringify(event.server === server ? event : { ...event, server })}\n`);
-    },
-  };
-}
+export { TRACE_ENV, TRACE_LEVEL_ENV } from './trace-out';
 
 export interface RunningServer {
   readonly myid: number | null;
@@ -53,6 +39,8 @@ export interface RunningServer {
 export interface StartServerOptions {
   env?: NodeJS.ProcessEnv;
   log?: Logger;
+  /** where trace events go instead of stdout (in-process tests); the level still applies */
+  trace?: TraceSink;
 }
 
 function ensureWritableDir(dir: string, what: string, cfg: ZooCfg): void {
@@ -95,8 +83,20 @@ export async function startServer(cfgPath: string, options: StartServerOptions =
   if (cfg.dataLogDir !== cfg.dataDir) ensureWritableDir(cfg.dataLogDir, 'dataLogDir', cfg);
   const endpoint = clientEndpoint(cfg, myid);
   const stats = new ServerStats();
-  const trace = traceSinkFor(env, myid ?? 0);
-  const pipeline: RequestPipeline = await createPipeline({ cfg, myid, log, stats, trace });
+  // trace events as NDJSON lines on stdout (each starts with `{"t":`), beside the log lines,
+  // when the supervisor asks for them; the per-write ones only at level `writes` (trace-out.ts)
+  const traced = options.trace !== undefined || env[TRACE_ENV] === 'stdout';
+  const trace: TraceSink = options.trace ?? (traced ? stdoutTraceSink(myid ?? 0) : nullTraceSink);
+  const pipeline: RequestPipeline = await createPipeline({ cfg, myid, log, stats, trace, traceWrites: traceLevelFromEnv(env) === 'writes' });
+  /** the control channel's `{"trace": level}`; everything else is the pipeline's */
+  const control = (message: unknown): void => {
+    const level = parseTraceLevel((message as { trace?: unknown } | null)?.trace);
+    if (level !== null && traced) {
+      pipeline.setTraceWrites?.(level === 'writes');
+      log.info(`trace level ${level}${level === 'writes' ? ': every write step is traced' : ': per-write events off'}`);
+    }
+    pipeline.control?.(message);
+  };
 
   // eslint-disable-next-line prefer-const -- assigned after the context that refers to it
   let listener: ClientListener;
@@ -146,7 +146,7 @@ export async function startServer(cfgPath: string, options: StartServerOptions =
     host: bound.host,
     port: bound.port,
     cfg,
-    control: (message) => pipeline.control?.(message),
+    control,
     stop(reason: string): Promise<void> {
       stopping ??= (async () => {
         log.info(`shutting down: ${reason}`);

@@ -19,7 +19,6 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { hex } from '../common/ids';
-import { nullTraceSink } from '../common/trace';
 import type { TraceSink } from '../common/trace';
 import { JuteWriter, decodeTxnEntry, writeTxnEntry } from '../jute/index';
 import { ServerCore } from '../server/server-core';
@@ -33,6 +32,7 @@ import { preallocBytesFrom } from './config';
 import { FsDisk } from './fs-disk';
 import type { ServerStatus } from './four-letter-words';
 import type { PipelineDeps, RequestPipeline } from './pipeline';
+import { traceWritesOf } from './trace-out';
 import { ReadThrottle } from './read-throttle';
 import { containerOptions, coreDetails } from './core-details';
 import { sessionSecret } from './session-secret';
@@ -83,7 +83,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
       digestSha1: sha1,
       md5,
       trace: deps.trace,
-      tracing: deps.trace !== nullTraceSink,
+      tracing: traceWritesOf(deps, deps.traceWrites),
       serverId: deps.myid ?? 0,
     },
     {
@@ -306,6 +306,9 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
 
   return {
     handler,
+    setTraceWrites(on) {
+      core.tracing = traceWritesOf(deps, on);
+    },
     status(): ServerStatus {
       const s = core.stats();
       return {

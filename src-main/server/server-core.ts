@@ -145,8 +145,9 @@ export class ServerCore {
   private nextSessionId: SessionId;
   private lastReapMs: number;
   private readonly latency = new Latency();
-  /** env.tracing: false skips building the per-request trace events (nobody reads them) */
-  private readonly tracing: boolean;
+  /** env.tracing: false skips building the per-request trace events (nobody reads them); the
+   * shell may switch it at any time (the supervisor's trace level) */
+  tracing: boolean;
   private packetsReceived = 0;
   private packetsSent = 0;
   /** a reconfig prepped by this core and not yet applied (ZAB may not have it yet) */

@@ -94,6 +94,19 @@ export function createBackend(options: BackendOptions = {}): Backend {
   /** fault and step changes do not change a process: announce them ourselves */
   const announce = (e: Ensemble): void => emit('ensemble', viewOf(e));
   let unsubscribe: (() => void)[] = [];
+  /**
+   * The ensemble's trace is listened to only while something listens to ours (the app's hosts
+   * relay it to the renderer): a trace listener makes the servers trace every write step.
+   */
+  let traceOff: (() => void) | null = null;
+  const syncTrace = (): void => {
+    const want = current !== null && listeners.trace.size > 0;
+    if (want && traceOff === null && current) traceOff = current.on('trace', (t) => emit('trace', t));
+    else if (!want && traceOff !== null) {
+      traceOff();
+      traceOff = null;
+    }
+  };
   let busy: Promise<unknown> = Promise.resolve();
   let disposed = false;
 
@@ -117,6 +130,7 @@ export function createBackend(options: BackendOptions = {}): Backend {
     unsubscribe = [];
     emit('ensemble', viewOf(e));
     current = null;
+    syncTrace();
     releaseEveryMs = null;
   };
 
@@ -140,8 +154,8 @@ export function createBackend(options: BackendOptions = {}): Backend {
       unsubscribe = [
         e.on('ensemble', (v) => emit('ensemble', viewOf(e, v))),
         e.on('serverLog', (l) => emit('serverLog', l)),
-        e.on('trace', (t) => emit('trace', t)),
       ];
+      syncTrace();
       const view = viewOf(e);
       emit('ensemble', view);
       return view;
@@ -258,8 +272,10 @@ export function createBackend(options: BackendOptions = {}): Backend {
     on(event, listener) {
       const set = listeners[event] as Set<typeof listener>;
       set.add(listener);
+      if (event === 'trace') syncTrace();
       return () => {
         set.delete(listener);
+        if (event === 'trace') syncTrace();
       };
     },
     dispose() {

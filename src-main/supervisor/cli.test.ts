@@ -13,6 +13,11 @@ describe('zoolab up arguments', () => {
     expect(parseUpArgs(['--reconfig']).reconfig).toBe(true);
     expect(parseUpArgs([]).reconfig).toBe(false);
   });
+  it('--trace-writes asks for every write step in trace.ndjson; not with --detach', () => {
+    expect(parseUpArgs(['--trace-writes']).traceWrites).toBe(true);
+    expect(parseUpArgs([]).traceWrites).toBe(false);
+    expect(() => parseUpArgs(['--trace-writes', '--detach', '--dir', '/tmp/x'])).toThrow(/--trace-writes needs the supervisor/);
+  });
   it('errors say what is wrong', () => {
     expect(() => parseUpArgs(['-n', 'three'])).toThrow(/-n needs a whole number/);
     expect(() => parseUpArgs(['--cfg', 'novalue'])).toThrow(/--cfg needs key=value/);

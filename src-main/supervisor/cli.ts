@@ -2,7 +2,7 @@
  * `zoolab up|status|kill|restart|pause|resume|down|add-server|remove-server|set-role`: local
  * ensembles without the UI.
  *
- *   zoolab up -n 3 [--dir D] [--port-base P] [--tick-time MS] [--cfg key=value ...] [--detach]
+ *   zoolab up -n 3 [--dir D] [--port-base P] [--tick-time MS] [--cfg key=value ...] [--detach] [--trace-writes]
  *
  * In the foreground, Ctrl-C (SIGINT) or SIGTERM stops every server and nothing is left running.
  * With --detach it returns once every server serves, leaving D/ensemble.json for the others.
@@ -28,6 +28,8 @@ export const UP_USAGE = `usage: zoolab up [-n 3] [options]
   --reconfig             dynamic membership (reconfigEnabled=true): servers can be added,
                          removed and made observers while the ensemble serves
   --detach               return once all serve; manage with status|kill|restart|pause|resume|down --dir D
+  --trace-writes         trace every write step into each server's logs/trace.ndjson (default:
+                         elections, roles, faults and sessions only; per-write events cost CPU)
   --timeout MS           how long to wait for every server to serve (default 60000)
   -q, --quiet            don't echo server logs
 The environment (e.g. SERVER_JVMFLAGS="-Dkey=value") reaches every server.
@@ -52,6 +54,7 @@ export interface UpArgs {
   timeoutMs: number;
   quiet: boolean;
   reconfig: boolean;
+  traceWrites: boolean;
 }
 
 function intArg(flag: string, value: string | undefined, min: number, max: number): number {
@@ -75,6 +78,7 @@ export function parseUpArgs(args: readonly string[]): UpArgs {
     timeoutMs: 60_000,
     quiet: false,
     reconfig: false,
+    traceWrites: false,
   };
   for (let i = 0; i < args.length; i += 1) {
     const raw = args[i] as string;
@@ -132,11 +136,16 @@ export function parseUpArgs(args: readonly string[]): UpArgs {
       case '--reconfig':
         out.reconfig = true;
         break;
+      case '--trace-writes':
+        out.traceWrites = true;
+        break;
       default:
         throw new ZooLabError('USAGE', `unknown option '${raw}'`);
     }
   }
   if (out.detach && out.dir === undefined) throw new ZooLabError('USAGE', '--detach needs --dir D (where ensemble.json is kept)');
+  // detached servers write their stdout into server.log: there is no supervisor to keep a trace
+  if (out.detach && out.traceWrites) throw new ZooLabError('USAGE', '--trace-writes needs the supervisor: not with --detach');
   return out;
 }
 
@@ -155,6 +164,7 @@ async function up(args: UpArgs): Promise<number> {
     syncLimit: args.syncLimit,
     cfg: args.cfg,
     reconfig: args.reconfig,
+    traceWrites: args.traceWrites,
     detached: args.detach,
     waitRunning: false,
   });

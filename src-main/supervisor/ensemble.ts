@@ -37,6 +37,13 @@ export interface EnsembleOptions extends Omit<WorkspaceOptions, 'dir'>, ServerPr
   logBatchMs?: number;
   /** restart a crashed server, with backoff 1 s, 2 s, 4 s … 30 s (default false) */
   keepAlive?: boolean;
+  /**
+   * trace every write step (request, proposal, log append, fsync, ack, quorum, commit, apply,
+   * reply) even while no `trace` listener is subscribed and step mode is off, e.g. for
+   * `traceEvents()` / `requestStory()` (default false: those events cost the servers 15–20% of
+   * their CPU under load, so they are made only while someone watches)
+   */
+  traceWrites?: boolean;
 }
 
 export interface EnsembleEvents {
@@ -89,6 +96,8 @@ export class Ensemble {
   private stepping = false;
   private heldQueue: (HeldMessage & { server: number })[] = [];
   private releaseTimer: NodeJS.Timeout | null = null;
+  /** per-write tracing asked for explicitly (option or setTraceWrites) */
+  private traceWritesAsked: boolean;
   private readonly backoff = new Map<number, { delayMs: number; timer: NodeJS.Timeout | null; runningSinceMs: number | null }>();
 
   private constructor(
@@ -97,6 +106,7 @@ export class Ensemble {
     private readonly removeDir: boolean,
   ) {
     this.dir = ws.dir;
+    this.traceWritesAsked = options.traceWrites ?? false;
     if (options.keepAlive) for (const s of ws.servers) this.keepAlive.add(s.id);
     this.procOptions = { ...options, env: { ...options.env, ZOOLAB_SESSION_SECRET: ws.settings.sessionSecret } };
     for (const slot of ws.servers) this.addProcess(slot);
@@ -136,6 +146,7 @@ export class Ensemble {
           this.heldQueue = this.heldQueue.filter((h) => h.server !== slot.id);
         },
       });
+    proc.setTraceWrites(this.traceWrites);
     this.procs.set(slot.id, proc);
     return proc;
   }
@@ -334,10 +345,38 @@ export class Ensemble {
     return null;
   }
 
+  /** Listen; a `trace` listener turns per-write tracing on until the last one unsubscribes. */
   on<E extends keyof EnsembleEvents>(event: E, listener: Listener<E>): () => void {
     const set = this.listeners[event] as Set<Listener<E>>;
     set.add(listener);
-    return () => set.delete(listener);
+    if (event === 'trace') this.syncTraceLevel();
+    return () => {
+      const had = set.delete(listener);
+      if (event === 'trace') this.syncTraceLevel();
+      return had;
+    };
+  }
+
+  /**
+   * Whether the servers trace every write step (node/trace-out.ts level `writes`): while a
+   * `trace` listener is subscribed (the app draws the write path from them), while step mode is
+   * on, or when asked for (`traceWrites` option, setTraceWrites). Otherwise they trace only
+   * elections, roles, syncs, faults, sessions and the like.
+   */
+  get traceWrites(): boolean {
+    return this.traceWritesAsked || this.listeners.trace.size > 0 || this.stepping;
+  }
+
+  /** Ask for per-write tracing (or stop asking: it stays on while a listener or step mode needs it). */
+  setTraceWrites(on: boolean): void {
+    this.traceWritesAsked = on;
+    this.syncTraceLevel();
+  }
+
+  /** tell every server the level (each ServerProcess sends only a change) */
+  private syncTraceLevel(): void {
+    const on = this.traceWrites;
+    for (const p of this.procs.values()) p.setTraceWrites(on);
   }
 
   async kill(id: number): Promise<void> {
@@ -375,6 +414,8 @@ export class Ensemble {
    */
   setStepMode(on: boolean): void {
     this.stepping = on;
+    // step mode shows the write steps: the servers trace them before they hold the first message
+    this.syncTraceLevel();
     if (!on) {
       this.releaseEvery(null);
       this.heldQueue = [];

@@ -53,6 +53,11 @@ export interface LocalEnsemble {
   /** step mode: quorum messages wait until released (one at a time, or one every intervalMs) */
   stepMode(on: boolean): void;
   release(count?: number): { server: number; from: number; to: number; type: string; zxid?: string }[];
+  /**
+   * trace every write step (for `ensemble.traceEvents()` / `requestStory()`); off by default
+   * unless a `trace` listener or step mode needs it. Same as the `traceWrites` option.
+   */
+  traceWrites(on: boolean): void;
   waitFor(id: number, state: ServerState, timeoutMs?: number): Promise<void>;
   logs(id: number): readonly string[];
   /**
@@ -101,6 +106,7 @@ export async function startEnsemble(options: StartEnsembleOptions = {}): Promise
     heal: () => e.heal(),
     stepMode: (on) => e.setStepMode(on),
     release: (count) => e.release(count),
+    traceWrites: (on) => e.setTraceWrites(on),
     resume: (id) => e.resume(id),
     waitFor: (id, state, timeoutMs) => e.waitFor(id, state, timeoutMs ?? readyMs),
     logs: (id) => e.logs(id),

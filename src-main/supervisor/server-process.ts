@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { ServerRole, ServerView } from '../api/contract';
 import type { TraceEvent } from '../common/trace';
 import type { HeldMessage } from '../node/peer-network';
+import { TRACE_ENV, TRACE_LEVEL_ENV } from '../node/trace-out';
 import { ZooLabError } from '../common/errors';
 import { parseSrvr } from '../node/four-letter-words';
 import { AppendWriter } from './append-writer';
@@ -116,6 +117,8 @@ export class ServerProcess {
   /** logs/server.log and logs/trace.ndjson, written off the event loop (append-writer.ts) */
   private readonly logFile: AppendWriter;
   private readonly traceFile: AppendWriter;
+  /** the trace level asked for (setTraceWrites) */
+  private traceWrites = false;
   role: ServerRole = 'unknown';
   lastZxid: string | null = null;
   epoch: number | null = null;
@@ -241,10 +244,13 @@ export class ServerProcess {
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env };
     if (detached) {
       delete env.ZOOLAB_PARENT_WATCH;
-      delete env.ZOOLAB_TRACE;
+      delete env[TRACE_ENV];
+      delete env[TRACE_LEVEL_ENV];
     } else {
       env.ZOOLAB_PARENT_WATCH = 'stdin';
-      env.ZOOLAB_TRACE = 'stdout';
+      env[TRACE_ENV] = 'stdout';
+      // the level it starts with: no write is missed between start and a first control message
+      env[TRACE_LEVEL_ENV] = this.traceWrites ? 'writes' : 'lifecycle';
     }
     if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
     const node = this.opts.nodePath ?? process.env.ZOOLAB_NODE ?? process.execPath;
@@ -433,6 +439,17 @@ export class ServerProcess {
     this.apply({ type: 'resume' });
     child?.kill('SIGCONT');
     this.note(`resumed pid ${child?.pid} (SIGCONT)`);
+  }
+
+  /**
+   * The trace level (node/trace-out.ts): with `on`, the server traces every write step; off,
+   * only elections, roles, faults, sessions and the like. Sent over the control channel to a
+   * live process, and given to the next start in its environment.
+   */
+  setTraceWrites(on: boolean): void {
+    if (this.traceWrites === on) return;
+    this.traceWrites = on;
+    this.sendControl({ trace: on ? 'writes' : 'lifecycle' });
   }
 
   /** Send one control message (a JSON line on the server's stdin); false when it cannot be sent. */

@@ -144,18 +144,25 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
     ws.send(JSON.stringify(message));
   };
-  const unsubscribe = eventNames.map((name: AppEventName) =>
+  const relay = (name: AppEventName) =>
     options.backend.on(name, (payload) => {
       for (const ws of clients) sendTo(ws, { kind: 'event', name, payload });
-    }),
-  );
+    });
+  const unsubscribe = eventNames.filter((name) => name !== 'trace').map(relay);
+  // the trace only while a page is open: listening to it makes the servers trace every write step
+  let traceOff: (() => void) | null = null;
 
   wss.on('connection', (ws: WebSocket) => {
     clients.add(ws);
+    traceOff ??= relay('trace');
     // terminals belong to the page that opened them: closing the page closes its shells
     const terminals = new Set<number>();
     const gone = () => {
       clients.delete(ws);
+      if (clients.size === 0 && traceOff !== null) {
+        traceOff();
+        traceOff = null;
+      }
       for (const id of terminals) void options.backend.calls.closeTerminal(id).catch(() => {});
       terminals.clear();
     };
@@ -185,6 +192,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     close() {
       closed ??= (async () => {
         for (const off of unsubscribe) off();
+        traceOff?.();
+        traceOff = null;
         for (const ws of clients) ws.terminate();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
         server.closeAllConnections();

@@ -244,7 +244,8 @@ export class ZabPeer {
   private readonly committedLogMax: number;
   private readonly outstandingProposalsMax: number;
   private readonly pendingSyncsMax: number;
-  private readonly tracing: boolean;
+  /** config.tracing; the shell may switch it at any time (the supervisor's trace level) */
+  tracing: boolean;
 
   private accepted: number;
   private current: number;

@@ -127,7 +127,7 @@ describe('delayLink, then heal: what the delay holds goes out at once', () => {
   });
 
   it('a write stuck behind a 60 s delay on the leader’s links completes right after heal', async () => {
-    zk = await startEnsemble({ servers: 3, tickTimeMs: 1000, initLimit: 10, syncLimit: 20, pollIntervalMs: 100 });
+    zk = await startEnsemble({ servers: 3, tickTimeMs: 1000, initLimit: 10, syncLimit: 20, pollIntervalMs: 100, traceWrites: true });
     await waitUntil(() => zk.leader() !== null && zk.servers().filter((s) => s.role === 'follower').length === 2, 'a settled ensemble', 20_000);
     const leader = zk.leader() as number;
     c = await connectClient(`127.0.0.1:${zk.server(leader).clientPort}`, { sessionTimeoutMs: 30_000 }, 20_000);

@@ -22,7 +22,8 @@ describe('quorum: 3 servers elect, replicate, fail over', () => {
   const clients: ZkClient[] = [];
 
   beforeAll(async () => {
-    zk = await startEnsemble({ servers: 3, tickTimeMs: 200, initLimit: 10, syncLimit: 5, pollIntervalMs: 100 });
+    // traceWrites: a test below reads a write's story from the trace
+    zk = await startEnsemble({ servers: 3, tickTimeMs: 200, initLimit: 10, syncLimit: 5, pollIntervalMs: 100, traceWrites: true });
   });
   afterAll(async () => {
     for (const c of clients) await c.close().catch(() => {});

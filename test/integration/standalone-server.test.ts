@@ -26,7 +26,8 @@ describe('standalone server: client protocol over TCP, durable across kill -9', 
   };
 
   beforeAll(async () => {
-    zk = await startEnsemble({ servers: 1, tickTimeMs: 200, pollIntervalMs: 200 });
+    // traceWrites: a test below reads the applied txn from the trace
+    zk = await startEnsemble({ servers: 1, tickTimeMs: 200, pollIntervalMs: 200, traceWrites: true });
   });
   afterAll(async () => {
     for (const c of clients) await c.close().catch(() => {});
