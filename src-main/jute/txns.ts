@@ -226,8 +226,11 @@ export function writeTxnEntry(w: JuteWriter, entry: TxnEntry): Uint8Array {
 }
 
 /** Reads one txn-log entry; throws JuteUnderflow / JuteFormatError / UnknownOpCodeError. */
-export function decodeTxnEntry(bytes: Uint8Array): TxnEntry {
+export function decodeTxnEntry(bytes: Uint8Array, shareBuffers = false): TxnEntry {
   const r = new JuteReader(bytes);
+  // the entry's byte fields (a node's data) as views into `bytes` instead of copies: for bytes
+  // nobody changes and that are no bigger than the entry (a committed txn's record)
+  r.shareBuffers = shareBuffers;
   const header = readTxnHeader(r);
   const txn = readTxnBody(header.type, r);
   if (r.remaining === 0) return { header, txn };

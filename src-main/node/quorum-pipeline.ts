@@ -595,7 +595,9 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       pumpCore();
       return;
     }
-    const entry = decodeTxnEntry(txn.data);
+    // a committed txn's bytes are never changed: the tree may keep views into them (a node's
+    // data) instead of a copy each
+    const entry = decodeTxnEntry(txn.data, true);
     if (core) {
       core.applyCommitted(entry);
       pumpCore();

@@ -861,7 +861,8 @@ export class ZabPeer {
           if (this.tracing) this.traceTxn(out, 'zab.commit.sent', head.txn, h.sid);
         }
       }
-      this.deliver(out, head.txn);
+      // (not a reconfig: propose() asked already)
+      this.deliver(out, head.txn, null, null);
     }
     this.trimWindow();
     this.tryFinishSyncs(r, out);

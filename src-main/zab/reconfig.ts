@@ -16,7 +16,9 @@ const HEADER_TYPE_OFFSET = 28;
 export function reconfigOfTxnEntry(txn: TxnRecord): Membership | null {
   const d = txn.data;
   if (d.length < HEADER_TYPE_OFFSET + 4) return null;
-  const type = new DataView(d.buffer, d.byteOffset, d.byteLength).getInt32(HEADER_TYPE_OFFSET);
+  // asked of every txn proposed and committed: four bytes read as they are (no DataView each)
+  const o = HEADER_TYPE_OFFSET;
+  const type = ((d[o] as number) << 24) | ((d[o + 1] as number) << 16) | ((d[o + 2] as number) << 8) | (d[o + 3] as number);
   if (type !== OpCode.reconfig) return null;
   const entry = decodeTxnEntry(d);
   if (entry.txn.type !== OpCode.setData || entry.txn.data === null) return null;

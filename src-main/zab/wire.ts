@@ -224,8 +224,9 @@ function need(r: JuteReader, end: number, n: number, type: number): void {
 
 /**
  * Decode one quorum-port frame payload (without its length prefix). The payload may be a view
- * into a socket's chunk (FrameSplitter): only the bytes a message keeps (a txn's, a request's,
- * a snapshot's) are copied, once; the rest is read in place.
+ * into a socket's chunk (FrameSplitter): only the bytes a message keeps (a txn's, a snapshot's)
+ * are copied, once; the rest is read in place. A REQUEST's data is a view into the payload
+ * (the leader decodes it at once; keeping it would keep the chunk).
  */
 export function decodeZabMessage(payload: Uint8Array): ZabMessage {
   const r = new JuteReader(payload);
@@ -251,6 +252,16 @@ export function decodeZabMessage(payload: Uint8Array): ZabMessage {
     r.offset += n;
     return out;
   };
+  // a REQUEST's bytes are decoded by the leader at once and dropped: a view will do
+  const bytesView = (): Uint8Array => {
+    const n = d(4).int();
+    if (n === -1) return new Uint8Array(0);
+    if (n < -1) throw new JuteFormatError(`negative buffer length ${n}`);
+    need(r, end, n, type);
+    const out = payload.subarray(r.offset, r.offset + n);
+    r.offset += n;
+    return out;
+  };
   const txn = (): TxnRecord => {
     const sessionId = d(12).long();
     const xid = r.int();
@@ -270,7 +281,7 @@ export function decodeZabMessage(payload: Uint8Array): ZabMessage {
     case ZabPacketType.REQUEST: {
       const sessionId = d(12).long();
       const xid = r.int();
-      m = { type: 'REQUEST', sessionId, xid, data: bytesIn() };
+      m = { type: 'REQUEST', sessionId, xid, data: bytesView() };
       break;
     }
     case ZabPacketType.FOLLOWERINFO:
