@@ -12,12 +12,11 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { hex } from '../common/ids';
-import type { Zxid } from '../common/ids';
 import type { TraceEvent, TraceSink } from '../common/trace';
 import { decodeTxnEntry, encodeTxnEntry } from '../jute/index';
 import { ServerCore } from '../server/server-core';
 import type { ServerEffect } from '../server/types';
-import { DEFAULT_PREALLOC_BYTES, decodeSnapshot, encodeSnapshot, recover, SnapshotPolicy, writeEpochFile } from '../storage/index';
+import { DEFAULT_PREALLOC_BYTES, encodeSnapshot, recover, SnapshotPolicy } from '../storage/index';
 import type { Recovered } from '../storage/index';
 import { DataTree } from '../tree/data-tree';
 import { FastLeaderElection } from '../zab/election';
@@ -26,7 +25,7 @@ import { ZabPeer } from '../zab/broadcast';
 import type { ZabEffect, ZabInput } from '../zab/broadcast';
 import { QuorumMaj } from '../zab/quorum';
 import type { Sid } from '../zab/quorum';
-import type { PersistOp, TxnRecord } from '../zab/types';
+import type { TxnRecord } from '../zab/types';
 import type { ClientConnection, ConnectionHandler } from './client-listener';
 import { sessionSecret } from './session-secret';
 import { md5, saslServerSettings } from './jaas';
@@ -36,6 +35,7 @@ import { preallocBytesFrom } from './config';
 import { Membership } from '../common/membership';
 import { writeDynamicConfig } from './dynamic-config';
 import { FsDisk } from './fs-disk';
+import { QuorumPersistence } from './quorum-persist';
 import type { ServerStatus } from './four-letter-words';
 import { ElectionNetwork, FaultTable, QuorumNetwork } from './peer-network';
 import type { LinkRule, PeerAddress } from './peer-network';
@@ -156,7 +156,6 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
 
   let stopped = false;
   let retryTimer: NodeJS.Timeout | null = null;
-  let failed = false;
   const emitTrace = (e: TraceEvent): void => deps.trace.emit(e);
 
   // ---- clients: served by the leader's ServerCore ---------------------------------------------
@@ -317,149 +316,29 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     zabStep({ type: 'disconnected', nowMs: Date.now(), peer: sid });
   };
 
-  // ---- persistence: in order, appends batched into one fsync ---------------------------------
-  // A run of consecutive appends shares one TxnLog.sync (write + fdatasync). Up to two such syncs
-  // are in flight: appends that arrive while one runs start their own at once instead of
-  // waiting a whole fsync for it (the kernel overlaps them; TxnLog.sync resolves each only
-  // after the ones before it, so `persisted(seq)` still means everything up to seq is durable).
-  // Any other op (epoch files, truncate, snapshot) waits for every sync before it and runs alone.
-  // The log's writes run off the event loop (asyncWrites): a sync resolves once its entries have
-  // landed and are durable (O_DSYNC, or the fsync after them); a cut or a removal of log files
-  // waits on disk for the writes started before it, and holds back the ones after it (TxnLog).
-  type Job = { seq: number; run: (() => Promise<void>) | null };
-  const jobs: Job[] = [];
-  const SYNCS_IN_FLIGHT_MAX = 2;
-  let syncsInFlight = 0;
-  let runningOp = false;
-  /** the op running (or the last one): stop() lets it end, e.g. a TRUNC's cut and its fsync */
-  let opDone: Promise<void> = Promise.resolve();
-
-  const persistFailed = (e: unknown): void => {
-    if (!failed) {
-      failed = true;
-      log.error(`persisting failed: ${(e as Error).message}; exiting`);
+  // ---- persistence: ZAB's persist effects, in order, appends batched into one fsync ----------
+  const persistence = new QuorumPersistence({
+    disk,
+    snapDir: layout.snapDir,
+    txnLog,
+    snapshots,
+    policy,
+    tree: () => tree,
+    replaceTree: (t, why) => {
+      tree = t;
+      if (why === 'truncate') initConfigNode(zab.activeMembership);
+    },
+    persisted: (seq) => zabStep({ type: 'persisted', nowMs: Date.now(), seq }),
+    failed: (e) => {
+      log.error(`persisting failed: ${e.message}; exiting`);
       process.exitCode = 1;
       process.kill(process.pid, 'SIGTERM');
-    }
-  };
-
-  const drainPersist = (): void => {
-    while (jobs.length > 0 && !stopped && !failed && !runningOp) {
-      if ((jobs[0] as Job).run === null) {
-        if (syncsInFlight >= SYNCS_IN_FLIGHT_MAX) return; // a sync's end drains again
-        let last = -1;
-        let k = 0;
-        while (k < jobs.length && (jobs[k] as Job).run === null) last = (jobs[k++] as Job).seq;
-        jobs.splice(0, k);
-        syncsInFlight += 1;
-        txnLog.sync().then(() => {
-          syncsInFlight -= 1;
-          zabStep({ type: 'persisted', nowMs: Date.now(), seq: last });
-          drainPersist();
-        }, persistFailed);
-        continue;
-      }
-      if (syncsInFlight > 0) return; // the op waits for the appends before it
-      const job = jobs.shift() as Job;
-      runningOp = true;
-      opDone = txnLog
-        .sync()
-        .then(() => (job.run as () => Promise<void>)())
-        .then(() => {
-          runningOp = false;
-          zabStep({ type: 'persisted', nowMs: Date.now(), seq: job.seq });
-          drainPersist();
-        }, persistFailed);
-    }
-  };
-
-  /** Rebuild the tree from the newest snapshot at or before zxid plus the log up to zxid. */
-  const rebuildTo = (zxid: Zxid): DataTree => {
-    let t = new DataTree();
-    let from = 0n;
-    for (const info of snapshots.list()) {
-      if (info.zxid > zxid) continue;
-      try {
-        t = DataTree.fromSnapshot(snapshots.load(info));
-        from = info.zxid;
-        break;
-      } catch {
-        // corrupt: try an older one
-      }
-    }
-    for (const l of txnLog.read(from + 1n)) {
-      if (l.zxid > zxid) break;
-      t.applyTxn(decodeTxnEntry(l.bytes));
-    }
-    return t;
-  };
-
-  const persist = (seq: number, op: PersistOp): void => {
-    switch (op.kind) {
-      case 'append': {
-        txnLog.appendBatch([{ zxid: op.txn.zxid, bytes: op.txn.data }]);
-        jobs.push({ seq, run: null });
-        if (policy.txnLogged(op.txn.data.length)) {
-          txnLog.roll();
-          const data = { ...tree.exportSnapshot() };
-          snapshots.save(data).then(
-            (name) => log.info(`snapshot ${name} saved`),
-            (e: unknown) => log.warn(`snapshot failed: ${(e as Error).message}`),
-          );
-        }
-        break;
-      }
-      case 'acceptedEpoch':
-      case 'currentEpoch': {
-        const name = op.kind;
-        const epoch = op.epoch;
-        jobs.push({ seq, run: () => writeEpochFile(disk, layout.snapDir, name, epoch) });
-        break;
-      }
-      case 'truncate': {
-        // the log and the tree change now (the log as TxnLog shows it: the disk cuts once the
-        // writes in flight have landed); durability follows in order
-        const cut = txnLog.truncateAfter(op.zxid);
-        const gone = snapshots.removeAfter(op.zxid);
-        if (tree.lastProcessedZxid > op.zxid) {
-          tree = rebuildTo(op.zxid);
-          initConfigNode(zab.activeMembership);
-        }
-        emitTrace({ t: Date.now(), kind: 'txnlog.truncated', server: myid, zxid: hex(op.zxid) });
-        jobs.push({ seq, run: async () => void (await Promise.all([cut, gone])) });
-        break;
-      }
-      case 'snapshot': {
-        const data = decodeSnapshot(op.snapshot, op.zxid, `SNAP ${hex(op.zxid)} from the leader`);
-        tree = DataTree.fromSnapshot(data);
-        const cut = txnLog.lastZxid > op.zxid ? txnLog.truncateAfter(op.zxid) : Promise.resolve(0);
-        txnLog.roll();
-        jobs.push({
-          seq,
-          run: async () => {
-            await cut;
-            await snapshots.save(data);
-            // log files wholly covered by the snapshot would leave a gap before the next txns
-            txnLog.removeFilesBefore(op.zxid);
-          },
-        });
-        break;
-      }
-    }
-    schedulePersist();
-  };
-
-  // like the standalone group commit: the fsync waits for the rest of this event-loop turn, so
-  // every proposal (and ack) that arrived meanwhile shares it
-  let persistScheduled = false;
-  const schedulePersist = (): void => {
-    if (persistScheduled) return;
-    persistScheduled = true;
-    setImmediate(() => {
-      persistScheduled = false;
-      drainPersist();
-    });
-  };
+    },
+    truncated: (zxid) => emitTrace({ t: Date.now(), kind: 'txnlog.truncated', server: myid, zxid: hex(zxid) }),
+    info: (m) => log.info(m),
+    warn: (m) => log.warn(m),
+    defer: (fn) => setImmediate(fn),
+  });
 
   // ---- election ------------------------------------------------------------------------------
   const timers = new Map<ElectionTimer, NodeJS.Timeout>();
@@ -618,7 +497,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
           quorumNet.disconnect(e.peer);
           break;
         case 'persist':
-          persist(e.seq, e.op);
+          persistence.persist(e.seq, e.op);
           break;
         case 'commit':
           applyCommitted(e.txn);
@@ -825,8 +704,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       await quorumNet.close();
       try {
         // every write in flight lands (and any cut waiting for them runs) before the files close
-        await opDone;
-        await txnLog.sync();
+        await persistence.stop();
       } catch {
         // reported already
       }
