@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../common/assert';
-import { JuteWriter, OpCode, decodeTxnEntry, encodeTxnEntry, isJuteError, writeTxnEntry, type ACL, type TxnEntry, type TxnHeader } from './index';
+import { JuteWriter, OpCode, TxnEntryEncoder, decodeTxnEntry, encodeTxnEntry, isJuteError, writeTxnEntry, type ACL, type TxnEntry, type TxnHeader } from './index';
 import { asciiHex, hexBytes, toHex } from './test-hex';
 
 const open: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -152,5 +152,22 @@ describe('txn entries: byte vectors and round trips', () => {
     expect(() => decodeTxnEntry(hexBytes(headerHex('00000002') + '00000002' + '2f61' + '00'))).toThrow(/trailing/);
     const nestedMulti = headerHex('0000000e') + '00000001' + '0000000e' + '00000004' + '00000000';
     expect(() => decodeTxnEntry(hexBytes(nestedMulti))).toThrow(/inside a multi/);
+  });
+});
+
+describe('TxnEntryEncoder', () => {
+  it('hands out the same bytes as encodeTxnEntry, and earlier entries stay as they were (across new blocks and a big entry)', () => {
+    const enc = new TxnEntryEncoder(4096);
+    const setData = (i: number, size: number): TxnEntry => ({
+      header: { clientId: 1n, cxid: i, zxid: 0x100000000n + BigInt(i), time: 5n, type: OpCode.setData },
+      txn: { type: OpCode.setData, path: `/n${i}`, data: new Uint8Array(size).fill(i & 0xff), version: i },
+    });
+    const kept: { entry: TxnEntry; bytes: Uint8Array }[] = [];
+    for (let i = 0; i < 200; i++) {
+      // every 50th entry is bigger than a block: the writer grows into a new buffer
+      const entry = setData(i, i % 50 === 49 ? 10_000 : 100);
+      kept.push({ entry, bytes: enc.encode(entry) });
+    }
+    for (const k of kept) expect(toHex(k.bytes)).toBe(toHex(encodeTxnEntry(k.entry)));
   });
 });

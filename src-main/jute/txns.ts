@@ -225,6 +225,27 @@ export function writeTxnEntry(w: JuteWriter, entry: TxnEntry): Uint8Array {
   return w.viewFrom(start);
 }
 
+/**
+ * encodeTxnEntry for a stream of entries whose bytes are kept (a leader's proposals): each
+ * entry's bytes are a view into a shared block instead of a buffer of their own (an ArrayBuffer
+ * per txn was ~2.5% of a leader's CPU). A block is never written over; a new one starts when it
+ * is nearly full, and lives as long as a view into it.
+ */
+export class TxnEntryEncoder {
+  private w: JuteWriter;
+
+  constructor(private readonly blockBytes = 64 * 1024) {
+    this.w = new JuteWriter(blockBytes);
+  }
+
+  encode(entry: TxnEntry): Uint8Array {
+    // an entry that does not fit grows the writer into a new buffer: views handed out before
+    // keep pointing into the old one, unchanged
+    if (this.w.length > this.blockBytes - 1024) this.w = new JuteWriter(this.blockBytes);
+    return writeTxnEntry(this.w, entry);
+  }
+}
+
 /** Reads one txn-log entry; throws JuteUnderflow / JuteFormatError / UnknownOpCodeError. */
 export function decodeTxnEntry(bytes: Uint8Array, shareBuffers = false): TxnEntry {
   const r = new JuteReader(bytes);

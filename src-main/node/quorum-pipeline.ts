@@ -13,7 +13,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { hex } from '../common/ids';
 import type { TraceEvent, TraceSink } from '../common/trace';
-import { decodeTxnEntry, encodeTxnEntry } from '../jute/index';
+import { decodeTxnEntry, TxnEntryEncoder } from '../jute/index';
 import { ServerCore } from '../server/server-core';
 import type { ServerEffect } from '../server/types';
 import { DEFAULT_PREALLOC_BYTES, encodeSnapshot, recover, SnapshotPolicy } from '../storage/index';
@@ -181,6 +181,9 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     forwardedBy.clear();
   };
 
+  /** a leader's proposals' bytes, carved from shared blocks */
+  const txnEncoder = new TxnEntryEncoder();
+
   const applyCore = (e: ServerEffect): void => {
     // the leader learns which connection holds a session (a move closes the old one)
     if (e.kind === 'connect-response' && e.response.sessionId !== 0n && conns.has(e.connId)) sessionConn.set(e.response.sessionId, e.connId);
@@ -194,7 +197,7 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
           retireCore('leadership changed');
           return;
         }
-        zabStep({ type: 'propose', nowMs: Date.now(), txn: { zxid: entry.header.zxid, sessionId: entry.header.clientId, xid: entry.header.cxid, data: encodeTxnEntry(entry) } });
+        zabStep({ type: 'propose', nowMs: Date.now(), txn: { zxid: entry.header.zxid, sessionId: entry.header.clientId, xid: entry.header.cxid, data: txnEncoder.encode(entry) } });
         return;
       }
       case 'forward':
