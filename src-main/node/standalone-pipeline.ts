@@ -154,7 +154,8 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
     snapshotting = true;
     txnLog.roll();
     const started = performance.now();
-    const save = snapshots.begin(tree.lastProcessedZxid, tree.snapshotSessions(), tree.fuzzySnapshotNodes());
+    const zxid = tree.lastProcessedZxid;
+    const save = snapshots.begin(zxid, tree.snapshotSessions(), tree.snapshotAcls(), tree.fuzzySnapshotNodes(zxid));
     const slice = (): void => {
       if (stopped || failed) {
         save.abandon();

@@ -18,7 +18,7 @@ import { ZooLabError } from '../common/errors';
 import type { Zxid } from '../common/ids';
 import type { ACL, StatPersisted } from '../jute/types';
 import { JuteReader, JuteWriter } from '../jute/buffer';
-import { Adler32, adler32, adler32Combine } from './adler32';
+import { Adler32 } from './adler32';
 import { encodeFileHeader, FILE_FORMAT_VERSION, SNAP_MAGIC } from './log-format';
 import type { SnapshotData, SnapshotNode, SnapshotSession } from './snapshot-model';
 
@@ -65,91 +65,127 @@ function parentOf(path: string): string {
   return path.slice(0, path.lastIndexOf('/')) || '/';
 }
 
-/** node bytes are handed out in chunks of about this size */
+/** a streamed snapshot is written in parts of about this size */
 export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Encodes a snapshot one node at a time, for a fuzzy snapshot written while the server goes on
- * serving (each node encoded as it is at that moment). The ACL cache sits before the nodes in
- * the file but is only known once every node is seen, so the node bytes are kept as chunks with
- * their Adler-32 running along; finish() then builds the head (header, sessions, ACL cache)
- * and the seal, whose checksum is combined from the head's and the nodes' (adler32Combine):
- * no pass over the whole file at the end. ACL refs are numbered from 1 in first-use order, one
- * per distinct ACL list (the tree shares one stored list among equal ACLs: identity first).
+ * The ACL cache a snapshot of `nodes` needs: each distinct ACL list once, in first-use order
+ * (the refs encodeSnapshot gives them: 1, 2, ...).
+ */
+export function aclTableOf(nodes: readonly SnapshotNode[]): (readonly ACL[])[] {
+  const byKey = new Map<string, readonly ACL[]>();
+  for (const n of nodes) {
+    const key = aclKey(n.acl);
+    if (!byKey.has(key)) byKey.set(key, n.acl);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * Encodes a snapshot front to back, one node at a time, for a fuzzy snapshot written while the
+ * server goes on serving (each node encoded as it is at that moment) and written out as it goes:
+ * the caller writes each part takeFull() hands out, so at most about one part is in memory, not
+ * the whole file. The ACL cache sits before the nodes in the file, so the ACL lists are given
+ * up front (refs 1, 2, ... in the order given); a node whose list is not among them gets ref -1
+ * (OPEN_ACL_UNSAFE, counted in aclsNotInTable). For a fuzzy snapshot that can only be a node
+ * whose ACL was set after the snapshot's zxid, which replaying the log after it sets again.
+ * The checksum runs along (Adler-32 of every byte before the seal).
  */
 export class SnapshotEncoder {
-  private w = new JuteWriter(64 * 1024);
-  private readonly chunks: Uint8Array[] = [];
-  private readonly bodySum = new Adler32();
-  private bodyBytes = 0;
+  private readonly w: JuteWriter;
+  private readonly sum = new Adler32();
   private readonly refByList = new Map<readonly ACL[], bigint>();
   private readonly refByKey = new Map<string, bigint>();
-  private readonly lists: (readonly ACL[])[] = [];
+  /** a view of the writer's bytes was handed out: empty the writer before the next write */
+  private handedOut = false;
   private done = false;
   nodeCount = 0;
+  /** nodes written with ref -1 because their ACL list was not in the table */
+  aclsNotInTable = 0;
 
-  constructor(private readonly chunkBytes = SNAPSHOT_CHUNK_BYTES) {}
+  constructor(
+    sessions: readonly SnapshotSession[],
+    acls: readonly (readonly ACL[])[],
+    private readonly chunkBytes = SNAPSHOT_CHUNK_BYTES,
+  ) {
+    this.w = new JuteWriter(Math.min(chunkBytes, SNAPSHOT_CHUNK_BYTES) + 64 * 1024);
+    const w = this.w;
+    w.raw(encodeFileHeader(SNAP_MAGIC, SNAPSHOT_DBID));
+    w.int(sessions.length);
+    for (const s of sessions) w.long(s.id).int(s.timeoutMs);
+    w.int(acls.length);
+    acls.forEach((acl, i) => {
+      const ref = BigInt(i + 1);
+      w.long(ref);
+      w.vector(acl, writeAcl);
+      const key = aclKey(acl);
+      if (!this.refByKey.has(key)) this.refByKey.set(key, ref);
+      if (this.refByList.size < 10_000) this.refByList.set(acl, ref);
+    });
+  }
 
   /** Encodes `n` now. The caller keeps parents before children. */
   node(n: SnapshotNode): void {
     assert(!this.done, 'snapshot encoder: node after finish');
-    const w = this.w;
+    const w = this.writer();
     w.ustring(n.path === '/' ? '' : n.path);
     w.buffer(n.data);
     w.long(this.refFor(n.acl));
     writeStat(w, n.stat);
     this.nodeCount += 1;
-    if (w.length >= this.chunkBytes) this.cut();
   }
 
-  /** Node bytes encoded so far (all of them are kept until finish). */
-  get bytesSoFar(): number {
-    return this.bodyBytes + this.w.length;
+  /** Bytes encoded and not yet handed out. */
+  get pendingBytes(): number {
+    return this.handedOut ? 0 : this.w.length;
   }
 
-  /** The whole file as parts to write in order: head, node chunks, seal. */
-  finish(sessions: readonly SnapshotSession[]): Uint8Array[] {
+  /**
+   * The next part to write once about chunkBytes are encoded, else null. The view is only
+   * valid until the encoder's next call: write it before.
+   */
+  takeFull(): Uint8Array | null {
+    if (this.handedOut || this.w.length < this.chunkBytes) return null;
+    return this.handOut();
+  }
+
+  /** Ends the nodes and seals the file; the last part to write (same validity as takeFull's). */
+  finish(): Uint8Array {
     assert(!this.done, 'snapshot encoder: finished twice');
-    this.w.ustring(TERMINATOR);
-    this.cut();
     this.done = true;
-    const head = new JuteWriter(4096);
-    head.raw(encodeFileHeader(SNAP_MAGIC, SNAPSHOT_DBID));
-    head.int(sessions.length);
-    for (const s of sessions) head.long(s.id).int(s.timeoutMs);
-    head.int(this.lists.length);
-    this.lists.forEach((acl, i) => {
-      head.long(BigInt(i + 1));
-      head.vector(acl, writeAcl);
-    });
-    const headBytes = head.bytes();
-    const sum = adler32Combine(adler32(headBytes), this.bodySum.value(), this.bodyBytes);
-    const seal = new JuteWriter(16).long(BigInt(sum)).ustring(TERMINATOR).bytes();
-    return [headBytes, ...this.chunks.splice(0), seal];
+    const w = this.writer();
+    w.ustring(TERMINATOR);
+    this.sum.update(w.viewFrom(0));
+    w.long(BigInt(this.sum.value())).ustring(TERMINATOR);
+    this.handedOut = true;
+    return w.viewFrom(0);
+  }
+
+  private handOut(): Uint8Array {
+    const part = this.w.viewFrom(0);
+    this.sum.update(part);
+    this.handedOut = true;
+    return part;
+  }
+
+  private writer(): JuteWriter {
+    if (this.handedOut) {
+      this.handedOut = false;
+      this.w.reset(Number.MAX_SAFE_INTEGER);
+    }
+    return this.w;
   }
 
   private refFor(acl: readonly ACL[]): bigint {
     const known = this.refByList.get(acl);
     if (known !== undefined) return known;
-    const key = aclKey(acl);
-    let ref = this.refByKey.get(key);
-    if (ref === undefined) {
-      ref = BigInt(this.lists.length + 1);
-      this.refByKey.set(key, ref);
-      this.lists.push(acl.map((a) => ({ perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id } })));
+    const ref = this.refByKey.get(aclKey(acl));
+    if (ref !== undefined) {
+      if (this.refByList.size < 10_000) this.refByList.set(acl, ref);
+      return ref;
     }
-    // bounded like the tree's ACL cache: lists that are all different are looked up by key
-    if (this.refByList.size < 10_000) this.refByList.set(acl, ref);
-    return ref;
-  }
-
-  private cut(): void {
-    if (this.w.length === 0) return;
-    const bytes = this.w.bytes();
-    this.bodySum.update(bytes);
-    this.bodyBytes += bytes.length;
-    this.chunks.push(bytes);
-    this.w = new JuteWriter(Math.min(this.chunkBytes + 64 * 1024, 2 * 1024 * 1024));
+    this.aclsNotInTable += 1;
+    return OPEN_ACL_UNSAFE_REF;
   }
 }
 
@@ -161,16 +197,9 @@ export function encodeSnapshot(data: SnapshotData): Uint8Array {
     assert(n.path === '/' ? seen.size === 0 : seen.has(parentOf(n.path)), `snapshot: node ${n.path} is not in pre-order (root first, parents before children)`);
     seen.add(n.path);
   }
-  const enc = new SnapshotEncoder();
+  const enc = new SnapshotEncoder(data.sessions, aclTableOf(data.nodes), Number.MAX_SAFE_INTEGER);
   for (const n of data.nodes) enc.node(n);
-  const parts = enc.finish(data.sessions);
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return enc.finish().slice();
 }
 
 function corrupt(name: string, message: string): ZooLabError {

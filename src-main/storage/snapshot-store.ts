@@ -5,7 +5,8 @@
  * the directory. A crash at any point leaves either no new snapshot (only a temp file, which
  * the next load removes) or a complete one; a snapshot under the final name is never partial.
  * begin(): the same, in bounded steps the caller spreads over event-loop turns, for a fuzzy
- * snapshot of a tree that goes on changing meanwhile (see SnapshotSave).
+ * snapshot of a tree that goes on changing meanwhile, written out as it is encoded (see
+ * SnapshotSave).
  * loadNewest(): the newest snapshot whose checksum and structure are valid, falling back to
  * older ones (up to 100, like ZooKeeper), with one note per snapshot skipped.
  */
@@ -15,6 +16,7 @@ import { joinPath, type Disk } from './disk';
 import { filesByZxid, snapshotFileName, SNAPSHOT_PREFIX, SNAPSHOT_TEMP_PREFIX } from './file-names';
 import { assert } from '../common/assert';
 import { decodeSnapshot, encodeSnapshot, SnapshotEncoder } from './snapshot-format';
+import type { ACL } from '../jute/types';
 import type { SnapshotData, SnapshotNode, SnapshotSession } from './snapshot-model';
 
 export interface SnapshotFileInfo {
@@ -63,14 +65,15 @@ export class SnapshotStore {
    * Starts a snapshot named after `zxid`, written in steps (SnapshotSave.step) from `nodes`, a
    * pre-order walk that may run while the tree keeps changing (DataTree.fuzzySnapshotNodes):
    * `zxid` must be the tree's last applied zxid when the walk starts, so that replaying the
-   * log after it repairs whatever the walk saw half-changed.
+   * log after it repairs whatever the walk saw half-changed. `acls`: every ACL list a node had
+   * at that zxid (the file's ACL cache comes before the nodes; see SnapshotEncoder).
    */
-  begin(zxid: Zxid, sessions: readonly SnapshotSession[], nodes: Iterator<SnapshotNode>): SnapshotSave {
+  begin(zxid: Zxid, sessions: readonly SnapshotSession[], acls: readonly (readonly ACL[])[], nodes: Iterator<SnapshotNode>): SnapshotSave {
     this.disk.mkdir(this.dir);
     this.streamed += 1;
     // its own temp name: never the same file as a save() of the same zxid running meanwhile
     const temp = joinPath(this.dir, `${SNAPSHOT_TEMP_PREFIX}${BigInt.asUintN(64, zxid).toString(16)}.${this.streamed}`);
-    return new SnapshotSave(this.disk, this.dir, temp, zxid, sessions, nodes);
+    return new SnapshotSave(this.disk, this.dir, temp, zxid, new SnapshotEncoder(sessions, acls), nodes);
   }
 
   private async write(data: SnapshotData): Promise<string> {
@@ -151,16 +154,17 @@ export class SnapshotStore {
 
 /**
  * One snapshot being written in bounded steps, so the event loop can serve requests between
- * them (ZooKeeper snapshots on its own thread, "without stopping traffic"). Each step() either
- * encodes up to `nodesMax` nodes, or, once the walk has ended, writes one part (at most about
- * SNAPSHOT_CHUNK_BYTES) to the temp file. After step() returns false, done() makes it durable
- * and gives it its final name, as save() does. Nothing is under the final name before that,
- * so a crash at any point leaves no partial snapshot (only a temp file recovery removes).
+ * them (ZooKeeper snapshots on its own thread, "without stopping traffic"). Each step() encodes
+ * up to `nodesMax` nodes and writes a part to the temp file whenever about SNAPSHOT_CHUNK_BYTES
+ * are encoded, so the snapshot is never held in memory as a whole (a 290k-znode tree is ~60 MiB
+ * of snapshot); the step that ends the walk writes the rest and the seal. After step() returns
+ * false, done() makes it durable and gives it its final name, as save() does. Nothing is under
+ * the final name before that, so a crash at any point leaves no partial snapshot (only a temp
+ * file recovery removes).
  */
 export class SnapshotSave {
-  private readonly encoder = new SnapshotEncoder();
-  private parts: Uint8Array[] | null = null;
-  private written = 0;
+  private started = false;
+  private walked = false;
   private finished = false;
 
   constructor(
@@ -168,7 +172,7 @@ export class SnapshotSave {
     private readonly dir: string,
     private readonly temp: string,
     readonly zxid: Zxid,
-    private readonly sessions: readonly SnapshotSession[],
+    private readonly encoder: SnapshotEncoder,
     private readonly nodes: Iterator<SnapshotNode>,
   ) {}
 
@@ -177,33 +181,31 @@ export class SnapshotSave {
     return this.encoder.nodeCount;
   }
 
+  /** Nodes written with a placeholder ACL (theirs was set after the snapshot's zxid). */
+  get aclsNotInTable(): number {
+    return this.encoder.aclsNotInTable;
+  }
+
   /** One bounded piece of work; true while more remains. */
   step(nodesMax: number): boolean {
-    assert(!this.finished, 'snapshot save: step after done');
-    if (this.parts === null) {
-      for (let i = 0; i < nodesMax; i++) {
-        const next = this.nodes.next();
-        if (next.done === true) {
-          this.parts = this.encoder.finish(this.sessions);
-          return true;
-        }
-        this.encoder.node(next.value);
+    assert(!this.finished && !this.walked, 'snapshot save: step after the last one');
+    for (let i = 0; i < nodesMax; i++) {
+      const next = this.nodes.next();
+      if (next.done === true) {
+        this.write(this.encoder.finish());
+        this.walked = true;
+        return false;
       }
-      return true;
+      this.encoder.node(next.value);
     }
-    if (this.written < this.parts.length) {
-      const part = this.parts[this.written]!;
-      if (this.written === 0) this.disk.write(this.temp, part);
-      else this.disk.append(this.temp, part);
-      this.parts[this.written] = EMPTY; // written: its memory can go
-      this.written += 1;
-    }
-    return this.written < this.parts.length;
+    const part = this.encoder.takeFull();
+    if (part !== null) this.write(part);
+    return true;
   }
 
   /** After the last step: fsync the temp file, rename it, fsync the directory; the name. */
   async done(): Promise<string> {
-    assert(this.parts !== null && this.written === this.parts.length, 'snapshot save: done before the last step');
+    assert(this.walked && !this.finished, 'snapshot save: done before the last step');
     this.finished = true;
     await this.disk.fsync(this.temp);
     const name = snapshotFileName(this.zxid);
@@ -215,8 +217,13 @@ export class SnapshotSave {
   /** Gives up (the server is stopping): removes the temp file if one was started. */
   abandon(): void {
     this.finished = true;
-    if (this.written > 0) this.disk.remove(this.temp);
+    if (this.started) this.disk.remove(this.temp);
+  }
+
+  private write(part: Uint8Array): void {
+    const first = !this.started;
+    this.started = true; // a failed first write may still have created the file
+    if (first) this.disk.write(this.temp, part);
+    else this.disk.append(this.temp, part);
   }
 }
-
-const EMPTY = new Uint8Array(0);

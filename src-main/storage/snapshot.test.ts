@@ -5,7 +5,7 @@ import { makeZxid } from '../common/ids';
 import { JuteReader, JuteWriter } from '../jute/buffer';
 import { adler32 } from './adler32';
 import { MemoryDisk } from './memory-disk';
-import { decodeSnapshot, encodeSnapshot } from './snapshot-format';
+import { aclTableOf, decodeSnapshot, encodeSnapshot, OPEN_ACL_UNSAFE_REF } from './snapshot-format';
 import { SnapshotStore } from './snapshot-store';
 import { DyingDisk, sampleSnapshot, SimulatedDeath } from './test-support';
 
@@ -179,9 +179,9 @@ describe('snapshot store', () => {
     }
   });
 
-  it('begin/step/done: a snapshot written in bounded steps is byte for byte the one save() writes, and loads', async () => {
+  it('begin/step/done: a snapshot written in bounded steps is byte for byte the one save() writes, written out as it goes, and loads', async () => {
     const data = sampleSnapshot(makeZxid(2, 7));
-    // enough nodes for several 1 MiB chunks: the file checksum is combined from the parts
+    // enough nodes for several 1 MiB parts: the file checksum runs along the parts
     for (let i = 0; i < 3000; i++) {
       data.nodes.push({ path: `/app/n${i}`, data: new Uint8Array(900).fill(i & 0xff), acl: data.nodes[i % 2 === 0 ? 0 : 3]!.acl, stat: { ...data.nodes[3]!.stat, version: i } });
     }
@@ -189,14 +189,21 @@ describe('snapshot store', () => {
     await new SnapshotStore(whole, DIR).save(data);
     const disk = new MemoryDisk();
     const store = new SnapshotStore(disk, DIR);
-    const save = store.begin(data.zxid, data.sessions, data.nodes[Symbol.iterator]());
+    const save = store.begin(data.zxid, data.sessions, aclTableOf(data.nodes), data.nodes[Symbol.iterator]());
     let steps = 0;
+    const written: number[] = [];
     while (save.step(100)) {
       steps += 1;
       expect(steps).toBeLessThan(100);
+      written.push(disk.size(`${DIR}/${disk.list(DIR)[0] ?? 'none'}`) ?? 0);
     }
-    expect(steps).toBeGreaterThan(30 + 3); // 3005 nodes at 100 a step, then a write per part
+    expect(steps).toBe(30); // 3005 nodes at 100 a step; the 31st ends the walk and writes the rest
+    // ~1 MiB parts reach the file while the walk goes on (~100 KB a step): never the whole in memory
+    expect(written[9]).toBe(0);
+    expect(written[11]).toBeGreaterThanOrEqual(2 ** 20);
+    expect(written[29]).toBeGreaterThanOrEqual(2 * 2 ** 20);
     expect(save.nodeCount).toBe(data.nodes.length);
+    expect(save.aclsNotInTable).toBe(0);
     expect(disk.list(DIR)).toEqual([expect.stringMatching(/^tmp\.snapshot\./)]); // nothing final before done()
     expect(await save.done()).toBe('snapshot.200000007');
     const [a, b] = [disk.read(`${DIR}/snapshot.200000007`)!, whole.read(`${DIR}/snapshot.200000007`)!];
@@ -214,7 +221,7 @@ describe('snapshot store', () => {
       await new SnapshotStore(base, DIR).save(old);
       const dying = new DyingDisk(base, k);
       const outcome = await (async () => {
-        const save = new SnapshotStore(dying, DIR).begin(next.zxid, next.sessions, next.nodes[Symbol.iterator]());
+        const save = new SnapshotStore(dying, DIR).begin(next.zxid, next.sessions, aclTableOf(next.nodes), next.nodes[Symbol.iterator]());
         while (save.step(2));
         return save.done();
       })().then(
@@ -224,7 +231,7 @@ describe('snapshot store', () => {
           throw e;
         },
       );
-      expect(outcome).toBe(k >= 7 ? 'saved' : 'died'); // mkdir, write head, 2 appends, fsync, rename, fsyncDir
+      expect(outcome).toBe(k >= 5 ? 'saved' : 'died'); // mkdir, write (a small snapshot is one part), fsync, rename, fsyncDir
       for (const after of [base, base.crash()]) {
         const store = new SnapshotStore(after, DIR);
         const loaded = store.loadNewest();
@@ -240,12 +247,26 @@ describe('snapshot store', () => {
     const disk = new MemoryDisk();
     const store = new SnapshotStore(disk, DIR);
     const data = sampleSnapshot(makeZxid(1, 2));
-    const save = store.begin(data.zxid, data.sessions, data.nodes[Symbol.iterator]());
+    const save = store.begin(data.zxid, data.sessions, aclTableOf(data.nodes), data.nodes[Symbol.iterator]());
     while (save.step(1) && disk.list(DIR).length === 0);
     expect(disk.list(DIR)).toHaveLength(1);
     save.abandon();
     expect(disk.list(DIR)).toEqual([]);
     expect(() => save.step(1)).toThrow(AssertionError);
+  });
+
+  it('begin: a node whose ACL list is not in the table given up front is written with ref -1 (OPEN_ACL_UNSAFE), and the file loads', async () => {
+    const data = sampleSnapshot(makeZxid(1, 3));
+    const disk = new MemoryDisk();
+    const table = aclTableOf(data.nodes).slice(0, 1); // /app's digest list left out
+    const save = new SnapshotStore(disk, DIR).begin(data.zxid, data.sessions, table, data.nodes[Symbol.iterator]());
+    while (save.step(2));
+    expect(save.aclsNotInTable).toBe(1);
+    await save.done();
+    const loaded = new SnapshotStore(disk, DIR).loadNewest()!.data;
+    expect(loaded.nodes.find((n) => n.path === '/app')!.acl).toEqual([{ perms: 31, id: { scheme: 'world', id: 'anyone' } }]);
+    expect(loaded.nodes.map((n) => n.path)).toEqual(data.nodes.map((n) => n.path));
+    expect(OPEN_ACL_UNSAFE_REF).toBe(-1n);
   });
 
   it('removeAfter: snapshots newer than a zxid are removed (after TRUNC)', async () => {

@@ -103,6 +103,12 @@ function childCount(n: TreeNode): number {
   return n.children === null ? 0 : n.children.size;
 }
 
+function aclKey(acl: readonly ACL[]): string {
+  let key = '';
+  for (const a of acl) key += `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}\u0001`;
+  return key;
+}
+
 function cloneAcl(acl: readonly ACL[]): ACL[] {
   return acl.map((a) => ({ perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id } }));
 }
@@ -118,6 +124,8 @@ export class DataTree {
   /** znodes with equal ACLs share one stored copy (ZooKeeper's ACL cache): less memory and
    * garbage per create; a stored ACL is never changed in place (setACL stores another) */
   private readonly aclCache = new Map<string, ACL[]>();
+  /** a list was left out of aclCache because it was full: nodes may hold lists it lacks */
+  private aclCacheOverflowed = false;
   /** highest zxid applied */
   lastProcessedZxid: Zxid = 0n;
   /** sum of path and data lengths, kept up to date (mntr polls it) */
@@ -132,7 +140,7 @@ export class DataTree {
 
   constructor() {
     const add = (path: string, acl: readonly ACL[], stat: StatPersisted, children: string[]) => {
-      const node: TreeNode = { data: this.values.store(new Uint8Array(0)), acl: cloneAcl(acl), stat, children: children.length > 0 ? new Set(children) : null, digest: 0 };
+      const node: TreeNode = { data: this.values.store(new Uint8Array(0)), acl: this.storedAcl(acl), stat, children: children.length > 0 ? new Set(children) : null, digest: 0 };
       this.nodes.set(path, node);
       this.countIn(path, node);
     };
@@ -517,13 +525,13 @@ export class DataTree {
   }
 
   private storedAcl(acl: readonly ACL[]): ACL[] {
-    let key = '';
-    for (const a of acl) key += `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}\u0001`;
+    const key = aclKey(acl);
     const hit = this.aclCache.get(key);
     if (hit !== undefined) return hit;
     const copy = cloneAcl(acl);
     // bounded: a client making every znode's ACL unique gets its own copies past this
     if (this.aclCache.size < ACL_CACHE_MAX) this.aclCache.set(key, copy);
+    else this.aclCacheOverflowed = true;
     return copy;
   }
 
@@ -661,16 +669,34 @@ export class DataTree {
   }
 
   /**
-   * The nodes for a fuzzy snapshot (ZooKeeper's), walked lazily in pre-order while txns go on
-   * being applied between steps: a node's data, ACL and stat are as they are when the walk
-   * reaches it, and its child list is taken then (children created later are left out, children
-   * deleted meanwhile are skipped). Taken with lastProcessedZxid at the start of the walk as the
-   * snapshot's zxid, replaying the log after that zxid (applyTxn is idempotent for it) brings the
-   * snapshot to any later state. Parents still come before children. Children come in insertion
-   * order, not sorted: no sort of a huge child list on the event loop. The yielded objects share
-   * the live data, ACL and stat: encode each one before the next txn is applied.
+   * Every distinct ACL list a node holds now (each once; what a snapshot's ACL cache needs).
+   * The ACL cache has them all unless it overflowed; then every node is looked at (only with
+   * more than ACL_CACHE_MAX distinct lists).
    */
-  *fuzzySnapshotNodes(): Generator<SnapshotNode> {
+  snapshotAcls(): ACL[][] {
+    if (!this.aclCacheOverflowed) return [...this.aclCache.values()];
+    const byKey = new Map(this.aclCache);
+    for (const n of this.nodes.values()) {
+      const key = aclKey(n.acl);
+      if (!byKey.has(key)) byKey.set(key, n.acl);
+    }
+    return [...byKey.values()];
+  }
+
+  /**
+   * The nodes for a fuzzy snapshot (ZooKeeper's) at zxid `upTo`, the tree's lastProcessedZxid
+   * when the walk starts, walked lazily in pre-order while txns go on being applied between
+   * steps: a node's data, ACL and stat are as they are when the walk reaches it, and its child
+   * list is taken then (children created later are left out, children deleted meanwhile are
+   * skipped). Nodes created after `upTo` are left out with their subtrees (the walk may see them:
+   * ZooKeeper's does too), as if the walk had passed their parent first; so every ACL list a
+   * yielded node holds was in snapshotAcls() at the start, or set by a setACL after `upTo`.
+   * Replaying the log after `upTo` (applyTxn is idempotent for it) brings the snapshot to any
+   * later state. Parents still come before children. Children come in insertion order, not
+   * sorted: no sort of a huge child list on the event loop. The yielded objects share the live
+   * data, ACL and stat: encode each one before the next txn is applied.
+   */
+  *fuzzySnapshotNodes(upTo: Zxid = this.lastProcessedZxid): Generator<SnapshotNode> {
     const root = this.nodes.get('/')!;
     yield { path: '/', data: root.data, acl: root.acl, stat: root.stat };
     const stack: { dir: string; names: string[]; next: number }[] = [{ dir: '/', names: [...childrenOf(root)], next: 0 }];
@@ -683,6 +709,7 @@ export class DataTree {
       const path = joinPath(top.dir, top.names[top.next++]!);
       const n = this.nodes.get(path);
       if (n === undefined) continue; // deleted since its parent was walked
+      if (n.stat.czxid > upTo) continue; // created since the walk began, its subtree too
       yield { path, data: n.data, acl: n.acl, stat: n.stat };
       if (n.children !== null) stack.push({ dir: path, names: [...n.children], next: 0 });
     }
