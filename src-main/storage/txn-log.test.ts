@@ -710,6 +710,73 @@ describe('txn log: TRUNC and purge while writes are in flight (a quorum member, 
     });
   }
 
+  for (const order of ['oldest first', 'newest first'] as const) {
+    it(`two group commits in flight, the later one landing first: a power cut between leaves no hole before its entries (one run from the header on; ${order})`, async () => {
+      const disk = new HeldWritesDisk();
+      const log = await TxnLog.open(disk, DIR, opts);
+      log.appendBatch(txnRange(1, 1, 2));
+      const first = log.sync();
+      await disk.releaseAll(order);
+      await first;
+      log.appendBatch(txnRange(1, 3, 4));
+      const a = log.sync();
+      log.appendBatch(txnRange(1, 5, 6));
+      const b = log.sync();
+      log.appendBatch(txnRange(1, 7, 8));
+      const c = log.sync();
+      await Promise.resolve();
+      expect(disk.held).toHaveLength(3);
+      // the pool finishes the newest first; the power goes before the others land
+      await disk.release(2);
+      const notes: string[] = [];
+      const again = await TxnLog.open(disk.inner.crash(), DIR, { ...opts, note: (m) => notes.push(m) });
+      expect(notes).toEqual([]);
+      expect(zxids(again.read(0n))).toEqual(zx(txnRange(1, 1, 8)));
+      // and the writes still in flight land the same bytes again
+      await disk.releaseAll(order);
+      expect(await a).toBe(makeZxid(1, 4));
+      expect(await b).toBe(makeZxid(1, 6));
+      expect(await c).toBe(makeZxid(1, 8));
+      const after = await TxnLog.open(disk.inner.crash(), DIR, opts);
+      expect(zxids(after.read(0n))).toEqual(zx(txnRange(1, 1, 8)));
+      // a later commit after some landed out of order starts where the disk's run ends
+      log.appendBatch(txnRange(1, 9, 9));
+      const d = log.sync();
+      await disk.releaseAll(order);
+      expect(await d).toBe(makeZxid(1, 9));
+      expect(zxids((await TxnLog.open(disk.inner.crash(), DIR, opts)).read(0n))).toEqual(zx(txnRange(1, 1, 9)));
+    });
+  }
+
+  it('two group commits in flight: a later one landing first, then an older one, then a new one: the new write starts at the first not landed', async () => {
+    const disk = new HeldWritesDisk();
+    const log = await TxnLog.open(disk, DIR, opts);
+    log.appendBatch(txnRange(1, 1, 1));
+    const s0 = log.sync();
+    await disk.releaseAll();
+    await s0;
+    const syncs: Promise<bigint>[] = [];
+    for (let c = 2; c <= 5; c++) {
+      log.appendBatch(txnRange(1, c, c));
+      syncs.push(log.sync());
+    }
+    await Promise.resolve();
+    expect(disk.held).toHaveLength(4);
+    await disk.release(1); // the second (2..3) lands
+    await disk.release(2); // the fourth (2..5)
+    log.appendBatch(txnRange(1, 6, 6));
+    syncs.push(log.sync());
+    await Promise.resolve();
+    // 2..5 are on the disk (the fourth write carried them): the new write carries only 6
+    const newest = disk.held[disk.held.length - 1]!;
+    expect(newest.bytes).toEqual(encodeLogEntry(txnRange(1, 6, 6)[0]!.bytes));
+    await disk.release(disk.held.length - 1);
+    const again = await TxnLog.open(disk.inner.crash(), DIR, opts);
+    expect(zxids(again.read(0n))).toEqual(zx(txnRange(1, 1, 6)));
+    await disk.releaseAll('newest first');
+    expect(await Promise.all(syncs)).toEqual([2, 3, 4, 5, 6].map((c) => makeZxid(1, c)));
+  });
+
   it('TRUNC removing a file whose write is held: a new file of the same name is written only after the removal', async () => {
     const disk = new HeldWritesDisk();
     const log = await TxnLog.open(disk, DIR, opts);

@@ -76,6 +76,18 @@ export const DEFAULT_PREALLOC_BYTES = 16 * 1024 * 1024;
 const ZERO_CHUNK_BYTES = 1024 * 1024;
 let zeroChunk: Uint8Array | null = null;
 
+/** a write handed to the disk's thread pool and not landed yet */
+interface InFlightWrite {
+  file: LogFileInfo;
+  offset: number;
+  bytes: Uint8Array;
+  done: Promise<void>;
+  /** entries (+ header), not zeros */
+  entries: boolean;
+  /** a later entries write, which carried these bytes too, has landed (see startWrite) */
+  covered: boolean;
+}
+
 export class TxnLog {
   private readonly files: LogFileInfo[];
   private current: LogFileInfo | null = null;
@@ -92,7 +104,7 @@ export class TxnLog {
   private unwrittenPath = '';
   private unwrittenFile: LogFileInfo | null = null;
   /** writes handed to Disk.writeAtAsync and not landed yet: read() lays them over the file */
-  private readonly inFlight = new Set<{ file: LogFileInfo; offset: number; bytes: Uint8Array; done: Promise<void> }>();
+  private readonly inFlight = new Set<InFlightWrite>();
   /** settles once every write (and cut or removal) started so far has landed; rejected for good by a failed one */
   private landed: Promise<void> = Promise.resolve();
   /** the newest cut or removal still waiting for the writes before it; later writes wait for it */
@@ -294,18 +306,44 @@ export class TxnLog {
     // so their sync() needs no fsync of its own; zeros are fsynced by the next sync()
     const durably = entries && this.disk.writeAtDurably !== undefined;
     if (!durably) this.dirtyPaths.add(path);
-    // the pool runs writes in any order: one over a range still being written (entries into
-    // zeros just preallocated there) waits for that write, or the zeros could land last
+    // The pool runs writes in any order, and a later group commit's entries may land before an
+    // earlier one's: a kill or power cut between would leave zeros in front of good entries,
+    // which open() must refuse as corruption in the middle. So an entries write carries the
+    // entries of the writes before it that have not landed (nor been carried by one that has)
+    // again, from the first of them: the entries on disk are always one run from the header.
+    if (entries) {
+      let from = offset;
+      for (const w of this.inFlight) if (w.file === file && w.entries && !w.covered && w.offset < from) from = w.offset;
+      if (from < offset) {
+        const run = new Uint8Array(offset + bytes.length - from);
+        for (const w of this.inFlight) if (w.file === file && w.entries && !w.covered && w.offset >= from) run.set(w.bytes, w.offset - from);
+        run.set(bytes, offset - from);
+        bytes = run;
+        offset = from;
+      }
+    }
+    // one over a range still being written with other bytes (entries into zeros just
+    // preallocated there) waits for that write, or the zeros could land last; entries over
+    // entries are the same bytes and need not wait
     const end = offset + bytes.length;
     const under: Promise<void>[] = [];
-    for (const w of this.inFlight) if (w.file === file && w.offset < end && offset < w.offset + w.bytes.length) under.push(w.done);
+    for (const w of this.inFlight) if (w.file === file && !(entries && w.entries) && w.offset < end && offset < w.offset + w.bytes.length) under.push(w.done);
     // and nothing lands before a cut or removal started earlier (exclusive) has run
     if (this.gate !== null) under.push(this.gate);
-    const issue = (): Promise<void> => (durably ? this.disk.writeAtDurably!(path, offset, bytes) : this.disk.writeAtAsync!(path, offset, bytes));
-    const write = { file, offset, bytes, done: Promise.resolve() };
+    const at = offset;
+    const data = bytes;
+    const issue = (): Promise<void> => (durably ? this.disk.writeAtDurably!(path, at, data) : this.disk.writeAtAsync!(path, at, data));
+    const write: InFlightWrite = { file, offset, bytes, done: Promise.resolve(), entries, covered: false };
     this.inFlight.add(write);
     const done = (under.length > 0 ? Promise.all(under).then(issue) : issue()).then(
       () => {
+        // the entries writes started before this one are on the disk now (this one carried them)
+        if (entries) {
+          for (const w of this.inFlight) {
+            if (w === write) break;
+            if (w.file === file && w.entries) w.covered = true;
+          }
+        }
         this.inFlight.delete(write);
       },
       (e: unknown) => {
