@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JuteReader, JuteWriter } from './buffer';
+import { JuteReader, JuteUnderflow, JuteWriter } from './buffer';
 
 const encoder = new TextEncoder();
 
@@ -114,5 +114,20 @@ describe('JuteWriter reuse', () => {
     w.int(9);
     expect(Array.from(w.bytes())).toEqual([0, 0, 0, 9]);
     expect(big[0]).toBe(1); // the old buffer was let go, not overwritten
+  });
+});
+
+describe('JuteReader over views', () => {
+  it('reads a subarray from its own start, also when readers of other buffers come between', () => {
+    const all = new JuteWriter(64).int(7).long(-3n).int(9).long(0x1_0000_0002n).bytes();
+    const second = new JuteReader(all.subarray(12));
+    const other = new JuteReader(new JuteWriter(8).int(42).bytes());
+    const first = new JuteReader(all.subarray(0, 12));
+    expect(second.int()).toBe(9);
+    expect(other.int()).toBe(42);
+    expect(first.int()).toBe(7);
+    expect(second.long()).toBe(0x1_0000_0002n);
+    expect(first.long()).toBe(-3n);
+    expect(() => first.int()).toThrow(JuteUnderflow);
   });
 });
