@@ -660,6 +660,7 @@ describe('txn log: writes off the event loop (Disk.writeAtAsync)', () => {
     broken.appendBatch(txnRange(1, 1, 2));
     await expect(broken.sync()).rejects.toThrow('EIO');
     expect(() => broken.appendBatch(txnRange(1, 3, 3))).toThrow(/unusable/);
+    await expect(broken.truncateAfter(0n)).rejects.toThrow(/unusable/); // (a TRUNC's failure is a rejection, not a throw)
     log.appendBatch(txnRange(1, 1, 1)); // another log on the same disk is fine
     expect(await log.sync()).toBe(makeZxid(1, 1));
   });

@@ -475,6 +475,15 @@ export class TxnLog {
    * after it would bring cut entries back, and writes started after the call wait for the cut.
    */
   truncateAfter(zxid: Zxid): Promise<number> {
+    // a failure (an unusable log, a file gone bad, a cut the disk refused) rejects, never throws
+    try {
+      return this.cutAfter(zxid);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private cutAfter(zxid: Zxid): Promise<number> {
     this.writeOut();
     this.checkUsable();
     let removed = 0;
