@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,6 +64,37 @@ describe('AppendWriter', () => {
     expect(lines.length).toBeGreaterThan(before);
     expect(lines[before - 1]).toBe(`line ${before - 1}`);
     await w.flush();
+  });
+
+  it.runIf(process.platform === 'linux')('the file stays open while text keeps coming and is closed once a flush finds nothing more', async () => {
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    const path = tempFile();
+    const before = openFds();
+    const w = new AppendWriter(path, undefined, 60_000); // no idle close within the test
+    w.append('one\n');
+    await w.flush(); // the only text: written, then closed
+    expect(openFds()).toBe(before);
+    const waitWritten = async (text: string): Promise<void> => {
+      for (let i = 0; i < 2000 && readFileSync(path, 'utf8') !== text; i++) await new Promise((r) => setTimeout(r, 2));
+    };
+    w.append('two\n');
+    await waitWritten('one\ntwo\n'); // written by the timed drain, not by a flush: kept open for more
+    expect(openFds()).toBe(before + 1);
+    w.append('three\n');
+    await w.flush();
+    expect(readFileSync(path, 'utf8')).toBe('one\ntwo\nthree\n');
+    expect(openFds()).toBe(before);
+  });
+
+  it.runIf(process.platform === 'linux')('an open file is closed once nothing came for the idle time', async () => {
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    const path = tempFile();
+    const before = openFds();
+    const w = new AppendWriter(path, undefined, 20);
+    w.append('x\n');
+    for (let i = 0; i < 2500 && !(existsSync(path) && readFileSync(path, 'utf8') === 'x\n' && openFds() === before); i++) await new Promise((r) => setTimeout(r, 2));
+    expect(readFileSync(path, 'utf8')).toBe('x\n');
+    expect(openFds()).toBe(before);
   });
 
   it('flushSync writes what is still buffered (the process-exit path)', () => {
