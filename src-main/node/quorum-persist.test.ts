@@ -19,6 +19,7 @@ async function follower(disk: HeldWritesDisk) {
   for (const t of rec.txns) tree.applyTxn(decodeTxnEntry(t.bytes));
   if (rec.snapshot === null) await rec.snapshots.save(tree.exportSnapshot());
   const persisted: number[] = [];
+  const failures: Error[] = [];
   const turn: (() => void)[] = [];
   const persistence = new QuorumPersistence({
     disk,
@@ -31,9 +32,7 @@ async function follower(disk: HeldWritesDisk) {
       tree = t;
     },
     persisted: (seq) => persisted.push(seq),
-    failed: (e) => {
-      throw e;
-    },
+    failed: (e) => failures.push(e),
     truncated: () => {},
     info: () => {},
     warn: () => {},
@@ -47,6 +46,7 @@ async function follower(disk: HeldWritesDisk) {
   return {
     rec,
     persisted,
+    failures,
     tree: () => tree,
     persist,
     append: (t: LoggedTxn): number => persist({ kind: 'append', txn: { zxid: t.zxid, sessionId: 0n, xid: 0, data: t.bytes } }),
@@ -100,6 +100,7 @@ describe('quorum persistence: TRUNC and SNAP while log writes are in flight', ()
       await disk.releaseAll(order);
       expect(m.persisted).toEqual([2, 4, trunc, next]);
       await m.stop();
+      expect(m.failures).toEqual([]);
       // power cut, restart: the log holds the leader's history only
       const again = await recover(disk.inner.crash(), layout, { preallocBytes: 4096 });
       expect(again.notes.filter((n) => n.startsWith('txn log'))).toEqual([]); // nothing torn or cut
@@ -128,5 +129,22 @@ describe('quorum persistence: TRUNC and SNAP while log writes are in flight', ()
     const again = await recover(disk.inner.crash(), layout, { preallocBytes: 4096 });
     expect(again.snapshot?.zxid).toBe(z(1, 2));
     expect(again.txns.map((t) => t.zxid)).toEqual([z(2, 1)]);
+  });
+
+  it('a failed log write stops persisting: failed() once, nothing more reported; a TRUNC after it fails quietly too', async () => {
+    const disk = new HeldWritesDisk();
+    const m = await follower(disk);
+    m.append(createTxn(z(1, 1)));
+    m.endTurn();
+    await Promise.resolve();
+    await disk.fail(disk.held.findIndex((w) => w.durably), new Error('EIO'));
+    await disk.releaseAll();
+    expect(m.failures.map((e) => e.message)).toEqual(['EIO']);
+    expect(() => m.persist({ kind: 'truncate', zxid: 0n })).not.toThrow();
+    m.append(createTxn(z(2, 1)));
+    m.endTurn();
+    await disk.releaseAll();
+    expect(m.persisted).toEqual([]);
+    expect(m.failures).toHaveLength(1);
   });
 });

@@ -63,8 +63,21 @@ export class QuorumPersistence {
 
   constructor(private readonly deps: QuorumPersistDeps) {}
 
-  /** Carries out one `persist` effect now (log and tree); its durability follows in order. */
+  /**
+   * Carries out one `persist` effect now (log and tree); its durability follows in order. Never
+   * throws: a failure (the log unusable after a failed write) goes to `failed`, once, and every
+   * op after it is ignored (the server is stopping).
+   */
   persist(seq: number, op: PersistOp): void {
+    if (this.broken) return;
+    try {
+      this.apply(seq, op);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private apply(seq: number, op: PersistOp): void {
     const { txnLog, snapshots } = this.deps;
     switch (op.kind) {
       case 'append': {
@@ -90,6 +103,9 @@ export class QuorumPersistence {
         // the log as TxnLog shows it is cut now (its disk once the writes in flight have landed)
         const cut = txnLog.truncateAfter(op.zxid);
         const gone = snapshots.removeAfter(op.zxid);
+        // a failure is reported when the op runs (not as an unhandled rejection before it)
+        cut.catch(() => {});
+        gone.catch(() => {});
         if (this.deps.tree().lastProcessedZxid > op.zxid) this.deps.replaceTree(this.rebuildTo(op.zxid), 'truncate');
         this.deps.truncated(op.zxid);
         this.jobs.push({ seq, run: async () => void (await Promise.all([cut, gone])) });
@@ -99,6 +115,7 @@ export class QuorumPersistence {
         const data = decodeSnapshot(op.snapshot, op.zxid, `SNAP ${hex(op.zxid)} from the leader`);
         this.deps.replaceTree(DataTree.fromSnapshot(data), 'snapshot');
         const cut = txnLog.lastZxid > op.zxid ? txnLog.truncateAfter(op.zxid) : Promise.resolve(0);
+        cut.catch(() => {}); // reported when the op runs
         txnLog.roll();
         this.jobs.push({
           seq,

@@ -166,6 +166,14 @@ export class HeldWritesDisk implements Disk {
     await settle();
   }
 
+  /** The held write at `index` fails (EIO, a full disk): nothing of it lands. */
+  async fail(index: number, error: Error): Promise<void> {
+    const [w] = this.held.splice(index, 1);
+    if (w === undefined) throw new Error(`no held write at ${index} (${this.held.length} held)`);
+    w.failed(error);
+    await settle();
+  }
+
   /** Lands every held write, and those issued meanwhile, oldest or newest first, until none is left. */
   async releaseAll(order: 'oldest first' | 'newest first' = 'oldest first'): Promise<void> {
     await settle();
