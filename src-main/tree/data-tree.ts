@@ -31,7 +31,15 @@ import { ValueArena } from './value-arena';
 import { baseName, joinPath, parentPath } from './znode-path';
 
 interface TreeNode {
-  data: Uint8Array | null;
+  /**
+   * The value (null for a null value), or the value arena's slab holding it at `offset`: no
+   * Uint8Array per znode for a packed value (~96 bytes of heap each); read it with valueOf.
+   */
+  bytes: Uint8Array | null;
+  /** where the value starts in `bytes`; -1 when `bytes` is the value itself */
+  offset: number;
+  /** the value's length (0 for null) */
+  length: number;
   acl: ACL[];
   stat: StatPersisted;
   /**
@@ -94,6 +102,12 @@ const ACL_CACHE_MAX = 10_000;
 const COMPACT_NODES_PER_TXN = 64;
 
 const NO_CHILDREN: ReadonlySet<string> = new Set();
+const EMPTY_VALUE = new Uint8Array(0);
+
+function valueOf(n: TreeNode): Uint8Array | null {
+  const b = n.bytes;
+  return b === null || n.offset < 0 ? b : b.subarray(n.offset, n.offset + n.length);
+}
 
 function childrenOf(n: TreeNode): ReadonlySet<string> {
   return n.children ?? NO_CHILDREN;
@@ -140,7 +154,7 @@ export class DataTree {
 
   constructor() {
     const add = (path: string, acl: readonly ACL[], stat: StatPersisted, children: string[]) => {
-      const node: TreeNode = { data: this.values.store(new Uint8Array(0)), acl: this.storedAcl(acl), stat, children: children.length > 0 ? new Set(children) : null, digest: 0 };
+      const node = this.newNode(EMPTY_VALUE, this.storedAcl(acl), stat, children.length > 0 ? new Set(children) : null);
       this.nodes.set(path, node);
       this.countIn(path, node);
     };
@@ -170,7 +184,7 @@ export class DataTree {
 
   getData(path: string): { data: Uint8Array | null; stat: Stat } | undefined {
     const n = this.nodes.get(path);
-    return n ? { data: n.data, stat: this.toStat(n) } : undefined;
+    return n ? { data: valueOf(n), stat: this.toStat(n) } : undefined;
   }
 
   /** Child names, sorted (clients must not rely on any order; sorting keeps replies deterministic). */
@@ -192,10 +206,9 @@ export class DataTree {
   setConfigNode(data: Uint8Array, configVersion: Zxid, timeMs: bigint): NodeChange | null {
     const n = this.nodes.get('/zookeeper/config');
     if (!n) return null;
-    if (bytesSame(n.data, data) && n.stat.mzxid === configVersion) return null;
-    this.dataSize += data.length - (n.data?.length ?? 0);
-    this.values.release(n.data);
-    n.data = this.values.store(data);
+    if (bytesSame(valueOf(n), data) && n.stat.mzxid === configVersion) return null;
+    this.dataSize += data.length - n.length;
+    this.setValue(n, data);
     n.stat.mzxid = configVersion;
     n.stat.mtime = timeMs;
     n.stat.version = -1;
@@ -258,7 +271,7 @@ export class DataTree {
 
   private countDataSize(): number {
     let size = 0;
-    for (const [p, n] of this.nodes) size += p.length + (n.data?.length ?? 0);
+    for (const [p, n] of this.nodes) size += p.length + n.length;
     return size;
   }
 
@@ -316,7 +329,7 @@ export class DataTree {
       cversion: visibleCversion(s.cversion, childCount(n)),
       aversion: s.aversion,
       ephemeralOwner: clientEphemeralOwner(s.ephemeralOwner),
-      dataLength: n.data?.length ?? 0,
+      dataLength: n.length,
       numChildren: childCount(n),
       pzxid: s.pzxid,
     };
@@ -346,8 +359,36 @@ export class DataTree {
         return;
       }
       const n = next.value;
-      if (this.values.needsMove(n.data)) n.data = this.values.move(n.data);
+      if (n.offset >= 0 && this.values.needsMove(n.bytes!)) this.setValue(n, valueOf(n));
     }
+  }
+
+  private newNode(data: Uint8Array | null, acl: ACL[], stat: StatPersisted, children: Set<string> | null): TreeNode {
+    const node: TreeNode = { bytes: null, offset: -1, length: 0, acl, stat, children, digest: 0 };
+    this.keepValue(node, data);
+    return node;
+  }
+
+  /** Replaces a node's value (released from the arena, the new one packed into it). */
+  private setValue(n: TreeNode, v: Uint8Array | null): void {
+    // pack before release: `v` may be a view of the slab being released (compaction)
+    const old = n.offset >= 0 ? n.bytes : null;
+    const oldLength = n.length;
+    this.keepValue(n, v);
+    if (old !== null) this.values.release(old, oldLength);
+  }
+
+  private keepValue(n: TreeNode, v: Uint8Array | null): void {
+    if (v === null) {
+      n.bytes = null;
+      n.offset = -1;
+      n.length = 0;
+      return;
+    }
+    const at = this.values.pack(v);
+    n.bytes = at < 0 ? (v.length === 0 ? EMPTY_VALUE : v) : this.values.slab;
+    n.offset = at;
+    n.length = v.length;
   }
 
   /** The value arena's slabs: for tests and memory figures. */
@@ -371,10 +412,9 @@ export class DataTree {
       case OpCode.setData: {
         const n = this.nodes.get(txn.path);
         if (!n) return { type: txn.type, err: ErrorCode.NONODE, path: txn.path };
-        const bytesDiff = (txn.data?.length ?? 0) - (n.data?.length ?? 0);
+        const bytesDiff = (txn.data?.length ?? 0) - n.length;
         this.countOut(n);
-        this.values.release(n.data);
-        n.data = this.values.store(txn.data);
+        this.setValue(n, txn.data);
         n.stat.mzxid = h.zxid;
         n.stat.mtime = h.time;
         n.stat.version = txn.version;
@@ -467,7 +507,7 @@ export class DataTree {
       ephemeralOwner: owner,
       pzxid: h.zxid,
     };
-    const node: TreeNode = { data: this.values.store(data), acl: this.storedAcl(acl), stat, children: null, digest: 0 };
+    const node = this.newNode(data, this.storedAcl(acl), stat, null);
     this.nodes.set(path, node);
     this.countIn(path, node);
     this.dataSize += path.length + (data?.length ?? 0);
@@ -505,8 +545,9 @@ export class DataTree {
     if (n.children !== null) for (const c of [...n.children]) this.deleteNode(joinPath(path, c), zxid, []);
     this.nodes.delete(path);
     this.countOut(n);
-    this.values.release(n.data);
-    this.dataSize -= path.length + (n.data?.length ?? 0);
+    const dataLength = n.length;
+    this.setValue(n, null);
+    this.dataSize -= path.length + dataLength;
     const siblings = parent.children;
     if (siblings !== null) {
       siblings.delete(baseName(path));
@@ -519,7 +560,7 @@ export class DataTree {
     }
     this.untrack(path, n.stat.ephemeralOwner);
     if (pp.startsWith(QUOTA_ROOT) && baseName(path) === LIMIT_NODE) this.quotaPaths.delete(pp.slice(QUOTA_ROOT.length));
-    this.updateQuotaStat(path, -(n.data?.length ?? 0), -1);
+    this.updateQuotaStat(path, -dataLength, -1);
     changes.push({ type: 'deleted', path, acl: n.acl, parentPath: pp, parentAcl: parent.acl });
     return ErrorCode.OK;
   }
@@ -577,13 +618,14 @@ export class DataTree {
 
   /** Adds a node's digest (after a change) to the tree digest. */
   private countIn(path: string, node: TreeNode): void {
-    node.digest = nodeDigest(path, node.data, node.stat);
-    this.digestSum.add(node.digest);
+    const d = nodeDigest(path, valueOf(node), node.stat);
+    this.digestSum.add(d);
+    node.digest = d | 0; // an int32 stays a small integer in the object, an unsigned one is a heap number
   }
 
   /** Takes a node's digest out of the tree digest (before a change, or when it goes). */
   private countOut(node: TreeNode): void {
-    this.digestSum.remove(node.digest);
+    this.digestSum.remove(node.digest >>> 0);
   }
 
   /** ZooKeeper's tree digest now: signed 64-bit, what `hash` prints. */
@@ -616,7 +658,7 @@ export class DataTree {
     if (prefix === null) return;
     const node = this.nodes.get(quotaStatPath(prefix));
     if (!node) return;
-    const stats = parseStatsTrack(new TextDecoder().decode(node.data ?? new Uint8Array(0)));
+    const stats = parseStatsTrack(new TextDecoder().decode(valueOf(node) ?? EMPTY_VALUE));
     stats.set('count', (stats.get('count') ?? -1) + countDiff);
     stats.set('bytes', (stats.get('bytes') ?? -1) + bytesDiff);
     this.setDataInPlace(node, new TextEncoder().encode(formatStatsTrack(stats)));
@@ -627,9 +669,8 @@ export class DataTree {
    * nodes under /zookeeper/quota get here, which count 0 in the tree digest.
    */
   private setDataInPlace(node: TreeNode, data: Uint8Array): void {
-    this.dataSize += data.length - (node.data?.length ?? 0);
-    this.values.release(node.data);
-    node.data = this.values.store(data);
+    this.dataSize += data.length - node.length;
+    this.setValue(node, data);
   }
 
   /** Recounts a quota's subtree (nodes and data bytes, itself included) into its stats node. */
@@ -644,7 +685,7 @@ export class DataTree {
         const p = stack.pop()!;
         const n = this.nodes.get(p)!;
         count++;
-        bytes += n.data?.length ?? 0;
+        bytes += n.length;
         for (const c of childrenOf(n)) stack.push(joinPath(p, c));
       }
     }
@@ -658,7 +699,7 @@ export class DataTree {
     const nodes: SnapshotNode[] = [];
     for (const p of this.paths()) {
       const n = this.nodes.get(p)!;
-      nodes.push({ path: p, data: n.data, acl: cloneAcl(n.acl), stat: { ...n.stat } });
+      nodes.push({ path: p, data: valueOf(n), acl: cloneAcl(n.acl), stat: { ...n.stat } });
     }
     return { zxid: this.lastProcessedZxid, sessions: this.snapshotSessions(), nodes };
   }
@@ -698,7 +739,7 @@ export class DataTree {
    */
   *fuzzySnapshotNodes(upTo: Zxid = this.lastProcessedZxid): Generator<SnapshotNode> {
     const root = this.nodes.get('/')!;
-    yield { path: '/', data: root.data, acl: root.acl, stat: root.stat };
+    yield { path: '/', data: valueOf(root), acl: root.acl, stat: root.stat };
     const stack: { dir: string; names: string[]; next: number }[] = [{ dir: '/', names: [...childrenOf(root)], next: 0 }];
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
@@ -710,7 +751,7 @@ export class DataTree {
       const n = this.nodes.get(path);
       if (n === undefined) continue; // deleted since its parent was walked
       if (n.stat.czxid > upTo) continue; // created since the walk began, its subtree too
-      yield { path, data: n.data, acl: n.acl, stat: n.stat };
+      yield { path, data: valueOf(n), acl: n.acl, stat: n.stat };
       if (n.children !== null) stack.push({ dir: path, names: [...n.children], next: 0 });
     }
   }
@@ -720,7 +761,7 @@ export class DataTree {
     for (const n of t.nodes.values()) t.countOut(n);
     t.nodes.clear();
     for (const sn of snap.nodes) {
-      const node: TreeNode = { data: t.values.store(sn.data), acl: t.storedAcl(sn.acl), stat: { ...sn.stat }, children: null, digest: 0 };
+      const node = t.newNode(sn.data, t.storedAcl(sn.acl), { ...sn.stat }, null);
       t.nodes.set(sn.path, node);
       t.countIn(sn.path, node);
     }
@@ -767,10 +808,11 @@ export class DataTree {
     for (const p of this.paths()) {
       const n = this.nodes.get(p)!;
       feedText(p);
-      if (n.data === null) feed(0xff);
+      const data = valueOf(n);
+      if (data === null) feed(0xff);
       else {
-        feedText(String(n.data.length));
-        for (const b of n.data) feed(b);
+        feedText(String(data.length));
+        for (const b of data) feed(b);
       }
       const s = this.toStat(n);
       feedText(

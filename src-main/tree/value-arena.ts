@@ -23,8 +23,6 @@ export const VALUE_PACKED_BYTES_MAX = 512;
 /** dead bytes in slabs tolerated before compacting, whatever the live bytes */
 export const VALUE_COMPACT_AFTER_BYTES = 4 * 1024 * 1024;
 
-const EMPTY = new Uint8Array(0);
-
 interface Slab {
   readonly bytes: Uint8Array;
   /** bytes handed out (the next value goes at this offset) */
@@ -39,13 +37,17 @@ export interface ValueArenaOptions {
   compactAfterBytes?: number;
 }
 
+/**
+ * The tree keeps a packed value as (slab, offset, length) rather than as a view: a Uint8Array
+ * view is ~96 bytes of heap per znode; a view is made when a value is read.
+ */
 export class ValueArena {
   private readonly slabBytes: number;
   private readonly packedBytesMax: number;
   private readonly compactAfterBytes: number;
   private current: Slab | null = null;
-  /** every slab holding a value in use (and the current one), by its buffer */
-  private readonly slabs = new Map<ArrayBufferLike, Slab>();
+  /** every slab holding a value in use (and the current one), by its bytes */
+  private readonly slabs = new Map<Uint8Array, Slab>();
   private slabBytesHeld = 0;
   private liveBytesInSlabs = 0;
 
@@ -55,12 +57,13 @@ export class ValueArena {
     this.compactAfterBytes = options.compactAfterBytes ?? VALUE_COMPACT_AFTER_BYTES;
   }
 
-  /** The value to keep for `v`: a copy in a slab (small values), a shared empty array, or `v` itself. */
-  store(v: Uint8Array | null): Uint8Array | null {
-    if (v === null) return null;
+  /**
+   * Copies `v` into the current slab and returns its offset there (`slab` is that slab right
+   * after the call), or -1 for a value kept as it is (empty, or larger than packedBytesMax).
+   */
+  pack(v: Uint8Array): number {
     const n = v.length;
-    if (n === 0) return EMPTY;
-    if (n > this.packedBytesMax) return v;
+    if (n === 0 || n > this.packedBytesMax) return -1;
     let slab = this.current;
     if (slab === null || slab.used + n > slab.bytes.length) slab = this.newSlab();
     const at = slab.used;
@@ -68,25 +71,23 @@ export class ValueArena {
     slab.used = at + n;
     slab.live += n;
     this.liveBytesInSlabs += n;
-    return slab.bytes.subarray(at, at + n);
+    return at;
   }
 
-  /** `v`, a value store() returned, is no longer kept. Anything else is ignored. */
-  release(v: Uint8Array | null): void {
-    if (v === null || v.length === 0) return;
-    const slab = this.slabs.get(v.buffer);
-    if (slab === undefined) return;
-    slab.live -= v.length;
-    this.liveBytesInSlabs -= v.length;
-    assert(slab.live >= 0, 'value arena: a value released twice');
-    if (slab.live === 0 && slab !== this.current) this.drop(slab);
+  /** The slab the last pack() copied into. */
+  get slab(): Uint8Array {
+    assert(this.current !== null, 'value arena: no slab yet');
+    return this.current.bytes;
   }
 
-  /** Copies `v` into the current slab and releases it there: for compaction. */
-  move(v: Uint8Array | null): Uint8Array | null {
-    const moved = this.store(v);
-    this.release(v);
-    return moved;
+  /** A value of `length` bytes that pack() put in `slab` is no longer kept. */
+  release(slab: Uint8Array, length: number): void {
+    const s = this.slabs.get(slab);
+    assert(s !== undefined, 'value arena: release of a value in a slab it does not hold');
+    s.live -= length;
+    this.liveBytesInSlabs -= length;
+    assert(s.live >= 0, 'value arena: a value released twice');
+    if (s.live === 0 && s !== this.current) this.drop(s);
   }
 
   /** True when slabs hold more dead bytes than live ones (and more than compactAfterBytes). */
@@ -95,11 +96,10 @@ export class ValueArena {
     return dead > this.compactAfterBytes && dead > this.liveBytesInSlabs;
   }
 
-  /** Is `v` in a slab (not the current one) less than half in use? Such values are worth moving. */
-  needsMove(v: Uint8Array | null): boolean {
-    if (v === null || v.length === 0) return false;
-    const slab = this.slabs.get(v.buffer);
-    return slab !== undefined && slab !== this.current && slab.live * 2 < slab.bytes.length;
+  /** Is `slab` (not the current one) less than half in use? Its values are worth moving. */
+  needsMove(slab: Uint8Array): boolean {
+    const s = this.slabs.get(slab);
+    return s !== undefined && s !== this.current && s.live * 2 < s.bytes.length;
   }
 
   /** Slab bytes held (in use or not) and the bytes of values in use in them. */
@@ -110,7 +110,7 @@ export class ValueArena {
   private newSlab(): Slab {
     const old = this.current;
     const slab: Slab = { bytes: new Uint8Array(this.slabBytes), used: 0, live: 0 };
-    this.slabs.set(slab.bytes.buffer, slab);
+    this.slabs.set(slab.bytes, slab);
     this.slabBytesHeld += this.slabBytes;
     this.current = slab;
     if (old !== null && old.live === 0) this.drop(old);
@@ -118,7 +118,7 @@ export class ValueArena {
   }
 
   private drop(slab: Slab): void {
-    this.slabs.delete(slab.bytes.buffer);
+    this.slabs.delete(slab.bytes);
     this.slabBytesHeld -= slab.bytes.length;
   }
 }
