@@ -477,9 +477,11 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
       pumpCore();
       return;
     }
-    // a committed txn's bytes are never changed: the tree may keep views into them (a node's
-    // data) instead of a copy each
-    const entry = decodeTxnEntry(txn.data, true);
+    // a committed txn's bytes are never changed: the tree may keep views into them (a large
+    // node value) instead of a copy each, when they have a buffer of their own (a follower's
+    // PROPOSAL; not a leader's, carved from a shared block a view would keep alive)
+    const d = txn.data;
+    const entry = decodeTxnEntry(d, d.byteOffset === 0 && d.byteLength === d.buffer.byteLength);
     if (core) {
       core.applyCommitted(entry);
       pumpCore();
