@@ -259,6 +259,8 @@ export class ZabPeer {
   private role: LeaderState | LearnerState | null = null;
   private ticks = 0;
   private nowMs = 0;
+  /** [this.quorum], remade when the quorum changes (see leaderQuorums) */
+  private soloQuorums: readonly QuorumMaj[] = [];
   private readonly fieldsOf = new WeakMap<TxnRecord, { zxid: string; session?: string; xid?: number }>();
 
   constructor(config: ZabConfig, durable: ZabDurableState) {
@@ -812,7 +814,7 @@ export class ZabPeer {
       assert(r.pendingConfig === null, `reconfig ${hex(txn.zxid)} proposed while another is in flight`);
       r.pendingConfig = { membership: config, quorum: new QuorumMaj(config.voters, config.observers) };
     }
-    const quorums = r.pendingConfig === null ? [this.quorum] : [this.quorum, r.pendingConfig.quorum];
+    const quorums = this.leaderQuorums(r);
     r.outstanding.push({ txn, ackers: new Set(), quorums, config });
     this.appendToLog(out, txn, true);
     // one message value for every learner (the shell may encode it once)
@@ -868,9 +870,12 @@ export class ZabPeer {
     this.tryFinishSyncs(r, out);
   }
 
-  /** the quorums a leader must hear from: its membership's, and a pending reconfig's */
-  private leaderQuorums(r: LeaderState): QuorumMaj[] {
-    return r.pendingConfig === null ? [this.quorum] : [this.quorum, r.pendingConfig.quorum];
+  /** the quorums a leader must hear from: its membership's, and a pending reconfig's (the
+   * usual single one is one array shared by every proposal, not one each) */
+  private leaderQuorums(r: LeaderState): readonly QuorumMaj[] {
+    if (r.pendingConfig !== null) return [this.quorum, r.pendingConfig.quorum];
+    if (this.soloQuorums[0] !== this.quorum) this.soloQuorums = [this.quorum];
+    return this.soloQuorums;
   }
 
   /**
@@ -1110,10 +1115,9 @@ export class ZabPeer {
   private onLearnerMessage(r: LearnerState, from: Sid, msg: ZabMessage, out: ZabEffect[]): void {
     if (from !== r.leader) return;
     r.lastHeardTick = this.ticks;
-    const violation = (what: string): void => this.abandon(out, `${PROTOCOL}${what} in phase ${r.phase}`);
     switch (msg.type) {
       case 'LEADERINFO': {
-        if (r.phase !== 'connecting') return violation('LEADERINFO');
+        if (r.phase !== 'connecting') return this.violation(r, out, 'LEADERINFO');
         r.newEpoch = msg.newEpoch;
         if (msg.newEpoch < this.accepted) {
           this.abandon(out, `leader's epoch ${msg.newEpoch} is below my accepted epoch ${this.accepted}`);
@@ -1132,14 +1136,14 @@ export class ZabPeer {
         return;
       }
       case 'DIFF':
-        if (r.phase !== 'epoch') return violation('DIFF');
-        if (msg.zxid !== this.lastLoggedZxid) return violation(`DIFF from ${hex(msg.zxid)} but my log ends at ${hex(this.lastLoggedZxid)}`);
+        if (r.phase !== 'epoch') return this.violation(r, out, 'DIFF');
+        if (msg.zxid !== this.lastLoggedZxid) return this.violation(r, out, `DIFF from ${hex(msg.zxid)} but my log ends at ${hex(this.lastLoggedZxid)}`);
         r.phase = 'sync';
         this.trace(out, 'zab.sync.received', { zxid: hex(msg.zxid), peer: from, detail: { how: 'DIFF' } });
         this.deliverLocalUpTo(out, msg.zxid < msg.committedZxid ? msg.zxid : msg.committedZxid);
         return;
       case 'TRUNC': {
-        if (r.phase !== 'epoch') return violation('TRUNC');
+        if (r.phase !== 'epoch') return this.violation(r, out, 'TRUNC');
         r.phase = 'sync';
         this.trace(out, 'zab.sync.received', { zxid: hex(msg.zxid), peer: from, detail: { how: 'TRUNC', dropped: hex(this.lastLoggedZxid) } });
         this.window = this.window.filter((t) => t.zxid <= msg.zxid);
@@ -1153,7 +1157,7 @@ export class ZabPeer {
         return;
       }
       case 'SNAP': {
-        if (r.phase !== 'epoch') return violation('SNAP');
+        if (r.phase !== 'epoch') return this.violation(r, out, 'SNAP');
         r.phase = 'sync';
         this.trace(out, 'zab.sync.received', { zxid: hex(msg.zxid), peer: from, detail: { how: 'SNAP' } });
         this.window = [];
@@ -1164,27 +1168,27 @@ export class ZabPeer {
         return;
       }
       case 'PROPOSAL': {
-        if (r.phase !== 'sync' && r.phase !== 'synced' && r.phase !== 'broadcast') return violation('PROPOSAL');
-        if (r.observer && r.phase !== 'sync') return violation('PROPOSAL to an observer');
-        if (msg.txn.zxid <= this.lastLoggedZxid) return violation(`PROPOSAL ${hex(msg.txn.zxid)} not after ${hex(this.lastLoggedZxid)}`);
+        if (r.phase !== 'sync' && r.phase !== 'synced' && r.phase !== 'broadcast') return this.violation(r, out, 'PROPOSAL');
+        if (r.observer && r.phase !== 'sync') return this.violation(r, out, 'PROPOSAL to an observer');
+        if (msg.txn.zxid <= this.lastLoggedZxid) return this.violation(r, out, `PROPOSAL ${hex(msg.txn.zxid)} not after ${hex(this.lastLoggedZxid)}`);
         if (this.tracing) this.traceTxn(out, 'zab.proposal.received', msg.txn, from);
         // before NEWLEADER, its ACK covers these; after, each proposal is acked once durable
         this.appendToLog(out, msg.txn, !r.observer && r.phase !== 'sync');
         return;
       }
       case 'COMMIT': {
-        if (r.phase !== 'sync' && r.phase !== 'synced' && r.phase !== 'broadcast') return violation('COMMIT');
+        if (r.phase !== 'sync' && r.phase !== 'synced' && r.phase !== 'broadcast') return this.violation(r, out, 'COMMIT');
         const next = this.window[this.indexAfter(this.applied)];
-        if (next === undefined || next.zxid !== msg.zxid) return violation(`COMMIT ${hex(msg.zxid)} but next uncommitted is ${next ? hex(next.zxid) : 'none'}`);
+        if (next === undefined || next.zxid !== msg.zxid) return this.violation(r, out, `COMMIT ${hex(msg.zxid)} but next uncommitted is ${next ? hex(next.zxid) : 'none'}`);
         if (this.tracing) this.traceTxn(out, 'zab.commit.received', next, from);
         this.deliver(out, next);
         this.trimWindow();
         return;
       }
       case 'COMMITANDACTIVATE': {
-        if (r.phase !== 'sync' && r.phase !== 'synced' && r.phase !== 'broadcast') return violation('COMMITANDACTIVATE');
+        if (r.phase !== 'sync' && r.phase !== 'synced' && r.phase !== 'broadcast') return this.violation(r, out, 'COMMITANDACTIVATE');
         const next = this.window[this.indexAfter(this.applied)];
-        if (next === undefined || next.zxid !== msg.zxid) return violation(`COMMITANDACTIVATE ${hex(msg.zxid)} but next uncommitted is ${next ? hex(next.zxid) : 'none'}`);
+        if (next === undefined || next.zxid !== msg.zxid) return this.violation(r, out, `COMMITANDACTIVATE ${hex(msg.zxid)} but next uncommitted is ${next ? hex(next.zxid) : 'none'}`);
         if (this.tracing) this.traceTxn(out, 'zab.commit.received', next, from, { activate: true });
         const wasMember = this.quorum.isMember(this.myid);
         this.deliver(out, next, msg.leader);
@@ -1193,8 +1197,8 @@ export class ZabPeer {
         return;
       }
       case 'INFORMANDACTIVATE': {
-        if (!r.observer || (r.phase !== 'synced' && r.phase !== 'broadcast' && r.phase !== 'sync')) return violation('INFORMANDACTIVATE');
-        if (msg.txn.zxid <= this.lastLoggedZxid) return violation(`INFORMANDACTIVATE ${hex(msg.txn.zxid)} not after ${hex(this.lastLoggedZxid)}`);
+        if (!r.observer || (r.phase !== 'synced' && r.phase !== 'broadcast' && r.phase !== 'sync')) return this.violation(r, out, 'INFORMANDACTIVATE');
+        if (msg.txn.zxid <= this.lastLoggedZxid) return this.violation(r, out, `INFORMANDACTIVATE ${hex(msg.txn.zxid)} not after ${hex(this.lastLoggedZxid)}`);
         if (this.tracing) this.traceTxn(out, 'zab.commit.received', msg.txn, from, { inform: true, activate: true });
         const wasMember = this.quorum.isMember(this.myid);
         this.appendToLog(out, msg.txn, false);
@@ -1204,8 +1208,8 @@ export class ZabPeer {
         return;
       }
       case 'INFORM': {
-        if (!r.observer || (r.phase !== 'synced' && r.phase !== 'broadcast' && r.phase !== 'sync')) return violation('INFORM');
-        if (msg.txn.zxid <= this.lastLoggedZxid) return violation(`INFORM ${hex(msg.txn.zxid)} not after ${hex(this.lastLoggedZxid)}`);
+        if (!r.observer || (r.phase !== 'synced' && r.phase !== 'broadcast' && r.phase !== 'sync')) return this.violation(r, out, 'INFORM');
+        if (msg.txn.zxid <= this.lastLoggedZxid) return this.violation(r, out, `INFORM ${hex(msg.txn.zxid)} not after ${hex(this.lastLoggedZxid)}`);
         if (this.tracing) this.traceTxn(out, 'zab.commit.received', msg.txn, from, { inform: true });
         this.appendToLog(out, msg.txn, false);
         this.deliver(out, msg.txn);
@@ -1213,9 +1217,9 @@ export class ZabPeer {
         return;
       }
       case 'NEWLEADER': {
-        if (r.phase !== 'sync') return violation('NEWLEADER');
+        if (r.phase !== 'sync') return this.violation(r, out, 'NEWLEADER');
         const epoch = zxidEpoch(msg.zxid);
-        if (epoch !== r.newEpoch || zxidCounter(msg.zxid) !== 0) return violation(`NEWLEADER ${hex(msg.zxid)} for epoch ${r.newEpoch}`);
+        if (epoch !== r.newEpoch || zxidCounter(msg.zxid) !== 0) return this.violation(r, out, `NEWLEADER ${hex(msg.zxid)} for epoch ${r.newEpoch}`);
         r.phase = 'synced';
         if (msg.config !== undefined) {
           // the leader's membership (ZooKeeper sends it in NEWLEADER): a newer one becomes
@@ -1232,7 +1236,7 @@ export class ZabPeer {
         return;
       }
       case 'UPTODATE':
-        if (r.phase !== 'synced') return violation('UPTODATE');
+        if (r.phase !== 'synced') return this.violation(r, out, 'UPTODATE');
         if (r.newLeaderConfig !== null) {
           // a membership without me: I am a joiner (or was removed while away) and sync on as
           // a non-voting learner until a reconfig adds me
@@ -1264,8 +1268,13 @@ export class ZabPeer {
         out.push({ type: 'revalidated', sessionId: msg.sessionId, valid: msg.valid });
         return;
       default:
-        return violation(`leader sent ${msg.type}`);
+        return this.violation(r, out, `leader sent ${msg.type}`);
     }
+  }
+
+  /** the leader broke the protocol: this role ends (a method, not a closure made per message) */
+  private violation(r: LearnerState, out: ZabEffect[], what: string): void {
+    this.abandon(out, `${PROTOCOL}${what} in phase ${r.phase}`);
   }
 
   private onLearnerTick(r: LearnerState, out: ZabEffect[]): void {
