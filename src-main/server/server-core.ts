@@ -898,7 +898,10 @@ export class ServerCore {
     // the message is built only on failure: hex() per proposal showed in the write profile
     if (header.zxid !== this.lastProposedZxid + 1n) assert(false, `zxid ${hex(header.zxid)} out of order`);
     this.lastProposedZxid = header.zxid;
-    const entry: TxnEntry = { header: { ...header, time: BigInt(Math.floor(this.now())) }, txn };
+    // a literal in TxnHeader's field order, as decoded headers have it (a spread plus a new
+    // field changed the object's shape per proposal)
+    const h = { clientId: header.clientId, cxid: header.cxid, zxid: header.zxid, time: BigInt(Math.floor(this.now())), type: header.type };
+    const entry: TxnEntry = { header: h, txn };
     this.pending.push({ entry, onApplied });
     this.push(this.role === 'leader' ? { kind: 'propose', entry } : { kind: 'log', entries: [entry] });
   }
