@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { makeZxid, type Zxid } from '../common/ids';
-import { decodeTxnEntry } from '../jute/index';
+import { decodeTxnEntry, encodeTxnEntry } from '../jute/index';
+import { OpCode, type Txn } from '../jute/types';
+import { OPEN_ACL_UNSAFE } from '../tree/acl';
 import { encodeSnapshot, recover, SnapshotPolicy, type LoggedTxn } from '../storage/index';
 import { createTxn, HeldWritesDisk } from '../storage/test-support';
-import { DataTree } from '../tree/data-tree';
+import { DataTree, nextVersion } from '../tree/data-tree';
 import type { PersistOp } from '../zab/types';
 import { QuorumPersistence } from './quorum-persist';
 
@@ -13,7 +15,7 @@ import { QuorumPersistence } from './quorum-persist';
  */
 const layout = { snapDir: '/data/version-2', logDir: '/data/log/version-2' };
 
-async function follower(disk: HeldWritesDisk) {
+async function follower(disk: HeldWritesDisk, opts: { snapCount?: number; stepNodes?: number } = {}) {
   const rec = await recover(disk, layout, { preallocBytes: 4096, asyncWrites: true, trustEmptySnapshot: true });
   let tree = rec.snapshot ? DataTree.fromSnapshot(rec.snapshot) : new DataTree();
   for (const t of rec.txns) tree.applyTxn(decodeTxnEntry(t.bytes));
@@ -26,7 +28,8 @@ async function follower(disk: HeldWritesDisk) {
     snapDir: layout.snapDir,
     txnLog: rec.log,
     snapshots: rec.snapshots,
-    policy: new SnapshotPolicy({ snapCount: 100_000, randomInt: () => 0 }),
+    // randomInt 0: a snapshot starts at exactly the (snapCount/2 + 1)th append after the last one
+    policy: new SnapshotPolicy({ snapCount: opts.snapCount ?? 100_000, randomInt: () => 0 }),
     tree: () => tree,
     replaceTree: (t) => {
       tree = t;
@@ -37,6 +40,10 @@ async function follower(disk: HeldWritesDisk) {
     info: () => {},
     warn: () => {},
     defer: (fn) => turn.push(fn),
+    // a snapshot slice is one step of stepNodes nodes per turn (no time budget to read)
+    nowMs: () => 0,
+    snapshotSliceMs: 0,
+    snapshotStepNodes: opts.stepNodes ?? 256,
   });
   let seq = 0;
   const persist = (op: PersistOp): number => {
@@ -55,6 +62,7 @@ async function follower(disk: HeldWritesDisk) {
     /** the event-loop turn ends: the group commit starts */
     endTurn: () => turn.splice(0).forEach((fn) => fn()),
     stop: () => persistence.stop(),
+    snapshotInProgress: () => persistence.snapshotInProgress,
   };
 }
 
@@ -146,5 +154,225 @@ describe('quorum persistence: TRUNC and SNAP while log writes are in flight', ()
     await disk.releaseAll();
     expect(m.persisted).toEqual([]);
     expect(m.failures).toHaveLength(1);
+  });
+});
+
+/**
+ * Txns as a leader preps them (valid against its own tree): creates under / and one level down,
+ * setData of any node, delete of a leaf; seeded.
+ */
+function workload(epoch: number, seed: number) {
+  const leader = new DataTree();
+  let counter = 0;
+  let r = seed;
+  const rand = (n: number): number => {
+    r = (r * 1103515245 + 12345) % 2 ** 31;
+    return Math.floor(r / 65536) % n;
+  };
+  const paths: string[] = [];
+  const entry = (txn: Txn): LoggedTxn => {
+    const zxid = makeZxid(epoch, ++counter);
+    const bytes = encodeTxnEntry({ header: { clientId: 0x1000000abcn, cxid: counter, zxid, time: 1_764_000_000_000n + BigInt(counter), type: txn.type }, txn });
+    leader.applyTxn(decodeTxnEntry(bytes));
+    return { zxid, bytes };
+  };
+  const data = (size = 0) => {
+    const v = new TextEncoder().encode(`v${epoch}.${counter}`);
+    return size <= v.length ? v : new Uint8Array(size).map((_, i) => v[i % v.length]!);
+  };
+  const create = (parent: string, name: string, size = 0): LoggedTxn => {
+    const path = `${parent === '/' ? '' : parent}/${name}`;
+    paths.push(path);
+    return entry({ type: OpCode.create, path, data: data(size), acl: [...OPEN_ACL_UNSAFE], ephemeral: false, parentCVersion: leader.record(parent)!.stat.cversion + 1 });
+  };
+  return {
+    leader,
+    /** creates only (to grow a tree) */
+    grow: (size = 0): LoggedTxn => create('/', `n${epoch}-${counter}`, size),
+    next: (): LoggedTxn => {
+      const kind = rand(4);
+      if (paths.length < 4) return create('/', `c${epoch}-${counter}`);
+      const at = paths[rand(paths.length)]!;
+      if (kind === 0) return create(rand(2) === 0 || at.split('/').length > 2 ? '/' : at, `c${epoch}-${counter}`);
+      if (kind === 1 && leader.allChildrenNumber(at) === 0) {
+        paths.splice(paths.indexOf(at), 1);
+        return entry({ type: OpCode.delete, path: at });
+      }
+      return entry({ type: OpCode.setData, path: at, data: data(), version: nextVersion(leader.record(at)!.stat.version) });
+    },
+  };
+}
+
+/** A disk whose fsyncs of sliced snapshots' temp files (tmp.snapshot.<zxid>.<n>) wait until the test releases them (the rest as HeldWritesDisk). */
+class HeldSnapshotFsyncDisk extends HeldWritesDisk {
+  readonly fsyncs: { path: string; release: () => void }[] = [];
+  override fsync(path: string): Promise<void> {
+    if (!/\/tmp\.snapshot\.[0-9a-f]+\.\d+$/.test(path)) return super.fsync(path);
+    return new Promise((resolve, reject) => this.fsyncs.push({ path, release: () => void super.fsync(path).then(resolve, reject) }));
+  }
+}
+
+const snapshotFiles = (disk: HeldWritesDisk) => disk.inner.list(layout.snapDir).filter((n) => n.includes('snapshot')).sort();
+
+async function recoveredTree(disk: HeldWritesDisk) {
+  const again = await recover(disk.inner.crash(), layout, { preallocBytes: 4096 });
+  const t = again.snapshot ? DataTree.fromSnapshot(again.snapshot) : new DataTree();
+  for (const l of again.txns) t.applyTxn(decodeTxnEntry(l.bytes));
+  return { again, tree: t };
+}
+
+describe('quorum persistence: snapCount snapshots in slices while ZAB goes on', () => {
+  /**
+   * A follower with a tree of 300 znodes and snapCount 600: the 301st append starts a snapshot.
+   * Commits trail appends by one (the snapshot's zxid is the last applied txn, not the last
+   * logged one). Each turn: a txn appended, the one before it committed, one snapshot step.
+   */
+  async function inProgress(disk: HeldWritesDisk, seed: number, valueBytes = 0) {
+    const m = await follower(disk, { snapCount: 600, stepNodes: 10 });
+    const w = workload(1, seed);
+    const logged: LoggedTxn[] = [];
+    for (let i = 0; i < 300; i++) {
+      logged.push(w.grow(valueBytes));
+      m.append(logged[logged.length - 1]!);
+      m.commit(logged[logged.length - 1]!);
+    }
+    m.endTurn();
+    await disk.releaseAll();
+    expect(m.snapshotInProgress()).toBeNull();
+    const turn = async (): Promise<void> => {
+      const t = w.next();
+      logged.push(t);
+      m.append(t);
+      m.commit(logged[logged.length - 2]!);
+      m.endTurn();
+      await disk.releaseAll();
+    };
+    // the 301st append: the last applied txn is the 300th
+    const z300 = logged[299]!.zxid;
+    const t301 = w.next();
+    logged.push(t301);
+    m.append(t301);
+    expect(m.snapshotInProgress()).toBe(z300);
+    m.commit(t301);
+    m.endTurn(); // the first slice and the group commit
+    await disk.releaseAll();
+    return { m, w, logged, turn, z: z300 };
+  }
+
+  it('a snapshot spans many turns while txns are appended and applied; it is named by the last applied zxid at its start, and a restart from it (plus the log after it) recovers exactly the tree', async () => {
+    const disk = new HeldWritesDisk();
+    const { m, logged, turn, z } = await inProgress(disk, 7);
+    let turns = 1;
+    for (; turns < 500 && m.snapshotInProgress() !== null; turns++) await turn();
+    expect(m.snapshotInProgress()).toBeNull();
+    expect(turns).toBeGreaterThan(25); // ~300 nodes, 10 a turn: txns changed the tree under the walk
+    m.commit(logged[logged.length - 1]!);
+    expect(snapshotFiles(disk)).toEqual(['snapshot.0', `snapshot.${z.toString(16)}`]);
+    await m.stop();
+    expect(m.failures).toEqual([]);
+    const { again, tree } = await recoveredTree(disk);
+    expect(again.snapshot?.zxid).toBe(z);
+    expect(again.txns[0]?.zxid).toBe(z + 1n); // replay starts right after the snapshot's zxid
+    expect(tree.digest()).toBe(m.tree().digest());
+    expect(tree.exportSnapshot()).toEqual(m.tree().exportSnapshot());
+    // fuzzy for real: the snapshot alone is not the tree at its zxid (later txns show in it)
+    const atZ = new DataTree();
+    for (const t of logged) if (t.zxid <= z) atZ.applyTxn(decodeTxnEntry(t.bytes));
+    expect(DataTree.fromSnapshot(again.snapshot!).digest()).not.toBe(atZ.digest());
+  });
+
+  it('TRUNC mid-walk: the snapshot is given up (no temp file, no snapshot file after the cut) and a restart has exactly the leader\'s history', async () => {
+    const disk = new HeldWritesDisk();
+    const { m, w, logged, turn } = await inProgress(disk, 11);
+    for (let i = 0; i < 5; i++) await turn();
+    expect(m.snapshotInProgress()).not.toBeNull();
+    // two proposals of a leader that then died: logged, not committed
+    const lost = [w.next(), w.next()];
+    for (const t of lost) m.append(t);
+    m.commit(logged[logged.length - 1]!);
+    m.endTurn();
+    await disk.releaseAll();
+    const cutAt = logged[logged.length - 1]!.zxid;
+    m.persist({ kind: 'truncate', zxid: cutAt });
+    expect(m.snapshotInProgress()).toBeNull();
+    expect(snapshotFiles(disk)).toEqual(['snapshot.0']);
+    // the new leader's history goes on from the cut (its own txns, in epoch 2)
+    const w2 = workload(2, 3);
+    for (const t of logged) w2.leader.applyTxn(decodeTxnEntry(t.bytes));
+    for (let i = 0; i < 20; i++) {
+      const t = w2.next();
+      m.append(t);
+      m.commit(t);
+      m.endTurn();
+      await disk.releaseAll();
+    }
+    await m.stop();
+    expect(m.failures).toEqual([]);
+    const { tree } = await recoveredTree(disk);
+    expect(tree.digest()).toBe(w2.leader.digest());
+    expect(m.tree().digest()).toBe(w2.leader.digest());
+    expect(snapshotFiles(disk)).toEqual(['snapshot.0']);
+  });
+
+  it('TRUNC while the finished walk\'s temp file is being fsynced: it is never renamed, done() ends quietly, and the cut still runs', async () => {
+    const disk = new HeldSnapshotFsyncDisk();
+    const { m, logged, turn } = await inProgress(disk, 5);
+    for (let i = 0; i < 200 && disk.fsyncs.length === 0; i++) await turn();
+    expect(disk.fsyncs).toHaveLength(1); // the walk ended: done() waits for the fsync
+    m.commit(logged[logged.length - 1]!);
+    const trunc = m.persist({ kind: 'truncate', zxid: logged[logged.length - 1]!.zxid });
+    m.endTurn();
+    await disk.releaseAll();
+    expect(m.persisted).not.toContain(trunc); // the cut's durability waits for the abandoned fsync
+    disk.fsyncs[0]!.release();
+    await disk.releaseAll();
+    expect(m.persisted).toContain(trunc);
+    await m.stop();
+    expect(m.failures).toEqual([]);
+    expect(snapshotFiles(disk)).toEqual(['snapshot.0']); // no temp file, nothing renamed
+    const { tree } = await recoveredTree(disk);
+    expect(tree.digest()).toBe(m.tree().digest());
+  });
+
+  it('SNAP mid-walk: the walk over the old tree is given up; the leader\'s snapshot is the newest; a restart has the leader\'s tree and the txns after it', async () => {
+    const disk = new HeldWritesDisk();
+    const { m, logged, turn } = await inProgress(disk, 13);
+    for (let i = 0; i < 5; i++) await turn();
+    expect(m.snapshotInProgress()).not.toBeNull();
+    // the leader's tree: a history of its own, further on
+    const w2 = workload(2, 9);
+    for (let i = 0; i < 50; i++) w2.next();
+    const s = w2.leader.lastProcessedZxid;
+    m.persist({ kind: 'snapshot', zxid: s, snapshot: encodeSnapshot({ ...w2.leader.exportSnapshot(), zxid: s }) });
+    expect(m.snapshotInProgress()).toBeNull();
+    expect(m.tree().digest()).toBe(w2.leader.digest());
+    for (let i = 0; i < 10; i++) {
+      const t = w2.next();
+      m.append(t);
+      m.commit(t);
+      m.endTurn();
+      await disk.releaseAll();
+    }
+    await m.stop();
+    expect(m.failures).toEqual([]);
+    expect(snapshotFiles(disk)).toEqual(['snapshot.0', `snapshot.${s.toString(16)}`]);
+    const { again, tree } = await recoveredTree(disk);
+    expect(again.snapshot?.zxid).toBe(s);
+    expect(tree.digest()).toBe(w2.leader.digest());
+    expect(logged.length).toBeGreaterThan(300);
+  });
+
+  it('stop mid-walk: the temp file is removed; a restart recovers the exact tree from the snapshot before and the log', async () => {
+    const disk = new HeldWritesDisk();
+    const { m, logged, turn } = await inProgress(disk, 17, 8192);
+    for (let i = 0; i < 20; i++) await turn();
+    // 8 KiB values: the parts encoded so far (~1 MiB each) are in the temp file already
+    expect(disk.inner.list(layout.snapDir).some((n) => n.startsWith('tmp.snapshot.'))).toBe(true);
+    m.commit(logged[logged.length - 1]!);
+    await m.stop();
+    expect(snapshotFiles(disk)).toEqual(['snapshot.0']);
+    const { again, tree } = await recoveredTree(disk);
+    expect(again.snapshot?.zxid).toBe(0n);
+    expect(tree.digest()).toBe(m.tree().digest());
   });
 });

@@ -22,6 +22,7 @@ import { decodeSnapshot, writeEpochFile } from '../storage/index';
 import type { Disk, SnapshotPolicy, SnapshotStore, TxnLog } from '../storage/index';
 import { DataTree } from '../tree/data-tree';
 import type { PersistOp } from '../zab/types';
+import { SlicedSnapshots, type SnapshotTaken } from './sliced-snapshot';
 
 export interface QuorumPersistDeps {
   disk: Disk;
@@ -43,8 +44,15 @@ export interface QuorumPersistDeps {
   truncated: (zxid: Zxid) => void;
   info: (message: string) => void;
   warn: (message: string) => void;
-  /** runs `fn` once the current event-loop turn's input is read (setImmediate) */
+  /** runs `fn` once the current event-loop turn's input is read (setImmediate); also paces snapshot slices */
   defer: (fn: () => void) => void;
+  /** a monotonic clock in ms (performance.now), for the snapshot slices' length */
+  nowMs: () => number;
+  /** a snapCount snapshot is durable (for the trace) */
+  snapshotTaken?: (taken: SnapshotTaken) => void;
+  /** tests: a slice's length (ms) and the nodes encoded between clock reads (sliced-snapshot.ts) */
+  snapshotSliceMs?: number;
+  snapshotStepNodes?: number;
 }
 
 type Job = { seq: number; run: (() => Promise<void>) | null };
@@ -60,8 +68,28 @@ export class QuorumPersistence {
   private scheduled = false;
   private stopped = false;
   private broken = false;
+  /** snapCount snapshots: fuzzy, taken in slices while ZAB's traffic goes on */
+  private readonly sliced: SlicedSnapshots;
 
-  constructor(private readonly deps: QuorumPersistDeps) {}
+  constructor(private readonly deps: QuorumPersistDeps) {
+    this.sliced = new SlicedSnapshots({
+      snapshots: deps.snapshots,
+      defer: deps.defer,
+      nowMs: deps.nowMs,
+      ...(deps.snapshotSliceMs !== undefined ? { sliceMs: deps.snapshotSliceMs } : {}),
+      ...(deps.snapshotStepNodes !== undefined ? { stepNodes: deps.snapshotStepNodes } : {}),
+      saved: (t) => {
+        deps.info(`snapshot ${t.name} saved (${t.nodeCount} znodes, ${Math.round(t.ms)} ms while serving)`);
+        deps.snapshotTaken?.(t);
+      },
+      failed: (e) => deps.warn(`snapshot failed: ${e.message}`),
+    });
+  }
+
+  /** The zxid of the snapCount snapshot being taken, or null. */
+  get snapshotInProgress(): Zxid | null {
+    return this.sliced.inProgress;
+  }
 
   /**
    * Carries out one `persist` effect now (log and tree); its durability follows in order. Never
@@ -83,12 +111,11 @@ export class QuorumPersistence {
       case 'append': {
         txnLog.appendBatch([{ zxid: op.txn.zxid, bytes: op.txn.data }]);
         this.jobs.push({ seq, run: null });
-        if (this.deps.policy.txnLogged(op.txn.data.length)) {
+        // a fuzzy snapshot named by the last applied zxid (<= this one: commits trail appends);
+        // the log rolled now keeps every txn after it. One at a time, as standalone's
+        if (this.deps.policy.txnLogged(op.txn.data.length) && this.sliced.inProgress === null) {
           txnLog.roll();
-          snapshots.save(this.deps.tree().exportSnapshot()).then(
-            (name) => this.deps.info(`snapshot ${name} saved`),
-            (e: unknown) => this.deps.warn(`snapshot failed: ${(e as Error).message}`),
-          );
+          this.sliced.start(this.deps.tree());
         }
         break;
       }
@@ -100,6 +127,9 @@ export class QuorumPersistence {
         break;
       }
       case 'truncate': {
+        // a snapshot being taken may have walked txns the cut removes (or be named after one):
+        // give it up before anything else; one already renamed is removed below if after zxid
+        const abandoned = this.sliced.abandon();
         // the log as TxnLog shows it is cut now (its disk once the writes in flight have landed)
         const cut = txnLog.truncateAfter(op.zxid);
         const gone = snapshots.removeAfter(op.zxid);
@@ -108,19 +138,25 @@ export class QuorumPersistence {
         gone.catch(() => {});
         if (this.deps.tree().lastProcessedZxid > op.zxid) this.deps.replaceTree(this.rebuildTo(op.zxid), 'truncate');
         this.deps.truncated(op.zxid);
-        this.jobs.push({ seq, run: async () => void (await Promise.all([cut, gone])) });
+        this.jobs.push({ seq, run: async () => void (await Promise.all([cut, gone, abandoned])) });
         break;
       }
       case 'snapshot': {
         const data = decodeSnapshot(op.snapshot, op.zxid, `SNAP ${hex(op.zxid)} from the leader`);
+        // the tree being walked is about to be replaced by the leader's: give that snapshot up
+        const abandoned = this.sliced.abandon();
         this.deps.replaceTree(DataTree.fromSnapshot(data), 'snapshot');
         const cut = txnLog.lastZxid > op.zxid ? txnLog.truncateAfter(op.zxid) : Promise.resolve(0);
+        // a snapshot of ours after the leader's would be loaded first at a restart, over a log
+        // that now holds the leader's history
+        const gone = snapshots.removeAfter(op.zxid);
         cut.catch(() => {}); // reported when the op runs
+        gone.catch(() => {});
         txnLog.roll();
         this.jobs.push({
           seq,
           run: async () => {
-            await cut;
+            await Promise.all([cut, gone, abandoned]);
             await snapshots.save(data);
             // log files wholly covered by the snapshot would leave a gap before the next txns
             txnLog.removeFilesBefore(op.zxid);
@@ -138,6 +174,9 @@ export class QuorumPersistence {
    */
   async stop(): Promise<void> {
     this.stopped = true;
+    // a snapshot being taken is given up (its temp file removed): the next start recovers from
+    // the previous one and the log after it, which the roll kept
+    await this.sliced.abandon();
     await this.opDone;
     await this.deps.txnLog.sync();
   }
@@ -156,6 +195,7 @@ export class QuorumPersistence {
   private fail(e: unknown): void {
     if (this.broken) return;
     this.broken = true;
+    void this.sliced.abandon();
     this.deps.failed(e instanceof Error ? e : new Error(String(e)));
   }
 

@@ -341,6 +341,8 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     info: (m) => log.info(m),
     warn: (m) => log.warn(m),
     defer: (fn) => setImmediate(fn),
+    nowMs: () => performance.now(),
+    snapshotTaken: (t) => emitTrace({ t: Date.now(), kind: 'snapshot.taken', server: myid, zxid: hex(t.zxid) }),
   });
 
   // ---- election ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
  * valid snapshot + replay of the txn log after it (storage/recover); a fresh dataDir gets an
  * initial snapshot so its logs are never without one (ZOOKEEPER-3056). Snapshots follow
  * ZooKeeper's snapCount rule and are fuzzy, walked and written a few ms per event-loop turn
- * while requests go on (takeSnapshot); autopurge keeps autopurge.snapRetainCount of them.
+ * while requests go on (sliced-snapshot.ts); autopurge keeps autopurge.snapRetainCount of them.
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
@@ -37,10 +37,7 @@ import { ReadThrottle } from './read-throttle';
 import { containerOptions, coreDetails } from './core-details';
 import { sessionSecret } from './session-secret';
 import { md5, saslServerSettings } from './jaas';
-
-/** a snapshot slice's share of one event-loop turn (ms), and the nodes encoded between clock reads */
-const SNAPSHOT_SLICE_MS = 4;
-const SNAPSHOT_STEP_NODES = 256;
+import { SlicedSnapshots } from './sliced-snapshot';
 
 export interface StandaloneDeps extends PipelineDeps {
   trace: TraceSink;
@@ -117,7 +114,6 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
   let syncing = 0;
   const syncsInFlightMax = 2;
   let syncAgain = false;
-  let snapshotting = false;
   let failed: Error | null = null;
   let stopped = false;
 
@@ -141,58 +137,25 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
   }
   let waitingForInitialSnapshot = false;
 
-  /**
-   * A fuzzy snapshot, as ZooKeeper's, taken "without stopping traffic": the tree is walked and
-   * encoded in slices of at most SNAPSHOT_SLICE_MS, one per event-loop turn (setImmediate: after
-   * that turn's sockets and fsync completions), while requests go on being served and applied.
-   * Its zxid is the last applied one at the start; recovery replays the log after it, which the
-   * roll keeps (a snapshot of 165k znodes took ~0.8 s in one piece, all of it a stall for every
-   * client).
-   */
+  /** snapCount snapshots: fuzzy, walked and written in slices between requests (sliced-snapshot.ts) */
+  const sliced = new SlicedSnapshots({
+    snapshots,
+    defer: (fn) => setImmediate(fn),
+    nowMs: () => performance.now(),
+    saved: (s) => {
+      deps.trace.emit({ t: Date.now(), kind: 'snapshot.taken', server: deps.myid ?? 0, zxid: hex(s.zxid) });
+      log.info(`snapshot ${s.name} saved (${s.nodeCount} znodes, ${Math.round(s.ms)} ms while serving)`);
+      if (cfg.autopurgePurgeIntervalHours > 0) {
+        const r = purge(txnLog, snapshots, cfg.autopurgeSnapRetainCount);
+        log.info(`autopurge: ${JSON.stringify(r)}`);
+      }
+    },
+    failed: (e) => log.warn(`snapshot failed: ${e.message}`),
+  });
   const takeSnapshot = (): void => {
-    if (snapshotting || initialSnapshot !== null) return;
-    snapshotting = true;
+    if (sliced.inProgress !== null || initialSnapshot !== null || stopped || failed) return;
     txnLog.roll();
-    const started = performance.now();
-    const zxid = tree.lastProcessedZxid;
-    const save = snapshots.begin(zxid, tree.snapshotSessions(), tree.snapshotAcls(), tree.fuzzySnapshotNodes(zxid));
-    const slice = (): void => {
-      if (stopped || failed) {
-        save.abandon();
-        snapshotting = false;
-        return;
-      }
-      const until = performance.now() + SNAPSHOT_SLICE_MS;
-      let more = true;
-      try {
-        do more = save.step(SNAPSHOT_STEP_NODES);
-        while (more && performance.now() < until);
-      } catch (e) {
-        snapshotting = false;
-        log.warn(`snapshot failed: ${(e as Error).message}`);
-        return;
-      }
-      if (more) {
-        setImmediate(slice);
-        return;
-      }
-      save.done().then(
-        (name) => {
-          snapshotting = false;
-          deps.trace.emit({ t: Date.now(), kind: 'snapshot.taken', server: deps.myid ?? 0, zxid: hex(save.zxid) });
-          log.info(`snapshot ${name} saved (${save.nodeCount} znodes, ${Math.round(performance.now() - started)} ms while serving)`);
-          if (cfg.autopurgePurgeIntervalHours > 0) {
-            const r = purge(txnLog, snapshots, cfg.autopurgeSnapRetainCount);
-            log.info(`autopurge: ${JSON.stringify(r)}`);
-          }
-        },
-        (e: unknown) => {
-          snapshotting = false;
-          log.warn(`snapshot failed: ${(e as Error).message}`);
-        },
-      );
-    };
-    setImmediate(slice);
+    sliced.start(tree);
   };
 
   const groupCommit = (): void => {
@@ -343,6 +306,7 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
       if (timer) clearInterval(timer);
       try {
         await initialSnapshot;
+        await sliced.abandon();
         await txnLog.sync();
       } catch {
         // already reported by the group commit

@@ -166,6 +166,9 @@ export class SnapshotSave {
   private started = false;
   private walked = false;
   private finished = false;
+  /** done() has begun (the temp file is being made durable) */
+  private closing = false;
+  private abandoned = false;
 
   constructor(
     private readonly disk: Disk,
@@ -203,19 +206,39 @@ export class SnapshotSave {
     return true;
   }
 
-  /** After the last step: fsync the temp file, rename it, fsync the directory; the name. */
-  async done(): Promise<string> {
+  /**
+   * After the last step: fsync the temp file, rename it, fsync the directory; the name. Null
+   * when abandon() came while the temp file was being fsynced: it is removed, never renamed.
+   */
+  async done(): Promise<string | null> {
     assert(this.walked && !this.finished, 'snapshot save: done before the last step');
     this.finished = true;
-    await this.disk.fsync(this.temp);
+    this.closing = true;
+    try {
+      await this.disk.fsync(this.temp);
+    } catch (e) {
+      if (!this.abandoned) throw e;
+    }
+    if (this.abandoned) {
+      this.disk.remove(this.temp);
+      return null;
+    }
     const name = snapshotFileName(this.zxid);
     this.disk.rename(this.temp, joinPath(this.dir, name));
     await this.disk.fsyncDir(this.dir);
     return name;
   }
 
-  /** Gives up (the server is stopping): removes the temp file if one was started. */
+  /**
+   * Gives up (the server is stopping, or a TRUNC / SNAP made the snapshot describe a history
+   * that is gone): removes the temp file if one was started. During done()'s fsync the temp
+   * file goes when it ends, and done() resolves null; once done() has renamed it (it is then
+   * under its final name, and the caller removes it like any other snapshot) this changes nothing.
+   */
   abandon(): void {
+    if (this.abandoned) return;
+    this.abandoned = true;
+    if (this.closing) return;
     this.finished = true;
     if (this.started) this.disk.remove(this.temp);
   }

@@ -4,6 +4,7 @@ import { isZooLabError } from '../common/errors';
 import { makeZxid } from '../common/ids';
 import { JuteReader, JuteWriter } from '../jute/buffer';
 import { adler32 } from './adler32';
+import type { Disk } from './disk';
 import { MemoryDisk } from './memory-disk';
 import { aclTableOf, decodeSnapshot, encodeSnapshot, OPEN_ACL_UNSAFE_REF } from './snapshot-format';
 import { SnapshotStore } from './snapshot-store';
@@ -253,6 +254,23 @@ describe('snapshot store', () => {
     save.abandon();
     expect(disk.list(DIR)).toEqual([]);
     expect(() => save.step(1)).toThrow(AssertionError);
+  });
+
+  it('begin: abandon() while done() fsyncs the temp file: it is removed when the fsync ends, never renamed, and done() resolves null', async () => {
+    const disk = new MemoryDisk();
+    let releaseFsync = (): void => {};
+    const held: Disk = Object.assign(Object.create(disk) as MemoryDisk, {
+      fsync: (path: string) => new Promise<void>((resolve, reject) => (releaseFsync = () => void disk.fsync(path).then(resolve, reject))),
+    });
+    const data = sampleSnapshot(makeZxid(1, 4));
+    const save = new SnapshotStore(held, DIR).begin(data.zxid, data.sessions, aclTableOf(data.nodes), data.nodes[Symbol.iterator]());
+    while (save.step(1));
+    const done = save.done();
+    save.abandon();
+    expect(disk.list(DIR)).toEqual([expect.stringMatching(/^tmp\.snapshot\./)]); // the fsync still runs on it
+    releaseFsync();
+    expect(await done).toBeNull();
+    expect(disk.list(DIR)).toEqual([]);
   });
 
   it('begin: a node whose ACL list is not in the table given up front is written with ref -1 (OPEN_ACL_UNSAFE), and the file loads', async () => {
