@@ -21,7 +21,8 @@ describe('chaos: kill -9 the leader of 3 under write load', () => {
   let workload: RegisterWorkload | undefined;
 
   beforeAll(async () => {
-    run = await startChaosEnsemble('leader', { servers: 3 });
+    // snapCount 100: every member snapshots (in slices) again and again while it is killed, restarted, synced
+    run = await startChaosEnsemble('leader', { servers: 3, cfg: { snapCount: '100' } });
   });
   afterAll(async () => {
     await workload?.abort();
