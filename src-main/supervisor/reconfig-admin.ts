@@ -35,6 +35,8 @@ export class ReconfigAdmin {
     private readonly superPassword: string,
     /** called with every membership read (after each change, when watching) */
     private readonly onMembership: (m: MembershipSnapshot) => void = () => {},
+    /** opens the session (tests step in here to close the admin at a chosen moment) */
+    private readonly connect: (hosts: string) => Promise<ZkClient> = (hosts) => connectClient(hosts, { sessionTimeoutMs: 10_000 }, 30_000),
   ) {}
 
   private async session(): Promise<ZkClient> {
@@ -49,13 +51,20 @@ export class ReconfigAdmin {
       void old.close().catch(() => undefined);
     }
     this.connecting ??= (async () => {
-      const c = await connectClient(hosts, { sessionTimeoutMs: 10_000 }, 30_000);
-      // closed while connecting (an ensemble detached or shut down): this session must not live on
-      if (this.closed) {
+      const c = await this.connect(hosts);
+      // closed while connecting or authenticating (an ensemble detached or shut down): this
+      // session must not live on, or its pings keep a detaching `zoolab up` alive for good
+      const closedMeanwhile = async (): Promise<boolean> => {
+        if (!this.closed) return false;
         await c.close();
-        throw new ZooLabError('USAGE', 'the ensemble is shut down');
-      }
-      await c.addAuth('digest', `super:${this.superPassword}`);
+        return true;
+      };
+      if (await closedMeanwhile()) throw new ZooLabError('USAGE', 'the ensemble is shut down');
+      await c.addAuth('digest', `super:${this.superPassword}`).catch(async (e: unknown) => {
+        await c.close();
+        throw e;
+      });
+      if (await closedMeanwhile()) throw new ZooLabError('USAGE', 'the ensemble is shut down');
       // a new session: the old one's watch went with it
       c.on('expired', () => {
         if (this.client === c) this.client = null;
