@@ -343,7 +343,8 @@ describe('quorum persistence: snapCount snapshots in slices while ZAB goes on', 
     const w2 = workload(2, 9);
     for (let i = 0; i < 50; i++) w2.next();
     const s = w2.leader.lastProcessedZxid;
-    m.persist({ kind: 'snapshot', zxid: s, snapshot: encodeSnapshot({ ...w2.leader.exportSnapshot(), zxid: s }) });
+    const snapBytes = encodeSnapshot({ ...w2.leader.exportSnapshot(), zxid: s });
+    m.persist({ kind: 'snapshot', zxid: s, snapshot: snapBytes });
     expect(m.snapshotInProgress()).toBeNull();
     expect(m.tree().digest()).toBe(w2.leader.digest());
     for (let i = 0; i < 10; i++) {
@@ -356,6 +357,7 @@ describe('quorum persistence: snapCount snapshots in slices while ZAB goes on', 
     await m.stop();
     expect(m.failures).toEqual([]);
     expect(snapshotFiles(disk)).toEqual(['snapshot.0', `snapshot.${s.toString(16)}`]);
+    expect(disk.inner.read(`${layout.snapDir}/snapshot.${s.toString(16)}`)).toEqual(snapBytes); // the leader's bytes, as they came
     const { again, tree } = await recoveredTree(disk);
     expect(again.snapshot?.zxid).toBe(s);
     expect(tree.digest()).toBe(w2.leader.digest());

@@ -157,7 +157,8 @@ export class QuorumPersistence {
           seq,
           run: async () => {
             await Promise.all([cut, gone, abandoned]);
-            await snapshots.save(data);
+            // the leader's bytes as they came (decodeSnapshot checked them): no second encode of the tree
+            await snapshots.saveEncoded(op.zxid, op.snapshot);
             // log files wholly covered by the snapshot would leave a gap before the next txns
             txnLog.removeFilesBefore(op.zxid);
           },
