@@ -262,6 +262,19 @@ describe('DataTree: idempotent replay (fuzzy snapshots)', () => {
     expect(notInTableTotal).toBeGreaterThan(0); // the placeholder ACL was exercised
   });
 
+  it('fuzzy walk: a node newer than every txn the tree applied (a fuzzy snapshot loaded without its log) is kept', () => {
+    const t = new DataTree();
+    zxid = 0n;
+    t.applyTxn(entry(create('/a', 1)));
+    t.applyTxn(entry(create('/a/b', 1)));
+    const snap = t.exportSnapshot();
+    const loaded = DataTree.fromSnapshot({ ...snap, zxid: 1n }); // /a/b (czxid 2) is past the snapshot's zxid
+    expect([...loaded.fuzzySnapshotNodes(1n)].map((n) => n.path)).toContain('/a/b');
+    loaded.applyTxn(entry(create('/c', 2), 0x100n, 1000n, 3n));
+    // created after the walk's zxid by a txn the tree applied: left out, the log has it
+    expect([...loaded.fuzzySnapshotNodes(2n)].map((n) => n.path)).not.toContain('/c');
+  });
+
   it('replayed create of an existing node still raises the parent creation count (ZOOKEEPER-1046)', () => {
     const t = new DataTree();
     zxid = 0n;

@@ -750,7 +750,9 @@ export class DataTree {
       const path = joinPath(top.dir, top.names[top.next++]!);
       const n = this.nodes.get(path);
       if (n === undefined) continue; // deleted since its parent was walked
-      if (n.stat.czxid > upTo) continue; // created since the walk began, its subtree too
+      // created since the walk began (its subtree too). Not a node newer than every txn this
+      // tree applied (loaded from a fuzzy snapshot with no log after it): no replay would bring it back
+      if (n.stat.czxid > upTo && n.stat.czxid <= this.lastProcessedZxid) continue;
       yield { path, data: valueOf(n), acl: n.acl, stat: n.stat };
       if (n.children !== null) stack.push({ dir: path, names: [...n.children], next: 0 });
     }
