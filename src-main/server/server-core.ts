@@ -28,85 +28,27 @@ import type {
   TxnEntry,
 } from '../jute/types';
 import { KeeperState, OpCode, Perms } from '../jute/types';
-import { SUPER_ID, authenticate, checkAcl, normalizeAddress } from '../tree/acl';
+import { checkAcl, normalizeAddress } from '../tree/acl';
 import type { ApplyResult, NodeChange } from '../tree/data-tree';
 import { DataTree } from '../tree/data-tree';
 import { WatchTable } from '../tree/watch-table';
 import type { PrepContext } from './prep';
 import { OutstandingChanges, StagedView, prepCloseSession, prepDelete, prepMulti, prepOp, prepSetAcl } from './prep';
 import { Fifo } from './fifo';
-import { DigestMd5Server } from './sasl-digest-md5';
+import { addAuth, saslStep } from './client-auth';
+import type { Conn, WriteItem } from './connection';
+import { Latency, connectionInfo, invalidConnectResponse, newConn, opName, pendingWrite, resetConnStats } from './connection';
+import { serverStats, sessionDump, watchesByPath, watchesBySession } from './introspection';
 import type { Reply } from './replies';
 import { executeRead, pathOf, writeReply } from './replies';
 import { decodeForwarded, encodeForwarded } from './forwarding';
 import { CONFIG_NODE, prepReconfig } from './reconfig';
 import { SessionTracker, bytesEqual, initialSessionId, sessionPassword } from './sessions';
-import type { ConnectionInfo, LatencyStats, ReconfigSupport, ServerCoreOptions, ServerEffect, ServerEnv, ServerStats, SessionDump } from './types';
-
-
-type Item =
-  | { kind: 'write'; xid: number; op: number; receivedMs: number; reply?: Reply }
-  | { kind: 'read'; xid: number; op: number; receivedMs: number; request: Request; authIds: readonly Id[] }
-  /** confirmed: standalone at once; in an ensemble when ZAB's `synced` says up to which zxid */
-  | { kind: 'sync'; xid: number; op: number; receivedMs: number; path: string; waitZxid: Zxid; confirmed: boolean }
-  | { kind: 'ready'; xid: number; op: number; receivedMs: number; reply: Reply };
-
-class Latency {
-  min = 0;
-  max = 0;
-  total = 0;
-  count = 0;
-  add(ms: number): void {
-    if (this.count === 0 || ms < this.min) this.min = ms;
-    if (ms > this.max) this.max = ms;
-    this.total += ms;
-    this.count++;
-  }
-  snapshot(): LatencyStats {
-    return { minMs: this.min, maxMs: this.max, avgMs: this.count === 0 ? 0 : this.total / this.count, count: this.count };
-  }
-  reset(): void {
-    this.min = this.max = this.total = this.count = 0;
-  }
-}
-
-interface Conn {
-  id: number;
-  remoteAddress: string;
-  state: 'handshake' | 'open' | 'closed';
-  sessionId: SessionId;
-  timeoutMs: number;
-  /** replaced (never mutated) on auth, so queued reads keep the ids they arrived with */
-  authIds: readonly Id[];
-  readOnlyRequested: boolean;
-  /** the connection's SASL DIGEST-MD5 exchange, once opcode 102 arrived */
-  sasl?: DigestMd5Server;
-  queue: Fifo<Item>;
-  /** requests that arrived before the handshake finished */
-  early: { header: RequestHeader; request: Request | null; body: Uint8Array | undefined }[];
-  /** a fatal reply is queued: later requests are ignored */
-  doomed: boolean;
-  /** learner: a resume waits for the leader's answer */
-  revalidating: boolean;
-  establishedMs: number;
-  received: number;
-  sent: number;
-  lastOp: string;
-  lastCxid: number;
-  lastZxid: Zxid;
-  lastResponseMs: number;
-  lastLatencyMs: number;
-  latency: Latency;
-}
+import type { ConnectionInfo, ReconfigSupport, ServerCoreOptions, ServerEffect, ServerEnv, ServerStats, SessionDump } from './types';
 
 interface PendingTxn {
   entry: TxnEntry;
   onApplied: (r: ApplyResult) => void;
-}
-
-const opNames = new Map<number, string>(Object.entries(OpCode).map(([k, v]) => [v as number, k]));
-function opName(op: number): string {
-  return opNames.get(op) ?? `op${op}`;
 }
 
 const DEFAULT_SECRET = new TextEncoder().encode('zoolab-session-secret-v1');
@@ -212,28 +154,7 @@ export class ServerCore {
     }
     const timeoutMs = Math.min(Math.max(req.timeOut, this.minTimeoutMs), this.maxTimeoutMs);
     const address = normalizeAddress(remoteAddress);
-    const conn: Conn = {
-      id: connId,
-      remoteAddress: address,
-      state: 'handshake',
-      sessionId: 0n,
-      timeoutMs,
-      authIds: [{ scheme: 'ip', id: address }],
-      readOnlyRequested: req.readOnly !== undefined,
-      queue: new Fifo<Item>(),
-      early: [],
-      doomed: false,
-      revalidating: false,
-      establishedMs: now,
-      received: 0,
-      sent: 0,
-      lastOp: 'NA',
-      lastCxid: 0,
-      lastZxid: 0n,
-      lastResponseMs: 0,
-      lastLatencyMs: 0,
-      latency: new Latency(),
-    };
+    const conn = newConn(connId, address, timeoutMs, req.readOnly !== undefined, now);
     this.conns.set(connId, conn);
 
     if (req.sessionId === 0n) {
@@ -278,7 +199,7 @@ export class ServerCore {
   }
 
   private refuseResume(conn: Conn): void {
-    this.send(conn, { kind: 'connect-response', connId: conn.id, response: this.invalidConnectResponse(conn) });
+    this.send(conn, { kind: 'connect-response', connId: conn.id, response: invalidConnectResponse(conn) });
     this.closeConn(conn, 'session expired or invalid password');
   }
 
@@ -354,36 +275,16 @@ export class ServerCore {
         ready({ err: 0, response: null });
         break;
       case OpCode.auth:
-        this.handleAuth(conn, request.req.scheme, request.req.auth, ready);
+        ready(addAuth(conn, request.req.scheme, request.req.auth, this.env, this.opts));
         break;
       case OpCode.check:
         // top-level check is multi-only (never logged, ZOOKEEPER-2623)
         conn.doomed = true;
         ready({ err: ErrorCode.UNIMPLEMENTED, response: null, closeAfter: true, zxid: -1n });
         break;
-      case OpCode.sasl: {
-        // DIGEST-MD5 against the JAAS users (sasl-digest-md5.ts). Without them, as upstream with no
-        // JAAS section: an empty token, no identity added, the connection stays. Replies carry zxid 0.
-        const users = this.opts.saslUsers;
-        if (users === undefined || this.env.md5 === undefined) {
-          ready({ err: 0, response: { type: OpCode.sasl, token: null }, zxid: 0n });
-          break;
-        }
-        conn.sasl ??= new DigestMd5Server({ users, md5: this.env.md5, random: this.env.random });
-        const step = conn.sasl.evaluate(request.req.token);
-        if (step.kind === 'failure') {
-          // as ZooKeeper: AUTHFAILED, then the connection (not the session) is closed
-          conn.doomed = true;
-          ready({ err: ErrorCode.AUTHFAILED, response: { type: OpCode.sasl, token: null }, bodyOnError: true, closeAfter: true, zxid: 0n });
-          break;
-        }
-        if (step.kind === 'success') {
-          const superId = step.authorizationId === this.opts.saslSuperUser ? [{ ...SUPER_ID }] : [];
-          conn.authIds = [...conn.authIds, { scheme: 'sasl', id: step.authorizationId }, ...superId];
-        }
-        ready({ err: 0, response: { type: OpCode.sasl, token: step.token }, zxid: 0n });
+      case OpCode.sasl:
+        ready(saslStep(conn, request.req.token, this.env, this.opts));
         break;
-      }
       case OpCode.multi:
         // a read op inside a write multi fails ZooKeeper's deserialisation: MARSHALLINGERROR for the
         // whole request, no body, no zxid used, the connection stays
@@ -524,14 +425,14 @@ export class ServerCore {
       if (conn && conn.state === 'handshake' && !conn.revalidating) this.establish(conn, this.password(sessionId));
     } else if (entry.txn.type === OpCode.closeSession) {
       this.trace({ kind: 'session.closed', zxid: hex(zxid), session: hex(sessionId) });
-      const item = conn ? this.pendingWrite(conn, entry.header.cxid) : undefined;
+      const item = conn ? pendingWrite(conn, entry.header.cxid) : undefined;
       if (conn && item && item.op === OpCode.closeSession) {
         item.reply = { err: 0, response: { type: 'empty' }, closeAfter: true };
         this.drain(conn);
       } else if (conn) this.closeConn(conn, `session ${hex(sessionId)} closed`);
       this.boundConn.delete(sessionId);
     } else if (conn) {
-      const item = this.pendingWrite(conn, entry.header.cxid);
+      const item = pendingWrite(conn, entry.header.cxid);
       if (item && r.type === OpCode.error && r.err === ErrorCode.SESSIONMOVED) {
         this.closeConn(conn, `session ${hex(sessionId)} moved to another server`);
       } else if (item) {
@@ -548,14 +449,6 @@ export class ServerCore {
     const node = this.tree.getData(CONFIG_NODE);
     if (node === undefined) return writeReply(op, r);
     return { err: 0, response: { type: OpCode.reconfig, data: node.data, stat: node.stat } };
-  }
-
-  /** The first unanswered write of a connection, if it has this xid. */
-  private pendingWrite(conn: Conn, xid: number): Extract<Item, { kind: 'write' }> | undefined {
-    for (const item of conn.queue) {
-      if (item.kind === 'write' && item.reply === undefined) return item.xid === xid ? item : undefined;
-    }
-    return undefined;
   }
 
   /**
@@ -714,26 +607,15 @@ export class ServerCore {
   }
 
   stats(): ServerStats {
-    let outstanding = 0;
-    let alive = 0;
-    for (const c of this.conns.values()) {
-      if (c.state !== 'closed') alive++;
-      outstanding += c.queue.length;
-    }
-    return {
+    return serverStats({
+      conns: this.conns,
+      tree: this.tree,
+      watches: this.watches,
+      latency: this.latency,
       packetsReceived: this.packetsReceived,
       packetsSent: this.packetsSent,
-      latency: this.latency.snapshot(),
-      outstandingRequests: outstanding,
-      aliveConnections: alive,
-      lastProcessedZxid: this.tree.lastProcessedZxid,
-      znodeCount: this.tree.nodeCount,
-      watchCount: this.watches.watchCount,
-      watchedPathCount: this.watches.pathCount,
-      ephemeralsCount: this.tree.ephemeralCount,
-      approximateDataSize: this.tree.approximateDataSize(),
       sessionCount: this.role === 'learner' ? this.tree.sessions.size : this.sessions.size,
-    };
+    });
   }
 
   /** `srst` */
@@ -745,54 +627,22 @@ export class ServerCore {
 
   /** `cons` */
   connections(): ConnectionInfo[] {
-    return [...this.conns.values()]
-      .filter((c) => c.state !== 'closed')
-      .map((c) => ({
-        connId: c.id,
-        remoteAddress: c.remoteAddress,
-        sessionId: c.sessionId,
-        queued: c.queue.length,
-        received: c.received,
-        sent: c.sent,
-        lastOp: c.lastOp,
-        establishedMs: c.establishedMs,
-        sessionTimeoutMs: c.timeoutMs,
-        lastCxid: c.lastCxid,
-        lastZxid: c.lastZxid,
-        lastResponseMs: c.lastResponseMs,
-        lastLatencyMs: c.lastLatencyMs,
-        latency: c.latency.snapshot(),
-      }));
+    return [...this.conns.values()].filter((c) => c.state !== 'closed').map(connectionInfo);
   }
 
   /** `crst` */
   resetConnectionStats(): void {
-    for (const c of this.conns.values()) {
-      c.latency.reset();
-      c.received = c.sent = 0;
-      c.lastOp = 'NA';
-      c.lastCxid = c.lastLatencyMs = c.lastResponseMs = 0;
-      c.lastZxid = 0n;
-    }
+    for (const c of this.conns.values()) resetConnStats(c);
   }
 
   /** `wchc`: session -> watched paths */
   watchesBySession(): Map<SessionId, string[]> {
-    const out = new Map<SessionId, string[]>();
-    for (const [w, paths] of this.watches.byWatcher()) {
-      const c = this.conns.get(w);
-      if (c) out.set(c.sessionId, paths);
-    }
-    return out;
+    return watchesBySession(this.watches, this.conns);
   }
 
   /** `wchp`: path -> sessions watching it */
   watchesByPath(): Map<string, SessionId[]> {
-    const out = new Map<string, SessionId[]>();
-    for (const [p, ws] of this.watches.byPath()) {
-      out.set(p, ws.map((w) => this.conns.get(w)?.sessionId).filter((s): s is SessionId => s !== undefined));
-    }
-    return out;
+    return watchesByPath(this.watches, this.conns);
   }
 
   /** `wchs` */
@@ -802,10 +652,7 @@ export class ServerCore {
 
   /** `dump` */
   dump(): SessionDump {
-    return {
-      sessions: this.sessions.all().map((s) => ({ id: s.id, timeoutMs: s.timeoutMs, expiresAtMs: s.expiresAtMs, connId: this.boundConn.get(s.id) ?? null, closing: s.closing })),
-      ephemerals: this.tree.ephemeralsBySession(),
-    };
+    return sessionDump(this.sessions, this.boundConn, this.tree);
   }
 
   // ================================================================ internals: sessions and connections
@@ -845,16 +692,6 @@ export class ServerCore {
       if (id !== 0n && !this.sessions.has(id) && !this.tree.sessions.has(id)) return id;
     }
     throw new Error('no free session id');
-  }
-
-  private invalidConnectResponse(conn: Conn) {
-    return {
-      protocolVersion: 0,
-      timeOut: 0,
-      sessionId: 0n,
-      passwd: new Uint8Array(16),
-      ...(conn.readOnlyRequested ? { readOnly: false } : {}),
-    };
   }
 
   private establish(conn: Conn, passwd: Uint8Array): void {
@@ -921,7 +758,7 @@ export class ServerCore {
   }
 
   private handleWrite(conn: Conn, xid: number, request: Request, now: number, body: Uint8Array | undefined): void {
-    const item: Extract<Item, { kind: 'write' }> = { kind: 'write', xid, op: request.type, receivedMs: now };
+    const item: WriteItem = { kind: 'write', xid, op: request.type, receivedMs: now };
     conn.queue.push(item);
     if (this.role === 'learner') {
       // the leader preps it with this connection's identity; applyCommitted answers
@@ -992,7 +829,7 @@ export class ServerCore {
   }
 
   /** closeSession from the client (item set) or from expiry: ephemerals go, watches fire. */
-  private proposeCloseSession(sessionId: SessionId, xid: number, item: Extract<Item, { kind: 'write' }> | null): void {
+  private proposeCloseSession(sessionId: SessionId, xid: number, item: WriteItem | null): void {
     const s = this.sessions.get(sessionId);
     if (s) s.closing = true;
     const zxid = this.lastProposedZxid + 1n;
@@ -1025,20 +862,6 @@ export class ServerCore {
       this.reapInFlight.delete(path);
     });
     return true;
-  }
-
-  private handleAuth(conn: Conn, scheme: string, auth: Uint8Array | null, ready: (r: Reply) => void): void {
-    // ids apply at once (later requests are prepped with them); the reply keeps its place in order
-    const ids = authenticate(scheme, auth, { remoteAddress: conn.remoteAddress, sha1: this.env.digestSha1, superDigest: this.opts.superDigest });
-    if (ids === null) {
-      conn.doomed = true;
-      ready({ err: ErrorCode.AUTHFAILED, response: null, closeAfter: true, zxid: 0n });
-      return;
-    }
-    const next = [...conn.authIds];
-    for (const id of ids) if (!next.some((x) => x.scheme === id.scheme && x.id === id.id)) next.push(id);
-    conn.authIds = next;
-    ready({ err: 0, response: null, zxid: 0n });
   }
 
   // ================================================================ internals: watches and replies
