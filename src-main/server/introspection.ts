@@ -1,13 +1,12 @@
 /**
- * What the four-letter words show of a ServerCore (stat/srvr/mntr, cons, wchc, wchp, dump),
+ * What the four-letter words show of a ServerCore (stat/srvr/mntr, cons, wchc, wchp),
  * computed on demand from its state; nothing here is on the request path.
  */
 import type { SessionId } from '../common/ids';
 import type { DataTree } from '../tree/data-tree';
 import type { WatchTable } from '../tree/watch-table';
 import type { Conn, Latency } from './connection';
-import type { SessionTracker } from './sessions';
-import type { ServerStats, SessionDump } from './types';
+import type { ServerStats } from './types';
 
 export interface StatsInputs {
   conns: ReadonlyMap<number, Conn>;
@@ -62,10 +61,3 @@ export function watchesByPath(watches: WatchTable, conns: ReadonlyMap<number, Co
   return out;
 }
 
-/** `dump` */
-export function sessionDump(sessions: SessionTracker, boundConn: ReadonlyMap<SessionId, number>, tree: DataTree): SessionDump {
-  return {
-    sessions: sessions.all().map((s) => ({ id: s.id, timeoutMs: s.timeoutMs, expiresAtMs: s.expiresAtMs, connId: boundConn.get(s.id) ?? null, closing: s.closing })),
-    ephemerals: tree.ephemeralsBySession(),
-  };
-}

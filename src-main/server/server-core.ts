@@ -38,12 +38,14 @@ import { Fifo } from './fifo';
 import { addAuth, saslStep } from './client-auth';
 import type { Conn, WriteItem } from './connection';
 import { Latency, connectionInfo, invalidConnectResponse, newConn, opName, pendingWrite, resetConnStats } from './connection';
-import { serverStats, sessionDump, watchesByPath, watchesBySession } from './introspection';
+import { serverStats, watchesByPath, watchesBySession } from './introspection';
 import type { Reply } from './replies';
 import { executeRead, pathOf, writeReply } from './replies';
 import { decodeForwarded, encodeForwarded } from './forwarding';
 import { CONFIG_NODE, prepReconfig } from './reconfig';
-import { SessionTracker, bytesEqual, initialSessionId, sessionPassword } from './sessions';
+import type { SessionTracker } from './sessions';
+import { bytesEqual } from './sessions';
+import { SessionTable } from './session-table';
 import type { ConnectionInfo, ReconfigSupport, ServerCoreOptions, ServerEffect, ServerEnv, ServerStats, SessionDump } from './types';
 
 interface PendingTxn {
@@ -70,13 +72,9 @@ export class ServerCore {
     sessionSecret: Uint8Array;
   };
   private readonly role: 'standalone' | 'leader' | 'learner';
+  private readonly table: SessionTable;
+  /** the table's tracker, held here too: every write's prep asks it */
   private readonly sessions: SessionTracker;
-  /** session -> the local connection it is bound to */
-  private readonly boundConn = new Map<SessionId, number>();
-  /** learner: sessions that showed life since the last takeSessionTouches() */
-  private readonly touches = new Map<SessionId, number>();
-  /** leader: the server whose client connection holds each session (ZooKeeper's owner) */
-  private readonly owners = new Map<SessionId, number>();
   private readonly outstanding = new OutstandingChanges();
   private readonly conns = new Map<number, Conn>();
   private readonly pending = new Fifo<PendingTxn>();
@@ -84,7 +82,6 @@ export class ServerCore {
   private readonly reapInFlight = new Set<string>();
   private effects: ServerEffect[] = [];
   private lastProposedZxid: Zxid;
-  private nextSessionId: SessionId;
   private lastReapMs: number;
   private readonly latency = new Latency();
   /** env.tracing: false skips building the per-request trace events (nobody reads them); the
@@ -130,10 +127,8 @@ export class ServerCore {
       if (base > this.lastProposedZxid) this.lastProposedZxid = base;
     }
     const now = env.clock.nowMs();
-    this.sessions = new SessionTracker(this.tickMs);
-    // sessions restored from disk get a fresh full timeout, so ephemerals survive a restart until expiry
-    for (const [id, timeoutMs] of this.tree.sessions) this.sessions.add(id, timeoutMs, now);
-    this.nextSessionId = initialSessionId(env.serverId, now);
+    this.table = new SessionTable(this.tree, this.role === 'learner', this.tickMs, env.serverId, now, this.opts.sessionSecret, env.digestSha1);
+    this.sessions = this.table.tracker;
     this.lastReapMs = now;
   }
 
@@ -158,17 +153,17 @@ export class ServerCore {
     this.conns.set(connId, conn);
 
     if (req.sessionId === 0n) {
-      const id = this.allocateSessionId();
-      this.bind(id, connId);
+      const id = this.table.allocate();
+      this.table.boundConn.set(id, connId);
       conn.sessionId = id;
       if (this.role === 'learner') {
         // the leader tracks sessions: it logs createSession, then we answer (applyCommitted)
-        this.touches.set(id, timeoutMs);
+        this.table.touches.set(id, timeoutMs);
         this.push({ kind: 'forward', sessionId: id, cxid: 0, data: encodeForwarded({ kind: 'createSession', timeoutMs }) });
         return;
       }
       this.sessions.add(id, timeoutMs, now);
-      if (this.role === 'leader') this.owners.set(id, this.env.serverId);
+      if (this.role === 'leader') this.table.owners.set(id, this.env.serverId);
       const zxid = this.lastProposedZxid + 1n;
       this.propose({ clientId: id, cxid: 0, zxid, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: timeoutMs }, () => {
         this.trace({ kind: 'session.created', zxid: hex(zxid), session: hex(id), detail: { timeoutMs } });
@@ -187,14 +182,11 @@ export class ServerCore {
       this.push({ kind: 'revalidate', sessionId: req.sessionId, timeoutMs });
       return;
     }
-    const s = this.sessions.get(req.sessionId);
-    if (!passwordOk || !s || s.closing) {
+    if (!passwordOk || !this.table.renew(req.sessionId, timeoutMs, now)) {
       this.refuseResume(conn);
       return;
     }
-    s.timeoutMs = timeoutMs;
-    this.sessions.touch(s.id, now);
-    if (this.role === 'leader') this.owners.set(s.id, this.env.serverId);
+    if (this.role === 'leader') this.table.owners.set(req.sessionId, this.env.serverId);
     this.resume(conn);
   }
 
@@ -205,21 +197,17 @@ export class ServerCore {
 
   /** Binds the session to this connection (closing any other holding it) and answers. */
   private resume(conn: Conn): void {
-    const oldId = this.boundConn.get(conn.sessionId);
+    const oldId = this.table.boundConn.get(conn.sessionId);
     if (oldId !== undefined && oldId !== conn.id) {
       const old = this.conns.get(oldId);
       if (old) this.closeConn(old, `session ${hex(conn.sessionId)} moved to another connection`);
     }
-    this.bind(conn.sessionId, conn.id);
+    this.table.boundConn.set(conn.sessionId, conn.id);
     this.establish(conn, this.password(conn.sessionId));
   }
 
-  private bind(sessionId: SessionId, connId: number): void {
-    this.boundConn.set(sessionId, connId);
-  }
-
   private connOfSession(sessionId: SessionId): Conn | undefined {
-    const id = this.boundConn.get(sessionId);
+    const id = this.table.boundConn.get(sessionId);
     return id === undefined ? undefined : this.conns.get(id);
   }
 
@@ -242,7 +230,7 @@ export class ServerCore {
     conn.received++;
     conn.lastOp = opName(header.type);
     if (header.xid >= 0) conn.lastCxid = header.xid;
-    this.touchSession(conn, now);
+    this.table.clientActivity(conn.sessionId, conn.timeoutMs, now);
     if (conn.queue.length >= this.opts.outstandingPerConnectionMax) {
       this.closeConn(conn, 'too many outstanding requests');
       return;
@@ -430,7 +418,7 @@ export class ServerCore {
         item.reply = { err: 0, response: { type: 'empty' }, closeAfter: true };
         this.drain(conn);
       } else if (conn) this.closeConn(conn, `session ${hex(sessionId)} closed`);
-      this.boundConn.delete(sessionId);
+      this.table.boundConn.delete(sessionId);
     } else if (conn) {
       const item = pendingWrite(conn, entry.header.cxid);
       if (item && r.type === OpCode.error && r.err === ErrorCode.SESSIONMOVED) {
@@ -461,14 +449,14 @@ export class ServerCore {
     const now = this.now();
     if (f.kind === 'createSession') {
       this.sessions.add(sessionId, f.timeoutMs, now);
-      if (fromSid !== undefined) this.owners.set(sessionId, fromSid);
+      if (fromSid !== undefined) this.table.owners.set(sessionId, fromSid);
       const zxid = this.lastProposedZxid + 1n;
       this.propose({ clientId: sessionId, cxid: 0, zxid, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: f.timeoutMs }, () => {
         this.trace({ kind: 'session.created', zxid: hex(zxid), session: hex(sessionId), detail: { timeoutMs: f.timeoutMs } });
       });
       return;
     }
-    const owner = this.owners.get(sessionId);
+    const owner = this.table.owners.get(sessionId);
     if (fromSid !== undefined && owner !== undefined && owner !== fromSid) {
       // the client has moved to another server since: the old server closes that connection
       // when this error commits (SESSIONMOVED is never put on the wire)
@@ -487,12 +475,7 @@ export class ServerCore {
   /** Leader: sessions that learners' clients touched (ZAB's `sessionTouches` effect). */
   touchSessions(touches: readonly { sessionId: SessionId; timeoutMs: number }[]): void {
     const now = this.now();
-    for (const t of touches) {
-      const s = this.sessions.get(t.sessionId);
-      if (!s || s.closing) continue;
-      s.timeoutMs = t.timeoutMs;
-      this.sessions.touch(t.sessionId, now);
-    }
+    for (const t of touches) this.table.renew(t.sessionId, t.timeoutMs, now);
   }
 
   /**
@@ -501,12 +484,9 @@ export class ServerCore {
    * forwarded writes for it fail (SESSIONMOVED).
    */
   revalidateSession(sessionId: SessionId, timeoutMs: number, fromSid?: number): boolean {
-    const s = this.sessions.get(sessionId);
-    if (!s || s.closing) return false;
-    s.timeoutMs = timeoutMs;
-    this.sessions.touch(sessionId, this.now());
+    if (!this.table.renew(sessionId, timeoutMs, this.now())) return false;
     if (fromSid !== undefined && fromSid !== this.env.serverId) {
-      this.owners.set(sessionId, fromSid);
+      this.table.owners.set(sessionId, fromSid);
       const local = this.connOfSession(sessionId);
       if (local) this.closeConn(local, `session ${hex(sessionId)} moved to server ${fromSid}`);
     }
@@ -519,7 +499,7 @@ export class ServerCore {
       if (conn.state !== 'handshake' || !conn.revalidating || conn.sessionId !== sessionId) continue;
       conn.revalidating = false;
       if (valid) {
-        this.touches.set(sessionId, conn.timeoutMs);
+        this.table.touches.set(sessionId, conn.timeoutMs);
         this.resume(conn);
       } else this.refuseResume(conn);
     }
@@ -541,14 +521,7 @@ export class ServerCore {
 
   /** Learner: sessions with client activity since the last call, for ZAB's `touch` input. */
   takeSessionTouches(): { sessionId: SessionId; timeoutMs: number }[] {
-    const out = [...this.touches].map(([sessionId, timeoutMs]) => ({ sessionId, timeoutMs }));
-    this.touches.clear();
-    return out;
-  }
-
-  private touchSession(conn: Conn, now: number): void {
-    if (this.role === 'learner') this.touches.set(conn.sessionId, conn.timeoutMs);
-    else this.sessions.touch(conn.sessionId, now);
+    return this.table.takeTouches();
   }
 
   private drainSyncWaiters(): void {
@@ -603,7 +576,7 @@ export class ServerCore {
 
   /** The session password for `id` (tests and the ensemble's revalidation). */
   password(id: SessionId): Uint8Array {
-    return sessionPassword(id, this.opts.sessionSecret, this.env.digestSha1);
+    return this.table.password(id);
   }
 
   stats(): ServerStats {
@@ -652,7 +625,7 @@ export class ServerCore {
 
   /** `dump` */
   dump(): SessionDump {
-    return sessionDump(this.sessions, this.boundConn, this.tree);
+    return this.table.dump();
   }
 
   // ================================================================ internals: sessions and connections
@@ -683,15 +656,6 @@ export class ServerCore {
     this.packetsSent++;
     conn.sent++;
     this.push(effect);
-  }
-
-  private allocateSessionId(): SessionId {
-    for (let i = 0; i < 1_000_000; i++) {
-      const id = this.nextSessionId;
-      this.nextSessionId = BigInt.asIntN(64, id + 1n);
-      if (id !== 0n && !this.sessions.has(id) && !this.tree.sessions.has(id)) return id;
-    }
-    throw new Error('no free session id');
   }
 
   private establish(conn: Conn, passwd: Uint8Array): void {
@@ -726,7 +690,7 @@ export class ServerCore {
     this.watches.removeWatcher(conn.id);
     this.syncWaiters.delete(conn.id);
     this.conns.delete(conn.id);
-    if (this.boundConn.get(conn.sessionId) === conn.id) this.boundConn.delete(conn.sessionId);
+    if (this.table.boundConn.get(conn.sessionId) === conn.id) this.table.boundConn.delete(conn.sessionId);
   }
 
   // ================================================================ internals: writes
@@ -839,14 +803,14 @@ export class ServerCore {
     view.commitTo(this.outstanding);
     this.propose({ clientId: sessionId, cxid: xid, zxid, type: OpCode.closeSession }, txn, () => {
       this.sessions.remove(sessionId);
-      this.owners.delete(sessionId);
+      this.table.owners.delete(sessionId);
       this.trace({ kind: 'session.closed', zxid: hex(zxid), session: hex(sessionId) });
       const c = this.connOfSession(sessionId);
       if (item) {
         item.reply = { err: 0, response: { type: 'empty' }, closeAfter: true };
         if (c) this.drain(c);
       } else if (c) this.closeConn(c, `session ${hex(sessionId)} closed`);
-      this.boundConn.delete(sessionId);
+      this.table.boundConn.delete(sessionId);
     });
   }
 
