@@ -17,24 +17,12 @@ import type { SessionId, Zxid } from '../common/ids';
 import { hex, makeZxid } from '../common/ids';
 import { limits } from '../common/limits';
 import type { TraceEvent } from '../common/trace';
-import type {
-  ACL,
-  ConnectRequest,
-  Id,
-  MultiOp,
-  Request,
-  RequestHeader,
-  Txn,
-  TxnEntry,
-} from '../jute/types';
+import type { ACL, ConnectRequest, Id, Request, RequestHeader, TxnEntry } from '../jute/types';
 import { KeeperState, OpCode, Perms } from '../jute/types';
 import { checkAcl, normalizeAddress } from '../tree/acl';
 import type { ApplyResult, NodeChange } from '../tree/data-tree';
 import { DataTree } from '../tree/data-tree';
 import { WatchTable } from '../tree/watch-table';
-import type { PrepContext } from './prep';
-import { OutstandingChanges, StagedView, prepCloseSession, prepDelete, prepMulti, prepOp, prepSetAcl } from './prep';
-import { Fifo } from './fifo';
 import { addAuth, saslStep } from './client-auth';
 import type { Conn, WriteItem } from './connection';
 import { Latency, connectionInfo, invalidConnectResponse, newConn, opName, pendingWrite, resetConnStats } from './connection';
@@ -42,16 +30,12 @@ import { serverStats, watchesByPath, watchesBySession } from './introspection';
 import type { Reply } from './replies';
 import { executeRead, pathOf, writeReply } from './replies';
 import { decodeForwarded, encodeForwarded } from './forwarding';
-import { CONFIG_NODE, prepReconfig } from './reconfig';
+import { CONFIG_NODE } from './reconfig';
 import type { SessionTracker } from './sessions';
 import { bytesEqual } from './sessions';
 import { SessionTable } from './session-table';
-import type { ConnectionInfo, ReconfigSupport, ServerCoreOptions, ServerEffect, ServerEnv, ServerStats, SessionDump } from './types';
-
-interface PendingTxn {
-  entry: TxnEntry;
-  onApplied: (r: ApplyResult) => void;
-}
+import { Proposer } from './proposer';
+import type { ConnectionInfo, ServerCoreOptions, ServerEffect, ServerEnv, ServerStats, SessionDump } from './types';
 
 const DEFAULT_SECRET = new TextEncoder().encode('zoolab-session-secret-v1');
 
@@ -75,13 +59,10 @@ export class ServerCore {
   private readonly table: SessionTable;
   /** the table's tracker, held here too: every write's prep asks it */
   private readonly sessions: SessionTracker;
-  private readonly outstanding = new OutstandingChanges();
   private readonly conns = new Map<number, Conn>();
-  private readonly pending = new Fifo<PendingTxn>();
   private readonly syncWaiters = new Set<number>();
-  private readonly reapInFlight = new Set<string>();
   private effects: ServerEffect[] = [];
-  private lastProposedZxid: Zxid;
+  private readonly writes: Proposer;
   private lastReapMs: number;
   private readonly latency = new Latency();
   /** env.tracing: false skips building the per-request trace events (nobody reads them); the
@@ -89,9 +70,6 @@ export class ServerCore {
   tracing: boolean;
   private packetsReceived = 0;
   private packetsSent = 0;
-  /** a reconfig prepped by this core and not yet applied (ZAB may not have it yet) */
-  private reconfigPending: Zxid | null = null;
-  private readonly reconfigSupport: ReconfigSupport | undefined;
 
   constructor(env: ServerEnv, options: ServerCoreOptions = {}) {
     assert(Number.isInteger(env.serverId) && env.serverId >= 0 && env.serverId < 255, `server id ${env.serverId} must be 0..254`);
@@ -118,17 +96,17 @@ export class ServerCore {
       saslAuthProvider: options.saslAuthProvider ?? false,
     };
     this.tree = options.tree ?? new DataTree();
-    this.reconfigSupport = options.reconfig;
     this.role = options.role ?? 'standalone';
-    this.lastProposedZxid = this.tree.lastProcessedZxid;
+    let lastProposed = this.tree.lastProcessedZxid;
     if (this.role === 'leader') {
       assert(options.epoch !== undefined && options.epoch > 0, 'a leader needs its epoch');
       const base = makeZxid(options.epoch, 0);
-      if (base > this.lastProposedZxid) this.lastProposedZxid = base;
+      if (base > lastProposed) lastProposed = base;
     }
     const now = env.clock.nowMs();
     this.table = new SessionTable(this.tree, this.role === 'learner', this.tickMs, env.serverId, now, this.opts.sessionSecret, env.digestSha1);
     this.sessions = this.table.tracker;
+    this.writes = new Proposer(this.tree, this.sessions, env, this.opts, this.role, options.reconfig, (e) => this.trace(e), lastProposed);
     this.lastReapMs = now;
   }
 
@@ -164,12 +142,12 @@ export class ServerCore {
       }
       this.sessions.add(id, timeoutMs, now);
       if (this.role === 'leader') this.table.owners.set(id, this.env.serverId);
-      const zxid = this.lastProposedZxid + 1n;
-      this.propose({ clientId: id, cxid: 0, zxid, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: timeoutMs }, () => {
+      const zxid = this.writes.lastProposedZxid + 1n;
+      this.emit(this.writes.propose({ clientId: id, cxid: 0, zxid, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: timeoutMs }, () => {
         this.trace({ kind: 'session.created', zxid: hex(zxid), session: hex(id), detail: { timeoutMs } });
         if (conn.state !== 'handshake') return;
         this.establish(conn, this.password(id));
-      });
+      }));
       return;
     }
 
@@ -288,7 +266,7 @@ export class ServerCore {
         break;
       case OpCode.sync:
         if (this.role === 'standalone') {
-          conn.queue.push({ kind: 'sync', xid, op, receivedMs: now, path: request.req.path, waitZxid: this.lastProposedZxid, confirmed: true });
+          conn.queue.push({ kind: 'sync', xid, op, receivedMs: now, path: request.req.path, waitZxid: this.writes.lastProposedZxid, confirmed: true });
         } else {
           // §9: ZAB answers once the leader has confirmed a quorum still follows it
           conn.queue.push({ kind: 'sync', xid, op, receivedMs: now, path: request.req.path, waitZxid: 0n, confirmed: false });
@@ -329,12 +307,14 @@ export class ServerCore {
 
   /** Applies every pending txn with a zxid up to `zxid`, in order, and answers what it can. */
   committed(zxid: Zxid): void {
-    let guard = this.pending.length;
-    while (this.pending.length > 0 && this.pending.peek()!.entry.header.zxid <= zxid && guard-- > 0) {
-      const p = this.pending.shift()!;
+    const w = this.writes;
+    const pending = w.pending;
+    let guard = pending.length;
+    while (pending.length > 0 && pending.peek()!.entry.header.zxid <= zxid && guard-- > 0) {
+      const p = pending.shift()!;
       const r = this.tree.applyTxn(p.entry);
-      this.outstanding.committed(p.entry.header.zxid);
-      if (this.reconfigPending === p.entry.header.zxid) this.reconfigPending = null;
+      w.outstanding.committed(p.entry.header.zxid);
+      if (w.reconfigPending === p.entry.header.zxid) w.reconfigPending = null;
       if (this.tracing) this.trace({
         kind: 'txn.applied',
         zxid: hex(p.entry.header.zxid),
@@ -368,8 +348,11 @@ export class ServerCore {
       let n = 0;
       for (const path of this.tree.reapCandidates(nowMs, this.opts.containerMaxNeverUsedIntervalMs)) {
         if (n >= budget) break;
-        if (this.reapInFlight.has(path)) continue;
-        if (this.proposeReap(path)) n++;
+        if (this.writes.reapInFlight.has(path)) continue;
+        const entry = this.writes.prepReap(path);
+        if (entry === null) continue;
+        this.emit(entry);
+        n++;
       }
     }
   }
@@ -382,7 +365,7 @@ export class ServerCore {
    * else's txn: applyCommitted).
    */
   commitOwn(zxid: Zxid): boolean {
-    const head = this.pending.peek();
+    const head = this.writes.pending.peek();
     if (head === undefined || head.entry.header.zxid !== zxid) return false;
     this.committed(zxid);
     return true;
@@ -397,7 +380,7 @@ export class ServerCore {
   applyCommitted(entry: TxnEntry): void {
     const zxid = entry.header.zxid;
     if (this.commitOwn(zxid)) return;
-    const head = this.pending.peek();
+    const head = this.writes.pending.peek();
     // a txn already in the tree (a repeated commit) changes nothing
     if (zxid <= this.tree.lastProcessedZxid) return;
     // someone else's txn (a learner's normal case; a leader's commits of the previous epoch
@@ -450,18 +433,18 @@ export class ServerCore {
     if (f.kind === 'createSession') {
       this.sessions.add(sessionId, f.timeoutMs, now);
       if (fromSid !== undefined) this.table.owners.set(sessionId, fromSid);
-      const zxid = this.lastProposedZxid + 1n;
-      this.propose({ clientId: sessionId, cxid: 0, zxid, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: f.timeoutMs }, () => {
+      const zxid = this.writes.lastProposedZxid + 1n;
+      this.emit(this.writes.propose({ clientId: sessionId, cxid: 0, zxid, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: f.timeoutMs }, () => {
         this.trace({ kind: 'session.created', zxid: hex(zxid), session: hex(sessionId), detail: { timeoutMs: f.timeoutMs } });
-      });
+      }));
       return;
     }
     const owner = this.table.owners.get(sessionId);
     if (fromSid !== undefined && owner !== undefined && owner !== fromSid) {
       // the client has moved to another server since: the old server closes that connection
       // when this error commits (SESSIONMOVED is never put on the wire)
-      const zxid = this.lastProposedZxid + 1n;
-      this.propose({ clientId: sessionId, cxid, zxid, type: OpCode.error }, { type: OpCode.error, err: ErrorCode.SESSIONMOVED }, () => {});
+      const zxid = this.writes.lastProposedZxid + 1n;
+      this.emit(this.writes.propose({ clientId: sessionId, cxid, zxid, type: OpCode.error }, { type: OpCode.error, err: ErrorCode.SESSIONMOVED }, () => {}));
       return;
     }
     this.sessions.touch(sessionId, now);
@@ -556,7 +539,7 @@ export class ServerCore {
 
   /** Highest zxid handed out to a txn (logged or not). */
   get lastProposed(): Zxid {
-    return this.lastProposedZxid;
+    return this.writes.lastProposedZxid;
   }
 
   /**
@@ -571,7 +554,7 @@ export class ServerCore {
 
   /** Txns proposed and not yet applied. */
   get pendingTxnCount(): number {
-    return this.pending.length;
+    return this.writes.pending.length;
   }
 
   /** The session password for `id` (tests and the ensemble's revalidation). */
@@ -695,30 +678,9 @@ export class ServerCore {
 
   // ================================================================ internals: writes
 
-  private propose(header: Omit<TxnEntry['header'], 'time'>, txn: Txn, onApplied: (r: ApplyResult) => void): void {
-    // the message is built only on failure: hex() per proposal showed in the write profile
-    if (header.zxid !== this.lastProposedZxid + 1n) assert(false, `zxid ${hex(header.zxid)} out of order`);
-    this.lastProposedZxid = header.zxid;
-    // a literal in TxnHeader's field order, as decoded headers have it (a spread plus a new
-    // field changed the object's shape per proposal)
-    const h = { clientId: header.clientId, cxid: header.cxid, zxid: header.zxid, time: BigInt(Math.floor(this.now())), type: header.type };
-    const entry: TxnEntry = { header: h, txn };
-    this.pending.push({ entry, onApplied });
+  /** A proposal goes out: ZAB's `propose` on a leader, else `log` (coalesced by push). */
+  private emit(entry: TxnEntry): void {
     this.push(this.role === 'leader' ? { kind: 'propose', entry } : { kind: 'log', entries: [entry] });
-  }
-
-  private prepContext(sessionId: SessionId, authIds: readonly Id[], zxid: Zxid): PrepContext {
-    const s = this.sessions.get(sessionId);
-    return {
-      sessionId,
-      zxid,
-      timeMs: BigInt(Math.floor(this.now())),
-      authIds,
-      skipAcl: this.opts.skipAcl,
-      extendedTypesEnabled: this.opts.extendedTypesEnabled,
-      saslAuthProvider: this.opts.saslAuthProvider,
-      sessionError: s && !s.closing ? 0 : ErrorCode.SESSIONEXPIRED,
-    };
   }
 
   private handleWrite(conn: Conn, xid: number, request: Request, now: number, body: Uint8Array | undefined): void {
@@ -743,65 +705,18 @@ export class ServerCore {
 
   /** prep (always yields a txn: an error txn when a check fails), then log/propose it. */
   private prepAndPropose(sessionId: SessionId, xid: number, authIds: readonly Id[], request: Request, onApplied: (r: ApplyResult) => void): void {
-    const zxid = this.lastProposedZxid + 1n;
-    const ctx = this.prepContext(sessionId, authIds, zxid);
-    const view = new StagedView(this.tree, this.outstanding);
-    let txn: Txn;
-    let ok = true;
-    switch (request.type) {
-      case OpCode.multi: {
-        const r = prepMulti(view, ctx, request.req.ops);
-        txn = r.txn;
-        ok = r.failedErr === 0;
-        break;
-      }
-      case OpCode.setACL: {
-        const r = prepSetAcl(view, ctx, request.req.path, request.req.acl, request.req.version);
-        txn = r.ok ? r.txn : { type: OpCode.error, err: r.err };
-        ok = r.ok;
-        break;
-      }
-      case OpCode.create:
-      case OpCode.create2:
-      case OpCode.createContainer:
-      case OpCode.createTTL:
-      case OpCode.delete:
-      case OpCode.setData: {
-        const r = prepOp(view, ctx, request as MultiOp);
-        txn = r.ok ? r.txn : { type: OpCode.error, err: r.err };
-        ok = r.ok;
-        break;
-      }
-      case OpCode.reconfig: {
-        const r = prepReconfig(this.reconfigSupport, this.role, this.tree, ctx, request.req, zxid, this.reconfigPending !== null);
-        txn = r.ok ? r.txn : { type: OpCode.error, err: r.err };
-        ok = r.ok;
-        if (r.ok) this.reconfigPending = zxid;
-        this.trace({ kind: 'reconfig.prepped', zxid: hex(zxid), session: hex(sessionId), xid, detail: r.ok ? { version: hex(zxid), voters: r.next.voters.join(','), observers: r.next.observers.join(',') } : { err: r.err, reason: r.message } });
-        break;
-      }
-      default:
-        // deleteContainer: upstream reads this op's body as a bare path (it is meant for its own
-        // reaper), so a client's DeleteContainerRequest always fails its path check
-        txn = { type: OpCode.error, err: ErrorCode.BADARGUMENTS };
-        ok = false;
-    }
-    if (ok) view.commitTo(this.outstanding);
-    const headerType = txn.type === OpCode.error ? OpCode.error : request.type;
-    if (this.tracing) this.trace({ kind: 'request.received', zxid: hex(zxid), session: hex(sessionId), xid, op: opName(request.type), ...pathOf(request) });
-    this.propose({ clientId: sessionId, cxid: xid, zxid, type: headerType }, txn, onApplied);
+    const entry = this.writes.prepRequest(sessionId, xid, authIds, request, onApplied);
+    if (this.tracing) this.trace({ kind: 'request.received', zxid: hex(entry.header.zxid), session: hex(sessionId), xid, op: opName(request.type), ...pathOf(request) });
+    // emit(), written out: this is every client write's path
+    this.push(this.role === 'leader' ? { kind: 'propose', entry } : { kind: 'log', entries: [entry] });
   }
 
   /** closeSession from the client (item set) or from expiry: ephemerals go, watches fire. */
   private proposeCloseSession(sessionId: SessionId, xid: number, item: WriteItem | null): void {
     const s = this.sessions.get(sessionId);
     if (s) s.closing = true;
-    const zxid = this.lastProposedZxid + 1n;
-    const ctx = this.prepContext(sessionId, [], zxid);
-    const view = new StagedView(this.tree, this.outstanding);
-    const txn = prepCloseSession(this.tree, this.outstanding, view, ctx);
-    view.commitTo(this.outstanding);
-    this.propose({ clientId: sessionId, cxid: xid, zxid, type: OpCode.closeSession }, txn, () => {
+    const zxid = this.writes.lastProposedZxid + 1n;
+    const entry = this.writes.prepCloseSession(sessionId, xid, () => {
       this.sessions.remove(sessionId);
       this.table.owners.delete(sessionId);
       this.trace({ kind: 'session.closed', zxid: hex(zxid), session: hex(sessionId) });
@@ -812,20 +727,7 @@ export class ServerCore {
       } else if (c) this.closeConn(c, `session ${hex(sessionId)} closed`);
       this.table.boundConn.delete(sessionId);
     });
-  }
-
-  private proposeReap(path: string): boolean {
-    const zxid = this.lastProposedZxid + 1n;
-    const ctx: PrepContext = { ...this.prepContext(0n, [], zxid), internal: true, sessionError: 0 };
-    const view = new StagedView(this.tree, this.outstanding);
-    const r = prepDelete(view, ctx, path, -1, true);
-    if (!r.ok) return false;
-    view.commitTo(this.outstanding);
-    this.reapInFlight.add(path);
-    this.propose({ clientId: 0n, cxid: 0, zxid, type: OpCode.deleteContainer }, r.txn, () => {
-      this.reapInFlight.delete(path);
-    });
-    return true;
+    this.emit(entry);
   }
 
   // ================================================================ internals: watches and replies
