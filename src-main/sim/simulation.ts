@@ -4,10 +4,13 @@
  * - Network: see network.ts (election messages delayed and maybe lost, quorum links like TCP).
  * - Disk: see disk.ts (fsync latency, group commit, random surviving prefix on crash).
  * - Servers crash (state lost, disk torn) and restart (rebuild from disk, like ZooKeeper:
- *   snapshot + the whole log); this file drives their election and ZAB cores and carries out
+ *   snapshot + the whole log); driver.ts feeds their election and ZAB cores and carries out
  *   the cores' effects.
  * - Clients: see clients.ts ("key=value" writes, pipelined, per-session order checked; syncs).
  * - Checkers (checkers.ts) run after every event; a failure throws SimFailure carrying the seed.
+ *
+ * This file: the agenda loop (pausing included), the fault and scripted API, the views; the
+ * parts above are collaborators it wires together and delegates to.
  *
  * No Date.now, Math.random or timers: time is `now`, dice are `prng`.
  */
@@ -26,12 +29,14 @@ import { EventQueue, type Popped } from './event-queue';
 import { eventTarget, type SimEvent } from './events';
 import type { Applied } from './kv';
 import { SimNetwork } from './network';
+import { resolveSimOptions, type ResolvedSimOptions, type SimOptions } from './options';
 import { Prng } from './prng';
 import { SimServer, type ServerView } from './server';
 
 export type { AckedWrite } from './checkers';
 export { SimClient } from './clients';
 export type { ServerView } from './server';
+export type { SimOptions } from './options';
 export { simReconfigOf, type ReconfigChange } from './driver';
 
 export class SimFailure extends Error {
@@ -46,38 +51,12 @@ export class SimFailure extends Error {
   }
 }
 
-export interface SimOptions {
-  readonly seed: number;
-  readonly servers: number;
-  readonly observers?: number;
-  readonly tickMs?: number;
-  readonly initLimitTicks?: number;
-  readonly syncLimitTicks?: number;
-  readonly finalizeWaitMs?: number;
-  readonly maxNotificationIntervalMs?: number;
-  readonly netDelayMsMin?: number;
-  readonly netDelayMsMax?: number;
-  /** chance an election message is lost */
-  readonly electionDropP?: number;
-  readonly fsyncMsMin?: number;
-  readonly fsyncMsMax?: number;
-  readonly committedLogMax?: number;
-  readonly requestTimeoutMs?: number;
-  /** keep every trace event (tests); otherwise only counts are kept */
-  readonly keepTrace?: boolean;
-  /** servers outside the initial membership (ids after the observers): they boot with the
-   * members plus themselves and sync as non-voting learners until a reconfig adds them */
-  readonly spares?: number;
-  /** reconfigEnabled: the leader stamps the first version; `reconfig()` may be called */
-  readonly reconfig?: boolean;
-}
-
 export class Simulation {
   readonly prng: Prng;
   readonly seed: number;
   readonly quorum: QuorumMaj;
   readonly tickMs: number;
-  private readonly opts: Required<Omit<SimOptions, 'observers' | 'keepTrace' | 'spares' | 'reconfig'>> & { observers: number; keepTrace: boolean; spares: number; reconfig: boolean };
+  private readonly opts: ResolvedSimOptions;
   /** the membership every server starts from (version 0) */
   readonly initialMembership: Membership;
   private readonly servers = new Map<Sid, SimServer>();
@@ -97,26 +76,7 @@ export class Simulation {
 
   constructor(options: SimOptions) {
     this.seed = options.seed;
-    this.opts = {
-      seed: options.seed,
-      servers: options.servers,
-      observers: options.observers ?? 0,
-      tickMs: options.tickMs ?? 100,
-      initLimitTicks: options.initLimitTicks ?? 10,
-      syncLimitTicks: options.syncLimitTicks ?? 5,
-      finalizeWaitMs: options.finalizeWaitMs ?? 200,
-      maxNotificationIntervalMs: options.maxNotificationIntervalMs ?? 1600,
-      netDelayMsMin: options.netDelayMsMin ?? 1,
-      netDelayMsMax: options.netDelayMsMax ?? 8,
-      electionDropP: options.electionDropP ?? 0,
-      fsyncMsMin: options.fsyncMsMin ?? 1,
-      fsyncMsMax: options.fsyncMsMax ?? 12,
-      committedLogMax: options.committedLogMax ?? 50,
-      requestTimeoutMs: options.requestTimeoutMs ?? 2000,
-      keepTrace: options.keepTrace ?? false,
-      spares: options.spares ?? 0,
-      reconfig: options.reconfig ?? false,
-    };
+    this.opts = resolveSimOptions(options);
     this.prng = new Prng(options.seed);
     this.tickMs = this.opts.tickMs;
     const voters: Sid[] = [];
@@ -245,7 +205,7 @@ export class Simulation {
     return this.clientsOf.syncsChecked;
   }
 
-  /** every answered sync: the state the read after it would see, and what it had to see */
+  /** every election decision (role and leader) */
   get decisions(): readonly { atMs: number; sid: Sid; role: string; leader: Sid; round: number }[] {
     return this.driver.decisions;
   }
@@ -267,6 +227,7 @@ export class Simulation {
     return this.driver.reconfigs;
   }
 
+  /** every answered sync: the state the read after it would see, and what it had to see */
   get syncResults(): readonly { client: number; server: Sid; sawZxid: Zxid; floor: Zxid; atMs: number }[] {
     return this.clientsOf.syncResults;
   }
@@ -454,7 +415,6 @@ export class Simulation {
   resetConnection(a: Sid, b: Sid): void {
     this.net.resetConnection(a, b);
   }
-
 
   private emitTrace(ev: TraceEvent, fromCore: boolean): void {
     this.traceCounts.set(ev.kind, (this.traceCounts.get(ev.kind) ?? 0) + 1);
