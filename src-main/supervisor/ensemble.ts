@@ -4,25 +4,35 @@
  * `serverLog` (new log lines, batched). Children never outlive this process: orderly shutdown
  * stops them; on process exit they are SIGKILLed; if this process is SIGKILLed they notice
  * their stdin pipe close and exit by themselves.
+ *
+ * The Ensemble holds the processes, their lifecycle, waiting, the manifest and shutdown; it
+ * delegates by concern to collaborators over explicit state: `trace-relay.ts` (listeners, log
+ * and trace batches, the trace ring, the trace level), `link-control.ts` (link faults and step
+ * mode), `membership.ts` (dynamic membership by reconfig), `keep-alive.ts` (crash restarts),
+ * `waiters.ts` (waiting on a condition with a deadline).
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EnsembleView, ServerState } from '../api/contract';
-import { limits } from '../common/limits';
 import type { TraceEvent } from '../common/trace';
 import { ZooLabError } from '../common/errors';
-import { formatServerLine } from '../client/dynamic-config';
-import { allocatePorts, releaseAllPorts } from './ports';
-import type { PortLease } from './ports';
-import { ReconfigAdmin } from './reconfig-admin';
+import { releaseAllPorts } from './ports';
 import type { MembershipSnapshot } from './reconfig-admin';
 import { ServerProcess } from './server-process';
 import type { HealthSample, ServerProcessOptions } from './server-process';
-import type { HeldMessage, LinkRule } from '../node/peer-network';
-import { requestStory } from './trace-story';
-import { clientOrder, connectionStringOf, newSlot, prepareWorkspace, renderZooCfg, serverLineOf, writeManifest } from './workspace';
+import type { LinkRule } from '../node/peer-network';
+import { KeepAlive } from './keep-alive';
+import { LinkControl } from './link-control';
+import type { HeldAt } from './link-control';
+import { Membership } from './membership';
+import { TraceRelay } from './trace-relay';
+import { Waiters } from './waiters';
+import type { EnsembleEvents, EnsembleListener } from './trace-relay';
+import { prepareWorkspace, writeManifest } from './workspace';
 import type { PeerType, ServerSlot, Workspace, WorkspaceOptions } from './workspace';
+
+export type { EnsembleEvents } from './trace-relay';
 
 export interface EnsembleOptions extends Omit<WorkspaceOptions, 'dir'>, ServerProcessOptions {
   /** workspace folder; default a fresh temporary folder, removed on shutdown */
@@ -46,14 +56,6 @@ export interface EnsembleOptions extends Omit<WorkspaceOptions, 'dir'>, ServerPr
   traceWrites?: boolean;
 }
 
-export interface EnsembleEvents {
-  ensemble: EnsembleView;
-  serverLog: { server: number; lines: string[] };
-  trace: TraceEvent[];
-}
-
-type Listener<E extends keyof EnsembleEvents> = (payload: EnsembleEvents[E]) => void;
-
 const live = new Set<Ensemble>();
 let exitHookInstalled = false;
 
@@ -70,54 +72,57 @@ export class Ensemble {
   readonly dir: string;
   private readonly procs = new Map<number, ServerProcess>();
   private readonly procOptions: ServerProcessOptions;
-  /** ports of servers added after the start (the workspace lease holds the first ones) */
-  private readonly addedLeases = new Map<number, PortLease>();
-  /** dynamic membership: the supervisor's reconfig session, and the last membership it read */
-  private admin: ReconfigAdmin | null = null;
-  private lastMembership: MembershipSnapshot | null = null;
-  private readonly listeners = {
-    ensemble: new Set<Listener<'ensemble'>>(),
-    serverLog: new Set<Listener<'serverLog'>>(),
-    trace: new Set<Listener<'trace'>>(),
-  };
-  /** the most recent trace events of every server, oldest first, bounded */
-  /** newest last; a server's line stays unparsed until something reads it */
-  private readonly traceRing: (TraceEvent | string)[] = [];
-  private pendingTrace: TraceEvent[] = [];
-  private readonly pendingLogs = new Map<number, string[]>();
-  private logTimer: NodeJS.Timeout | null = null;
   private viewQueued = false;
   private closed = false;
-  private readonly waiters = new Set<() => void>();
-  private readonly keepAlive = new Set<number>();
-  /** the link fault table every server obeys */
-  private faultRules: LinkRule[] = [];
-  /** step mode: quorum messages the servers hold, oldest first */
-  private stepping = false;
-  private heldQueue: (HeldMessage & { server: number })[] = [];
-  private releaseTimer: NodeJS.Timeout | null = null;
-  /** per-write tracing asked for explicitly (option or setTraceWrites) */
-  private traceWritesAsked: boolean;
-  private readonly backoff = new Map<number, { delayMs: number; timer: NodeJS.Timeout | null; runningSinceMs: number | null }>();
+  private readonly waiters = new Waiters();
+  private manifestTimer: NodeJS.Timeout | null = null;
+  /** listeners, log and trace batches, the trace ring, the trace level */
+  private readonly relay: TraceRelay;
+  /** link faults and step mode */
+  private readonly links: LinkControl;
+  /** crash restarts */
+  private readonly keepAlive: KeepAlive;
+  /** dynamic membership (a fixed one unless the workspace has reconfig on) */
+  private readonly members: Membership;
 
   private constructor(
     private readonly ws: Workspace,
-    private readonly options: EnsembleOptions,
+    options: EnsembleOptions,
     private readonly removeDir: boolean,
   ) {
     this.dir = ws.dir;
-    this.traceWritesAsked = options.traceWrites ?? false;
-    if (options.keepAlive) for (const s of ws.servers) this.keepAlive.add(s.id);
+    this.relay = new TraceRelay({ stepping: () => this.links.stepMode, procs: () => this.procs.values() }, options.logBatchMs ?? 100, options.traceWrites ?? false);
+    this.links = new LinkControl({
+      server: (id) => this.server(id),
+      find: (id) => this.procs.get(id),
+      procs: () => this.procs.values(),
+      ids: () => this.ids(),
+      changed: () => this.changed(),
+      syncTraceLevel: () => this.relay.syncTraceLevel(),
+      trace: (events) => this.relay.queueTrace(events),
+    });
+    this.keepAlive = new KeepAlive(
+      (id) => this.startServer(id),
+      () => this.closed,
+    );
+    if (options.keepAlive) for (const s of ws.servers) this.keepAlive.set(s.id, true);
     this.procOptions = { ...options, env: { ...options.env, ZOOLAB_SESSION_SECRET: ws.settings.sessionSecret } };
     for (const slot of ws.servers) this.addProcess(slot);
-    const reconfig = ws.settings.reconfig;
-    if (reconfig !== undefined) {
-      this.admin = new ReconfigAdmin(
-        () => this.connectionString,
-        reconfig.superPassword,
-        (m) => this.membershipChanged(m),
-      );
-    }
+    this.members = new Membership({
+      ws,
+      ports: options.ports,
+      keepAliveNew: options.keepAlive === true,
+      keepAlive: this.keepAlive,
+      isClosed: () => this.closed,
+      ids: () => this.ids(),
+      find: (id) => this.procs.get(id),
+      server: (id) => this.server(id),
+      addProcess: (slot) => this.addProcess(slot),
+      dropProcess: (id) => this.procs.delete(id),
+      waitFor: (id, state, timeoutMs) => this.waitFor(id, state, timeoutMs),
+      saveManifest: () => this.saveManifest(),
+      changed: () => this.changed(),
+    });
   }
 
   /** The client connection string of the current servers (voters first); changes as servers are added or removed. */
@@ -128,23 +133,11 @@ export class Ensemble {
   private addProcess(slot: ServerSlot): ServerProcess {
     const proc: ServerProcess = new ServerProcess(slot, this.procOptions, {
         changed: () => this.changed(),
-        log: (lines) => this.queueLog(slot.id, lines),
-        traceLine: (line) => this.queueTraceLine(line),
-        spawned: () => {
-          if (this.faultRules.length > 0) proc.sendControl({ faults: this.faultRules });
-          if (this.stepping) proc.sendControl({ step: true });
-        },
-        held: (m) => {
-          // a report still in the pipe after step mode ended: the server has sent it already
-          if (!this.stepping) return;
-          this.heldQueue.push({ server: slot.id, ...m });
-          if (this.heldQueue.length > 100_000) this.heldQueue.shift();
-          this.changed();
-        },
-        exited: () => {
-          // what a dead server held is lost with it
-          this.heldQueue = this.heldQueue.filter((h) => h.server !== slot.id);
-        },
+        log: (lines) => this.relay.queueLog(slot.id, lines),
+        traceLine: (line) => this.relay.queueTraceLine(line),
+        spawned: () => this.links.spawned(proc),
+        held: (m) => this.links.held(slot.id, m),
+        exited: () => this.links.exited(slot.id),
       });
     proc.setTraceWrites(this.traceWrites);
     this.procs.set(slot.id, proc);
@@ -162,7 +155,7 @@ export class Ensemble {
     try {
       await Promise.all([...e.procs.values()].map((p) => p.start()));
       e.saveManifest();
-      if (e.admin !== null) e.watchMembership();
+      if (e.members.enabled) e.members.watch();
       if (options.waitRunning ?? true) {
         await e.waitForAllSettled(options.readyTimeoutMs ?? 60_000);
         const crashed = e.view().servers.filter((s) => s.state === 'crashed');
@@ -177,59 +170,28 @@ export class Ensemble {
     return e;
   }
 
-  /** Follow /zookeeper/config in the background (retried until the ensemble answers, bounded). */
-  private watchMembership(): void {
-    const admin = this.admin;
-    if (admin === null) return;
-    let attempt = 0;
-    const tryWatch = (): void => {
-      if (this.closed) return;
-      admin.watch().catch(() => {
-        attempt += 1;
-        if (attempt < 60 && !this.closed) setTimeout(tryWatch, 1000).unref();
-      });
-    };
-    tryWatch();
-  }
-
   get workspace(): Workspace {
     return this.ws;
   }
 
   view(): EnsembleView {
-    const m = this.lastMembership;
-    const members = m === null ? null : new Map(m.config.servers.map((s) => [s.id, s]));
-    const servers = [...this.procs.values()].map((p) => {
-      const v = p.view();
-      return members === null ? v : { ...v, inConfig: members.has(v.id) };
-    });
+    const servers = this.members.decorate([...this.procs.values()].map((p) => p.view()));
     const view: EnsembleView = { dir: this.dir, connectionString: this.connectionString, servers };
-    if (this.admin !== null) {
-      view.membership =
-        m === null
-          ? { version: null, members: [] }
-          : { version: m.version < 0n ? null : m.version.toString(16), members: m.config.servers.map((s) => ({ id: s.id, role: s.role })) };
-    }
+    const membership = this.members.view();
+    if (membership !== undefined) view.membership = membership;
     return view;
   }
 
-  // ---- dynamic membership (workspaces started with reconfig: true) ----
+  // ---- dynamic membership (workspaces started with reconfig: true): membership.ts ----
 
   /** Whether this ensemble's servers run with reconfigEnabled (see WorkspaceSettings.reconfig). */
   get reconfigEnabled(): boolean {
-    return this.admin !== null;
-  }
-
-  private needAdmin(what: string): ReconfigAdmin {
-    if (this.admin === null) {
-      throw new ZooLabError('USAGE', `${what}: this ensemble has a fixed membership; start it with reconfig on (zoolab up --reconfig, startEnsemble({ reconfig: true })) to grow or shrink it`);
-    }
-    return this.admin;
+    return this.members.enabled;
   }
 
   /** The membership as /zookeeper/config holds it now (read from the ensemble). */
   async membership(): Promise<MembershipSnapshot> {
-    return this.needAdmin('membership').read();
+    return this.members.read();
   }
 
   /**
@@ -239,35 +201,7 @@ export class Ensemble {
    * membership is committed. On failure the new server is stopped and its folder removed.
    */
   async addServer(opts: { id?: number; role?: PeerType; readyTimeoutMs?: number } = {}): Promise<number> {
-    const admin = this.needAdmin('addServer');
-    const role = opts.role ?? 'participant';
-    const current = await admin.read();
-    // the next id no process, workspace slot or config line (a server added from a shell) uses
-    const id = opts.id ?? Math.max(0, ...this.ids(), ...this.ws.servers.map((s) => s.id), ...current.config.servers.map((s) => s.id)) + 1;
-    if (!Number.isInteger(id) || id < 1 || id > 255) throw new ZooLabError('USAGE', `server id ${id}: a whole number 1..255`);
-    if (this.procs.has(id)) throw new ZooLabError('USAGE', `server ${id} is already part of this ensemble`);
-    if (current.config.servers.some((s) => s.id === id)) throw new ZooLabError('USAGE', `server ${id} is already in the configuration (version ${current.version.toString(16)})`);
-    const lease = await allocatePorts(3, this.options.ports);
-    const slot = newSlot(this.dir, id, role, lease.ports as unknown as [number, number, number]);
-    const own = serverLineOf(slot, true);
-    const lines = [...current.config.servers.map((s) => formatServerLine(s)), own];
-    writeFileSync(slot.configPath, renderZooCfg(this.ws, slot, lines));
-    this.addedLeases.set(id, lease);
-    this.ws.servers.push(slot);
-    if (this.options.keepAlive) this.keepAlive.add(id);
-    const proc = this.addProcess(slot);
-    try {
-      await proc.start();
-      await this.waitFor(id, 'running', opts.readyTimeoutMs ?? 60_000);
-      await admin.reconfig({ joining: [own] }, opts.readyTimeoutMs ?? 60_000);
-    } catch (e) {
-      await this.forget(id);
-      throw e;
-    }
-    this.ws.connectionString = connectionStringOf(clientOrder(this.ws.servers));
-    this.saveManifest();
-    this.changed();
-    return id;
+    return this.members.addServer(opts);
   }
 
   /**
@@ -275,56 +209,12 @@ export class Ensemble {
    * (its data belongs to a membership it is no longer part of).
    */
   async removeServer(id: number): Promise<void> {
-    const admin = this.needAdmin('removeServer');
-    this.server(id);
-    const current = await admin.read();
-    if (current.config.servers.some((s) => s.id === id)) await admin.reconfig({ leaving: [id] });
-    await this.forget(id);
-    this.ws.connectionString = connectionStringOf(clientOrder(this.ws.servers));
-    this.saveManifest();
-    this.changed();
+    return this.members.removeServer(id);
   }
 
   /** Turn a server into an observer or a voter again (`reconfig -add` of its line with the new role). */
   async setRole(id: number, role: PeerType): Promise<void> {
-    const admin = this.needAdmin('setRole');
-    const p = this.server(id);
-    const current = await admin.read();
-    const member = current.config.servers.find((s) => s.id === id);
-    if (member === undefined) throw new ZooLabError('USAGE', `server ${id} is not in the configuration (version ${current.version.toString(16)}); add it first`);
-    if (member.role !== role) await admin.reconfig({ joining: [formatServerLine({ ...member, role })] });
-    p.slot.type = role;
-    this.ws.connectionString = connectionStringOf(clientOrder(this.ws.servers));
-    this.saveManifest();
-    this.changed();
-  }
-
-  /** Stop a server for good and drop it from the workspace (folder, ports, manifest). */
-  private async forget(id: number): Promise<void> {
-    const p = this.procs.get(id);
-    if (p !== undefined) {
-      const st = p.state.state;
-      if (st === 'starting' || st === 'running') await p.stop().catch(() => p.killNow());
-      else if (st === 'stopping') await p.whenExited();
-      await p.flushFiles();
-      this.procs.delete(id);
-      rmSync(p.slot.dir, { recursive: true, force: true });
-    }
-    this.keepAlive.delete(id);
-    const i = this.ws.servers.findIndex((s) => s.id === id);
-    if (i >= 0) this.ws.servers.splice(i, 1);
-    this.addedLeases.get(id)?.release();
-    this.addedLeases.delete(id);
-  }
-
-  /** A membership was read: roles flipped from a shell show on the cards too. */
-  private membershipChanged(m: MembershipSnapshot): void {
-    this.lastMembership = m;
-    for (const s of m.config.servers) {
-      const p = this.procs.get(s.id);
-      if (p !== undefined && p.slot.type !== s.role) p.slot.type = s.role;
-    }
-    this.changed();
+    return this.members.setRole(id, role);
   }
 
   ids(): number[] {
@@ -345,16 +235,11 @@ export class Ensemble {
     return null;
   }
 
+  // ---- events and the trace: trace-relay.ts ----
+
   /** Listen; a `trace` listener turns per-write tracing on until the last one unsubscribes. */
-  on<E extends keyof EnsembleEvents>(event: E, listener: Listener<E>): () => void {
-    const set = this.listeners[event] as Set<Listener<E>>;
-    set.add(listener);
-    if (event === 'trace') this.syncTraceLevel();
-    return () => {
-      const had = set.delete(listener);
-      if (event === 'trace') this.syncTraceLevel();
-      return had;
-    };
+  on<E extends keyof EnsembleEvents>(event: E, listener: EnsembleListener<E>): () => void {
+    return this.relay.on(event, listener);
   }
 
   /**
@@ -364,20 +249,25 @@ export class Ensemble {
    * elections, roles, syncs, faults, sessions and the like.
    */
   get traceWrites(): boolean {
-    return this.traceWritesAsked || this.listeners.trace.size > 0 || this.stepping;
+    return this.relay.traceWrites;
   }
 
   /** Ask for per-write tracing (or stop asking: it stays on while a listener or step mode needs it). */
   setTraceWrites(on: boolean): void {
-    this.traceWritesAsked = on;
-    this.syncTraceLevel();
+    this.relay.setTraceWrites(on);
   }
 
-  /** tell every server the level (each ServerProcess sends only a change) */
-  private syncTraceLevel(): void {
-    const on = this.traceWrites;
-    for (const p of this.procs.values()) p.setTraceWrites(on);
+  /** One client request's story (session id in hex, xid) from the retained trace. */
+  requestStory(session: string, xid: number): TraceEvent[] {
+    return this.relay.requestStory(session, xid);
   }
+
+  /** Trace events kept in memory (bounded by limits.traceEventsRetainedMax), oldest first. */
+  traceEvents(): readonly TraceEvent[] {
+    return this.relay.traceEvents();
+  }
+
+  // ---- lifecycle of one server ----
 
   async kill(id: number): Promise<void> {
     await this.server(id).kill();
@@ -407,104 +297,69 @@ export class Ensemble {
     this.server(id).pause();
   }
 
+  // ---- step mode and link faults: link-control.ts ----
+
   /**
    * Step mode: every server holds its quorum messages (PROPOSAL, ACK, COMMIT, … but not PING)
    * until `release` lets them go, so a person can follow one write message by message. Use a
    * long tickTime with it, or the held messages run into syncLimit. Off releases everything.
    */
   setStepMode(on: boolean): void {
-    this.stepping = on;
-    // step mode shows the write steps: the servers trace them before they hold the first message
-    this.syncTraceLevel();
-    if (!on) {
-      this.releaseEvery(null);
-      this.heldQueue = [];
-    }
-    for (const p of this.procs.values()) p.sendControl({ step: on });
-    this.changed();
+    this.links.setStepMode(on);
   }
 
   get stepMode(): boolean {
-    return this.stepping;
+    return this.links.stepMode;
   }
 
   /** The messages held right now, oldest first (`server` holds it; `to` will receive it). */
-  heldMessages(): readonly (HeldMessage & { server: number })[] {
-    return this.heldQueue;
+  heldMessages(): readonly HeldAt[] {
+    return this.links.heldMessages();
   }
 
   /** Let the `count` oldest held messages go (per-link order is kept); returns them. */
-  release(count = 1): (HeldMessage & { server: number })[] {
-    const out = this.heldQueue.splice(0, Math.max(0, count));
-    const byServer = new Map<number, number[]>();
-    for (const h of out) byServer.set(h.server, [...(byServer.get(h.server) ?? []), h.id]);
-    for (const [server, ids] of byServer) this.procs.get(server)?.sendControl({ release: ids });
-    if (out.length > 0) this.changed();
-    return out;
+  release(count = 1): HeldAt[] {
+    return this.links.release(count);
   }
 
   /** Release one held message every `intervalMs` (a slowed-down run); null stops. */
   releaseEvery(intervalMs: number | null): void {
-    if (this.releaseTimer) clearInterval(this.releaseTimer);
-    this.releaseTimer = null;
-    if (intervalMs === null) return;
-    if (!(intervalMs >= 1)) throw new ZooLabError('USAGE', `release interval ${intervalMs} ms: at least 1`);
-    this.releaseTimer = setInterval(() => this.release(1), intervalMs);
-    this.releaseTimer.unref();
+    this.links.releaseEvery(intervalMs);
   }
 
   /** The current link fault table. */
   faults(): readonly LinkRule[] {
-    return this.faultRules;
+    return this.links.faults();
   }
 
   /** Replace the link fault table on every server (an empty table heals everything). */
   setFaults(rules: readonly LinkRule[]): void {
-    for (const r of rules) {
-      for (const end of [r.from, r.to]) if (end !== '*') this.server(end);
-      if (r.delayMs !== undefined && !(r.delayMs >= 0 && r.delayMs <= 600_000)) throw new ZooLabError('USAGE', `delay ${r.delayMs} ms: 0 to 600000`);
-    }
-    this.faultRules = rules.map((r) => ({ ...r }));
-    for (const p of this.procs.values()) p.sendControl({ faults: this.faultRules });
-    const kind = this.faultRules.length === 0 ? 'fault.healed' : 'fault.set';
-    this.queueTrace([{ t: Date.now(), kind, server: 0, detail: { rules: JSON.stringify(this.faultRules) } }]);
+    this.links.setFaults(rules);
   }
 
   /** Cut `id` off from every other server (both directions). */
   isolate(id: number): void {
-    this.server(id);
-    this.setFaults([...this.faultRules, { from: id, to: '*', drop: true }, { from: '*', to: id, drop: true }]);
+    this.links.isolate(id);
   }
 
   /** Split the servers into sides that cannot reach each other; servers not named form one more side. */
   partition(...sides: number[][]): void {
-    const named = new Set(sides.flat());
-    for (const id of named) this.server(id);
-    const rest = this.ids().filter((id) => !named.has(id));
-    const all = rest.length > 0 ? [...sides, rest] : sides;
-    const rules: LinkRule[] = [];
-    for (let i = 0; i < all.length; i += 1) {
-      for (let j = 0; j < all.length; j += 1) {
-        if (i === j) continue;
-        for (const a of all[i] as number[]) for (const b of all[j] as number[]) rules.push({ from: a, to: b, drop: true });
-      }
-    }
-    this.setFaults([...this.faultRules, ...rules]);
+    this.links.partition(...sides);
   }
 
   /** Lose every message from `from` to `to` (one way). */
   dropLink(from: number, to: number): void {
-    this.setFaults([...this.faultRules, { from, to, drop: true }]);
+    this.links.dropLink(from, to);
   }
 
   /** Hold every message from `from` to `to` for delayMs (order kept). */
   delayLink(from: number, to: number, delayMs: number): void {
-    this.setFaults([...this.faultRules, { from, to, delayMs }]);
+    this.links.delayLink(from, to, delayMs);
   }
 
   /** Remove every link fault; messages a delayed link still holds go out at once, in order. */
   heal(): void {
-    this.setFaults([]);
+    this.links.setFaults([]);
   }
 
   /**
@@ -526,8 +381,7 @@ export class Ensemble {
   /** Restart this server whenever it crashes (backoff 1 s doubling to 30 s; reset after 30 s up). */
   setKeepAlive(id: number, on: boolean): void {
     this.server(id);
-    if (on) this.keepAlive.add(id);
-    else this.keepAlive.delete(id);
+    this.keepAlive.set(id, on);
   }
 
   resume(id: number): void {
@@ -567,26 +421,7 @@ export class Ensemble {
 
   /** Wait on a condition re-checked at every change (and every 200 ms), with a deadline. */
   waitUntil(condition: () => boolean, what: string, timeoutMs: number, describe?: () => string): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (condition()) {
-          cleanup();
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new ZooLabError('TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}${describe ? `; ${describe()}` : ''}`));
-      }, timeoutMs);
-      const ticker = setInterval(check, 200);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        clearInterval(ticker);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-    });
+    return this.waiters.until(condition, what, timeoutMs, describe);
   }
 
   logs(id: number): readonly string[] {
@@ -602,8 +437,8 @@ export class Ensemble {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const b of this.backoff.values()) if (b.timer) clearTimeout(b.timer);
-    if (this.releaseTimer) clearInterval(this.releaseTimer);
+    this.keepAlive.clearTimers();
+    this.links.stopTimer();
     await Promise.all(
       [...this.procs.values()].map(async (p) => {
         const st = p.state.state;
@@ -611,16 +446,16 @@ export class Ensemble {
         else if (st === 'stopping') await p.whenExited();
       }),
     );
-    await this.admin?.close();
+    await this.members.close();
     // the log and trace files are written asynchronously: all of it lands before the folder may go
     await Promise.all([...this.procs.values()].map((p) => p.flushFiles()));
-    this.flushLogs();
+    this.relay.flush();
     this.saveManifest();
     this.ws.lease.release();
-    for (const l of this.addedLeases.values()) l.release();
+    this.members.releaseLeases();
     live.delete(this);
-    if (this.logTimer) clearTimeout(this.logTimer);
-    for (const b of this.backoff.values()) if (b.timer) clearTimeout(b.timer);
+    this.relay.cancelTimer();
+    this.keepAlive.clearTimers();
     if (this.removeDir) rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -636,10 +471,10 @@ export class Ensemble {
   detach(): void {
     this.closed = true;
     // the reconfig session would keep this process alive: the servers are on their own now
-    void this.admin?.close();
+    void this.members.close();
     for (const p of this.procs.values()) p.disown();
     live.delete(this);
-    if (this.logTimer) clearTimeout(this.logTimer);
+    this.relay.cancelTimer();
     if (this.manifestTimer) clearTimeout(this.manifestTimer);
     writeManifest(this.ws, this.pids(), { supervisorPid: null, detached: true });
     this.ws.lease.release();
@@ -663,43 +498,19 @@ export class Ensemble {
     }
   }
 
-  /** keepAlive: schedule a restart of crashed servers, with backoff */
-  private watchCrashes(): void {
-    for (const p of this.procs.values()) {
-      const id = p.slot.id;
-      const b = this.backoff.get(id) ?? { delayMs: 1000, timer: null, runningSinceMs: null };
-      this.backoff.set(id, b);
-      const st = p.state.state;
-      if (st === 'running') {
-        b.runningSinceMs ??= Date.now();
-        if (Date.now() - b.runningSinceMs > 30_000) b.delayMs = 1000;
-      } else b.runningSinceMs = null;
-      if (st !== 'crashed' || !this.keepAlive.has(id) || b.timer || this.closed) continue;
-      const delay = b.delayMs;
-      b.delayMs = Math.min(30_000, b.delayMs * 2);
-      b.timer = setTimeout(() => {
-        b.timer = null;
-        if (this.closed || !this.keepAlive.has(id) || p.state.state !== 'crashed') return;
-        this.startServer(id).catch(() => {});
-      }, delay);
-      b.timer.unref();
-    }
-  }
-
   private changed(): void {
-    for (const w of [...this.waiters]) w();
-    if (this.keepAlive.size > 0) this.watchCrashes();
+    this.waiters.notify();
+    if (this.keepAlive.size > 0) this.keepAlive.watch(this.procs.values());
     if (this.viewQueued) return;
     this.viewQueued = true;
     queueMicrotask(() => {
       this.viewQueued = false;
       const v = this.view();
-      for (const l of this.listeners.ensemble) l(v);
+      for (const l of this.relay.listeners.ensemble) l(v);
     });
     if (!this.closed) this.saveManifestSoon();
   }
 
-  private manifestTimer: NodeJS.Timeout | null = null;
   private saveManifestSoon(): void {
     if (this.manifestTimer) return;
     this.manifestTimer = setTimeout(() => {
@@ -707,93 +518,5 @@ export class Ensemble {
       if (!this.closed) this.saveManifest();
     }, 50);
     this.manifestTimer.unref();
-  }
-
-  private queueLog(id: number, lines: string[]): void {
-    if (this.listeners.serverLog.size === 0) return;
-    const q = this.pendingLogs.get(id) ?? [];
-    q.push(...lines);
-    if (q.length > 2000) q.splice(0, q.length - 2000);
-    this.pendingLogs.set(id, q);
-    this.armFlush();
-  }
-
-  /** One client request's story (session id in hex, xid) from the retained trace. */
-  requestStory(session: string, xid: number): TraceEvent[] {
-    return requestStory(this.traceEvents(), session, xid);
-  }
-
-  /** Trace events kept in memory (bounded by limits.traceEventsRetainedMax), oldest first. */
-  traceEvents(): readonly TraceEvent[] {
-    const max = limits.traceEventsRetainedMax;
-    const ring = this.traceRing;
-    const from = Math.max(0, ring.length - max);
-    const out: TraceEvent[] = [];
-    for (let i = from; i < ring.length; i += 1) {
-      let e = ring[i] as TraceEvent | string;
-      if (typeof e === 'string') {
-        const parsed = parseTraceLine(e);
-        if (parsed === null) continue;
-        ring[i] = e = parsed;
-      }
-      out.push(e);
-    }
-    return out;
-  }
-
-  /** a server's trace line: kept as text until read, parsed now only for listeners */
-  private queueTraceLine(line: string): void {
-    if (this.listeners.trace.size === 0) {
-      const max = limits.traceEventsRetainedMax;
-      this.traceRing.push(line);
-      if (this.traceRing.length >= 2 * max) this.traceRing.splice(0, this.traceRing.length - max);
-      return;
-    }
-    const e = parseTraceLine(line);
-    if (e !== null) this.queueTrace([e]);
-  }
-
-  private queueTrace(events: TraceEvent[]): void {
-    const max = limits.traceEventsRetainedMax;
-    // trimmed when twice the bound, not at every event: cutting the head of a 20,000-event
-    // array per event was most of this process's CPU under a traced write load
-    for (const e of events) this.traceRing.push(e);
-    if (this.traceRing.length >= 2 * max) this.traceRing.splice(0, this.traceRing.length - max);
-    if (this.listeners.trace.size === 0) return;
-    for (const e of events) this.pendingTrace.push(e);
-    if (this.pendingTrace.length >= 2 * max) this.pendingTrace.splice(0, this.pendingTrace.length - max);
-    this.armFlush();
-  }
-
-  private armFlush(): void {
-    if (this.logTimer) return;
-    this.logTimer = setTimeout(() => {
-      this.logTimer = null;
-      this.flushLogs();
-    }, this.options.logBatchMs ?? 100);
-    this.logTimer.unref();
-  }
-
-  private flushLogs(): void {
-    if (this.pendingTrace.length > 0) {
-      // servers' clocks are the same machine's clock: order by time, then by server
-      const pending = this.pendingTrace.length > limits.traceEventsRetainedMax ? this.pendingTrace.slice(-limits.traceEventsRetainedMax) : this.pendingTrace;
-      const batch = pending.sort((a, b) => a.t - b.t || a.server - b.server);
-      this.pendingTrace = [];
-      for (const l of this.listeners.trace) l(batch);
-    }
-    for (const [server, lines] of this.pendingLogs) {
-      if (lines.length === 0) continue;
-      for (const l of this.listeners.serverLog) l({ server, lines });
-    }
-    this.pendingLogs.clear();
-  }
-}
-
-function parseTraceLine(line: string): TraceEvent | null {
-  try {
-    return JSON.parse(line) as TraceEvent;
-  } catch {
-    return null;
   }
 }
