@@ -9,7 +9,7 @@
  * delegates by concern to collaborators over explicit state: `trace-relay.ts` (listeners, log
  * and trace batches, the trace ring, the trace level), `link-control.ts` (link faults and step
  * mode), `membership.ts` (dynamic membership by reconfig), `keep-alive.ts` (crash restarts),
- * `waiters.ts` (waiting on a condition with a deadline).
+ * `waiters.ts` (waiting on a condition with a deadline), `manifest-saver.ts` (D/ensemble.json).
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,11 +25,12 @@ import type { LinkRule } from '../node/peer-network';
 import { KeepAlive } from './keep-alive';
 import { LinkControl } from './link-control';
 import type { HeldAt } from './link-control';
+import { ManifestSaver } from './manifest-saver';
 import { Membership } from './membership';
 import { TraceRelay } from './trace-relay';
-import { Waiters } from './waiters';
+import { Waiters, waitForEvery, waitForServer, waitForSettled } from './waiters';
 import type { EnsembleEvents, EnsembleListener } from './trace-relay';
-import { prepareWorkspace, writeManifest } from './workspace';
+import { prepareWorkspace } from './workspace';
 import type { PeerType, ServerSlot, Workspace, WorkspaceOptions } from './workspace';
 
 export type { EnsembleEvents } from './trace-relay';
@@ -75,7 +76,7 @@ export class Ensemble {
   private viewQueued = false;
   private closed = false;
   private readonly waiters = new Waiters();
-  private manifestTimer: NodeJS.Timeout | null = null;
+  private readonly manifest: ManifestSaver;
   /** listeners, log and trace batches, the trace ring, the trace level */
   private readonly relay: TraceRelay;
   /** link faults and step mode */
@@ -91,6 +92,7 @@ export class Ensemble {
     private readonly removeDir: boolean,
   ) {
     this.dir = ws.dir;
+    this.manifest = new ManifestSaver(ws, () => this.pids(), () => this.closed, removeDir);
     this.relay = new TraceRelay({ stepping: () => this.links.stepMode, procs: () => this.procs.values() }, options.logBatchMs ?? 100, options.traceWrites ?? false);
     this.links = new LinkControl({
       server: (id) => this.server(id),
@@ -120,7 +122,7 @@ export class Ensemble {
       addProcess: (slot) => this.addProcess(slot),
       dropProcess: (id) => this.procs.delete(id),
       waitFor: (id, state, timeoutMs) => this.waitFor(id, state, timeoutMs),
-      saveManifest: () => this.saveManifest(),
+      saveManifest: () => this.manifest.save(),
       changed: () => this.changed(),
     });
   }
@@ -154,7 +156,7 @@ export class Ensemble {
     live.add(e);
     try {
       await Promise.all([...e.procs.values()].map((p) => p.start()));
-      e.saveManifest();
+      e.manifest.save();
       if (e.members.enabled) e.members.watch();
       if (options.waitRunning ?? true) {
         await e.waitForAllSettled(options.readyTimeoutMs ?? 60_000);
@@ -271,17 +273,17 @@ export class Ensemble {
 
   async kill(id: number): Promise<void> {
     await this.server(id).kill();
-    this.saveManifest();
+    this.manifest.save();
   }
 
   async stopServer(id: number): Promise<void> {
     await this.server(id).stop();
-    this.saveManifest();
+    this.manifest.save();
   }
 
   async startServer(id: number): Promise<void> {
     await this.server(id).start();
-    this.saveManifest();
+    this.manifest.save();
   }
 
   /** Stop (gracefully) if live, then start. Resolves once spawned; use waitFor for running. */
@@ -390,33 +392,16 @@ export class Ensemble {
 
   /** Wait until server `id` is in `state` (or the predicate holds); rejects after timeoutMs. */
   waitFor(id: number, state: ServerState, timeoutMs = 30_000): Promise<void> {
-    const p = this.server(id);
-    return this.waitUntil(() => p.state.state === state, `server ${id} to be ${state}`, timeoutMs, () => {
-      const v = p.view();
-      return `it is ${v.state}${v.lastError ? `: ${v.lastError}` : ''}`;
-    });
+    return waitForServer(this.waiters, this.server(id), state, timeoutMs);
   }
 
   waitForAll(state: ServerState, timeoutMs = 60_000): Promise<void> {
-    return this.waitUntil(
-      () => [...this.procs.values()].every((p) => p.state.state === state),
-      `every server to be ${state}`,
-      timeoutMs,
-      () =>
-        [...this.procs.values()]
-          .map((p) => `server ${p.slot.id} ${p.state.state}${p.state.lastError ? ` (${p.state.lastError})` : ''}`)
-          .join(', '),
-    );
+    return waitForEvery(this.waiters, () => this.procs.values(), state, timeoutMs);
   }
 
   /** Wait until every server is running or has crashed (a crash does not make the others wait). */
   waitForAllSettled(timeoutMs = 60_000): Promise<void> {
-    return this.waitUntil(
-      () => [...this.procs.values()].every((p) => p.state.state === 'running' || p.state.state === 'crashed'),
-      'every server to run (or fail)',
-      timeoutMs,
-      () => [...this.procs.values()].map((p) => `server ${p.slot.id} ${p.state.state}`).join(', '),
-    );
+    return waitForSettled(this.waiters, () => this.procs.values(), timeoutMs);
   }
 
   /** Wait on a condition re-checked at every change (and every 200 ms), with a deadline. */
@@ -450,7 +435,7 @@ export class Ensemble {
     // the log and trace files are written asynchronously: all of it lands before the folder may go
     await Promise.all([...this.procs.values()].map((p) => p.flushFiles()));
     this.relay.flush();
-    this.saveManifest();
+    this.manifest.save();
     this.ws.lease.release();
     this.members.releaseLeases();
     live.delete(this);
@@ -475,8 +460,7 @@ export class Ensemble {
     for (const p of this.procs.values()) p.disown();
     live.delete(this);
     this.relay.cancelTimer();
-    if (this.manifestTimer) clearTimeout(this.manifestTimer);
-    writeManifest(this.ws, this.pids(), { supervisorPid: null, detached: true });
+    this.manifest.saveDetached();
     this.ws.lease.release();
   }
 
@@ -489,15 +473,6 @@ export class Ensemble {
     return new Map([...this.procs.values()].map((p) => [p.slot.id, p.pid]));
   }
 
-  private saveManifest(): void {
-    if (this.removeDir && this.closed) return;
-    try {
-      writeManifest(this.ws, this.pids(), { supervisorPid: this.closed ? null : process.pid, detached: false });
-    } catch {
-      // the manifest is for other zoolab commands; the ensemble itself does not depend on it
-    }
-  }
-
   private changed(): void {
     this.waiters.notify();
     if (this.keepAlive.size > 0) this.keepAlive.watch(this.procs.values());
@@ -508,15 +483,6 @@ export class Ensemble {
       const v = this.view();
       for (const l of this.relay.listeners.ensemble) l(v);
     });
-    if (!this.closed) this.saveManifestSoon();
-  }
-
-  private saveManifestSoon(): void {
-    if (this.manifestTimer) return;
-    this.manifestTimer = setTimeout(() => {
-      this.manifestTimer = null;
-      if (!this.closed) this.saveManifest();
-    }, 50);
-    this.manifestTimer.unref();
+    if (!this.closed) this.manifest.saveSoon();
   }
 }
