@@ -98,10 +98,9 @@ export class TxnLog {
   private pendingSync: Promise<void> = Promise.resolve();
   private broken: Error | null = null;
   private readonly dbId: bigint;
-  /** framed entries appended since the last write to `unwrittenPath`, written by writeOut() */
+  /** framed entries appended to `unwrittenFile` since the last write, written by writeOut() */
   private unwritten: Uint8Array[] = [];
   private unwrittenBytes = 0;
-  private unwrittenPath = '';
   private unwrittenFile: LogFileInfo | null = null;
   /** writes handed to Disk.writeAtAsync and not landed yet: read() lays them over the file */
   private readonly inFlight = new Set<InFlightWrite>();
@@ -221,10 +220,8 @@ export class TxnLog {
     }
     const file = this.current ?? this.startFile(txns[0]!.zxid);
     const framed = encodeLogEntries(txns);
-    const path = joinPath(this.dir, file.name);
     if (file !== this.unwrittenFile) {
       this.writeOut();
-      this.unwrittenPath = path;
       this.unwrittenFile = file;
     }
     this.unwritten.push(framed);
