@@ -15,13 +15,14 @@ import { QuorumPersistence } from './quorum-persist';
  */
 const layout = { snapDir: '/data/version-2', logDir: '/data/log/version-2' };
 
-async function follower(disk: HeldWritesDisk, opts: { snapCount?: number; stepNodes?: number } = {}) {
+async function follower(disk: HeldWritesDisk, opts: { snapCount?: number; stepNodes?: number; autopurgeSnapRetainCount?: number } = {}) {
   const rec = await recover(disk, layout, { preallocBytes: 4096, asyncWrites: true, trustEmptySnapshot: true });
   let tree = rec.snapshot ? DataTree.fromSnapshot(rec.snapshot) : new DataTree();
   for (const t of rec.txns) tree.applyTxn(decodeTxnEntry(t.bytes));
   if (rec.snapshot === null) await rec.snapshots.save(tree.exportSnapshot());
   const persisted: number[] = [];
   const failures: Error[] = [];
+  const infos: string[] = [];
   const turn: (() => void)[] = [];
   const persistence = new QuorumPersistence({
     disk,
@@ -37,13 +38,14 @@ async function follower(disk: HeldWritesDisk, opts: { snapCount?: number; stepNo
     persisted: (seq) => persisted.push(seq),
     failed: (e) => failures.push(e),
     truncated: () => {},
-    info: () => {},
+    info: (m) => infos.push(m),
     warn: () => {},
     defer: (fn) => turn.push(fn),
     // a snapshot slice is one step of stepNodes nodes per turn (no time budget to read)
     nowMs: () => 0,
     snapshotSliceMs: 0,
     snapshotStepNodes: opts.stepNodes ?? 256,
+    ...(opts.autopurgeSnapRetainCount !== undefined ? { autopurgeSnapRetainCount: opts.autopurgeSnapRetainCount } : {}),
   });
   let seq = 0;
   const persist = (op: PersistOp): number => {
@@ -62,6 +64,8 @@ async function follower(disk: HeldWritesDisk, opts: { snapCount?: number; stepNo
     /** the event-loop turn ends: the group commit starts */
     endTurn: () => turn.splice(0).forEach((fn) => fn()),
     stop: () => persistence.stop(),
+    purge: (n: number) => persistence.purge(n),
+    infos,
     snapshotInProgress: () => persistence.snapshotInProgress,
   };
 }
@@ -376,5 +380,122 @@ describe('quorum persistence: snapCount snapshots in slices while ZAB goes on', 
     const { again, tree } = await recoveredTree(disk);
     expect(again.snapshot?.zxid).toBe(0n);
     expect(tree.digest()).toBe(m.tree().digest());
+  });
+});
+
+describe('quorum persistence: autopurge through the serialized ops', () => {
+  const logFiles = (disk: HeldWritesDisk) =>
+    disk.inner
+      .list(layout.logDir)
+      .filter((n) => n.startsWith('log.'))
+      .map((n) => BigInt(`0x${n.slice(4)}`))
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const snapZxids = (disk: HeldWritesDisk) =>
+    snapshotFiles(disk)
+      .filter((n) => n.startsWith('snapshot.'))
+      .map((n) => BigInt(`0x${n.slice(9)}`))
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+  it('after many snapshots and log rolls: exactly the newest 3 snapshots and the logs from the one holding the oldest kept snapshot\'s next txn; a restart recovers the same tree', async () => {
+    const disk = new HeldWritesDisk();
+    // snapCount 20, randomInt 0: a snapshot (and a log roll) every 11 appends
+    const m = await follower(disk, { snapCount: 20, stepNodes: 1000, autopurgeSnapRetainCount: 3 });
+    const w = workload(1, 5);
+    const logged: LoggedTxn[] = [];
+    for (let i = 0; i < 120; i++) {
+      logged.push(w.next());
+      m.append(logged[logged.length - 1]!);
+      if (logged.length > 1) m.commit(logged[logged.length - 2]!);
+      m.endTurn();
+      await disk.releaseAll();
+    }
+    // the last snapshot's slices, its save and the purge op after it
+    for (let i = 0; i < 20 && (m.snapshotInProgress() !== null || m.infos.filter((x) => x.startsWith('autopurge')).length < 10); i++) {
+      m.endTurn();
+      await disk.releaseAll();
+    }
+    m.commit(logged[logged.length - 1]!);
+    expect(m.failures).toEqual([]);
+    const purges = m.infos.filter((x) => x.startsWith('autopurge: removed'));
+    expect(purges.length).toBeGreaterThan(3);
+    const snaps = snapZxids(disk);
+    expect(snaps.length).toBe(3);
+    // the newest three of the many taken
+    const taken = m.infos.flatMap((x) => /^snapshot snapshot\.([0-9a-f]+) saved/.exec(x)?.[1] ?? []).map((h) => BigInt(`0x${h}`));
+    expect(taken.length).toBeGreaterThan(8);
+    expect(snaps).toEqual(taken.slice(-3));
+    const oldestKept = snaps[0]!;
+    const logs = logFiles(disk);
+    expect(logs.length).toBeGreaterThan(1);
+    // the first log file left holds the txn right after the oldest kept snapshot; the one
+    // before it (all txns at or before that snapshot) is gone
+    expect(logs[0]! <= oldestKept + 1n).toBe(true);
+    expect(logs[1]! > oldestKept + 1n).toBe(true);
+    expect(logged.some((t) => t.zxid < logs[0]!)).toBe(true);
+    // a purge asked for by the timer runs as an op too: it removes nothing more now
+    m.purge(3);
+    m.endTurn();
+    await disk.releaseAll();
+    for (let i = 0; i < 5 && !m.infos.some((x) => x.startsWith('autopurge: nothing')); i++) {
+      m.endTurn();
+      await disk.releaseAll();
+    }
+    expect(m.infos.some((x) => x.startsWith('autopurge: nothing'))).toBe(true);
+    expect(snapZxids(disk)).toEqual(snaps);
+    await m.stop();
+    expect(m.failures).toEqual([]);
+    const { again, tree } = await recoveredTree(disk);
+    expect(again.snapshot?.zxid).toBe(snaps[2]);
+    expect(tree.digest()).toBe(m.tree().digest());
+    expect(tree.digest()).toBe(w.leader.digest());
+    // and from the oldest kept snapshot alone (the newer two gone), the logs left still replay to the same tree
+    const crashed = disk.inner.crash();
+    for (const z of snaps.slice(1)) crashed.remove(`${layout.snapDir}/snapshot.${z.toString(16)}`);
+    const older = await recover(crashed, layout, { preallocBytes: 4096 });
+    expect(older.snapshot?.zxid).toBe(oldestKept);
+    const t2 = DataTree.fromSnapshot(older.snapshot!);
+    for (const l of older.txns) t2.applyTxn(decodeTxnEntry(l.bytes));
+    expect(t2.digest()).toBe(w.leader.digest());
+  });
+
+  it('a purge queued behind appends whose writes are in flight waits for them: nothing is removed before they land', async () => {
+    const disk = new HeldWritesDisk();
+    const m = await follower(disk, { snapCount: 20, stepNodes: 1000 });
+    const w = workload(1, 9);
+    const logged: LoggedTxn[] = [];
+    for (let i = 0; i < 70; i++) {
+      logged.push(w.next());
+      m.append(logged[logged.length - 1]!);
+      if (logged.length > 1) m.commit(logged[logged.length - 2]!);
+      m.endTurn();
+      await disk.releaseAll();
+    }
+    for (let i = 0; i < 10 && m.snapshotInProgress() !== null; i++) {
+      m.endTurn();
+      await disk.releaseAll();
+    }
+    const snapsBefore = snapZxids(disk);
+    const logsBefore = logFiles(disk);
+    expect(snapsBefore.length).toBeGreaterThan(3);
+    // more appends, their writes held; the purge after them
+    const more = [w.next(), w.next()];
+    for (const t of more) m.append(t);
+    m.purge(3);
+    m.endTurn();
+    await Promise.resolve();
+    expect(snapZxids(disk)).toEqual(snapsBefore);
+    expect(logFiles(disk)).toEqual(logsBefore);
+    for (let i = 0; i < 5 && snapZxids(disk).length > 3; i++) {
+      await disk.releaseAll();
+      m.endTurn();
+    }
+    await disk.releaseAll();
+    expect(snapZxids(disk)).toEqual(snapsBefore.slice(-3));
+    expect(logFiles(disk).length).toBeLessThan(logsBefore.length);
+    expect(m.failures).toEqual([]);
+    for (const t of more) m.commit(t);
+    await m.stop();
+    const { tree } = await recoveredTree(disk);
+    expect(tree.digest()).toBe(w.leader.digest());
   });
 });

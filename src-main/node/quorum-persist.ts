@@ -22,6 +22,7 @@ import { decodeSnapshot, writeEpochFile } from '../storage/index';
 import type { Disk, SnapshotPolicy, SnapshotStore, TxnLog } from '../storage/index';
 import { DataTree } from '../tree/data-tree';
 import type { PersistOp } from '../zab/types';
+import { autopurge } from './autopurge';
 import { SlicedSnapshots, type SnapshotTaken } from './sliced-snapshot';
 
 export interface QuorumPersistDeps {
@@ -50,12 +51,15 @@ export interface QuorumPersistDeps {
   nowMs: () => number;
   /** a snapCount snapshot is durable (for the trace) */
   snapshotTaken?: (taken: SnapshotTaken) => void;
+  /** autopurge.snapRetainCount when autopurge is on: purge() after each snapCount snapshot saved */
+  autopurgeSnapRetainCount?: number;
   /** tests: a slice's length (ms) and the nodes encoded between clock reads (sliced-snapshot.ts) */
   snapshotSliceMs?: number;
   snapshotStepNodes?: number;
 }
 
-type Job = { seq: number; run: (() => Promise<void>) | null };
+/** seq null: an op of ours (autopurge), not a ZAB persist effect: nothing to report */
+type Job = { seq: number | null; run: (() => Promise<void>) | null };
 
 const SYNCS_IN_FLIGHT_MAX = 2;
 
@@ -81,6 +85,7 @@ export class QuorumPersistence {
       saved: (t) => {
         deps.info(`snapshot ${t.name} saved (${t.nodeCount} znodes, ${Math.round(t.ms)} ms while serving)`);
         deps.snapshotTaken?.(t);
+        if (deps.autopurgeSnapRetainCount !== undefined) this.purge(deps.autopurgeSnapRetainCount);
       },
       failed: (e) => deps.warn(`snapshot failed: ${e.message}`),
     });
@@ -170,6 +175,28 @@ export class QuorumPersistence {
   }
 
   /**
+   * autopurge (autopurge.ts) as an op: it runs alone, after every sync and op queued before it
+   * (a TRUNC's cut, a SNAP's save) and before those after it, so it never races the log's cuts
+   * or rolls; it keeps the file being appended (TxnLog.removeFilesBefore) and cannot see a
+   * snapshot being taken (a temp file, newer than any it removes).
+   */
+  purge(snapRetainCount: number): void {
+    if (this.broken || this.stopped) return;
+    this.jobs.push({
+      seq: null,
+      run: async () => {
+        try {
+          autopurge(this.deps.txnLog, this.deps.snapshots, snapRetainCount, this.deps.info);
+        } catch (e) {
+          // old files left behind are harmless: not a reason to stop the server
+          this.deps.warn(`autopurge failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      },
+    });
+    this.schedule();
+  }
+
+  /**
    * Starts no more syncs or ops; resolves once the op running has ended and every write in
    * flight has landed (with any cut waiting for them) and is durable.
    */
@@ -207,7 +234,7 @@ export class QuorumPersistence {
         if (this.syncsInFlight >= SYNCS_IN_FLIGHT_MAX) return; // a sync's end drains again
         let last = -1;
         let k = 0;
-        while (k < jobs.length && (jobs[k] as Job).run === null) last = (jobs[k++] as Job).seq;
+        while (k < jobs.length && (jobs[k] as Job).run === null) last = (jobs[k++] as Job).seq as number;
         jobs.splice(0, k);
         this.syncsInFlight += 1;
         deps.txnLog.sync().then(
@@ -231,7 +258,7 @@ export class QuorumPersistence {
           () => {
             this.runningOp = false;
             if (this.stopped) return;
-            deps.persisted(job.seq);
+            if (job.seq !== null) deps.persisted(job.seq);
             this.drain();
           },
           (e: unknown) => this.fail(e),

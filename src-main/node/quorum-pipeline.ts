@@ -36,6 +36,7 @@ import { Membership } from '../common/membership';
 import { writeDynamicConfig } from './dynamic-config';
 import { FsDisk } from './fs-disk';
 import { QuorumPersistence } from './quorum-persist';
+import { scheduleAutopurge } from './autopurge';
 import { encodeTreeSnapshot } from './sliced-snapshot';
 import type { ServerStatus } from './four-letter-words';
 import { ElectionNetwork, FaultTable, QuorumNetwork } from './peer-network';
@@ -344,7 +345,11 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
     defer: (fn) => setImmediate(fn),
     nowMs: () => performance.now(),
     snapshotTaken: (t) => emitTrace({ t: Date.now(), kind: 'snapshot.taken', server: myid, zxid: hex(t.zxid) }),
+    ...(cfg.autopurgePurgeIntervalHours > 0 ? { autopurgeSnapRetainCount: cfg.autopurgeSnapRetainCount } : {}),
   });
+  // autopurge at start-up and every purgeInterval hours (and after each snapshot, above), in
+  // every role, through the persistence's serialized ops
+  let stopAutopurge = (): void => {};
 
   // ---- election ------------------------------------------------------------------------------
   const timers = new Map<ElectionTimer, NodeJS.Timeout>();
@@ -697,10 +702,12 @@ export async function createQuorumPipeline(deps: QuorumDeps): Promise<QuorumPipe
         core.tick(Date.now());
         pumpCore();
       }, Math.max(10, Math.min(1000, Math.floor(cfg.tickTimeMs / 2))));
+      stopAutopurge = scheduleAutopurge(cfg.autopurgePurgeIntervalHours, () => persistence.purge(cfg.autopurgeSnapRetainCount));
       startElection();
     },
     async stop() {
       stopped = true;
+      stopAutopurge();
       if (tickTimer) clearInterval(tickTimer);
       if (coreTimer) clearInterval(coreTimer);
       if (retryTimer) clearTimeout(retryTimer);

@@ -23,7 +23,7 @@ import type { TraceSink } from '../common/trace';
 import { JuteWriter, decodeTxnEntry, writeTxnEntry } from '../jute/index';
 import { ServerCore } from '../server/server-core';
 import type { ServerEffect } from '../server/types';
-import { DEFAULT_PREALLOC_BYTES, purge, recover, SnapshotPolicy } from '../storage/index';
+import { DEFAULT_PREALLOC_BYTES, recover, SnapshotPolicy } from '../storage/index';
 import type { Recovered } from '../storage/index';
 import { DataTree } from '../tree/data-tree';
 import type { ClientConnection, ConnectionHandler } from './client-listener';
@@ -38,6 +38,7 @@ import { containerOptions, coreDetails } from './core-details';
 import { sessionSecret } from './session-secret';
 import { md5, saslServerSettings } from './jaas';
 import { SlicedSnapshots } from './sliced-snapshot';
+import { autopurge, scheduleAutopurge } from './autopurge';
 
 export interface StandaloneDeps extends PipelineDeps {
   trace: TraceSink;
@@ -145,13 +146,21 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
     saved: (s) => {
       deps.trace.emit({ t: Date.now(), kind: 'snapshot.taken', server: deps.myid ?? 0, zxid: hex(s.zxid) });
       log.info(`snapshot ${s.name} saved (${s.nodeCount} znodes, ${Math.round(s.ms)} ms while serving)`);
-      if (cfg.autopurgePurgeIntervalHours > 0) {
-        const r = purge(txnLog, snapshots, cfg.autopurgeSnapRetainCount);
-        log.info(`autopurge: ${JSON.stringify(r)}`);
-      }
+      if (cfg.autopurgePurgeIntervalHours > 0) runAutopurge();
     },
     failed: (e) => log.warn(`snapshot failed: ${e.message}`),
   });
+  // the log's file removal waits for its writes in flight; a snapshot being taken is a temp file
+  // purge does not see (and newer than any it removes)
+  const runAutopurge = (): void => {
+    if (stopped || failed) return;
+    try {
+      autopurge(txnLog, snapshots, cfg.autopurgeSnapRetainCount, (m) => log.info(m));
+    } catch (e) {
+      log.warn(`autopurge failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  let stopAutopurge = (): void => {};
   const takeSnapshot = (): void => {
     if (sliced.inProgress !== null || initialSnapshot !== null || stopped || failed) return;
     txnLog.roll();
@@ -299,11 +308,13 @@ export async function createStandalonePipeline(deps: StandaloneDeps): Promise<Re
         core.tick(Date.now());
         pump();
       }, tickEveryMs);
+      stopAutopurge = scheduleAutopurge(cfg.autopurgePurgeIntervalHours, runAutopurge);
       deps.trace.emit({ t: Date.now(), kind: 'server.serving', server: deps.myid ?? 0, zxid: hex(tree.lastProcessedZxid), detail: { mode: 'standalone' } });
     },
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);
+      stopAutopurge();
       try {
         await initialSnapshot;
         await sliced.abandon();
