@@ -269,6 +269,28 @@ export function decodeSnapshot(bytes: Uint8Array, zxid: Zxid, name = 'snapshot')
   }
 }
 
+/** checksum long + "/" (int length 1, then the byte): the last thing in every snapshot file */
+const SEAL_BYTES = 8 + 4 + 1;
+
+/**
+ * Is this a whole snapshot file, as far as its seal tells? The header's magic and version,
+ * then the final seal: a "/" after an adler32 of everything before it (the tree's seal, or the
+ * digest section's in a ZooKeeper 3.6+ file). Unlike decodeSnapshot this builds no tree, so
+ * autopurge can vet the snapshots it keeps without stalling on big trees (ZooKeeper's own check
+ * only looks for the "/"). Returns the reason it is not, or null.
+ */
+export function snapshotSealProblem(bytes: Uint8Array): string | null {
+  if (bytes.length < 16 + SEAL_BYTES) return `only ${bytes.length} bytes: truncated`;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getInt32(0) !== SNAP_MAGIC) return 'no "ZKSN" magic';
+  if (view.getInt32(4) !== FILE_FORMAT_VERSION) return `format version ${view.getInt32(4)}`;
+  const at = bytes.length - SEAL_BYTES;
+  if (view.getInt32(at + 8) !== 1 || bytes[at + 12] !== 0x2f) return 'no "/" at the end: truncated or damaged';
+  const stored = view.getBigInt64(at);
+  const computed = new Adler32().update(bytes, 0, at).value();
+  return stored === BigInt(computed) ? null : 'checksum mismatch';
+}
+
 /** ZooKeeper 3.6+ appends ZxidDigest + a second seal over everything before it. */
 function verifyDigestSection(bytes: Uint8Array, r: JuteReader, name: string): void {
   r.long(); // zxid

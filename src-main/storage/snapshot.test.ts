@@ -6,7 +6,7 @@ import { JuteReader, JuteWriter } from '../jute/buffer';
 import { adler32 } from './adler32';
 import type { Disk } from './disk';
 import { MemoryDisk } from './memory-disk';
-import { aclTableOf, decodeSnapshot, encodeSnapshot, OPEN_ACL_UNSAFE_REF } from './snapshot-format';
+import { aclTableOf, decodeSnapshot, encodeSnapshot, OPEN_ACL_UNSAFE_REF, snapshotSealProblem } from './snapshot-format';
 import { SnapshotStore } from './snapshot-store';
 import { DyingDisk, sampleSnapshot, SimulatedDeath } from './test-support';
 
@@ -92,6 +92,44 @@ describe('snapshot format', () => {
     const body = bytes.length - 13;
     new DataView(bytes.buffer).setBigInt64(body, BigInt(adler32(bytes, 0, body)));
     expect(corruption(() => decodeSnapshot(bytes, data.zxid))).toContain('node /app/e comes before its parent /app');
+  });
+});
+
+describe('snapshot seal check (without decoding the tree)', () => {
+  const data = sampleSnapshot(makeZxid(1, 9));
+  const good = encodeSnapshot(data);
+
+  it('a whole file passes, with or without a ZooKeeper 3.6+ digest section', () => {
+    expect(snapshotSealProblem(good)).toBeNull();
+    const w = new JuteWriter();
+    w.raw(good).long(data.zxid).int(2).long(0x1234n);
+    w.long(BigInt(adler32(w.bytes()))).ustring('/');
+    expect(snapshotSealProblem(w.bytes())).toBeNull();
+  });
+
+  it('a truncated file, a flipped byte, a foreign header: each says why', () => {
+    expect(snapshotSealProblem(good.slice(0, good.length - 1))).toMatch(/no "\/" at the end/);
+    expect(snapshotSealProblem(good.slice(0, 10))).toMatch(/truncated/);
+    const flipped = good.slice();
+    flipped[40] = flipped[40]! ^ 0x10;
+    expect(snapshotSealProblem(flipped)).toBe('checksum mismatch');
+    const foreign = good.slice();
+    foreign[0] = 0;
+    expect(snapshotSealProblem(foreign)).toMatch(/magic/);
+    // every check that fails the seal fails the full decode too
+    for (const bad of [good.slice(0, good.length - 1), flipped, foreign]) expect(() => decodeSnapshot(bad, data.zxid)).toThrow();
+  });
+
+  it('SnapshotStore.isValid: a whole snapshot yes, a torn one no', async () => {
+    const disk = new MemoryDisk();
+    const store = new SnapshotStore(disk, DIR);
+    await store.save(sampleSnapshot(makeZxid(1, 1)));
+    await store.save(sampleSnapshot(makeZxid(1, 2)));
+    const [newest, older] = store.list();
+    const bytes = disk.read(`${DIR}/${newest!.name}`)!;
+    disk.truncate(`${DIR}/${newest!.name}`, bytes.length - 7);
+    expect(store.isValid(newest!)).toBe(false);
+    expect(store.isValid(older!)).toBe(true);
   });
 });
 
