@@ -120,7 +120,7 @@ function headOf(m: ZabMessage): { type: number; zxid: bigint } {
 /**
  * Appends one whole quorum-port frame for `m` to `w`: int32 length, then the QuorumPacket. The
  * data field is written in place (its length patched in after it), so a frame costs no buffer of
- * its own: a link writes a turn's frames into one writer (see peer-network.ts).
+ * its own: a link writes a turn's frames into one writer (see node/link-writer.ts).
  */
 export function writeZabFrame(w: JuteWriter, m: ZabMessage): void {
   const frameAt = w.length;
