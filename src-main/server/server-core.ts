@@ -19,20 +19,21 @@ import { limits } from '../common/limits';
 import type { TraceEvent } from '../common/trace';
 import type { ACL, ConnectRequest, Id, Request, RequestHeader, TxnEntry } from '../jute/types';
 import { KeeperState, OpCode, Perms } from '../jute/types';
-import { checkAcl, normalizeAddress } from '../tree/acl';
+import { checkAcl } from '../tree/acl';
 import type { ApplyResult, NodeChange } from '../tree/data-tree';
 import { DataTree } from '../tree/data-tree';
 import { WatchTable } from '../tree/watch-table';
 import { addAuth, saslStep } from './client-auth';
 import type { Conn, WriteItem } from './connection';
-import { Latency, connectionInfo, invalidConnectResponse, newConn, opName, pendingWrite, resetConnStats } from './connection';
+import { Latency, connectionInfo, opName, pendingWrite, resetConnStats } from './connection';
 import { serverStats, watchesByPath, watchesBySession } from './introspection';
 import type { Reply } from './replies';
 import { executeRead, pathOf, writeReply } from './replies';
 import { decodeForwarded, encodeForwarded } from './forwarding';
 import { CONFIG_NODE } from './reconfig';
+import type { HandshakeHost } from './handshake';
+import * as handshake from './handshake';
 import type { SessionTracker } from './sessions';
-import { bytesEqual } from './sessions';
 import { SessionTable } from './session-table';
 import { Proposer } from './proposer';
 import type { ConnectionInfo, ServerCoreOptions, ServerEffect, ServerEnv, ServerStats, SessionDump } from './types';
@@ -65,6 +66,8 @@ export class ServerCore {
   private readonly writes: Proposer;
   private lastReapMs: number;
   private readonly latency = new Latency();
+  /** the handshake's view of this core (handshake.ts), built once */
+  private readonly handshake: HandshakeHost;
   /** env.tracing: false skips building the per-request trace events (nobody reads them); the
    * shell may switch it at any time (the supervisor's trace level) */
   tracing: boolean;
@@ -108,6 +111,23 @@ export class ServerCore {
     this.sessions = this.table.tracker;
     this.writes = new Proposer(this.tree, this.sessions, env, this.opts, this.role, options.reconfig, (e) => this.trace(e), lastProposed);
     this.lastReapMs = now;
+    this.handshake = {
+      tree: this.tree,
+      role: this.role,
+      serverId: env.serverId,
+      minTimeoutMs: this.minTimeoutMs,
+      maxTimeoutMs: this.maxTimeoutMs,
+      conns: this.conns,
+      table: this.table,
+      writes: this.writes,
+      now: () => this.now(),
+      trace: (e) => this.trace(e),
+      push: (e) => this.push(e),
+      send: (c, e) => this.send(c, e),
+      emit: (entry) => this.emit(entry),
+      establish: (c, passwd) => this.establish(c, passwd),
+      closeConn: (c, reason) => this.closeConn(c, reason),
+    };
   }
 
   // ================================================================ inputs
@@ -118,70 +138,8 @@ export class ServerCore {
    */
   openConnection(connId: number, req: ConnectRequest, remoteAddress: string): void {
     assert(!this.conns.has(connId), `connection ${connId} opened twice`);
-    const now = this.now();
     this.packetsReceived++;
-    if (req.lastZxidSeen > this.tree.lastProcessedZxid) {
-      // the client has seen a newer state than ours: it must try another server
-      this.push({ kind: 'close', connId, reason: `client lastZxidSeen ${hex(req.lastZxidSeen)} is ahead of server ${hex(this.tree.lastProcessedZxid)}` });
-      return;
-    }
-    const timeoutMs = Math.min(Math.max(req.timeOut, this.minTimeoutMs), this.maxTimeoutMs);
-    const address = normalizeAddress(remoteAddress);
-    const conn = newConn(connId, address, timeoutMs, req.readOnly !== undefined, now);
-    this.conns.set(connId, conn);
-
-    if (req.sessionId === 0n) {
-      const id = this.table.allocate();
-      this.table.boundConn.set(id, connId);
-      conn.sessionId = id;
-      if (this.role === 'learner') {
-        // the leader tracks sessions: it logs createSession, then we answer (applyCommitted)
-        this.table.touches.set(id, timeoutMs);
-        this.push({ kind: 'forward', sessionId: id, cxid: 0, data: encodeForwarded({ kind: 'createSession', timeoutMs }) });
-        return;
-      }
-      this.sessions.add(id, timeoutMs, now);
-      if (this.role === 'leader') this.table.owners.set(id, this.env.serverId);
-      const zxid = this.writes.lastProposedZxid + 1n;
-      this.emit(this.writes.propose({ clientId: id, cxid: 0, zxid, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: timeoutMs }, () => {
-        this.trace({ kind: 'session.created', zxid: hex(zxid), session: hex(id), detail: { timeoutMs } });
-        if (conn.state !== 'handshake') return;
-        this.establish(conn, this.password(id));
-      }));
-      return;
-    }
-
-    // resume: check the password before touching anything, so a wrong one cannot evict the owner
-    conn.sessionId = req.sessionId;
-    const passwordOk = bytesEqual(req.passwd, this.password(req.sessionId));
-    if (this.role === 'learner' && passwordOk) {
-      // only the leader knows whether the session is alive: ask it (revalidated() answers)
-      conn.revalidating = true;
-      this.push({ kind: 'revalidate', sessionId: req.sessionId, timeoutMs });
-      return;
-    }
-    if (!passwordOk || !this.table.renew(req.sessionId, timeoutMs, now)) {
-      this.refuseResume(conn);
-      return;
-    }
-    if (this.role === 'leader') this.table.owners.set(req.sessionId, this.env.serverId);
-    this.resume(conn);
-  }
-
-  private refuseResume(conn: Conn): void {
-    this.send(conn, { kind: 'connect-response', connId: conn.id, response: invalidConnectResponse(conn) });
-    this.closeConn(conn, 'session expired or invalid password');
-  }
-
-  /** Binds the session to this connection (closing any other holding it) and answers. */
-  private resume(conn: Conn): void {
-    const oldId = this.table.boundConn.get(conn.sessionId);
-    if (oldId !== undefined && oldId !== conn.id) {
-      const old = this.conns.get(oldId);
-      if (old) this.closeConn(old, `session ${hex(conn.sessionId)} moved to another connection`);
-    }
-    this.table.boundConn.set(conn.sessionId, conn.id);
-    this.establish(conn, this.password(conn.sessionId));
+    handshake.openConnection(this.handshake, connId, req, remoteAddress);
   }
 
   private connOfSession(sessionId: SessionId): Conn | undefined {
@@ -467,25 +425,12 @@ export class ServerCore {
    * forwarded writes for it fail (SESSIONMOVED).
    */
   revalidateSession(sessionId: SessionId, timeoutMs: number, fromSid?: number): boolean {
-    if (!this.table.renew(sessionId, timeoutMs, this.now())) return false;
-    if (fromSid !== undefined && fromSid !== this.env.serverId) {
-      this.table.owners.set(sessionId, fromSid);
-      const local = this.connOfSession(sessionId);
-      if (local) this.closeConn(local, `session ${hex(sessionId)} moved to server ${fromSid}`);
-    }
-    return true;
+    return handshake.revalidateSession(this.handshake, sessionId, timeoutMs, fromSid);
   }
 
   /** Learner: the leader's answer to a `revalidate` effect. */
   revalidated(sessionId: SessionId, valid: boolean): void {
-    for (const conn of [...this.conns.values()]) {
-      if (conn.state !== 'handshake' || !conn.revalidating || conn.sessionId !== sessionId) continue;
-      conn.revalidating = false;
-      if (valid) {
-        this.table.touches.set(sessionId, conn.timeoutMs);
-        this.resume(conn);
-      } else this.refuseResume(conn);
-    }
+    handshake.revalidated(this.handshake, sessionId, valid);
   }
 
   /** Leader and learner: ZAB's `synced` effect: reads after this sync must see `zxid`. */
