@@ -11,7 +11,7 @@ import {
   FrameSplitter,
 } from '../zab/wire';
 import type { FaultTable } from './link-faults';
-import { DelayedWriter, listenOn } from './link-writer';
+import { DelayedWriter, framesOf, listenOn } from './link-writer';
 import type { Link, PeerAddress } from './link-writer';
 import type { Logger } from './log';
 
@@ -110,13 +110,8 @@ export class ElectionNetwork {
     let peer: Sid | null = null;
     s.setTimeout(5000, () => s.destroy());
     s.on('data', (chunk: Buffer) => {
-      let frames: Uint8Array[];
-      try {
-        frames = split.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      } catch {
-        s.destroy();
-        return;
-      }
+      const frames = framesOf(split, s, chunk);
+      if (frames === null) return;
       for (let i = 0; i < frames.length; i += 1) {
         const f = frames[i] as Uint8Array;
         if (peer === null) {
@@ -184,13 +179,8 @@ export class ElectionNetwork {
     };
     s.removeAllListeners('data');
     s.on('data', (chunk: Buffer) => {
-      let frames: Uint8Array[];
-      try {
-        frames = split.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      } catch {
-        s.destroy();
-        return;
-      }
+      const frames = framesOf(split, s, chunk);
+      if (frames === null) return;
       deliver(frames);
     });
     s.once('close', () => {

@@ -6,7 +6,7 @@ import net from 'node:net';
 import type { Sid } from '../zab/quorum';
 import type { ZabMessage } from '../zab/types';
 import { JuteWriter } from '../jute/index';
-import { encodeZabMessage, writeZabFrame } from '../zab/wire';
+import { encodeZabMessage, writeZabFrame, type FrameSplitter } from '../zab/wire';
 import type { FaultTable } from './link-faults';
 
 export interface PeerAddress {
@@ -175,4 +175,17 @@ export function listenOn(host: string, port: number, onSocket: (s: net.Socket) =
       resolve(server);
     });
   });
+}
+
+/**
+ * The whole frames a socket chunk completes, or null once a malformed or oversized frame has
+ * made this link unusable (the socket is destroyed: nothing after it can be trusted).
+ */
+export function framesOf(split: FrameSplitter, s: net.Socket, chunk: Buffer): Uint8Array[] | null {
+  try {
+    return split.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  } catch {
+    s.destroy();
+    return null;
+  }
 }

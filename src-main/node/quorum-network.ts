@@ -4,7 +4,7 @@ import type { Sid } from '../zab/quorum';
 import type { ZabMessage } from '../zab/types';
 import { decodeZabMessage, encodeZabMessage, FrameSplitter, quorumFrameBytesMax } from '../zab/wire';
 import type { FaultTable } from './link-faults';
-import { DelayedWriter, listenOn } from './link-writer';
+import { DelayedWriter, framesOf, listenOn } from './link-writer';
 import type { Link, PeerAddress } from './link-writer';
 import type { Logger } from './log';
 
@@ -207,13 +207,8 @@ export class QuorumNetwork {
     if (first && !handle(first)) return;
     s.removeAllListeners('data');
     s.on('data', (chunk: Buffer) => {
-      let frames: Uint8Array[];
-      try {
-        frames = split.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      } catch {
-        s.destroy();
-        return;
-      }
+      const frames = framesOf(split, s, chunk);
+      if (frames === null) return;
       handle(frames);
     });
   }
@@ -277,13 +272,8 @@ export class QuorumNetwork {
     const split = new FrameSplitter(quorumFrameBytesMax);
     s.setTimeout(10_000, () => s.destroy());
     const onFirst = (chunk: Buffer): void => {
-      let frames: Uint8Array[];
-      try {
-        frames = split.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      } catch {
-        s.destroy();
-        return;
-      }
+      const frames = framesOf(split, s, chunk);
+      if (frames === null) return;
       if (frames.length === 0) return;
       s.off('data', onFirst);
       let hello: ZabMessage;
