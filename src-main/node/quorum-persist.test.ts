@@ -216,6 +216,30 @@ class HeldSnapshotFsyncDisk extends HeldWritesDisk {
   }
 }
 
+type Member = Awaited<ReturnType<typeof follower>>;
+
+/** `n` turns of one txn each, committed in its own turn, its write landed before the next turn */
+async function committedTurns(m: Member, disk: HeldWritesDisk, next: () => LoggedTxn, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const t = next();
+    m.append(t);
+    m.commit(t);
+    m.endTurn();
+    await disk.releaseAll();
+  }
+}
+
+/** `n` turns of one new txn each (pushed to `logged`) that commit the one before, as a follower's COMMIT trails its PROPOSAL */
+async function trailingTurns(m: Member, disk: HeldWritesDisk, next: () => LoggedTxn, logged: LoggedTxn[], n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    logged.push(next());
+    m.append(logged[logged.length - 1]!);
+    if (logged.length > 1) m.commit(logged[logged.length - 2]!);
+    m.endTurn();
+    await disk.releaseAll();
+  }
+}
+
 const snapshotFiles = (disk: HeldWritesDisk) => disk.inner.list(layout.snapDir).filter((n) => n.includes('snapshot')).sort();
 
 async function recoveredTree(disk: HeldWritesDisk) {
@@ -303,13 +327,7 @@ describe('quorum persistence: snapCount snapshots in slices while ZAB goes on', 
     // the new leader's history goes on from the cut (its own txns, in epoch 2)
     const w2 = workload(2, 3);
     for (const t of logged) w2.leader.applyTxn(decodeTxnEntry(t.bytes));
-    for (let i = 0; i < 20; i++) {
-      const t = w2.next();
-      m.append(t);
-      m.commit(t);
-      m.endTurn();
-      await disk.releaseAll();
-    }
+    await committedTurns(m, disk, () => w2.next(), 20);
     await m.stop();
     expect(m.failures).toEqual([]);
     const { tree } = await recoveredTree(disk);
@@ -351,13 +369,7 @@ describe('quorum persistence: snapCount snapshots in slices while ZAB goes on', 
     m.persist({ kind: 'snapshot', zxid: s, snapshot: snapBytes });
     expect(m.snapshotInProgress()).toBeNull();
     expect(m.tree().digest()).toBe(w2.leader.digest());
-    for (let i = 0; i < 10; i++) {
-      const t = w2.next();
-      m.append(t);
-      m.commit(t);
-      m.endTurn();
-      await disk.releaseAll();
-    }
+    await committedTurns(m, disk, () => w2.next(), 10);
     await m.stop();
     expect(m.failures).toEqual([]);
     expect(snapshotFiles(disk)).toEqual(['snapshot.0', `snapshot.${s.toString(16)}`]);
@@ -402,13 +414,7 @@ describe('quorum persistence: autopurge through the serialized ops', () => {
     const m = await follower(disk, { snapCount: 20, stepNodes: 1000, autopurgeSnapRetainCount: 3 });
     const w = workload(1, 5);
     const logged: LoggedTxn[] = [];
-    for (let i = 0; i < 120; i++) {
-      logged.push(w.next());
-      m.append(logged[logged.length - 1]!);
-      if (logged.length > 1) m.commit(logged[logged.length - 2]!);
-      m.endTurn();
-      await disk.releaseAll();
-    }
+    await trailingTurns(m, disk, () => w.next(), logged, 120);
     // the last snapshot's slices, its save and the purge op after it
     for (let i = 0; i < 20 && (m.snapshotInProgress() !== null || m.infos.filter((x) => x.startsWith('autopurge')).length < 10); i++) {
       m.endTurn();
@@ -463,13 +469,7 @@ describe('quorum persistence: autopurge through the serialized ops', () => {
     const m = await follower(disk, { snapCount: 20, stepNodes: 1000 });
     const w = workload(1, 9);
     const logged: LoggedTxn[] = [];
-    for (let i = 0; i < 70; i++) {
-      logged.push(w.next());
-      m.append(logged[logged.length - 1]!);
-      if (logged.length > 1) m.commit(logged[logged.length - 2]!);
-      m.endTurn();
-      await disk.releaseAll();
-    }
+    await trailingTurns(m, disk, () => w.next(), logged, 70);
     for (let i = 0; i < 10 && m.snapshotInProgress() !== null; i++) {
       m.endTurn();
       await disk.releaseAll();
